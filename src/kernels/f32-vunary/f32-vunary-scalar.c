@@ -1,0 +1,24 @@
+#include <math.h>
+
+#include "kernels/f32-vunary/f32-vunary.h"
+
+void ofx_f32_vclamp__scalar(size_t n, const float *in, float *out, float min, float max) {
+  for (size_t i = 0; i < n; i++) {
+    float v = in[i];
+    v = v < min ? min : v;
+    out[i] = v > max ? max : v;
+  }
+}
+
+void ofx_f32_vsigmoid__scalar(size_t n, const float *in, float *out) {
+  for (size_t i = 0; i < n; i++) {
+    /* 1/(1+e^-x) overflows e^-x for very negative x; the mirrored form does not */
+    float x = in[i];
+    if (x >= 0) {
+      out[i] = 1.0f / (1.0f + expf(-x));
+    } else {
+      float e = expf(x);
+      out[i] = e / (1.0f + e);
+    }
+  }
+}

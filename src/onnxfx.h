@@ -1,0 +1,101 @@
+/* onnxfx: torchvision-style feature extraction for ONNX models.
+ *
+ * The only public C header. A model is loaded from ONNX bytes, its nodes get torchvision-style
+ * dotted names, and an extractor built for some of those names runs only the part of the graph
+ * they depend on.
+ *
+ * Every fallible call returns an ofx_status; on anything but OFX_OK, ofx_last_error() holds a
+ * message naming what is wrong and where (node, op, field). Results come back through
+ * out-pointers. Nothing here aborts on bad input. */
+#ifndef ONNXFX_H
+#define ONNXFX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* X-macro: name, code. The names double as the JS Error codes. */
+#define OFX_STATUS_LIST(X)  \
+  X(OK, 0)                  \
+  X(BAD_MODEL, 1)           \
+  X(NODE_NOT_FOUND, 2)      \
+  X(UNSUPPORTED_OP, 3)      \
+  X(BAD_INPUT, 4)           \
+  X(OUT_OF_MEMORY, 5)       \
+  X(INVALID_ARGUMENT, 6)
+
+typedef enum ofx_status {
+#define OFX_STATUS_ENUM(name, code) OFX_##name = code,
+  OFX_STATUS_LIST(OFX_STATUS_ENUM)
+#undef OFX_STATUS_ENUM
+} ofx_status;
+
+/* The calling thread's last error message; valid until the next failing call on that thread. */
+const char *ofx_last_error(void);
+const char *ofx_status_name(ofx_status status);
+
+/* Element types use ONNX's TensorProto.DataType numbering. */
+typedef enum ofx_dtype {
+  OFX_DTYPE_UNDEFINED = 0,
+  OFX_DTYPE_FLOAT32 = 1,
+  OFX_DTYPE_UINT8 = 2,
+  OFX_DTYPE_INT8 = 3,
+  OFX_DTYPE_INT32 = 6,
+  OFX_DTYPE_INT64 = 7,
+  OFX_DTYPE_BOOL = 9,
+} ofx_dtype;
+
+#define OFX_MAX_RANK 8
+
+typedef struct ofx_model ofx_model;
+typedef struct ofx_extractor ofx_extractor;
+
+/* Parses ONNX bytes and names every node. Zero-copy: weights point into `bytes`, which must stay
+ * alive and unchanged until ofx_model_free. */
+ofx_status ofx_model_load(const uint8_t *bytes, size_t size, ofx_model **out_model);
+void ofx_model_free(ofx_model *model);
+
+/* A JSON description owned by the model:
+ * {"inputs":[{"name","type","dims"}], "outputs":[...],
+ *  "nodes":[{"name","opType","onnxName","inputs","outputs"}],
+ *  "trainNodes":[names], "evalNodes":[names]}
+ * Dims are numbers, or strings for symbolic dims, or null when unknown. */
+const char *ofx_model_describe_json(const ofx_model *model);
+
+/* Builds an extractor for `count` requested node names (full or truncated dotted names). The
+ * extractor returns one output per request, in execution order; ofx_extractor_output_request
+ * maps each output back to the request it answers. `train` selects the train view. */
+ofx_status ofx_extractor_create(ofx_model *model, const char *const *names, size_t count, int train,
+                                ofx_extractor **out_extractor);
+void ofx_extractor_free(ofx_extractor *extractor);
+
+size_t ofx_extractor_input_count(const ofx_extractor *extractor);
+/* Index of the model input (in ofx_model_describe_json's "inputs") that extractor input i is. */
+size_t ofx_extractor_input_model_index(const ofx_extractor *extractor, size_t i);
+size_t ofx_extractor_output_count(const ofx_extractor *extractor);
+size_t ofx_extractor_output_request(const ofx_extractor *extractor, size_t i);
+/* Number of graph nodes the pruned plan runs (graph inputs excluded). */
+size_t ofx_extractor_planned_node_count(const ofx_extractor *extractor);
+
+/* Binds input i (extractor order) to caller memory, which must stay valid during the next run. */
+ofx_status ofx_extractor_set_input(ofx_extractor *extractor, size_t i, ofx_dtype dtype,
+                                   const int64_t *dims, size_t rank, const void *data, size_t size);
+ofx_status ofx_extractor_run(ofx_extractor *extractor);
+
+/* Output i of the last successful run; owned by the extractor, valid until the next run. */
+typedef struct ofx_tensor_view {
+  ofx_dtype dtype;
+  size_t rank;
+  int64_t dims[OFX_MAX_RANK];
+  const void *data;
+  size_t size; /* bytes */
+} ofx_tensor_view;
+ofx_status ofx_extractor_output(const ofx_extractor *extractor, size_t i, ofx_tensor_view *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

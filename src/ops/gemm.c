@@ -1,0 +1,98 @@
+/* Gemm: Y = alpha * A' * B' + beta * C with B and C constant, packed at init as rows of B'
+ * (one per output column) and a bias row. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/status.h"
+#include "kernels/f32-gemm/f32-gemm.h"
+#include "ops/op.h"
+
+typedef struct gemm_state {
+  int64_t trans_a;
+  size_t n, k;
+  float *weights; /* [n][k], alpha folded in */
+  float *bias;    /* [n], beta folded in; NULL without C */
+} gemm_state;
+
+static void gemm_destroy(ofx_op *op) {
+  gemm_state *s = op->state;
+  if (s == NULL) return;
+  free(s->weights);
+  free(s->bias);
+  free(s);
+}
+
+static float load_f32(const void *base, size_t i) {
+  float v;
+  memcpy(&v, (const char *)base + i * sizeof v, sizeof v); /* constants may be unaligned */
+  return v;
+}
+
+static ofx_status gemm_init(ofx_op *op) {
+  gemm_state *s = calloc(1, sizeof *s);
+  if (s == NULL) return ofx_op_error(op, OFX_OUT_OF_MEMORY, "out of memory");
+  op->state = s;
+  float alpha, beta;
+  int64_t trans_b;
+  OFX_TRY(ofx_attr_float(op, "alpha", 1.0f, &alpha));
+  OFX_TRY(ofx_attr_float(op, "beta", 1.0f, &beta));
+  OFX_TRY(ofx_attr_int(op, "transA", 0, &s->trans_a));
+  OFX_TRY(ofx_attr_int(op, "transB", 0, &trans_b));
+  const ofx_value *b = ofx_op_const_input(op, 1);
+  if (b == NULL || b->dtype != OFX_DTYPE_FLOAT32 || b->rank != 2)
+    return ofx_op_error(op, OFX_UNSUPPORTED_OP, "input B must be a constant float32 matrix");
+  s->k = (size_t)(trans_b ? b->dims[1] : b->dims[0]);
+  s->n = (size_t)(trans_b ? b->dims[0] : b->dims[1]);
+  s->weights = malloc((s->n * s->k + 1) * sizeof(float));
+  if (s->weights == NULL) return ofx_op_error(op, OFX_OUT_OF_MEMORY, "out of memory packing weights");
+  for (size_t j = 0; j < s->n; j++)
+    for (size_t x = 0; x < s->k; x++)
+      s->weights[j * s->k + x] = alpha * load_f32(b->data, trans_b ? j * s->k + x : x * s->n + j);
+  op->packed_inputs |= 1u << 1;
+  if (ofx_op_has_input(op, 2)) {
+    const ofx_value *c = ofx_op_const_input(op, 2);
+    if (c == NULL || c->dtype != OFX_DTYPE_FLOAT32)
+      return ofx_op_error(op, OFX_UNSUPPORTED_OP, "input C must be a constant float32 tensor");
+    size_t count = c->nbytes / sizeof(float);
+    bool row = (c->rank == 1 && count == s->n) || (c->rank == 2 && c->dims[0] == 1 && (size_t)c->dims[1] == s->n);
+    if (!(count == 1 || row))
+      return ofx_op_error(op, OFX_UNSUPPORTED_OP, "input C must be a scalar or a row of %zu values", s->n);
+    s->bias = malloc((s->n ? s->n : 1) * sizeof(float));
+    if (s->bias == NULL) return ofx_op_error(op, OFX_OUT_OF_MEMORY, "out of memory");
+    for (size_t j = 0; j < s->n; j++) s->bias[j] = beta * load_f32(c->data, count == 1 ? 0 : j);
+    op->packed_inputs |= 1u << 2;
+  }
+  return OFX_OK;
+}
+
+static ofx_status gemm_reshape(ofx_op *op, const ofx_tensor *in, ofx_tensor *out) {
+  gemm_state *s = op->state;
+  OFX_TRY(ofx_op_check_input(op, in, 0, OFX_DTYPE_FLOAT32, 2));
+  size_t k = (size_t)(s->trans_a ? in[0].dims[0] : in[0].dims[1]);
+  size_t m = (size_t)(s->trans_a ? in[0].dims[1] : in[0].dims[0]);
+  if (k != s->k)
+    return ofx_op_error(op, OFX_BAD_INPUT, "input A has inner dim %zu, B expects %zu", k, s->k);
+  out[0].dtype = OFX_DTYPE_FLOAT32;
+  out[0].rank = 2;
+  out[0].dims[0] = (int64_t)m;
+  out[0].dims[1] = (int64_t)s->n;
+  op->scratch_bytes = s->trans_a ? m * k * sizeof(float) : 0;
+  return OFX_OK;
+}
+
+static void gemm_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *out, const ofx_run_context *ctx) {
+  const gemm_state *s = op->state;
+  const float *a = in[0].data;
+  size_t m = (size_t)out[0].dims[0];
+  if (s->trans_a) {
+    float *t = ctx->scratch;
+    for (size_t i = 0; i < m; i++)
+      for (size_t x = 0; x < s->k; x++) t[i * s->k + x] = a[x * m + i];
+    a = t;
+  }
+  ofx_f32_gemm_nt_minmax__scalar(m, s->n, s->k, a, s->k, s->weights, s->k, s->bias, out[0].data, s->n,
+                                 -INFINITY, INFINITY);
+}
+
+const ofx_op_def ofx_op_gemm = {"Gemm", gemm_init, gemm_reshape, gemm_run, gemm_destroy};

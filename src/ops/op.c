@@ -1,0 +1,145 @@
+#include "ops/op.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "base/status.h"
+
+#define OFX_OP(op_type, symbol) extern const ofx_op_def symbol;
+#include "ops/op-defs.inc"
+#undef OFX_OP
+
+static const ofx_op_def *const op_table[] = {
+#define OFX_OP(op_type, symbol) &symbol,
+#include "ops/op-defs.inc"
+#undef OFX_OP
+};
+
+const ofx_op_def *ofx_op_find(const char *domain, const char *op_type) {
+  if (domain[0] != '\0' && strcmp(domain, "ai.onnx") != 0) return NULL;
+  for (size_t i = 0; i < sizeof op_table / sizeof op_table[0]; i++)
+    if (strcmp(op_table[i]->op_type, op_type) == 0) return op_table[i];
+  return NULL;
+}
+
+ofx_status ofx_op_error(const ofx_op *op, ofx_status status, const char *fmt, ...) {
+  char message[768];
+  va_list args;
+  va_start(args, fmt);
+  vsnprintf(message, sizeof message, fmt, args);
+  va_end(args);
+  const ofx_node *n = op->node;
+  return ofx_error(status, "node '%s' (%s, ONNX name '%s'): %s", n->name, n->op_type, n->onnx_name,
+                   message);
+}
+
+const ofx_value *ofx_op_const_input(const ofx_op *op, size_t k) {
+  if (k >= op->node->n_inputs || op->node->inputs[k] < 0) return NULL;
+  const ofx_value *v = &op->graph->values[op->node->inputs[k]];
+  return v->kind == OFX_VALUE_CONSTANT ? v : NULL;
+}
+
+bool ofx_op_has_input(const ofx_op *op, size_t k) {
+  return k < op->node->n_inputs && op->node->inputs[k] >= 0;
+}
+
+static ofx_status wrong_type(const ofx_op *op, const onnx_attribute *a, const char *name,
+                             const char *expected) {
+  return ofx_op_error(op, OFX_BAD_MODEL, "attribute '%s' must be %s (it has attribute type %d)",
+                      name, expected, (int)a->type);
+}
+
+ofx_status ofx_attr_int(const ofx_op *op, const char *name, int64_t default_value, int64_t *out) {
+  const onnx_attribute *a = ofx_node_attribute(op->node, name);
+  if (a == NULL) {
+    *out = default_value;
+    return OFX_OK;
+  }
+  if (a->type != ONNX_ATTR_INT && !(a->type == ONNX_ATTR_UNDEFINED && a->has_i))
+    return wrong_type(op, a, name, "an int");
+  *out = a->i;
+  return OFX_OK;
+}
+
+ofx_status ofx_attr_float(const ofx_op *op, const char *name, float default_value, float *out) {
+  const onnx_attribute *a = ofx_node_attribute(op->node, name);
+  if (a == NULL) {
+    *out = default_value;
+    return OFX_OK;
+  }
+  if (a->type != ONNX_ATTR_FLOAT && !(a->type == ONNX_ATTR_UNDEFINED && a->has_f))
+    return wrong_type(op, a, name, "a float");
+  *out = a->f;
+  return OFX_OK;
+}
+
+ofx_status ofx_attr_ints(const ofx_op *op, const char *name, int64_t *out, size_t capacity,
+                         size_t *count) {
+  const onnx_attribute *a = ofx_node_attribute(op->node, name);
+  *count = 0;
+  if (a == NULL) return OFX_OK;
+  if (a->type != ONNX_ATTR_INTS && a->type != ONNX_ATTR_UNDEFINED)
+    return wrong_type(op, a, name, "a list of ints");
+  if (a->ints.count > capacity)
+    return ofx_op_error(op, OFX_BAD_MODEL, "attribute '%s' has %zu values, at most %zu are allowed",
+                        name, a->ints.count, capacity);
+  onnx_repeated_read_i64(&a->ints, out);
+  *count = a->ints.count;
+  return OFX_OK;
+}
+
+ofx_status ofx_attr_string(const ofx_op *op, const char *name, const char *default_value,
+                           char *out, size_t capacity) {
+  const onnx_attribute *a = ofx_node_attribute(op->node, name);
+  if (a == NULL) {
+    snprintf(out, capacity, "%s", default_value);
+    return OFX_OK;
+  }
+  if (a->type != ONNX_ATTR_STRING && !(a->type == ONNX_ATTR_UNDEFINED && a->has_s))
+    return wrong_type(op, a, name, "a string");
+  if (a->s.len >= capacity)
+    return ofx_op_error(op, OFX_BAD_MODEL, "attribute '%s' is too long (%zu bytes)", name, a->s.len);
+  memcpy(out, a->s.ptr, a->s.len);
+  out[a->s.len] = '\0';
+  return OFX_OK;
+}
+
+const char *ofx_shape_str(const int64_t *dims, int rank, char *buf, size_t size) {
+  size_t k = 0;
+  k += (size_t)snprintf(buf + k, size - k, "[");
+  for (int i = 0; i < rank && k < size; i++)
+    k += (size_t)snprintf(buf + k, size - k, i ? ", %lld" : "%lld", (long long)dims[i]);
+  if (k < size) snprintf(buf + k, size - k, "]");
+  return buf;
+}
+
+ofx_status ofx_op_check_input(const ofx_op *op, const ofx_tensor *in, size_t k, ofx_dtype dtype,
+                              int rank) {
+  if (k >= op->node->n_inputs || in[k].rank < 0)
+    return ofx_op_error(op, OFX_BAD_MODEL, "input %zu is missing", k);
+  const char *name = op->graph->values[op->node->inputs[k]].name;
+  if (in[k].dtype != dtype)
+    return ofx_op_error(op, OFX_UNSUPPORTED_OP, "input %zu ('%s') has type %s, only %s is supported",
+                        k, name, onnx_dtype_name((int32_t)in[k].dtype), onnx_dtype_name((int32_t)dtype));
+  if (rank >= 0 && in[k].rank != rank) {
+    char shape[96];
+    return ofx_op_error(op, OFX_BAD_INPUT, "input %zu ('%s') must have rank %d, it has shape %s", k,
+                        name, rank, ofx_shape_str(in[k].dims, in[k].rank, shape, sizeof shape));
+  }
+  return OFX_OK;
+}
+
+ofx_status ofx_op_axis(const ofx_op *op, const char *what, int64_t axis, int rank, int *out) {
+  int64_t a = axis < 0 ? axis + rank : axis;
+  if (a < 0 || a > rank)
+    return ofx_op_error(op, OFX_BAD_MODEL, "%s %lld is out of range for rank %d", what, (long long)axis, rank);
+  *out = (int)a;
+  return OFX_OK;
+}
+
+size_t ofx_tensor_numel(const ofx_tensor *t) {
+  size_t n = 1;
+  for (int i = 0; i < t->rank; i++) n *= (size_t)t->dims[i];
+  return n;
+}

@@ -1,0 +1,89 @@
+/* The operator interface: every op family implements init (validate attributes, pack constant
+ * weights), reshape (output types and shapes from input shapes) and run (compute), the same
+ * create/reshape/run split XNNPACK operators use, so faster kernels plug in without touching
+ * the runtime. */
+#ifndef OFX_OPS_OP_H
+#define OFX_OPS_OP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "graph/graph.h"
+#include "onnxfx.h"
+
+typedef struct ofx_tensor {
+  ofx_dtype dtype;
+  int rank; /* -1 for an omitted optional input */
+  int64_t dims[OFX_MAX_RANK];
+  void *data;
+} ofx_tensor;
+
+typedef struct ofx_threadpool ofx_threadpool;
+
+typedef struct ofx_run_context {
+  ofx_threadpool *pool; /* NULL: run on the calling thread */
+  void *scratch;        /* at least op->scratch_bytes, 16-byte aligned */
+} ofx_run_context;
+
+typedef struct ofx_op ofx_op;
+
+typedef struct ofx_op_def {
+  const char *op_type;
+  /* Validates attributes and constant inputs and packs weights into op->state. Input shapes of
+   * non-constant inputs are not known yet. */
+  ofx_status (*init)(ofx_op *op);
+  /* Sets out[k].dtype/rank/dims from the inputs' (in[k].data is NULL unless the input is a
+   * constant), validates them, and may set op->scratch_bytes. */
+  ofx_status (*reshape)(ofx_op *op, const ofx_tensor *in, ofx_tensor *out);
+  /* Computes outputs from inputs with the shapes of the last reshape. Cannot fail. */
+  void (*run)(ofx_op *op, const ofx_tensor *in, ofx_tensor *out, const ofx_run_context *ctx);
+  /* Frees op->state (may be NULL: then free(op->state) is used). */
+  void (*destroy)(ofx_op *op);
+} ofx_op_def;
+
+struct ofx_op {
+  const ofx_op_def *def;
+  const ofx_graph *graph;
+  const ofx_node *node;
+  int64_t opset;
+  void *state;
+  uint32_t packed_inputs; /* bit k: constant input k was packed by init and is not read by run */
+  size_t scratch_bytes;
+};
+
+/* The op definition for a node, or NULL when the op is not supported. */
+const ofx_op_def *ofx_op_find(const char *domain, const char *op_type);
+
+/* Records an error prefixed with the node's name, op type and ONNX name. */
+ofx_status ofx_op_error(const ofx_op *op, ofx_status status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Constant input k as a graph value, or NULL when the input is absent or not constant. */
+const ofx_value *ofx_op_const_input(const ofx_op *op, size_t k);
+bool ofx_op_has_input(const ofx_op *op, size_t k);
+
+/* Typed attribute readers: absent attributes give the default; a present attribute of the wrong
+ * type is an error naming the attribute. */
+ofx_status ofx_attr_int(const ofx_op *op, const char *name, int64_t default_value, int64_t *out);
+ofx_status ofx_attr_float(const ofx_op *op, const char *name, float default_value, float *out);
+/* Reads up to `capacity` ints; *count is 0 when the attribute is absent. */
+ofx_status ofx_attr_ints(const ofx_op *op, const char *name, int64_t *out, size_t capacity,
+                         size_t *count);
+/* Copies a string attribute into out (NUL-terminated); default when absent. */
+ofx_status ofx_attr_string(const ofx_op *op, const char *name, const char *default_value,
+                           char *out, size_t capacity);
+
+/* Writes "[1, 3, 224, 224]" into buf. */
+const char *ofx_shape_str(const int64_t *dims, int rank, char *buf, size_t size);
+
+
+/* Checks that input k is present with the given dtype and (rank >= 0) rank; the error names the
+ * input and its shape. */
+ofx_status ofx_op_check_input(const ofx_op *op, const ofx_tensor *in, size_t k, ofx_dtype dtype,
+                              int rank);
+/* Normalizes a possibly negative axis against rank; error when out of range. */
+ofx_status ofx_op_axis(const ofx_op *op, const char *what, int64_t axis, int rank, int *out);
+/* Element count of a tensor whose shape is fully known. */
+size_t ofx_tensor_numel(const ofx_tensor *t);
+#endif

@@ -1,0 +1,90 @@
+/* MaxPool, AveragePool (2-D, NCHW) and GlobalAveragePool (any spatial rank). */
+#include <stdlib.h>
+
+#include "base/status.h"
+#include "kernels/f32-pool/f32-pool.h"
+#include "ops/op.h"
+#include "ops/spatial.h"
+
+typedef struct pool_state {
+  ofx_spatial_attrs spatial;
+  ofx_pool2d_params params;
+  size_t planes;
+} pool_state;
+
+static ofx_status pool_init(ofx_op *op) {
+  pool_state *s = calloc(1, sizeof *s);
+  if (s == NULL) return ofx_op_error(op, OFX_OUT_OF_MEMORY, "out of memory");
+  op->state = s;
+  if (op->node->n_outputs > 1 && op->node->outputs[1] >= 0)
+    return ofx_op_error(op, OFX_UNSUPPORTED_OP, "the Indices output is not supported");
+  OFX_TRY(ofx_spatial_attrs_read(op, 2, NULL, false, &s->spatial));
+  int64_t count_include_pad;
+  OFX_TRY(ofx_attr_int(op, "count_include_pad", 0, &count_include_pad));
+  s->params.count_include_pad = count_include_pad != 0;
+  return OFX_OK;
+}
+
+static ofx_status pool_reshape(ofx_op *op, const ofx_tensor *in, ofx_tensor *out) {
+  pool_state *s = op->state;
+  OFX_TRY(ofx_op_check_input(op, in, 0, OFX_DTYPE_FLOAT32, 4));
+  int64_t out_spatial[2];
+  size_t begin[2], end[2];
+  OFX_TRY(ofx_spatial_output_shape(op, &s->spatial, in[0].dims + 2, out_spatial, begin, end));
+  out[0] = in[0];
+  out[0].data = NULL;
+  out[0].dims[2] = out_spatial[0];
+  out[0].dims[3] = out_spatial[1];
+  ofx_pool2d_params *p = &s->params;
+  p->in_height = (size_t)in[0].dims[2];
+  p->in_width = (size_t)in[0].dims[3];
+  p->out_height = (size_t)out_spatial[0];
+  p->out_width = (size_t)out_spatial[1];
+  p->kernel_height = (size_t)s->spatial.kernel[0];
+  p->kernel_width = (size_t)s->spatial.kernel[1];
+  p->stride_height = (size_t)s->spatial.strides[0];
+  p->stride_width = (size_t)s->spatial.strides[1];
+  p->dilation_height = (size_t)s->spatial.dilations[0];
+  p->dilation_width = (size_t)s->spatial.dilations[1];
+  p->pad_top = begin[0];
+  p->pad_left = begin[1];
+  p->pad_bottom = end[0];
+  p->pad_right = end[1];
+  s->planes = (size_t)(in[0].dims[0] * in[0].dims[1]);
+  return OFX_OK;
+}
+
+static void max_pool_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *out, const ofx_run_context *ctx) {
+  const pool_state *s = op->state;
+  ofx_f32_maxpool2d_nchw__scalar(&s->params, s->planes, in[0].data, out[0].data);
+}
+
+static void average_pool_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *out, const ofx_run_context *ctx) {
+  const pool_state *s = op->state;
+  ofx_f32_avgpool2d_nchw__scalar(&s->params, s->planes, in[0].data, out[0].data);
+}
+
+const ofx_op_def ofx_op_max_pool = {"MaxPool", pool_init, pool_reshape, max_pool_run, NULL};
+const ofx_op_def ofx_op_average_pool = {"AveragePool", pool_init, pool_reshape, average_pool_run, NULL};
+
+static ofx_status global_pool_init(ofx_op *op) { return OFX_OK; }
+
+static ofx_status global_pool_reshape(ofx_op *op, const ofx_tensor *in, ofx_tensor *out) {
+  OFX_TRY(ofx_op_check_input(op, in, 0, OFX_DTYPE_FLOAT32, -1));
+  if (in[0].rank < 3)
+    return ofx_op_error(op, OFX_BAD_INPUT, "input must have rank 3 or more, it has rank %d", in[0].rank);
+  out[0] = in[0];
+  out[0].data = NULL;
+  for (int i = 2; i < in[0].rank; i++) out[0].dims[i] = 1;
+  return OFX_OK;
+}
+
+static void global_average_pool_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *out,
+                                    const ofx_run_context *ctx) {
+  size_t planes = (size_t)(in[0].dims[0] * in[0].dims[1]);
+  size_t plane_size = ofx_tensor_numel(&in[0]) / (planes ? planes : 1);
+  ofx_f32_global_avgpool_nchw__scalar(planes, plane_size, in[0].data, out[0].data);
+}
+
+const ofx_op_def ofx_op_global_average_pool = {"GlobalAveragePool", global_pool_init, global_pool_reshape,
+                                               global_average_pool_run, NULL};

@@ -1,0 +1,432 @@
+/* ofx_extractor: the pruned plan for a set of requested nodes.
+ *
+ * create: resolve names -> prune -> one op per kept node (init validates and packs weights).
+ * run:    when input shapes change, reshape every op and re-plan memory (one arena, lifetimes
+ *         from the plan); then bind tensors and run the ops in order. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/status.h"
+#include "ops/op.h"
+#include "runtime/memory-plan.h"
+#include "runtime/runtime.h"
+
+typedef struct input_binding {
+  bool set;
+  ofx_tensor tensor;
+  size_t size;
+} input_binding;
+
+struct ofx_extractor {
+  ofx_model *model;
+  const ofx_graph *graph;
+  size_t n_steps;
+  ofx_op *steps;
+  size_t n_inputs;
+  size_t *input_nodes; /* graph-input pseudo nodes the plan needs */
+  input_binding *bindings;
+  size_t n_outputs;
+  size_t *output_request;
+  int *output_value;
+  ofx_tensor *tensors; /* per graph value: shape and data during a run */
+  void **constant_copies; /* aligned copies of unaligned constants, per value */
+  /* plan for the current input shapes */
+  bool planned;
+  ofx_tensor *planned_input_shapes;
+  void *arena;
+  size_t arena_size;
+  void *scratch;
+  size_t scratch_size;
+};
+
+static ofx_status oom(const char *what) { return ofx_error(OFX_OUT_OF_MEMORY, "out of memory %s", what); }
+
+static void *aligned_block(size_t size) {
+  void *p = NULL;
+  size = (size + OFX_TENSOR_ALIGNMENT - 1) & ~(size_t)(OFX_TENSOR_ALIGNMENT - 1);
+  if (posix_memalign(&p, OFX_TENSOR_ALIGNMENT, size ? size : OFX_TENSOR_ALIGNMENT) != 0) return NULL;
+  return p;
+}
+
+/* Binds constant value v for run-time reads, copying it when it is not aligned for its type. */
+static ofx_status bind_constant(ofx_extractor *fx, int v) {
+  const ofx_value *value = &fx->graph->values[v];
+  ofx_tensor *t = &fx->tensors[v];
+  if (t->rank >= 0 && (t->data || value->nbytes == 0)) return OFX_OK;
+  t->dtype = value->dtype;
+  t->rank = value->rank;
+  memcpy(t->dims, value->dims, sizeof t->dims);
+  size_t align = ofx_dtype_size(value->dtype);
+  if (value->data == NULL || align == 0 || ((uintptr_t)value->data % align) == 0) {
+    t->data = (void *)value->data;
+    return OFX_OK;
+  }
+  void *copy = aligned_block(value->nbytes);
+  if (copy == NULL) return oom("copying a constant");
+  memcpy(copy, value->data, value->nbytes);
+  fx->constant_copies[v] = copy;
+  t->data = copy;
+  return OFX_OK;
+}
+
+static ofx_status build_steps(ofx_extractor *fx, const bool *keep) {
+  const ofx_graph *g = fx->graph;
+  for (size_t i = 0; i < g->n_nodes; i++) {
+    if (!keep[i]) continue;
+    const ofx_node *node = &g->nodes[i];
+    if (node->proto == NULL) {
+      fx->input_nodes[fx->n_inputs++] = i;
+      continue;
+    }
+    ofx_op *op = &fx->steps[fx->n_steps];
+    op->graph = g;
+    op->node = node;
+    op->opset = g->opset;
+    op->def = ofx_op_find(node->domain, node->op_type);
+    if (op->def == NULL)
+      return ofx_error(OFX_UNSUPPORTED_OP, "node '%s' (ONNX name '%s'): op %s%s%s (opset %lld) is not supported",
+                       node->name, node->onnx_name, node->domain[0] ? node->domain : "",
+                       node->domain[0] ? "." : "", node->op_type, (long long)g->opset);
+    fx->n_steps++; /* counted before init so that destroy sees partially built state */
+    OFX_TRY(op->def->init(op));
+    for (size_t k = 0; k < node->n_inputs; k++) {
+      int v = node->inputs[k];
+      if (v >= 0 && g->values[v].kind == OFX_VALUE_CONSTANT && !(op->packed_inputs & (1u << k)))
+        OFX_TRY(bind_constant(fx, v));
+    }
+  }
+  return OFX_OK;
+}
+
+void ofx_extractor_free(ofx_extractor *fx) {
+  if (fx == NULL) return;
+  for (size_t i = 0; i < fx->n_steps; i++) {
+    ofx_op *op = &fx->steps[i];
+    if (op->def && op->def->destroy) op->def->destroy(op);
+    else free(op->state);
+  }
+  if (fx->constant_copies)
+    for (size_t v = 0; v < fx->graph->n_values; v++) free(fx->constant_copies[v]);
+  free(fx->constant_copies);
+  free(fx->steps);
+  free(fx->input_nodes);
+  free(fx->bindings);
+  free(fx->output_request);
+  free(fx->output_value);
+  free(fx->tensors);
+  free(fx->planned_input_shapes);
+  free(fx->arena);
+  free(fx->scratch);
+  free(fx);
+}
+
+ofx_status ofx_extractor_create(ofx_model *model, const char *const *names, size_t count, int train,
+                                ofx_extractor **out) {
+  ofx_error_clear();
+  (void)train; /* both views share one graph until training-mode ops are modelled */
+  if (model == NULL || (names == NULL && count)) return ofx_error(OFX_INVALID_ARGUMENT, "no model or names given");
+  if (count == 0) return ofx_error(OFX_INVALID_ARGUMENT, "no nodes were requested");
+  const ofx_graph *g = model->graph;
+  ofx_extractor *fx = calloc(1, sizeof *fx);
+  if (fx == NULL) return oom("creating an extractor");
+  fx->model = model;
+  fx->graph = g;
+  size_t *resolved = malloc(count * sizeof *resolved);
+  bool *keep = malloc((g->n_nodes + 1) * sizeof *keep);
+  fx->steps = calloc(g->n_nodes + 1, sizeof *fx->steps);
+  fx->input_nodes = calloc(g->n_inputs + 1, sizeof *fx->input_nodes);
+  fx->output_request = calloc(count, sizeof *fx->output_request);
+  fx->output_value = calloc(count, sizeof *fx->output_value);
+  fx->tensors = calloc(g->n_values + 1, sizeof *fx->tensors);
+  fx->constant_copies = calloc(g->n_values + 1, sizeof *fx->constant_copies);
+  ofx_status s = OFX_OK;
+  if (!resolved || !keep || !fx->steps || !fx->input_nodes || !fx->output_request || !fx->output_value ||
+      !fx->tensors || !fx->constant_copies) {
+    s = oom("creating an extractor");
+    goto done;
+  }
+  for (size_t v = 0; v < g->n_values; v++) fx->tensors[v].rank = -1;
+  for (size_t i = 0; i < count && s == OFX_OK; i++) s = ofx_graph_resolve(g, names[i], &resolved[i]);
+  if (s != OFX_OK) goto done;
+  /* outputs in execution order; requests resolving to one node keep their request order */
+  for (size_t i = 0; i < count; i++) fx->output_request[i] = i;
+  for (size_t i = 1; i < count; i++) {
+    size_t r = fx->output_request[i], j = i;
+    while (j > 0 && resolved[fx->output_request[j - 1]] > resolved[r]) {
+      fx->output_request[j] = fx->output_request[j - 1];
+      j--;
+    }
+    fx->output_request[j] = r;
+  }
+  fx->n_outputs = count;
+  for (size_t i = 0; i < count; i++) {
+    const ofx_node *node = &g->nodes[resolved[fx->output_request[i]]];
+    fx->output_value[i] = node->n_outputs ? node->outputs[0] : -1;
+    if (fx->output_value[i] < 0) {
+      s = ofx_error(OFX_NODE_NOT_FOUND, "node '%s' has no output to return", node->name);
+      goto done;
+    }
+  }
+  s = ofx_graph_prune(g, resolved, count, keep);
+  if (s == OFX_OK) s = build_steps(fx, keep);
+  if (s == OFX_OK) {
+    fx->bindings = calloc(fx->n_inputs + 1, sizeof *fx->bindings);
+    fx->planned_input_shapes = calloc(fx->n_inputs + 1, sizeof *fx->planned_input_shapes);
+    if (!fx->bindings || !fx->planned_input_shapes) s = oom("creating an extractor");
+  }
+done:
+  free(resolved);
+  free(keep);
+  if (s != OFX_OK) {
+    ofx_extractor_free(fx);
+    return s;
+  }
+  *out = fx;
+  return OFX_OK;
+}
+
+size_t ofx_extractor_input_count(const ofx_extractor *fx) { return fx->n_inputs; }
+size_t ofx_extractor_input_model_index(const ofx_extractor *fx, size_t i) { return fx->input_nodes[i]; }
+size_t ofx_extractor_output_count(const ofx_extractor *fx) { return fx->n_outputs; }
+size_t ofx_extractor_output_request(const ofx_extractor *fx, size_t i) { return fx->output_request[i]; }
+size_t ofx_extractor_planned_node_count(const ofx_extractor *fx) { return fx->n_steps; }
+
+static int input_value(const ofx_extractor *fx, size_t i) {
+  return fx->graph->nodes[fx->input_nodes[i]].outputs[0];
+}
+
+ofx_status ofx_extractor_set_input(ofx_extractor *fx, size_t i, ofx_dtype dtype, const int64_t *dims,
+                                   size_t rank, const void *data, size_t size) {
+  ofx_error_clear();
+  if (i >= fx->n_inputs) return ofx_error(OFX_INVALID_ARGUMENT, "input index %zu is out of range", i);
+  const ofx_value *declared = &fx->graph->values[input_value(fx, i)];
+  char got[128], want[128];
+  if (rank > OFX_MAX_RANK)
+    return ofx_error(OFX_BAD_INPUT, "input '%s' has rank %zu, at most %d is supported", declared->name, rank, OFX_MAX_RANK);
+  ofx_tensor t = {dtype, (int)rank, {0}, (void *)data};
+  for (size_t d = 0; d < rank; d++) {
+    if (dims[d] < 0) return ofx_error(OFX_BAD_INPUT, "input '%s' has a negative dim", declared->name);
+    t.dims[d] = dims[d];
+  }
+  bool shape_ok = declared->rank < 0 || declared->rank == (int)rank;
+  for (int d = 0; shape_ok && declared->rank >= 0 && d < declared->rank; d++)
+    if (declared->dims[d] >= 0 && declared->dims[d] != dims[d]) shape_ok = false;
+  bool type_ok = declared->dtype == OFX_DTYPE_UNDEFINED || declared->dtype == dtype;
+  if (!shape_ok || !type_ok) {
+    /* expected shape with symbolic dims by name */
+    size_t k = (size_t)snprintf(want, sizeof want, "%s [", onnx_dtype_name((int32_t)declared->dtype));
+    for (int d = 0; d < declared->rank && k < sizeof want; d++) {
+      const char *sep = d ? ", " : "";
+      if (declared->dims[d] >= 0) k += (size_t)snprintf(want + k, sizeof want - k, "%s%lld", sep, (long long)declared->dims[d]);
+      else k += (size_t)snprintf(want + k, sizeof want - k, "%s%s", sep, declared->dim_params[d] ? declared->dim_params[d] : "?");
+    }
+    if (k < sizeof want) snprintf(want + k, sizeof want - k, "]");
+    char shape[96];
+    snprintf(got, sizeof got, "%s %s", onnx_dtype_name((int32_t)dtype), ofx_shape_str(t.dims, t.rank, shape, sizeof shape));
+    return ofx_error(OFX_BAD_INPUT, "input '%s': expected %s, got %s", declared->name, want, got);
+  }
+  size_t numel, esize = ofx_dtype_size(dtype);
+  if (esize == 0) return ofx_error(OFX_BAD_INPUT, "input '%s': type %s is not supported", declared->name, onnx_dtype_name((int32_t)dtype));
+  if (!ofx_shape_numel(t.dims, t.rank, &numel) || numel * esize != size)
+    return ofx_error(OFX_BAD_INPUT, "input '%s': %zu bytes of data do not match its shape %s", declared->name, size,
+                     ofx_shape_str(t.dims, t.rank, got, sizeof got));
+  fx->bindings[i] = (input_binding){true, t, size};
+  return OFX_OK;
+}
+
+static bool same_shape(const ofx_tensor *a, const ofx_tensor *b) {
+  if (a->dtype != b->dtype || a->rank != b->rank) return false;
+  for (int d = 0; d < a->rank; d++)
+    if (a->dims[d] != b->dims[d]) return false;
+  return true;
+}
+
+/* Gathers op inputs/outputs from the value tensors. */
+static void gather(const ofx_extractor *fx, const ofx_op *op, ofx_tensor *in, ofx_tensor *out) {
+  const ofx_node *node = op->node;
+  for (size_t k = 0; k < node->n_inputs; k++) {
+    int v = node->inputs[k];
+    if (v >= 0) {
+      in[k] = fx->tensors[v];
+      if (in[k].rank < 0 && fx->graph->values[v].kind == OFX_VALUE_CONSTANT) {
+        /* packed constant: shape only, for reshape */
+        const ofx_value *c = &fx->graph->values[v];
+        in[k].dtype = c->dtype;
+        in[k].rank = c->rank;
+        memcpy(in[k].dims, c->dims, sizeof in[k].dims);
+        in[k].data = NULL;
+      }
+    } else {
+      in[k] = (ofx_tensor){OFX_DTYPE_UNDEFINED, -1, {0}, NULL};
+    }
+  }
+  for (size_t k = 0; k < node->n_outputs; k++) {
+    int v = node->outputs[k];
+    out[k] = v >= 0 ? fx->tensors[v] : (ofx_tensor){OFX_DTYPE_UNDEFINED, -1, {0}, NULL};
+  }
+}
+
+static ofx_status plan(ofx_extractor *fx) {
+  const ofx_graph *g = fx->graph;
+  fx->planned = false;
+  size_t max_io = 0;
+  for (size_t i = 0; i < fx->n_steps; i++) {
+    const ofx_node *n = fx->steps[i].node;
+    if (n->n_inputs > max_io) max_io = n->n_inputs;
+    if (n->n_outputs > max_io) max_io = n->n_outputs;
+  }
+  ofx_tensor *in = calloc(max_io + 1, sizeof *in), *out = calloc(max_io + 1, sizeof *out);
+  size_t *offsets = calloc(g->n_values + 1, sizeof *offsets);
+  int *last_use = malloc((g->n_values + 1) * sizeof *last_use);
+  ofx_memory_plan mp = {0};
+  ofx_status s = OFX_OK;
+  if (!in || !out || !offsets || !last_use) {
+    s = oom("planning");
+    goto done;
+  }
+  for (size_t i = 0; i < fx->n_inputs; i++) fx->tensors[input_value(fx, i)] = fx->bindings[i].tensor;
+  /* shapes */
+  size_t scratch = 0;
+  for (size_t i = 0; i < fx->n_steps && s == OFX_OK; i++) {
+    ofx_op *op = &fx->steps[i];
+    gather(fx, op, in, out);
+    for (size_t k = 0; k < op->node->n_outputs; k++) out[k] = (ofx_tensor){OFX_DTYPE_UNDEFINED, -1, {0}, NULL};
+    op->scratch_bytes = 0;
+    s = op->def->reshape(op, in, out);
+    if (op->scratch_bytes > scratch) scratch = op->scratch_bytes;
+    for (size_t k = 0; k < op->node->n_outputs && s == OFX_OK; k++) {
+      int v = op->node->outputs[k];
+      if (v < 0) continue;
+      size_t numel;
+      if (!ofx_shape_numel(out[k].dims, out[k].rank, &numel) || ofx_dtype_size(out[k].dtype) == 0 ||
+          numel > SIZE_MAX / 16 / ofx_dtype_size(out[k].dtype)) {
+        char shape[96];
+        s = ofx_op_error(op, OFX_OUT_OF_MEMORY, "output %zu would have shape %s, which is too large", k,
+                         ofx_shape_str(out[k].dims, out[k].rank, shape, sizeof shape));
+        break;
+      }
+      fx->tensors[v] = out[k];
+      fx->tensors[v].data = NULL;
+    }
+  }
+  if (s != OFX_OK) goto done;
+  /* lifetimes: requested outputs live to the end */
+  for (size_t v = 0; v < g->n_values; v++) last_use[v] = -1;
+  for (size_t i = 0; i < fx->n_steps; i++)
+    for (size_t k = 0; k < fx->steps[i].node->n_inputs; k++)
+      if (fx->steps[i].node->inputs[k] >= 0) last_use[fx->steps[i].node->inputs[k]] = (int)i;
+  for (size_t o = 0; o < fx->n_outputs; o++) last_use[fx->output_value[o]] = INT32_MAX;
+  for (size_t i = 0; i < fx->n_steps; i++) {
+    const ofx_node *n = fx->steps[i].node;
+    for (size_t k = 0; k < n->n_outputs; k++) {
+      int v = n->outputs[k];
+      if (v < 0) continue;
+      const ofx_tensor *t = &fx->tensors[v];
+      if (!ofx_memory_plan_alloc(&mp, ofx_tensor_numel(t) * ofx_dtype_size(t->dtype), &offsets[v])) {
+        s = oom("planning");
+        goto done;
+      }
+    }
+    /* release what dies here: inputs last used by this step, outputs nobody reads */
+    for (size_t pass = 0; pass < 2; pass++) {
+      size_t count = pass ? n->n_outputs : n->n_inputs;
+      const int *values = pass ? n->outputs : n->inputs;
+      for (size_t k = 0; k < count; k++) {
+        int v = values[k];
+        if (v < 0 || g->values[v].kind != OFX_VALUE_NODE || g->values[v].producer < 0) continue;
+        if (g->nodes[g->values[v].producer].proto == NULL) continue;
+        if (last_use[v] > (int)i) continue;
+        last_use[v] = INT32_MAX - 1; /* release once, even if listed twice */
+        const ofx_tensor *t = &fx->tensors[v];
+        if (!ofx_memory_plan_release(&mp, offsets[v], ofx_tensor_numel(t) * ofx_dtype_size(t->dtype))) {
+          s = oom("planning");
+          goto done;
+        }
+      }
+    }
+  }
+  if (mp.total > fx->arena_size) {
+    free(fx->arena);
+    fx->arena_size = 0;
+    fx->arena = aligned_block(mp.total);
+    if (fx->arena == NULL) {
+      s = ofx_error(OFX_OUT_OF_MEMORY, "out of memory: the plan needs a %zu-byte tensor arena", mp.total);
+      goto done;
+    }
+    fx->arena_size = mp.total;
+  }
+  if (scratch > fx->scratch_size) {
+    free(fx->scratch);
+    fx->scratch_size = 0;
+    fx->scratch = aligned_block(scratch);
+    if (fx->scratch == NULL) {
+      s = ofx_error(OFX_OUT_OF_MEMORY, "out of memory: %zu bytes of scratch", scratch);
+      goto done;
+    }
+    fx->scratch_size = scratch;
+  }
+  for (size_t i = 0; i < fx->n_steps; i++) {
+    const ofx_node *n = fx->steps[i].node;
+    for (size_t k = 0; k < n->n_outputs; k++)
+      if (n->outputs[k] >= 0) fx->tensors[n->outputs[k]].data = (char *)fx->arena + offsets[n->outputs[k]];
+  }
+  for (size_t i = 0; i < fx->n_inputs; i++) fx->planned_input_shapes[i] = fx->bindings[i].tensor;
+  fx->planned = true;
+done:
+  free(in);
+  free(out);
+  free(offsets);
+  free(last_use);
+  ofx_memory_plan_free(&mp);
+  return s;
+}
+
+ofx_status ofx_extractor_run(ofx_extractor *fx) {
+  ofx_error_clear();
+  bool replan = !fx->planned;
+  for (size_t i = 0; i < fx->n_inputs; i++) {
+    if (!fx->bindings[i].set)
+      return ofx_error(OFX_BAD_INPUT, "input '%s' was not given", fx->graph->values[input_value(fx, i)].name);
+    if (!same_shape(&fx->bindings[i].tensor, &fx->planned_input_shapes[i])) replan = true;
+  }
+  if (replan) OFX_TRY(plan(fx));
+  for (size_t i = 0; i < fx->n_inputs; i++) fx->tensors[input_value(fx, i)].data = fx->bindings[i].tensor.data;
+  size_t max_io = 0;
+  for (size_t i = 0; i < fx->n_steps; i++) {
+    const ofx_node *n = fx->steps[i].node;
+    if (n->n_inputs > max_io) max_io = n->n_inputs;
+    if (n->n_outputs > max_io) max_io = n->n_outputs;
+  }
+  ofx_tensor *in = calloc(max_io + 1, sizeof *in), *out = calloc(max_io + 1, sizeof *out);
+  if (!in || !out) {
+    free(in);
+    free(out);
+    return oom("running");
+  }
+  ofx_run_context ctx = {NULL, fx->scratch};
+  for (size_t i = 0; i < fx->n_steps; i++) {
+    ofx_op *op = &fx->steps[i];
+    gather(fx, op, in, out);
+    op->def->run(op, in, out, &ctx);
+  }
+  free(in);
+  free(out);
+  /* the caller's input memory is only borrowed for this run */
+  for (size_t i = 0; i < fx->n_inputs; i++) fx->bindings[i].set = false;
+  return OFX_OK;
+}
+
+ofx_status ofx_extractor_output(const ofx_extractor *fx, size_t i, ofx_tensor_view *view) {
+  if (i >= fx->n_outputs) return ofx_error(OFX_INVALID_ARGUMENT, "output index %zu is out of range", i);
+  const ofx_tensor *t = &fx->tensors[fx->output_value[i]];
+  if (t->rank < 0 || (t->data == NULL && ofx_tensor_numel(t) != 0))
+    return ofx_error(OFX_INVALID_ARGUMENT, "output %zu is not available before a successful run", i);
+  view->dtype = t->dtype;
+  view->rank = (size_t)t->rank;
+  memcpy(view->dims, t->dims, sizeof view->dims);
+  view->data = t->data;
+  view->size = ofx_tensor_numel(t) * ofx_dtype_size(t->dtype);
+  return OFX_OK;
+}

@@ -1,0 +1,113 @@
+/* ofx_model: the named graph plus its JSON description for JS. */
+#include <stdlib.h>
+
+#include "base/json.h"
+#include "base/status.h"
+#include "runtime/runtime.h"
+
+static void describe_value(ofx_json *j, const ofx_value *v) {
+  ofx_json_raw(j, "{\"name\":");
+  ofx_json_string(j, v->name);
+  ofx_json_raw(j, ",\"type\":");
+  ofx_json_string(j, onnx_dtype_name((int32_t)v->dtype));
+  ofx_json_raw(j, ",\"dims\":");
+  if (v->rank < 0) {
+    ofx_json_raw(j, "null");
+  } else {
+    ofx_json_raw(j, "[");
+    for (int d = 0; d < v->rank; d++) {
+      if (d) ofx_json_raw(j, ",");
+      if (v->dims[d] >= 0) ofx_json_int(j, v->dims[d]);
+      else if (v->dim_params[d]) ofx_json_string(j, v->dim_params[d]);
+      else ofx_json_raw(j, "null");
+    }
+    ofx_json_raw(j, "]");
+  }
+  ofx_json_raw(j, "}");
+}
+
+static void describe_value_names(ofx_json *j, const ofx_graph *g, const int *values, size_t n) {
+  ofx_json_raw(j, "[");
+  for (size_t k = 0; k < n; k++) {
+    if (k) ofx_json_raw(j, ",");
+    ofx_json_string(j, values[k] >= 0 ? g->values[values[k]].name : "");
+  }
+  ofx_json_raw(j, "]");
+}
+
+static char *describe(const ofx_graph *g) {
+  ofx_json j = {0};
+  ofx_json_raw(&j, "{\"opset\":");
+  ofx_json_int(&j, g->opset);
+  ofx_json_raw(&j, ",\"inputs\":[");
+  for (size_t i = 0; i < g->n_inputs; i++) {
+    if (i) ofx_json_raw(&j, ",");
+    describe_value(&j, &g->values[g->inputs[i]]);
+  }
+  ofx_json_raw(&j, "],\"outputs\":[");
+  for (size_t i = 0; i < g->n_outputs; i++) {
+    if (i) ofx_json_raw(&j, ",");
+    describe_value(&j, &g->values[g->outputs[i]]);
+  }
+  ofx_json_raw(&j, "],\"nodes\":[");
+  for (size_t i = 0; i < g->n_nodes; i++) {
+    const ofx_node *n = &g->nodes[i];
+    if (i) ofx_json_raw(&j, ",");
+    ofx_json_raw(&j, "{\"name\":");
+    ofx_json_string(&j, n->name);
+    ofx_json_raw(&j, ",\"opType\":");
+    ofx_json_string(&j, n->op_type);
+    ofx_json_raw(&j, ",\"onnxName\":");
+    ofx_json_string(&j, n->onnx_name);
+    ofx_json_raw(&j, ",\"inputs\":");
+    describe_value_names(&j, g, n->inputs, n->n_inputs);
+    ofx_json_raw(&j, ",\"outputs\":");
+    describe_value_names(&j, g, n->outputs, n->n_outputs);
+    ofx_json_raw(&j, "}");
+  }
+  /* Both views are the same until training-mode ops (Dropout, BatchNormalization training
+   * outputs) get their own view. */
+  static const char *const views[2] = {"trainNodes", "evalNodes"};
+  for (int view = 0; view < 2; view++) {
+    ofx_json_raw(&j, "],\"");
+    ofx_json_raw(&j, views[view]);
+    ofx_json_raw(&j, "\":[");
+    for (size_t i = 0; i < g->n_listed; i++) {
+      if (i) ofx_json_raw(&j, ",");
+      ofx_json_string(&j, g->listed[i].name);
+    }
+  }
+  ofx_json_raw(&j, "]}");
+  if (j.failed) {
+    ofx_json_free(&j);
+    return NULL;
+  }
+  return j.text;
+}
+
+ofx_status ofx_model_load(const uint8_t *bytes, size_t size, ofx_model **out_model) {
+  ofx_error_clear();
+  if (bytes == NULL && size) return ofx_error(OFX_INVALID_ARGUMENT, "model bytes are NULL");
+  ofx_model *model = calloc(1, sizeof *model);
+  if (model == NULL) return ofx_error(OFX_OUT_OF_MEMORY, "out of memory loading the model");
+  ofx_status s = ofx_graph_build(bytes, size, &model->graph);
+  if (s == OFX_OK) {
+    model->description = describe(model->graph);
+    if (model->description == NULL) s = ofx_error(OFX_OUT_OF_MEMORY, "out of memory describing the model");
+  }
+  if (s != OFX_OK) {
+    ofx_model_free(model);
+    return s;
+  }
+  *out_model = model;
+  return OFX_OK;
+}
+
+void ofx_model_free(ofx_model *model) {
+  if (model == NULL) return;
+  ofx_graph_free(model->graph);
+  free(model->description);
+  free(model);
+}
+
+const char *ofx_model_describe_json(const ofx_model *model) { return model->description; }

@@ -1,0 +1,13 @@
+/* Internal runtime types shared by model.c and extractor.c. */
+#ifndef OFX_RUNTIME_RUNTIME_H
+#define OFX_RUNTIME_RUNTIME_H
+
+#include "graph/graph.h"
+#include "onnxfx.h"
+
+struct ofx_model {
+  ofx_graph *graph;
+  char *description; /* ofx_model_describe_json */
+};
+
+#endif
