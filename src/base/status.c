@@ -24,8 +24,18 @@ ofx_status ofx_error_prefix(ofx_status status, const char *fmt, ...) {
   va_end(args);
   if (n < 0) return status;
   size_t plen = strlen(prefix), elen = strlen(last_error);
-  if (plen > OFX_ERROR_CAPACITY - 1) plen = OFX_ERROR_CAPACITY - 1;
-  if (plen + elen > OFX_ERROR_CAPACITY - 1) elen = OFX_ERROR_CAPACITY - 1 - plen;
+  /* Over capacity, drop the middle of the path rather than the reason at the end. */
+  if (plen + elen > OFX_ERROR_CAPACITY - 1) {
+    static const char ellipsis[] = "...";
+    size_t keep_tail = elen > OFX_ERROR_CAPACITY / 2 ? OFX_ERROR_CAPACITY / 2 : elen;
+    size_t keep_head = OFX_ERROR_CAPACITY - 1 - keep_tail - (sizeof ellipsis - 1);
+    if (plen > keep_head) plen = keep_head;
+    memmove(last_error + plen + sizeof ellipsis - 1, last_error + elen - keep_tail, keep_tail);
+    memcpy(last_error + plen, ellipsis, sizeof ellipsis - 1);
+    memcpy(last_error, prefix, plen);
+    last_error[plen + sizeof ellipsis - 1 + keep_tail] = '\0';
+    return status;
+  }
   memmove(last_error + plen, last_error, elen);
   memcpy(last_error, prefix, plen);
   last_error[plen + elen] = '\0';

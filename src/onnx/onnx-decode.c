@@ -17,8 +17,17 @@ typedef struct decoder {
   int depth;
 } decoder;
 
+/* Leaf messages start with ": " (structural) or a field name; path() joins each level's name
+ * in front, giving "graph.node[3].attribute[0].t: length runs past ...". */
 static ofx_status malformed(const decoder *d, const uint8_t *at, const char *why) {
-  return ofx_error(OFX_BAD_MODEL, "%s (byte offset %zu)", why, (size_t)(at - d->base));
+  return ofx_error(OFX_BAD_MODEL, ": %s (byte offset %zu)", why, (size_t)(at - d->base));
+}
+
+static ofx_status path(ofx_status status, const char *name, long index) {
+  const char *rest = ofx_last_error();
+  const char *sep = (rest[0] == ':' || rest[0] == '[') ? "" : ".";
+  if (index >= 0) return ofx_error_prefix(status, "%s[%ld]%s", name, index, sep);
+  return ofx_error_prefix(status, "%s%s", name, sep);
 }
 
 static ofx_status out_of_memory(void) {
@@ -113,7 +122,7 @@ static ofx_status decode_entry(decoder *d, const uint8_t *p, size_t len, onnx_st
   do {                                                                                \
     if (f.wire_type != PB_LEN) return wire_mismatch(d, &f, field_name);               \
     ofx_status s_ = fn(d, f.bytes, f.len, &(array)[index]);                           \
-    if (s_ != OFX_OK) return ofx_error_prefix(s_, "%s[%zu].", field_name, (size_t)(index)); \
+    if (s_ != OFX_OK) return path(s_, field_name, (long)(index)); \
     (index)++;                                                                        \
   } while (0)
 
@@ -129,7 +138,7 @@ static ofx_status decode_entry(decoder *d, const uint8_t *p, size_t len, onnx_st
     (ptr) = ofx_arena_alloc(d->arena, 1, sizeof *(ptr));                              \
     if ((ptr) == NULL) return out_of_memory();                                        \
     ofx_status s_ = fn(d, f.bytes, f.len, (ptr));                                     \
-    if (s_ != OFX_OK) return ofx_error_prefix(s_, "%s.", field_name);                 \
+    if (s_ != OFX_OK) return path(s_, field_name, -1);                 \
   } while (0)
 
 #define CHECK_DEPTH()                                                                 \
@@ -188,7 +197,7 @@ static ofx_status decode_tensor_type(decoder *d, const uint8_t *p, size_t len, o
     } else if (f.number == 2) {
       if (f.wire_type != PB_LEN) return wire_mismatch(d, &f, "shape");
       ofx_status s = decode_shape(d, f.bytes, f.len, t);
-      if (s != OFX_OK) return ofx_error_prefix(s, "shape.");
+      if (s != OFX_OK) return path(s, "shape", -1);
     }
   }
   return res == PB_MALFORMED ? malformed(d, r.pos, why) : OFX_OK;
@@ -252,7 +261,7 @@ static ofx_status decode_type(decoder *d, const uint8_t *p, size_t len, onnx_typ
         OFX_TRY(read_str(d, &f, "denotation", &t->denotation));
         break;
     }
-    if (s != OFX_OK) return ofx_error_prefix(s, "%s.", member);
+    if (s != OFX_OK) return path(s, member, -1);
   }
   d->depth--;
   return res == PB_MALFORMED ? malformed(d, r.pos, why) : OFX_OK;
@@ -300,7 +309,7 @@ static ofx_status decode_tensor(decoder *d, const uint8_t *p, size_t len, onnx_t
           if (sf.number == 1) OFX_TRY(read_i64(d, &sf, "segment.begin", &t->segment_begin));
           if (sf.number == 2) OFX_TRY(read_i64(d, &sf, "segment.end", &t->segment_end));
         }
-        if (sres == PB_MALFORMED) return ofx_error_prefix(malformed(d, sr.pos, why), "segment: ");
+        if (sres == PB_MALFORMED) return path(malformed(d, sr.pos, why), "segment", -1);
         t->has_segment = true;
         break;
       }
@@ -510,7 +519,10 @@ ofx_status onnx_model_decode(const uint8_t *bytes, size_t size, ofx_arena *arena
   onnx_model *m = ofx_arena_alloc(arena, 1, sizeof *m);
   if (m == NULL) return out_of_memory();
   ofx_status s = decode_model(&d, bytes, size, m);
-  if (s != OFX_OK) return ofx_error_prefix(s, "invalid ONNX model: ");
+  if (s != OFX_OK) {
+    const char *rest = ofx_last_error();
+    return ofx_error_prefix(s, "invalid ONNX model%s", rest[0] == ':' ? "" : ": ");
+  }
   *out = m;
   return OFX_OK;
 }

@@ -250,6 +250,22 @@ def run_case(model, name, spec, graph_nodes, index, seed, batch, out_dir):
     return case, x, logits
 
 
+def node_kinds(model, names):
+    """Maps each torchvision node name to the class of the module it calls, or "function"
+    (and "placeholder" for the input), so tests can leave out nodes that an ONNX export
+    cannot keep (Conv2d/BatchNorm fused, Dropout/Identity gone in eval)."""
+    modules = dict(model.named_modules())
+    kinds = {}
+    for i, node in enumerate(names):
+        if i == 0 and node == INPUT_NAME:
+            kinds[node] = "placeholder"
+            continue
+        # a module called again gets a _N suffix from torchvision (relu, relu_1)
+        module = modules.get(node) or modules.get(re.sub(r"_\d+$", "", node))
+        kinds[node] = type(module).__name__ if module is not None and node else "function"
+    return kinds
+
+
 def export_model(name, out_dir):
     spec = MODELS[name]
     model = build_model(name)
@@ -265,7 +281,7 @@ def export_model(name, out_dir):
             notes.append(check_with_onnx_reference(onnx_path, x, logits))
 
     ref = {"model": name, "opset": OPSET, "train_nodes": train_nodes,
-           "eval_nodes": eval_nodes, "cases": cases}
+           "eval_nodes": eval_nodes, "node_kinds": node_kinds(model, eval_nodes), "cases": cases}
     (out_dir / f"{name}.ref.json").write_text(json.dumps(ref, indent=1) + "\n")
     # Written last: an interrupted run leaves no stamp and is redone next time.
     (out_dir / f"{name}.stamp").write_text(SCRIPT_HASH + "\n")

@@ -1,0 +1,120 @@
+// Feature extraction against torchvision's create_feature_extractor on the same weights.
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { loadModel, createFeatureExtractor, Tensor, OnnxfxError } from '../../web/index.js';
+import { loadReference, maxRelativeError, modelPath, readF32 } from './helpers.mjs';
+
+for (const name of ['resnet18', 'mobilenet_v2']) {
+  const ref = loadReference(name);
+  ref.cases.forEach((c, index) => {
+    test(`${name} case ${index} (batch ${c.input.dims[0]}): features match torchvision to 1e-4`, async () => {
+      const model = await loadModel(modelPath(name));
+      const nodes = Object.keys(c.features);
+      const fx = await createFeatureExtractor(model, { returnNodes: Object.fromEntries(nodes.map((n) => [n, `out:${n}`])) });
+      const out = await fx.run(new Tensor('float32', readF32(c.input.file), c.input.dims));
+      for (const node of nodes) {
+        const got = out[`out:${node}`];
+        assert.ok(got, `${node} returned`);
+        assert.deepEqual(got.dims, c.features[node].dims, `${node} dims`);
+        const err = maxRelativeError(got.data, readF32(c.features[node].file));
+        assert.ok(err < 1e-4, `${node}: max relative error ${err}`);
+      }
+      model.dispose();
+    });
+  });
+}
+
+test('outputs come in execution order whatever the request order', async () => {
+  const model = await loadModel(modelPath('resnet18'));
+  const fx = await createFeatureExtractor(model, { returnNodes: { layer4: 'late', layer1: 'early' } });
+  const c = loadReference('resnet18').cases[0];
+  const out = await fx.run({ x: { type: 'float32', data: readF32(c.input.file), dims: c.input.dims } });
+  assert.deepEqual(Object.keys(out), ['early', 'late']);
+  const list = await createFeatureExtractor(model, { returnNodes: ['layer2', 'maxpool'] });
+  assert.deepEqual(Object.keys(await list.run(new Tensor('float32', readF32(c.input.file), c.input.dims))), ['maxpool', 'layer2']);
+  model.dispose();
+});
+
+test('pruning: extracting layer1 plans fewer nodes than the full graph', async () => {
+  const model = await loadModel(modelPath('resnet18'));
+  const early = await createFeatureExtractor(model, { returnNodes: ['layer1'] });
+  const full = await createFeatureExtractor(model, { returnNodes: ['fc'] });
+  const graphNodes = model.nodes.filter((n) => n.opType !== 'Input').length;
+  assert.equal(full.plannedNodeCount, graphNodes);
+  assert.ok(early.plannedNodeCount < full.plannedNodeCount / 3, `${early.plannedNodeCount} vs ${full.plannedNodeCount}`);
+  const input = await createFeatureExtractor(model, { returnNodes: ['x'] });
+  assert.equal(input.plannedNodeCount, 0, 'a graph input needs no node');
+  model.dispose();
+});
+
+test('unknown names throw NODE_NOT_FOUND with a hint; layer1 never matches layer10', async () => {
+  const model = await loadModel(modelPath('resnet18'));
+  for (const bad of ['layer5', 'layer1.0.con', 'layer10', 'fc.']) {
+    await assert.rejects(createFeatureExtractor(model, { returnNodes: [bad] }), (err) => {
+      assert.ok(err instanceof OnnxfxError);
+      assert.equal(err.code, 'NODE_NOT_FOUND');
+      assert.match(err.message, new RegExp(`'${bad.replace('.', '\\.')}' is not present`));
+      assert.match(err.message, /getGraphNodeNames/);
+      return true;
+    });
+  }
+  model.dispose();
+});
+
+test('argument rules follow torchvision', async () => {
+  const model = await loadModel(modelPath('resnet18'));
+  const invalid = (options, re) => assert.rejects(createFeatureExtractor(model, options), (err) => {
+    assert.equal(err.code, 'INVALID_ARGUMENT');
+    assert.match(err.message, re);
+    return true;
+  });
+  await invalid({}, /Either `returnNodes` or `trainReturnNodes` and `evalReturnNodes`/);
+  await invalid({ trainReturnNodes: ['layer1'] }, /both should be specified/);
+  await invalid({ returnNodes: ['fc'], trainReturnNodes: ['layer1'], evalReturnNodes: ['layer1'] }, /`returnNodes` should not be specified/);
+  await invalid({ returnNodes: { layer1: 'a', layer2: 'a' } }, /used twice/);
+  const fx = await createFeatureExtractor(model, { trainReturnNodes: ['layer1'], evalReturnNodes: ['layer2'] });
+  const c = loadReference('resnet18').cases[0];
+  const x = new Tensor('float32', readF32(c.input.file), c.input.dims);
+  assert.equal(fx.training, false, 'starts in eval');
+  assert.deepEqual(Object.keys(await fx.run(x)), ['layer2']);
+  assert.deepEqual(Object.keys(await fx.train().run(x)), ['layer1']);
+  assert.deepEqual(Object.keys(await fx.eval().run(x)), ['layer2']);
+  model.dispose();
+});
+
+test('bad inputs give BAD_INPUT naming the input, and the extractor still works after', async () => {
+  const model = await loadModel(modelPath('resnet18'));
+  const fx = await createFeatureExtractor(model, { returnNodes: ['layer1'] });
+  const badShape = new Tensor('float32', new Float32Array(3 * 100), [1, 3, 100]);
+  await assert.rejects(fx.run(badShape), (err) => err.code === 'BAD_INPUT' && /input 'x': expected float32 \[batch, 3, 224, 224\], got float32 \[1, 3, 100\]/.test(err.message));
+  await assert.rejects(fx.run(new Tensor('int32', new Int32Array(3 * 224 * 224), [1, 3, 224, 224])), (err) => err.code === 'BAD_INPUT' && /got int32/.test(err.message));
+  await assert.rejects(fx.run({ y: badShape }), (err) => err.code === 'BAD_INPUT' && /input 'x' is missing/.test(err.message));
+  assert.throws(() => new Tensor('float32', new Float32Array(5), [2, 3]), /need 6 elements/);
+  const c = loadReference('resnet18').cases[0];
+  const out = await fx.run(new Tensor('float32', readF32(c.input.file), c.input.dims));
+  assert.ok(maxRelativeError(out.layer1.data, readF32(c.features.layer1.file)) < 1e-4);
+  model.dispose();
+});
+
+test('malformed models give BAD_MODEL and leave the module usable', async () => {
+  const bytes = new Uint8Array(await (await import('node:fs/promises')).readFile(modelPath('mobilenet_v2')));
+  for (const cut of [1, 100, 5000, bytes.length >> 1, bytes.length - 3]) {
+    await assert.rejects(loadModel(bytes.subarray(0, cut)), (err) => {
+      assert.equal(err.code, 'BAD_MODEL', `cut at ${cut}: ${err.message}`);
+      assert.match(err.message, /invalid ONNX model|not|past|no graph/);
+      return true;
+    });
+  }
+  await assert.rejects(loadModel(new Uint8Array([0x3a, 0x05, 0x0a])), (err) => err.code === 'BAD_MODEL' && /byte offset|past the end/.test(err.message));
+  const model = await loadModel(bytes);
+  assert.ok(model.nodes.length > 100);
+  model.dispose();
+});
+
+test('disposed models and extractors refuse to run', async () => {
+  const model = await loadModel(modelPath('resnet18'));
+  const fx = await createFeatureExtractor(model, { returnNodes: ['layer1'] });
+  model.dispose();
+  await assert.rejects(fx.run(new Tensor('float32', new Float32Array(3 * 224 * 224), [1, 3, 224, 224])), (err) => err.code === 'DISPOSED');
+  await assert.rejects(createFeatureExtractor(model, { returnNodes: ['fc'] }), (err) => err.code === 'DISPOSED');
+});

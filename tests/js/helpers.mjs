@@ -1,0 +1,31 @@
+// Shared by the JS tests: where the exported models and torchvision references live.
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const modelDir = process.env.ONNXFX_MODEL_DIR ?? path.join(repoRoot, '.cache/models');
+
+export function modelPath(name) {
+  return path.join(modelDir, `${name}.onnx`);
+}
+
+/** The reference written by tests/tools/export_models.py. */
+export function loadReference(name) {
+  return JSON.parse(readFileSync(path.join(modelDir, `${name}.ref.json`), 'utf8'));
+}
+
+export function readF32(file) {
+  const buf = readFileSync(path.join(modelDir, file));
+  return new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
+}
+
+/** Largest |a - b| relative to the largest |reference| element. */
+export function maxRelativeError(actual, reference) {
+  let scale = 0, worst = 0;
+  for (let i = 0; i < reference.length; i++) {
+    scale = Math.max(scale, Math.abs(reference[i]));
+    worst = Math.max(worst, Math.abs(actual[i] - reference[i]));
+  }
+  return scale > 0 ? worst / scale : worst;
+}

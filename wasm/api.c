@@ -1,0 +1,40 @@
+/* The flat ABI that web/ calls. The public API (src/onnxfx.h) is exported as is: in wasm32
+ * every argument is an i32. This file only adds what JS cannot read portably: the fields of an
+ * output view, without depending on C struct layout.
+ *
+ * Ownership: ofx_model_load / ofx_extractor_create write an owned handle through their out
+ * pointer; the caller releases it with ofx_model_free / ofx_extractor_free. The model bytes
+ * passed to ofx_model_load must stay in the heap until ofx_model_free. Strings returned
+ * (ofx_last_error, ofx_model_describe_json) are owned by the library. On a non-zero status,
+ * ofx_last_error() says what went wrong. */
+#include <emscripten.h>
+
+#include "onnxfx.h"
+
+static ofx_tensor_view output_view(const ofx_extractor *fx, size_t i) {
+  ofx_tensor_view view = {0};
+  if (ofx_extractor_output(fx, i, &view) != OFX_OK) view.rank = 0;
+  return view;
+}
+
+EMSCRIPTEN_KEEPALIVE int ofx_wasm_output_dtype(const ofx_extractor *fx, size_t i) {
+  return (int)output_view(fx, i).dtype;
+}
+
+EMSCRIPTEN_KEEPALIVE int ofx_wasm_output_rank(const ofx_extractor *fx, size_t i) {
+  return (int)output_view(fx, i).rank;
+}
+
+/* Dims fit in a double exactly (they are bounded by the 4 GiB heap). */
+EMSCRIPTEN_KEEPALIVE double ofx_wasm_output_dim(const ofx_extractor *fx, size_t i, size_t axis) {
+  ofx_tensor_view view = output_view(fx, i);
+  return axis < view.rank ? (double)view.dims[axis] : -1.0;
+}
+
+EMSCRIPTEN_KEEPALIVE const void *ofx_wasm_output_data(const ofx_extractor *fx, size_t i) {
+  return output_view(fx, i).data;
+}
+
+EMSCRIPTEN_KEEPALIVE size_t ofx_wasm_output_size(const ofx_extractor *fx, size_t i) {
+  return output_view(fx, i).size;
+}

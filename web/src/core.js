@@ -1,0 +1,147 @@
+/**
+ * Every call into the C core goes through this file, and it is the only one that touches the
+ * WebAssembly heap: temporary allocations are freed in `finally`, statuses become errors.
+ */
+import { OnnxfxError } from './errors.js';
+import { DTYPES, dtypeName } from './tensor.js';
+
+const POINTER_SIZE = 4;
+
+export class Core {
+  constructor(mod) {
+    this.mod = mod;
+  }
+
+  /** A view of the whole heap; made anew on each use because memory growth replaces it. */
+  heapU8() {
+    return new Uint8Array(this.mod.wasmMemory.buffer);
+  }
+
+  readPointer(ptr) {
+    return new DataView(this.mod.wasmMemory.buffer).getUint32(ptr, true);
+  }
+
+  /** Throws an OnnxfxError for a non-zero status, with the C message. */
+  check(status) {
+    if (status === 0) return;
+    const code = this.mod.UTF8ToString(this.mod._ofx_status_name(status));
+    const message = this.mod.UTF8ToString(this.mod._ofx_last_error());
+    throw new OnnxfxError(code, message || code);
+  }
+
+  malloc(size) {
+    const ptr = this.mod._malloc(Math.max(size, 1));
+    if (!ptr) throw new OnnxfxError('OUT_OF_MEMORY', `cannot allocate ${size} bytes in the WebAssembly heap`);
+    return ptr;
+  }
+
+  /** Runs fn(ptr) with a scratch allocation of `size` bytes. */
+  withAlloc(size, fn) {
+    const ptr = this.malloc(size);
+    try {
+      return fn(ptr);
+    } finally {
+      this.mod._free(ptr);
+    }
+  }
+
+  /**
+   * Copies the model into the heap (the C side keeps pointers into it) and loads it.
+   * @returns {{handle: number, bytesPtr: number, description: object}}
+   */
+  loadModel(bytes) {
+    const bytesPtr = this.malloc(bytes.byteLength);
+    try {
+      this.heapU8().set(bytes, bytesPtr);
+      const handle = this.withAlloc(POINTER_SIZE, (out) => {
+        this.check(this.mod._ofx_model_load(bytesPtr, bytes.byteLength, out));
+        return this.readPointer(out);
+      });
+      const description = JSON.parse(this.mod.UTF8ToString(this.mod._ofx_model_describe_json(handle)));
+      return { handle, bytesPtr, description };
+    } catch (err) {
+      this.mod._free(bytesPtr);
+      throw err;
+    }
+  }
+
+  freeModel(model) {
+    this.mod._ofx_model_free(model.handle);
+    this.mod._free(model.bytesPtr);
+  }
+
+  /**
+   * @param {number} modelHandle
+   * @param {string[]} names requested node names
+   * @param {boolean} train
+   * @returns {{handle: number, inputModelIndices: number[], outputRequests: number[], plannedNodeCount: number}}
+   */
+  createExtractor(modelHandle, names, train) {
+    const encoded = names.map((n) => this.mod.lengthBytesUTF8(n) + 1);
+    const total = encoded.reduce((a, b) => a + b, 0);
+    return this.withAlloc(total + POINTER_SIZE * (names.length + 1), (block) => {
+      const table = block + total;
+      const view = new DataView(this.mod.wasmMemory.buffer);
+      let at = block;
+      names.forEach((name, i) => {
+        this.mod.stringToUTF8(name, at, encoded[i]);
+        view.setUint32(table + i * POINTER_SIZE, at, true);
+        at += encoded[i];
+      });
+      const handle = this.withAlloc(POINTER_SIZE, (out) => {
+        this.check(this.mod._ofx_extractor_create(modelHandle, table, names.length, train ? 1 : 0, out));
+        return this.readPointer(out);
+      });
+      const m = this.mod;
+      const inputModelIndices = Array.from({ length: m._ofx_extractor_input_count(handle) }, (_, i) =>
+        m._ofx_extractor_input_model_index(handle, i));
+      const outputRequests = Array.from({ length: m._ofx_extractor_output_count(handle) }, (_, i) =>
+        m._ofx_extractor_output_request(handle, i));
+      return { handle, inputModelIndices, outputRequests, plannedNodeCount: m._ofx_extractor_planned_node_count(handle) };
+    });
+  }
+
+  freeExtractor(handle) {
+    this.mod._ofx_extractor_free(handle);
+  }
+
+  /**
+   * Runs an extractor on tensors given in its input order; returns its outputs (copied out of
+   * the heap) in its output order, as {type, data, dims}.
+   */
+  run(handle, tensors) {
+    const m = this.mod;
+    const allocations = [];
+    try {
+      tensors.forEach((tensor, i) => {
+        const info = DTYPES[tensor.type];
+        const bytes = new Uint8Array(tensor.data.buffer, tensor.data.byteOffset, tensor.data.byteLength);
+        const dataPtr = this.malloc(bytes.byteLength);
+        allocations.push(dataPtr);
+        this.heapU8().set(bytes, dataPtr);
+        const dimsPtr = this.malloc(8 * Math.max(tensor.dims.length, 1));
+        allocations.push(dimsPtr);
+        const view = new DataView(m.wasmMemory.buffer);
+        tensor.dims.forEach((d, k) => view.setBigInt64(dimsPtr + 8 * k, BigInt(d), true));
+        this.check(m._ofx_extractor_set_input(handle, i, info.code, dimsPtr, tensor.dims.length, dataPtr, bytes.byteLength));
+      });
+      this.check(m._ofx_extractor_run(handle));
+      const outputs = [];
+      const count = m._ofx_extractor_output_count(handle);
+      for (let i = 0; i < count; i++) {
+        const type = dtypeName(m._ofx_wasm_output_dtype(handle, i));
+        const rank = m._ofx_wasm_output_rank(handle, i);
+        const dims = Array.from({ length: rank }, (_, k) => m._ofx_wasm_output_dim(handle, i, k));
+        const ptr = m._ofx_wasm_output_data(handle, i);
+        const size = m._ofx_wasm_output_size(handle, i);
+        const ArrayType = DTYPES[type]?.array ?? Uint8Array;
+        const copy = new ArrayType(size / ArrayType.BYTES_PER_ELEMENT);
+        new Uint8Array(copy.buffer).set(this.heapU8().subarray(ptr, ptr + size));
+        outputs.push({ type, data: copy, dims });
+      }
+      return outputs;
+    } finally {
+      for (const ptr of allocations) m._free(ptr);
+    }
+  }
+}
