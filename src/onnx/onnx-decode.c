@@ -527,6 +527,17 @@ ofx_status onnx_model_decode(const uint8_t *bytes, size_t size, ofx_arena *arena
   return OFX_OK;
 }
 
+ofx_status onnx_tensor_decode(const uint8_t *bytes, size_t size, ofx_arena *arena,
+                              onnx_tensor **out) {
+  decoder d = {arena, bytes, 0};
+  onnx_tensor *t = ofx_arena_alloc(arena, 1, sizeof *t);
+  if (t == NULL) return out_of_memory();
+  ofx_status s = decode_tensor(&d, bytes, size, t);
+  if (s != OFX_OK) return ofx_error_prefix(s, "invalid TensorProto%s", ofx_last_error()[0] == ':' ? "" : ": ");
+  *out = t;
+  return OFX_OK;
+}
+
 /* Walks every occurrence of r->field in its message and hands each element's raw value to
  * `emit`: packed and unpacked encodings may even be mixed. */
 #define FOR_EACH_REPEATED(r, elem_value, body)                                            \

@@ -171,6 +171,10 @@ typedef struct onnx_model {
 ofx_status onnx_model_decode(const uint8_t *bytes, size_t size, ofx_arena *arena,
                              onnx_model **out);
 
+/* Decodes a lone TensorProto (the .pb files of ONNX's conformance tests). */
+ofx_status onnx_tensor_decode(const uint8_t *bytes, size_t size, ofx_arena *arena,
+                              onnx_tensor **out);
+
 /* Copies a repeated field's elements into `out` (room for r->count elements). */
 void onnx_repeated_read_i64(const onnx_repeated *r, int64_t *out);
 void onnx_repeated_read_u64(const onnx_repeated *r, uint64_t *out);
