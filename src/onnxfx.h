@@ -95,6 +95,13 @@ typedef struct ofx_tensor_view {
 } ofx_tensor_view;
 ofx_status ofx_extractor_output(const ofx_extractor *extractor, size_t i, ofx_tensor_view *out);
 
+/* The pruned graph as a standalone ONNX model whose outputs are the extractor's outputs, named
+ * by `output_names` (one per output, in extractor output order). Only the initializers it uses
+ * are kept; opset imports and metadata are copied. Release *out_bytes with ofx_free. */
+ofx_status ofx_extractor_to_onnx(const ofx_extractor *extractor, const char *const *output_names,
+                                 uint8_t **out_bytes, size_t *out_size);
+void ofx_free(void *p);
+
 #ifdef __cplusplus
 }
 #endif

@@ -61,6 +61,8 @@ export interface ValueInfo {
 export interface NodeInfo {
   /** torchvision-style dotted name, unique in the model. */
   name: string;
+  /** Module scope path (`'layer1.0'`), `''` at the root or when the model has none. */
+  scope: string;
   /** ONNX op type, or `'Input'` for graph inputs. */
   opType: string;
   /** The node's name in the ONNX file (may be empty). */
@@ -102,7 +104,7 @@ export function loadModel(source: Uint8Array | ArrayBuffer | string, options?: L
  * Known difference to torchvision: exporters fold BatchNorm into the Conv before it, so
  * `layer1.0.bn1` does not exist and `layer1.0.conv1` holds the normalized value.
  */
-export function getGraphNodeNames(model: Model): [string[], string[]];
+export function getGraphNodeNames(model: Model, options?: { suppressDiffWarning?: boolean }): [string[], string[]];
 
 /** Node names as a list (output keys = names) or as `{nodeName: outputKey}`. */
 export type ReturnNodes = string[] | Record<string, string>;
@@ -133,6 +135,12 @@ export class FeatureExtractor {
    * @returns the requested nodes' values keyed by output key, in execution order
    */
   run(input: Tensor | TensorLike | Record<string, Tensor | TensorLike>): Promise<Record<string, Tensor>>;
+  /**
+   * The pruned graph of the current mode as a standalone ONNX model whose outputs are the
+   * requested nodes, named by their output keys; only the initializers it uses are kept, opset
+   * imports and metadata are copied.
+   */
+  toONNX(): Uint8Array;
   dispose(): void;
   [Symbol.dispose](): void;
 }

@@ -54,6 +54,7 @@ export class Model {
     this.opset = d.opset;
     this._trainNodes = d.trainNodes;
     this._evalNodes = d.evalNodes;
+    this._warnedViews = false;
   }
 
   /** @internal */
@@ -104,9 +105,28 @@ export async function loadModel(source, options = {}) {
  * @param {Model} model
  * @returns {[string[], string[]]}
  */
-export function getGraphNodeNames(model) {
+export function getGraphNodeNames(model, options = {}) {
   model._handle();
+  if (!options.suppressDiffWarning) warnViewDifference(model);
   return [[...model._trainNodes], [...model._evalNodes]];
+}
+
+function isSubsequence(short, long) {
+  let at = 0;
+  for (const name of long) if (at < short.length && short[at] === name) at++;
+  return at === short.length;
+}
+
+/** Warns once per model when its train and eval views list different nodes, as torchvision does. */
+function warnViewDifference(model) {
+  const train = model._trainNodes, evalNodes = model._evalNodes;
+  if (model._warnedViews || (train.length === evalNodes.length && train.every((n, i) => n === evalNodes[i]))) return;
+  model._warnedViews = true;
+  let how = 'The train and eval views of this model list different nodes';
+  if (isSubsequence(evalNodes, train)) how = 'The eval view of this model lists a subsequence of the train view\'s nodes';
+  else if (isSubsequence(train, evalNodes)) how = 'The train view of this model lists a subsequence of the eval view\'s nodes';
+  console.warn(`onnxfx: ${how} (Dropout nodes exist only in train mode). When choosing nodes to extract, ` +
+    'you may need to give trainReturnNodes and evalReturnNodes separately. Pass suppressDiffWarning: true to silence this.');
 }
 
 function normalizeReturnNodes(nodes, argName) {
@@ -211,6 +231,17 @@ export class FeatureExtractor {
     return result;
   }
 
+  /**
+   * The pruned graph of the current mode as a standalone ONNX model (Uint8Array) whose outputs
+   * are the requested nodes, named by their output keys. Only the initializers it uses are kept;
+   * the model's opset imports and metadata are copied.
+   */
+  toONNX() {
+    const mode = this.#current();
+    const keys = mode.native.outputRequests.map((request) => mode.keys[request]);
+    return this.#core.extractorToOnnx(mode.native.handle, keys);
+  }
+
   dispose() {
     if (!this.#modes) return;
     const natives = new Set(Object.values(this.#modes).map((m) => m.native.handle));
@@ -250,6 +281,7 @@ export async function createFeatureExtractor(model, options = {}) {
     throw new OnnxfxError('INVALID_ARGUMENT', 'If `trainReturnNodes` and `evalReturnNodes` are specified, then `returnNodes` should not be specified');
   }
   const core = model._core();
+  if (returnNodes != null && !options.suppressDiffWarning) warnViewDifference(model);
   const specs = {
     train: normalizeReturnNodes(returnNodes ?? trainReturnNodes, returnNodes != null ? 'returnNodes' : 'trainReturnNodes'),
     eval: normalizeReturnNodes(returnNodes ?? evalReturnNodes, returnNodes != null ? 'returnNodes' : 'evalReturnNodes'),

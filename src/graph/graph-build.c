@@ -19,6 +19,7 @@ bool ofx_shape_numel(const int64_t *dims, int rank, size_t *numel) {
     if (dims[i] != 0 && n > MAX_TENSOR_BYTES / (uint64_t)dims[i]) return false;
     n *= (uint64_t)dims[i];
   }
+  if (n > SIZE_MAX) return false; /* 2^32 elements would wrap to 0 in a 32-bit size_t */
   *numel = (size_t)n;
   return true;
 }
@@ -130,6 +131,8 @@ static ofx_status add_value(ofx_graph *g, onnx_str name, ofx_value_kind kind, in
   v->kind = kind;
   v->producer = producer;
   v->rank = -1;
+  v->onnx_initializer = -1;
+  v->onnx_producer = -1;
   if (!ofx_strmap_put(&g->value_index, cname, g->n_values)) return oom();
   *index = (int)g->n_values++;
   return OFX_OK;
@@ -203,8 +206,11 @@ static ofx_status fold_node(ofx_graph *g, const onnx_node *n, int *inputs, int *
     ofx_value *out = &g->values[outputs[0]];
     const ofx_value *in = &g->values[inputs[0]];
     const char *name = out->name;
+    int onnx_producer = out->onnx_producer;
     *out = *in;
     out->name = name;
+    out->onnx_producer = onnx_producer;
+    out->onnx_initializer = -1;
     *folded = true;
     return OFX_OK;
   }
@@ -249,6 +255,110 @@ static ofx_status fold_node(ofx_graph *g, const onnx_node *n, int *inputs, int *
   return OFX_OK;
 }
 
+
+/* Names that If/Loop/Scan bodies read from enclosing graphs. A body defines its inputs,
+ * initializers and node outputs; anything else a body node reads must come from outside. */
+typedef struct name_scope {
+  ofx_strmap names;
+  const struct name_scope *parent;
+} name_scope;
+
+typedef struct free_names {
+  ofx_strmap seen;
+  const char **list;
+  size_t count, capacity;
+} free_names;
+
+static bool scope_defines(const name_scope *s, const char *name) {
+  for (; s; s = s->parent)
+    if (ofx_strmap_get(&s->names, name, NULL)) return true;
+  return false;
+}
+
+static ofx_status define_name(ofx_graph *g, name_scope *s, onnx_str name) {
+  char *c = str_dup(g, name);
+  return c && ofx_strmap_put(&s->names, c, 1) ? OFX_OK : oom();
+}
+
+static ofx_status collect_free_names(ofx_graph *g, const onnx_graph *body, const name_scope *parent,
+                                     free_names *out);
+
+static ofx_status collect_attribute_bodies(ofx_graph *g, const onnx_node *n, const name_scope *scope,
+                                           free_names *out) {
+  for (size_t a = 0; a < n->n_attributes; a++) {
+    const onnx_attribute *attr = &n->attributes[a];
+    if (attr->g) OFX_TRY(collect_free_names(g, attr->g, scope, out));
+    for (size_t k = 0; k < attr->n_graphs; k++) OFX_TRY(collect_free_names(g, &attr->graphs[k], scope, out));
+  }
+  return OFX_OK;
+}
+
+static ofx_status collect_free_names(ofx_graph *g, const onnx_graph *body, const name_scope *parent,
+                                     free_names *out) {
+  name_scope scope = {{0}, parent};
+  ofx_status s = OFX_OK;
+  for (size_t i = 0; i < body->n_inputs && s == OFX_OK; i++) s = define_name(g, &scope, body->inputs[i].name);
+  for (size_t i = 0; i < body->n_initializers && s == OFX_OK; i++) s = define_name(g, &scope, body->initializers[i].name);
+  for (size_t i = 0; i < body->n_nodes && s == OFX_OK; i++)
+    for (size_t k = 0; k < body->nodes[i].n_outputs && s == OFX_OK; k++)
+      if (body->nodes[i].outputs[k].len) s = define_name(g, &scope, body->nodes[i].outputs[k]);
+  for (size_t i = 0; i < body->n_nodes && s == OFX_OK; i++) {
+    const onnx_node *n = &body->nodes[i];
+    for (size_t k = 0; k < n->n_inputs && s == OFX_OK; k++) {
+      if (n->inputs[k].len == 0) continue;
+      char *name = str_dup(g, n->inputs[k]);
+      if (name == NULL) s = oom();
+      else if (!scope_defines(&scope, name) && !ofx_strmap_get(&out->seen, name, NULL)) {
+        if (out->count == out->capacity) {
+          size_t capacity = out->capacity ? out->capacity * 2 : 8;
+          const char **list = realloc(out->list, capacity * sizeof *list);
+          if (list == NULL) {
+            s = oom();
+            break;
+          }
+          out->list = list;
+          out->capacity = capacity;
+        }
+        out->list[out->count++] = name;
+        if (!ofx_strmap_put(&out->seen, name, 1)) s = oom();
+      }
+    }
+    if (s == OFX_OK) s = collect_attribute_bodies(g, n, &scope, out);
+  }
+  ofx_strmap_free(&scope.names);
+  return s;
+}
+
+/* Resolves node i's implicit inputs into deps[n_inputs ...]; returns how many. */
+static ofx_status implicit_inputs(ofx_graph *g, const onnx_node *n, size_t index, int **deps, size_t *count) {
+  *count = 0;
+  bool has_body = false;
+  for (size_t a = 0; a < n->n_attributes; a++) has_body |= n->attributes[a].g != NULL || n->attributes[a].n_graphs > 0;
+  if (!has_body) return OFX_OK;
+  free_names names = {{0}, NULL, 0, 0};
+  ofx_status s = collect_attribute_bodies(g, n, NULL, &names);
+  int *all = NULL;
+  if (s == OFX_OK && names.count) {
+    all = ofx_arena_alloc(&g->arena, n->n_inputs + names.count + 1, sizeof(int));
+    if (all == NULL) s = oom();
+  }
+  for (size_t k = 0; k < names.count && s == OFX_OK; k++) {
+    size_t v;
+    if (!ofx_strmap_get(&g->value_index, names.list[k], &v))
+      s = ofx_error(OFX_BAD_MODEL, "%s: a subgraph reads '%s', which no enclosing graph defines",
+                    node_label(n, index), names.list[k]);
+    else all[n->n_inputs + k] = (int)v;
+  }
+  if (s == OFX_OK && all) {
+    memcpy(all, *deps, n->n_inputs * sizeof(int));
+    *deps = all;
+    *count = names.count;
+  }
+  free(names.list);
+  ofx_strmap_free(&names.seen);
+  return s;
+}
+
 static ofx_status build(ofx_graph *g, const uint8_t *bytes, size_t size) {
   onnx_model *model;
   OFX_TRY(onnx_model_decode(bytes, size, &g->arena, &model));
@@ -283,6 +393,7 @@ static ofx_status build(ofx_graph *g, const uint8_t *bytes, size_t size) {
     if (s == OFX_OK) s = bind_tensor_data(g, &og->initializers[i], &g->values[index]);
     if (s != OFX_OK) return ofx_error_prefix(s, "graph.initializer[%zu]: ", i);
     value_producer_onnx[index] = -1;
+    g->values[index].onnx_initializer = (int)i;
   }
   for (size_t i = 0; i < og->n_inputs; i++) {
     char *name = str_dup(g, og->inputs[i].name);
@@ -312,6 +423,7 @@ static ofx_status build(ofx_graph *g, const uint8_t *bytes, size_t size) {
       ofx_status s = add_value(g, n->outputs[k], OFX_VALUE_NODE, -1, &node_outputs[i][k]);
       if (s != OFX_OK) return ofx_error_prefix(s, "%s: ", node_label(n, i));
       value_producer_onnx[node_outputs[i][k]] = (int)i;
+      g->values[node_outputs[i][k]].onnx_producer = (int)i;
     }
   }
   for (size_t i = 0; i < og->n_nodes; i++) {
@@ -330,6 +442,9 @@ static ofx_status build(ofx_graph *g, const uint8_t *bytes, size_t size) {
                          node_label(n, i), k, name);
       node_inputs[i][k] = (int)index;
     }
+    size_t n_implicit;
+    OFX_TRY(implicit_inputs(g, n, i, &node_inputs[i], &n_implicit));
+    n_node_inputs[i] = n->n_inputs + n_implicit; /* the topological order sees both */
   }
   for (size_t i = 0; i < og->n_outputs; i++) {
     char *name = str_dup(g, og->outputs[i].name);
@@ -364,6 +479,10 @@ static ofx_status build(ofx_graph *g, const uint8_t *bytes, size_t size) {
     node->proto = n;
     node->n_inputs = n->n_inputs;
     node->inputs = node_inputs[i];
+    node->n_implicit_inputs = n_node_inputs[i] - n->n_inputs;
+    node->implicit_inputs = node_inputs[i] + n->n_inputs;
+    node->train_only = (node->domain[0] == '\0' || strcmp(node->domain, "ai.onnx") == 0) &&
+                       strcmp(node->op_type, "Dropout") == 0;
     node->n_outputs = n->n_outputs;
     node->outputs = node_outputs[i];
     for (size_t o = 0; o < n->n_outputs; o++)

@@ -27,6 +27,10 @@ typedef struct ofx_value {
   int rank;                         /* -1 when unknown */
   int64_t dims[OFX_MAX_RANK];       /* -1 where unknown or symbolic */
   const char *dim_params[OFX_MAX_RANK]; /* symbolic dim names, NULL otherwise */
+  /* Where the value comes from in the ONNX graph, for writing pruned models: the initializer
+   * index, or the index of the (possibly folded) ONNX node producing it; -1 otherwise. */
+  int onnx_initializer;
+  int onnx_producer;
   /* Constants: element data, possibly unaligned (it may point into the model bytes). */
   const void *data;
   size_t nbytes;
@@ -34,6 +38,7 @@ typedef struct ofx_value {
 
 typedef struct ofx_node {
   const char *name;      /* torchvision-style dotted name, unique */
+  const char *scope;     /* module scope path ("" at the root or when unknown) */
   const char *onnx_name; /* as written in the model (may be empty) */
   const char *op_type;   /* "Input" for graph-input pseudo nodes */
   const char *domain;
@@ -41,7 +46,14 @@ typedef struct ofx_node {
   size_t n_inputs, n_outputs;
   int *inputs; /* value indices, -1 for an omitted optional input */
   int *outputs;
+  /* Values of enclosing graphs that If/Loop/Scan bodies read: dependencies like inputs. */
+  size_t n_implicit_inputs;
+  int *implicit_inputs;
+  bool train_only; /* only in the train view (Dropout: a no-op at inference) */
 } ofx_node;
+
+/* torchvision's two views of a model: the nodes traced in train mode and in eval mode. */
+typedef enum ofx_view { OFX_VIEW_TRAIN = 0, OFX_VIEW_EVAL = 1 } ofx_view;
 
 /* A name listed by getGraphNodeNames: a node, or a module scope standing for its last node. */
 typedef struct ofx_listed_name {
@@ -53,12 +65,13 @@ typedef struct ofx_graph {
   ofx_arena arena;
   const onnx_model *model;
   int64_t opset; /* version of the default ("" / ai.onnx) domain */
-  size_t n_values, n_nodes, n_inputs, n_outputs, n_listed;
+  size_t n_values, n_nodes, n_inputs, n_outputs;
   ofx_value *values;
   ofx_node *nodes; /* execution order; graph inputs first */
   int *inputs;     /* value indices of the graph inputs (not initializers) */
   int *outputs;    /* value indices of the graph outputs */
-  ofx_listed_name *listed; /* execution order */
+  size_t n_listed[2];
+  ofx_listed_name *listed[2]; /* per view, execution order */
   ofx_strmap value_index; /* value name -> index */
 } ofx_graph;
 
@@ -69,10 +82,22 @@ void ofx_graph_free(ofx_graph *graph);
 /* Gives every node its dotted name and fills graph->listed (naming.c). */
 ofx_status ofx_graph_name_nodes(ofx_graph *graph);
 
-/* The last node in execution order named `request` or inside scope `request` (selection.c). */
-ofx_status ofx_graph_resolve(const ofx_graph *graph, const char *request, size_t *node_index);
+static inline bool ofx_node_in_view(const ofx_node *node, ofx_view view) {
+  return !(view == OFX_VIEW_EVAL && node->train_only);
+}
+
+/* Resolves a request to (node, output index) in a view (selection.c): the last node in
+ * execution order named `request` or inside scope `request`; "name:k" addresses output k. */
+ofx_status ofx_graph_resolve(const ofx_graph *graph, const char *request, ofx_view view,
+                             size_t *node_index, size_t *output_index);
 /* Marks in keep[] every node that the given nodes' outputs depend on, them included. */
 ofx_status ofx_graph_prune(const ofx_graph *graph, const size_t *nodes, size_t count, bool *keep);
+
+/* Writes the part of the model that `output_values` need as a standalone ONNX model whose
+ * outputs are named `output_names` (write-pruned.c). *out is malloc'd; the caller frees it. */
+ofx_status ofx_graph_write_pruned(const ofx_graph *graph, const int *output_values,
+                                  const char *const *output_names, size_t count, uint8_t **out,
+                                  size_t *out_size);
 
 /* Element count of a static shape; false when a dim is unknown or the product overflows. */
 bool ofx_shape_numel(const int64_t *dims, int rank, size_t *numel);

@@ -1,10 +1,20 @@
-/* torchvision-style node names from the TorchScript exporter's scope names.
+/* torchvision-style node names.
  *
- * "/layer1/layer1.0/relu_1/Relu" has scope segments layer1, layer1.0, relu_1; a segment that
- * starts with the previous segment plus "." extends it, so the scope path is layer1.0.relu_1.
- * A scope holding exactly one node and no child scope names that node, like a torchvision leaf
- * module (layer1.0.conv1, fc). Other nodes are <scope>.<torch function name> with _1, _2 ...
- * counters per name, in execution order (layer1.0.add, flatten). Graph inputs keep their names.
+ * Every node gets a module scope and a torch function name from whichever source the model
+ * has, in this order:
+ *   1. metadata "pkg.torch.onnx.name_scopes" (torch.export-based exporter): a Python list of
+ *      cumulative module paths, first "" (the root), last the fx node name ("add_7");
+ *   2. TorchScript exporter names: "/layer1/layer1.0/relu_1/Relu" has scope segments layer1,
+ *      layer1.0, relu_1; a segment that starts with the previous one plus "." extends it, so the
+ *      scope is layer1.0.relu_1;
+ *   3. TensorFlow-style paths (tf2onnx): "StatefulPartitionedCall/model/block1_conv1/Relu" has
+ *      scope model.block1_conv1 once the prefix every such node shares is dropped;
+ *   4. any other name is kept as it is (made a valid dotted path); nameless nodes are
+ *      "<function>" at the root.
+ * Then, as torchvision does for leaf modules, a scope holding exactly one node and no child
+ * scope names that node (layer1.0.conv1, fc) -- with torch.export metadata, each node of a leaf
+ * scope whose nodes are all calls of one function (a ReLU module called twice) -- other nodes are <scope>.<function> with _1, _2 ...
+ * counters per name in execution order (layer1.0.add, flatten). Graph inputs keep their names.
  *
  * Scopes that torchvision would see as one leaf module but the exporter split into several
  * nodes (MobileNetV2's features.0 = Conv + Clip) are listed too, after their last node, so the
@@ -20,7 +30,11 @@ typedef struct scope_info {
   const char *path;
   int parent;
   int direct_nodes, child_scopes, total_nodes, height;
-  int last_node;
+  int last_node[2]; /* per view */
+  /* the function of its direct nodes when they all share one and all come from torch.export
+   * metadata: then they are calls of one leaf module (relu, relu_1), as torchvision counts */
+  const char *shared_function;
+  bool calls_of_leaf;
 } scope_info;
 
 typedef struct scope_table {
@@ -28,6 +42,15 @@ typedef struct scope_table {
   size_t count, capacity;
   ofx_strmap index;
 } scope_table;
+
+/* How one node was placed: its innermost scope (-1 for the root) and its function name, or a
+ * flat name kept as written. */
+typedef struct node_origin {
+  int scope;
+  const char *function;
+  const char *flat_name;
+  bool from_metadata;
+} node_origin;
 
 static ofx_status oom(void) { return ofx_error(OFX_OUT_OF_MEMORY, "out of memory while naming nodes"); }
 
@@ -50,15 +73,14 @@ static const char *torch_function_name(const char *op_type, ofx_arena *arena) {
   return n ? lower : "node";
 }
 
-/* Keeps [A-Za-z0-9_] and single inner dots; anything else becomes '_'. */
-static char *sanitize(ofx_arena *arena, const char *s) {
-  size_t n = strlen(s);
+/* Keeps [A-Za-z0-9_] and single inner dots (unless `dots` is false); anything else becomes '_'. */
+static char *sanitize_n(ofx_arena *arena, const char *s, size_t n, bool dots) {
   char *out = ofx_arena_alloc(arena, n + 1, 1);
   if (out == NULL) return NULL;
   size_t k = 0;
   for (size_t i = 0; i < n; i++) {
     unsigned char c = (unsigned char)s[i];
-    if (c == '.') {
+    if (c == '.' && dots) {
       if (k == 0 || out[k - 1] == '.') continue;
       out[k++] = '.';
     } else {
@@ -70,12 +92,9 @@ static char *sanitize(ofx_arena *arena, const char *s) {
   return out;
 }
 
-static int scope_get_or_add(scope_table *t, ofx_arena *arena, const char *path, size_t len,
-                            int parent) {
-  char *key = ofx_arena_strndup(arena, path, len);
-  if (key == NULL) return -2;
+static int scope_get_or_add(scope_table *t, const char *path, int parent) {
   size_t existing;
-  if (ofx_strmap_get(&t->index, key, &existing)) return (int)existing;
+  if (ofx_strmap_get(&t->index, path, &existing)) return (int)existing;
   if (t->count == t->capacity) {
     size_t capacity = t->capacity ? t->capacity * 2 : 64;
     scope_info *items = realloc(t->items, capacity * sizeof *items);
@@ -85,50 +104,211 @@ static int scope_get_or_add(scope_table *t, ofx_arena *arena, const char *path, 
   }
   scope_info *s = &t->items[t->count];
   memset(s, 0, sizeof *s);
-  s->path = key;
+  s->path = path;
   s->parent = parent;
-  s->last_node = -1;
+  s->last_node[0] = s->last_node[1] = -1;
+  s->calls_of_leaf = true;
   if (parent >= 0) t->items[parent].child_scopes++;
-  if (!ofx_strmap_put(&t->index, key, t->count)) return -2;
+  if (!ofx_strmap_put(&t->index, path, t->count)) return -2;
   return (int)t->count++;
 }
 
-/* Registers the scopes of an exporter name like "/a/a.0/b/Op"; returns the innermost scope
- * index, -1 for the root, -2 when out of memory. */
-static int register_scopes(scope_table *t, ofx_arena *arena, const char *onnx_name) {
-  size_t n = strlen(onnx_name);
-  char *path = malloc(n + 1);
-  if (path == NULL) return -2;
-  size_t path_len = 0;
-  const char *prev_seg = NULL;
-  size_t prev_len = 0, prev_start = 0;
+/* Registers a chain of cumulative scope paths (outermost first); returns the innermost scope,
+ * -1 for none, -2 when out of memory. */
+static int register_chain(scope_table *t, const char *const *paths, size_t n) {
   int scope = -1;
-  const char *p = onnx_name + 1;
+  for (size_t i = 0; i < n; i++) {
+    if (paths[i][0] == '\0') continue;
+    scope = scope_get_or_add(t, paths[i], scope);
+    if (scope == -2) return -2;
+  }
+  return scope;
+}
+
+/* Parses a Python list repr of strings ("['', 'layer1', 'add_3']"); NULL when malformed. */
+static char **parse_python_list(ofx_arena *arena, const char *s, size_t len, size_t *count) {
+  size_t capacity = 1;
+  for (size_t i = 0; i < len; i++) capacity += s[i] == ',';
+  char **items = ofx_arena_alloc(arena, capacity, sizeof *items);
+  if (items == NULL) return NULL;
+  size_t i = 0, n = 0;
+  while (i < len && isspace((unsigned char)s[i])) i++;
+  if (i >= len || s[i++] != '[') return NULL;
   for (;;) {
+    while (i < len && isspace((unsigned char)s[i])) i++;
+    if (i < len && s[i] == ']') break;
+    if (i >= len || (s[i] != '\'' && s[i] != '"') || n >= capacity) return NULL;
+    char quote = s[i++];
+    char *item = ofx_arena_alloc(arena, len + 1, 1);
+    if (item == NULL) return NULL;
+    size_t k = 0;
+    while (i < len && s[i] != quote) {
+      if (s[i] == '\\' && i + 1 < len) i++;
+      item[k++] = s[i++];
+    }
+    if (i >= len) return NULL;
+    i++; /* closing quote */
+    item[k] = '\0';
+    items[n++] = item;
+    while (i < len && isspace((unsigned char)s[i])) i++;
+    if (i < len && s[i] == ',') {
+      i++;
+      continue;
+    }
+    if (i < len && s[i] == ']') break;
+    return NULL;
+  }
+  *count = n;
+  return items;
+}
+
+/* fx names are numbered across the whole graph ("add_7"); counters are made per scope later. */
+static const char *strip_counter(ofx_arena *arena, const char *fx_name) {
+  size_t n = strlen(fx_name), end = n;
+  while (end > 0 && isdigit((unsigned char)fx_name[end - 1])) end--;
+  if (end > 1 && end < n && fx_name[end - 1] == '_') n = end - 1;
+  return sanitize_n(arena, fx_name, n, false);
+}
+
+static const onnx_string_entry *node_metadata(const ofx_node *node, const char *key) {
+  if (node->proto == NULL) return NULL;
+  for (size_t i = 0; i < node->proto->n_metadata; i++)
+    if (onnx_str_eq(node->proto->metadata[i].key, key)) return &node->proto->metadata[i];
+  return NULL;
+}
+
+/* Source 1: torch.export metadata. Returns false when the node has none (or it is malformed). */
+static bool origin_from_metadata(ofx_graph *g, scope_table *t, const ofx_node *node, node_origin *o,
+                                 ofx_status *status) {
+  const onnx_string_entry *e = node_metadata(node, "pkg.torch.onnx.name_scopes");
+  if (e == NULL) return false;
+  size_t n;
+  char **entries = parse_python_list(&g->arena, e->value.ptr, e->value.len, &n);
+  if (entries == NULL || n < 2) return false;
+  for (size_t i = 0; i + 1 < n; i++) {
+    entries[i] = sanitize_n(&g->arena, entries[i], strlen(entries[i]), true);
+    if (entries[i] == NULL) {
+      *status = oom();
+      return true;
+    }
+  }
+  o->scope = register_chain(t, (const char *const *)entries, n - 1);
+  o->function = strip_counter(&g->arena, entries[n - 1]);
+  o->from_metadata = true;
+  if (o->scope == -2 || o->function == NULL) *status = oom();
+  if (o->function && o->function[0] == '\0') o->function = torch_function_name(node->op_type, &g->arena);
+  return true;
+}
+
+/* Source 2: "/a/a.0/b/Op". */
+static ofx_status origin_from_torchscript(ofx_graph *g, scope_table *t, const ofx_node *node,
+                                          node_origin *o) {
+  const char *name = node->onnx_name;
+  size_t n = strlen(name), n_segments = 0;
+  for (size_t i = 0; i < n; i++) n_segments += name[i] == '/';
+  const char **paths = calloc(n_segments + 1, sizeof *paths);
+  char *path = malloc(n + 1);
+  if (!paths || !path) {
+    free(paths);
+    free(path);
+    return oom();
+  }
+  size_t path_len = 0, prev_len = 0, prev_start = 0, n_paths = 0;
+  const char *prev = NULL;
+  for (const char *p = name + 1;;) {
     const char *slash = strchr(p, '/');
     if (slash == NULL) break; /* the last segment is the op part, not a scope */
     size_t seg_len = (size_t)(slash - p);
     if (seg_len > 0) {
-      bool extends = prev_seg && seg_len > prev_len + 1 && memcmp(p, prev_seg, prev_len) == 0 &&
-                     p[prev_len] == '.';
-      if (extends) {
-        path_len = prev_start; /* replace the previous segment by its extension */
-      } else if (path_len) {
-        path[path_len++] = '.';
-      }
+      bool extends = prev && seg_len > prev_len + 1 && memcmp(p, prev, prev_len) == 0 && p[prev_len] == '.';
+      if (extends) path_len = prev_start; /* layer1 then layer1.0: replace, as a child scope */
+      else if (path_len) path[path_len++] = '.';
       prev_start = path_len;
       memcpy(path + path_len, p, seg_len);
       path_len += seg_len;
-      prev_seg = p;
+      prev = p;
       prev_len = seg_len;
-      /* either way the new scope nests in the previous one: layer1.0 is a child of layer1 */
-      scope = scope_get_or_add(t, arena, path, path_len, scope);
-      if (scope == -2) break;
+      paths[n_paths] = sanitize_n(&g->arena, path, path_len, true);
+      if (paths[n_paths++] == NULL) break;
     }
     p = slash + 1;
   }
+  bool ok = n_paths == 0 || paths[n_paths - 1] != NULL;
+  o->scope = ok ? register_chain(t, paths, n_paths) : -2;
+  free(paths);
   free(path);
-  return scope;
+  o->function = torch_function_name(node->op_type, &g->arena);
+  return o->scope == -2 || o->function == NULL ? oom() : OFX_OK;
+}
+
+/* Source 3: "prefix/model/layer/Op", with the first `skip` segments (shared by all) dropped. */
+static ofx_status origin_from_tf_path(ofx_graph *g, scope_table *t, const ofx_node *node, size_t skip,
+                                      node_origin *o) {
+  const char *name = node->onnx_name;
+  size_t n = strlen(name), n_segments = 1;
+  for (size_t i = 0; i < n; i++) n_segments += name[i] == '/';
+  const char **paths = calloc(n_segments, sizeof *paths);
+  char *path = malloc(n + 1);
+  if (!paths || !path) {
+    free(paths);
+    free(path);
+    return oom();
+  }
+  size_t path_len = 0, n_paths = 0, segment = 0;
+  bool failed = false;
+  for (const char *p = name;; segment++) {
+    const char *slash = strchr(p, '/');
+    if (slash == NULL) break;
+    if (segment >= skip && slash > p) {
+      if (path_len) path[path_len++] = '.';
+      char *clean = sanitize_n(&g->arena, p, (size_t)(slash - p), false);
+      if (clean == NULL) {
+        failed = true;
+        break;
+      }
+      memcpy(path + path_len, clean, strlen(clean));
+      path_len += strlen(clean);
+      paths[n_paths] = ofx_arena_strndup(&g->arena, path, path_len);
+      if (paths[n_paths++] == NULL) {
+        failed = true;
+        break;
+      }
+    }
+    p = slash + 1;
+  }
+  o->scope = failed ? -2 : register_chain(t, paths, n_paths);
+  free(paths);
+  free(path);
+  o->function = torch_function_name(node->op_type, &g->arena);
+  return o->scope == -2 || o->function == NULL ? oom() : OFX_OK;
+}
+
+/* Number of leading path segments every tf-style name shares (wrappers such as
+ * "StatefulPartitionedCall/model"), never counting a name's last (op) segment. */
+static size_t shared_tf_prefix(const ofx_graph *g) {
+  const char *first = NULL;
+  size_t shared = SIZE_MAX;
+  for (size_t i = 0; i < g->n_nodes; i++) {
+    const char *name = g->nodes[i].onnx_name;
+    if (g->nodes[i].proto == NULL || name[0] == '/' || strchr(name, '/') == NULL) continue;
+    if (node_metadata(&g->nodes[i], "pkg.torch.onnx.name_scopes")) continue;
+    if (first == NULL) {
+      first = name;
+      shared = 0;
+      for (const char *p = name; (p = strchr(p, '/')) != NULL; p++) shared++;
+    }
+    size_t k = 0;
+    const char *a = first, *b = name;
+    while (k < shared) {
+      const char *sa = strchr(a, '/'), *sb = strchr(b, '/');
+      if (!sa || !sb || sa - a != sb - b || memcmp(a, b, (size_t)(sa - a)) != 0) break;
+      a = sa + 1;
+      b = sb + 1;
+      k++;
+    }
+    shared = k;
+  }
+  return shared == SIZE_MAX ? 0 : shared;
 }
 
 static bool name_taken(const ofx_strmap *taken, const char *name) { return ofx_strmap_get(taken, name, NULL); }
@@ -149,29 +329,80 @@ static const char *unique_name(ofx_arena *arena, ofx_strmap *taken, ofx_strmap *
   return candidate;
 }
 
+/* The listing of one view: its nodes, each followed by the multi-node leaf-like scopes it
+ * ends (innermost first). */
+static ofx_status build_listing(ofx_graph *g, const scope_table *scopes, const ofx_strmap *taken,
+                                ofx_view view) {
+  g->listed[view] = ofx_arena_alloc(&g->arena, g->n_nodes + scopes->count + 1, sizeof *g->listed[view]);
+  int *head = malloc((g->n_nodes + 1) * sizeof *head);
+  int *next = malloc((scopes->count + 1) * sizeof *next);
+  if (!g->listed[view] || !head || !next) {
+    free(head);
+    free(next);
+    return oom();
+  }
+  for (size_t i = 0; i < g->n_nodes; i++) head[i] = -1;
+  for (size_t k = 0; k < scopes->count; k++) {
+    const scope_info *s = &scopes->items[k];
+    bool block_of_leaves = s->direct_nodes == 0 && s->child_scopes >= 2 && s->height == 1;
+    bool multi_node_leaf = s->child_scopes == 0 && s->direct_nodes >= 2 && !s->calls_of_leaf;
+    next[k] = -1;
+    if (!(block_of_leaves || multi_node_leaf) || s->last_node[view] < 0 || name_taken(taken, s->path)) continue;
+    next[k] = head[s->last_node[view]]; /* push front: deeper scopes were registered later */
+    head[s->last_node[view]] = (int)k;
+  }
+  size_t n = 0;
+  for (size_t i = 0; i < g->n_nodes; i++) {
+    if (!ofx_node_in_view(&g->nodes[i], view)) continue;
+    g->listed[view][n++] = (ofx_listed_name){g->nodes[i].name, (int)i};
+    for (int k = head[i]; k >= 0; k = next[k]) g->listed[view][n++] = (ofx_listed_name){scopes->items[k].path, (int)i};
+  }
+  g->n_listed[view] = n;
+  free(head);
+  free(next);
+  return OFX_OK;
+}
+
 ofx_status ofx_graph_name_nodes(ofx_graph *g) {
   ofx_status status = OFX_OK;
   scope_table scopes = {0};
   ofx_strmap taken = {0}, counters = {0};
-  int *node_scope = calloc(g->n_nodes + 1, sizeof(int));
-  if (node_scope == NULL) return oom();
+  node_origin *origins = calloc(g->n_nodes + 1, sizeof *origins);
+  if (origins == NULL) return oom();
+  size_t tf_skip = shared_tf_prefix(g);
 
-  for (size_t i = 0; i < g->n_nodes; i++) {
+  for (size_t i = 0; i < g->n_nodes && status == OFX_OK; i++) {
     ofx_node *node = &g->nodes[i];
-    node_scope[i] = -1;
-    if (node->proto == NULL || node->onnx_name[0] != '/') continue;
-    int scope = register_scopes(&scopes, &g->arena, node->onnx_name);
-    if (scope == -2) {
-      status = oom();
-      goto done;
+    node_origin *o = &origins[i];
+    o->scope = -1;
+    if (node->proto == NULL) {
+      /* graph inputs keep their names, made valid dotted paths ("input_1:0" -> "input_1_0") */
+      o->flat_name = sanitize_n(&g->arena, node->onnx_name, strlen(node->onnx_name), true);
+      if (o->flat_name && o->flat_name[0] == '\0') o->flat_name = "input";
+    } else if (origin_from_metadata(g, &scopes, node, o, &status)) {
+      /* done */
+    } else if (node->onnx_name[0] == '/') {
+      status = origin_from_torchscript(g, &scopes, node, o);
+    } else if (strchr(node->onnx_name, '/')) {
+      status = origin_from_tf_path(g, &scopes, node, tf_skip, o);
+    } else if (node->onnx_name[0]) {
+      o->flat_name = sanitize_n(&g->arena, node->onnx_name, strlen(node->onnx_name), true);
+      if (o->flat_name && o->flat_name[0] == '\0') o->flat_name = NULL;
     }
-    node_scope[i] = scope;
-    if (scope >= 0) {
-      scopes.items[scope].direct_nodes++;
-      scopes.items[scope].total_nodes++;
-      scopes.items[scope].last_node = (int)i;
+    if (status == OFX_OK && o->flat_name == NULL && o->function == NULL) {
+      o->function = torch_function_name(node->op_type, &g->arena);
+      if (o->function == NULL) status = oom();
+    }
+    if (status == OFX_OK && o->scope >= 0) {
+      scope_info *sc = &scopes.items[o->scope];
+      sc->direct_nodes++;
+      sc->total_nodes++;
+      if (!o->from_metadata || (sc->shared_function && strcmp(sc->shared_function, o->function) != 0))
+        sc->calls_of_leaf = false;
+      sc->shared_function = o->function;
     }
   }
+  if (status != OFX_OK) goto done;
   /* Children are registered after their parents: a reverse sweep folds subtree facts upward. */
   for (size_t k = scopes.count; k-- > 0;) {
     scope_info *s = &scopes.items[k];
@@ -179,79 +410,35 @@ ofx_status ofx_graph_name_nodes(ofx_graph *g) {
     scope_info *p = &scopes.items[s->parent];
     p->total_nodes += s->total_nodes;
     if (s->height + 1 > p->height) p->height = s->height + 1;
-    if (s->last_node > p->last_node) p->last_node = s->last_node;
   }
+  for (size_t i = 0; i < g->n_nodes; i++)
+    for (int s = origins[i].scope; s >= 0; s = scopes.items[s].parent)
+      for (int view = 0; view < 2; view++)
+        if (ofx_node_in_view(&g->nodes[i], (ofx_view)view)) scopes.items[s].last_node[view] = (int)i;
 
   for (size_t i = 0; i < g->n_nodes; i++) {
     ofx_node *node = &g->nodes[i];
-    const char *base;
-    if (node->proto == NULL) {
-      base = node->onnx_name; /* graph inputs keep their names */
-    } else if (node->onnx_name[0] == '/') {
-      int s = node_scope[i];
-      const char *fn = torch_function_name(node->op_type, &g->arena);
-      if (fn == NULL) {
-        status = oom();
-        goto done;
-      }
-      if (s < 0) base = fn;
-      else if (scopes.items[s].direct_nodes == 1 && scopes.items[s].child_scopes == 0)
-        base = scopes.items[s].path;
-      else base = ofx_arena_sprintf(&g->arena, "%s.%s", scopes.items[s].path, fn);
-    } else if (node->onnx_name[0]) {
-      base = sanitize(&g->arena, node->onnx_name);
-      if (base && base[0] == '\0') base = torch_function_name(node->op_type, &g->arena);
-    } else {
-      base = torch_function_name(node->op_type, &g->arena);
+    const node_origin *o = &origins[i];
+    const char *base = o->flat_name;
+    if (base == NULL && o->scope < 0) {
+      base = o->function;
+    } else if (base == NULL) {
+      const scope_info *s = &scopes.items[o->scope];
+      bool leaf = s->child_scopes == 0 && (s->direct_nodes == 1 || s->calls_of_leaf);
+      base = leaf ? s->path : ofx_arena_sprintf(&g->arena, "%s.%s", s->path, o->function);
     }
+    node->scope = o->scope >= 0 ? scopes.items[o->scope].path : "";
     node->name = base ? unique_name(&g->arena, &taken, &counters, base) : NULL;
     if (node->name == NULL) {
       status = oom();
       goto done;
     }
   }
-
-  /* The listing: every node, plus multi-node leaf-like scopes right after their last node,
-   * innermost first. */
-  size_t max_listed = g->n_nodes + scopes.count;
-  g->listed = ofx_arena_alloc(&g->arena, max_listed + 1, sizeof *g->listed);
-  if (g->listed == NULL) {
-    status = oom();
-    goto done;
-  }
-  int *alias_of_node_head = malloc((g->n_nodes + 1) * sizeof(int));
-  int *alias_next = malloc((scopes.count + 1) * sizeof(int));
-  if (!alias_of_node_head || !alias_next) {
-    free(alias_of_node_head);
-    free(alias_next);
-    status = oom();
-    goto done;
-  }
-  for (size_t i = 0; i < g->n_nodes; i++) alias_of_node_head[i] = -1;
-  for (size_t k = 0; k < scopes.count; k++) {
-    const scope_info *s = &scopes.items[k];
-    bool block_of_leaves = s->direct_nodes == 0 && s->child_scopes >= 2 && s->height == 1;
-    bool multi_node_leaf = s->child_scopes == 0 && s->direct_nodes >= 2;
-    alias_next[k] = -1;
-    if (!(block_of_leaves || multi_node_leaf) || s->last_node < 0) continue;
-    if (name_taken(&taken, s->path)) continue;
-    /* push front: later-registered (deeper) scopes come out first */
-    alias_next[k] = alias_of_node_head[s->last_node];
-    alias_of_node_head[s->last_node] = (int)k;
-  }
-  for (size_t i = 0; i < g->n_nodes; i++) {
-    g->listed[g->n_listed].name = g->nodes[i].name;
-    g->listed[g->n_listed++].node = (int)i;
-    for (int k = alias_of_node_head[i]; k >= 0; k = alias_next[k]) {
-      g->listed[g->n_listed].name = scopes.items[k].path;
-      g->listed[g->n_listed++].node = (int)i;
-    }
-  }
-  free(alias_of_node_head);
-  free(alias_next);
+  status = build_listing(g, &scopes, &taken, OFX_VIEW_TRAIN);
+  if (status == OFX_OK) status = build_listing(g, &scopes, &taken, OFX_VIEW_EVAL);
 
 done:
-  free(node_scope);
+  free(origins);
   free(scopes.items);
   ofx_strmap_free(&scopes.index);
   ofx_strmap_free(&taken);

@@ -106,6 +106,7 @@ static ofx_status repeated_to_i64_array(const decoder *d, const onnx_repeated *r
 }
 
 static ofx_status decode_entry(decoder *d, const uint8_t *p, size_t len, onnx_string_entry *e) {
+  e->raw = (onnx_str){(const char *)p, len};
   pb_reader r = pb_reader_init(p, len);
   pb_field f;
   const char *why;
@@ -269,6 +270,7 @@ static ofx_status decode_type(decoder *d, const uint8_t *p, size_t len, onnx_typ
 
 static ofx_status decode_value_info(decoder *d, const uint8_t *p, size_t len,
                                     onnx_value_info *v) {
+  v->raw = (onnx_str){(const char *)p, len};
   size_t counts[FIELD_SLOTS] = {0};
   OFX_TRY(count_fields(d, p, len, counts));
   ALLOC_ARRAY(v->metadata, counts[4]);
@@ -287,6 +289,7 @@ static ofx_status decode_value_info(decoder *d, const uint8_t *p, size_t len,
 }
 
 static ofx_status decode_tensor(decoder *d, const uint8_t *p, size_t len, onnx_tensor *t) {
+  t->raw = (onnx_str){(const char *)p, len};
   size_t counts[FIELD_SLOTS] = {0};
   OFX_TRY(count_fields(d, p, len, counts));
   ALLOC_ARRAY(t->string_data, counts[6]);
@@ -417,6 +420,7 @@ static ofx_status decode_attribute(decoder *d, const uint8_t *p, size_t len, onn
 }
 
 static ofx_status decode_node(decoder *d, const uint8_t *p, size_t len, onnx_node *n) {
+  n->raw = (onnx_str){(const char *)p, len};
   size_t counts[FIELD_SLOTS] = {0};
   OFX_TRY(count_fields(d, p, len, counts));
   ALLOC_ARRAY(n->inputs, counts[1]);
@@ -478,6 +482,7 @@ static ofx_status decode_graph(decoder *d, const uint8_t *p, size_t len, onnx_gr
 }
 
 static ofx_status decode_opset(decoder *d, const uint8_t *p, size_t len, onnx_opset *o) {
+  o->raw = (onnx_str){(const char *)p, len};
   pb_reader r = pb_reader_init(p, len);
   pb_field f;
   const char *why;
@@ -542,6 +547,7 @@ ofx_status onnx_tensor_decode(const uint8_t *bytes, size_t size, ofx_arena *aren
  * `emit`: packed and unpacked encodings may even be mixed. */
 #define FOR_EACH_REPEATED(r, elem_value, body)                                            \
   do {                                                                                    \
+    if ((r)->count == 0) break; /* an absent field has no message to walk (msg is NULL) */ \
     pb_reader rr_ = pb_reader_init((r)->msg, (size_t)((r)->msg_end - (r)->msg));          \
     pb_field f_;                                                                          \
     const char *why_;                                                                     \

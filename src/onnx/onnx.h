@@ -28,13 +28,16 @@ typedef struct onnx_repeated {
   size_t count;
 } onnx_repeated;
 
+/* Messages that a pruned model copies verbatim keep `raw`, their encoded bytes. */
 typedef struct onnx_string_entry {
   onnx_str key, value;
+  onnx_str raw;
 } onnx_string_entry;
 
 typedef struct onnx_opset {
   onnx_str domain;
   int64_t version;
+  onnx_str raw;
 } onnx_opset;
 
 typedef struct onnx_dim {
@@ -65,6 +68,7 @@ typedef struct onnx_type {
 } onnx_type;
 
 typedef struct onnx_value_info {
+  onnx_str raw;
   onnx_str name, doc_string;
   onnx_type *type; /* NULL when absent */
   size_t n_metadata;
@@ -72,6 +76,7 @@ typedef struct onnx_value_info {
 } onnx_value_info;
 
 typedef struct onnx_tensor {
+  onnx_str raw;
   onnx_str name, doc_string;
   int32_t data_type;
   size_t n_dims;
@@ -138,6 +143,7 @@ typedef struct onnx_attribute {
 } onnx_attribute;
 
 typedef struct onnx_node {
+  onnx_str raw;
   onnx_str name, op_type, domain, overload, doc_string;
   size_t n_inputs, n_outputs, n_attributes, n_metadata;
   onnx_str *inputs;

@@ -125,7 +125,6 @@ void ofx_extractor_free(ofx_extractor *fx) {
 ofx_status ofx_extractor_create(ofx_model *model, const char *const *names, size_t count, int train,
                                 ofx_extractor **out) {
   ofx_error_clear();
-  (void)train; /* both views share one graph until training-mode ops are modelled */
   if (model == NULL || (names == NULL && count)) return ofx_error(OFX_INVALID_ARGUMENT, "no model or names given");
   if (count == 0) return ofx_error(OFX_INVALID_ARGUMENT, "no nodes were requested");
   const ofx_graph *g = model->graph;
@@ -134,6 +133,7 @@ ofx_status ofx_extractor_create(ofx_model *model, const char *const *names, size
   fx->model = model;
   fx->graph = g;
   size_t *resolved = malloc(count * sizeof *resolved);
+  int *outputs = malloc(count * sizeof *outputs);
   bool *keep = malloc((g->n_nodes + 1) * sizeof *keep);
   fx->steps = calloc(g->n_nodes + 1, sizeof *fx->steps);
   fx->input_nodes = calloc(g->n_inputs + 1, sizeof *fx->input_nodes);
@@ -142,19 +142,26 @@ ofx_status ofx_extractor_create(ofx_model *model, const char *const *names, size
   fx->tensors = calloc(g->n_values + 1, sizeof *fx->tensors);
   fx->constant_copies = calloc(g->n_values + 1, sizeof *fx->constant_copies);
   ofx_status s = OFX_OK;
-  if (!resolved || !keep || !fx->steps || !fx->input_nodes || !fx->output_request || !fx->output_value ||
+  if (!resolved || !outputs || !keep || !fx->steps || !fx->input_nodes || !fx->output_request || !fx->output_value ||
       !fx->tensors || !fx->constant_copies) {
     s = oom("creating an extractor");
     goto done;
   }
   for (size_t v = 0; v < g->n_values; v++) fx->tensors[v].rank = -1;
-  for (size_t i = 0; i < count && s == OFX_OK; i++) s = ofx_graph_resolve(g, names[i], &resolved[i]);
+  ofx_view view = train ? OFX_VIEW_TRAIN : OFX_VIEW_EVAL;
+  for (size_t i = 0; i < count && s == OFX_OK; i++) {
+    size_t output;
+    s = ofx_graph_resolve(g, names[i], view, &resolved[i], &output);
+    if (s == OFX_OK) outputs[i] = g->nodes[resolved[i]].outputs[output];
+  }
   if (s != OFX_OK) goto done;
-  /* outputs in execution order; requests resolving to one node keep their request order */
+  /* outputs in execution order (then output index); one value requested twice is an error,
+   * where torchvision would silently drop or move one of the requests */
   for (size_t i = 0; i < count; i++) fx->output_request[i] = i;
   for (size_t i = 1; i < count; i++) {
     size_t r = fx->output_request[i], j = i;
-    while (j > 0 && resolved[fx->output_request[j - 1]] > resolved[r]) {
+    while (j > 0 && (resolved[fx->output_request[j - 1]] > resolved[r] ||
+                     (resolved[fx->output_request[j - 1]] == resolved[r] && outputs[fx->output_request[j - 1]] > outputs[r]))) {
       fx->output_request[j] = fx->output_request[j - 1];
       j--;
     }
@@ -162,10 +169,13 @@ ofx_status ofx_extractor_create(ofx_model *model, const char *const *names, size
   }
   fx->n_outputs = count;
   for (size_t i = 0; i < count; i++) {
-    const ofx_node *node = &g->nodes[resolved[fx->output_request[i]]];
-    fx->output_value[i] = node->n_outputs ? node->outputs[0] : -1;
-    if (fx->output_value[i] < 0) {
-      s = ofx_error(OFX_NODE_NOT_FOUND, "node '%s' has no output to return", node->name);
+    size_t r = fx->output_request[i];
+    fx->output_value[i] = outputs[r];
+    if (i > 0 && outputs[fx->output_request[i - 1]] == outputs[r]) {
+      size_t a = fx->output_request[i - 1] < r ? fx->output_request[i - 1] : r, b = a == r ? fx->output_request[i - 1] : r;
+      s = ofx_error(OFX_INVALID_ARGUMENT,
+                    "requests '%s' and '%s' both resolve to node '%s' (value '%s'); request it once",
+                    names[a], names[b], g->nodes[resolved[r]].name, g->values[outputs[r]].name);
       goto done;
     }
   }
@@ -178,6 +188,7 @@ ofx_status ofx_extractor_create(ofx_model *model, const char *const *names, size
   }
 done:
   free(resolved);
+  free(outputs);
   free(keep);
   if (s != OFX_OK) {
     ofx_extractor_free(fx);
@@ -430,3 +441,13 @@ ofx_status ofx_extractor_output(const ofx_extractor *fx, size_t i, ofx_tensor_vi
   view->size = ofx_tensor_numel(t) * ofx_dtype_size(t->dtype);
   return OFX_OK;
 }
+
+ofx_status ofx_extractor_to_onnx(const ofx_extractor *fx, const char *const *output_names, uint8_t **out_bytes,
+                                 size_t *out_size) {
+  ofx_error_clear();
+  if (output_names == NULL || out_bytes == NULL || out_size == NULL)
+    return ofx_error(OFX_INVALID_ARGUMENT, "no output names or result pointers given");
+  return ofx_graph_write_pruned(fx->graph, fx->output_value, output_names, fx->n_outputs, out_bytes, out_size);
+}
+
+void ofx_free(void *p) { free(p); }

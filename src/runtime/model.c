@@ -55,6 +55,8 @@ static char *describe(const ofx_graph *g) {
     if (i) ofx_json_raw(&j, ",");
     ofx_json_raw(&j, "{\"name\":");
     ofx_json_string(&j, n->name);
+    ofx_json_raw(&j, ",\"scope\":");
+    ofx_json_string(&j, n->scope);
     ofx_json_raw(&j, ",\"opType\":");
     ofx_json_string(&j, n->op_type);
     ofx_json_raw(&j, ",\"onnxName\":");
@@ -65,16 +67,14 @@ static char *describe(const ofx_graph *g) {
     describe_value_names(&j, g, n->outputs, n->n_outputs);
     ofx_json_raw(&j, "}");
   }
-  /* Both views are the same until training-mode ops (Dropout, BatchNormalization training
-   * outputs) get their own view. */
-  static const char *const views[2] = {"trainNodes", "evalNodes"};
+  static const char *const views[2] = {"trainNodes", "evalNodes"}; /* indexed by ofx_view */
   for (int view = 0; view < 2; view++) {
     ofx_json_raw(&j, "],\"");
     ofx_json_raw(&j, views[view]);
     ofx_json_raw(&j, "\":[");
-    for (size_t i = 0; i < g->n_listed; i++) {
+    for (size_t i = 0; i < g->n_listed[view]; i++) {
       if (i) ofx_json_raw(&j, ",");
-      ofx_json_string(&j, g->listed[i].name);
+      ofx_json_string(&j, g->listed[view][i].name);
     }
   }
   ofx_json_raw(&j, "]}");

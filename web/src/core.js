@@ -101,6 +101,35 @@ export class Core {
     });
   }
 
+  /**
+   * The extractor's pruned graph as ONNX bytes, its outputs named `names` (extractor output
+   * order).
+   * @returns {Uint8Array}
+   */
+  extractorToOnnx(handle, names) {
+    const m = this.mod;
+    const encoded = names.map((n) => m.lengthBytesUTF8(n) + 1);
+    const total = encoded.reduce((a, b) => a + b, 0);
+    return this.withAlloc(total + POINTER_SIZE * (names.length + 2), (block) => {
+      const table = block + total;
+      const outBytes = table + POINTER_SIZE * names.length;
+      const outSize = outBytes + POINTER_SIZE;
+      let at = block;
+      names.forEach((name, i) => {
+        m.stringToUTF8(name, at, encoded[i]);
+        new DataView(m.wasmMemory.buffer).setUint32(table + i * POINTER_SIZE, at, true);
+        at += encoded[i];
+      });
+      this.check(m._ofx_extractor_to_onnx(handle, table, outBytes, outSize));
+      const ptr = this.readPointer(outBytes), size = this.readPointer(outSize);
+      try {
+        return this.heapU8().slice(ptr, ptr + size);
+      } finally {
+        m._ofx_free(ptr);
+      }
+    });
+  }
+
   freeExtractor(handle) {
     this.mod._ofx_extractor_free(handle);
   }
