@@ -22,3 +22,10 @@ void ofx_f32_vsigmoid__scalar(size_t n, const float *in, float *out) {
     }
   }
 }
+
+void ofx_f32_vhardswish__scalar(size_t n, const float *in, float *out) {
+  for (size_t i = 0; i < n; i++) {
+    const float x = in[i];
+    out[i] = x * ofx_clampf(x * (1.0f / 6.0f) + 0.5f, 0.0f, 1.0f);
+  }
+}

@@ -1,0 +1,31 @@
+/* Shared by every micro-kernel: the fused-clamp params, the arch switch the registries (.inc)
+ * test, and small helpers. Kernels never see graph types. */
+#ifndef OFX_KERNELS_COMMON_H
+#define OFX_KERNELS_COMMON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* wasmsimd variants exist only when the compiler targets WebAssembly SIMD128 (-msimd128);
+ * natively only the scalar references are built and registered. */
+#if defined(__wasm_simd128__)
+#define OFX_ARCH_WASMSIMD 1
+#else
+#define OFX_ARCH_WASMSIMD 0
+#endif
+
+/* Output clamp fused into GEMM/conv kernels: -inf/+inf when the op has no activation, 0/+inf
+ * for Relu, 0/6 for Relu6. */
+typedef struct ofx_f32_minmax_params {
+  float min, max;
+} ofx_f32_minmax_params;
+
+static inline size_t ofx_round_up(size_t n, size_t q) { return (n + q - 1) / q * q; }
+static inline size_t ofx_divide_round_up(size_t n, size_t q) { return (n + q - 1) / q; }
+static inline size_t ofx_min_sz(size_t a, size_t b) { return a < b ? a : b; }
+static inline float ofx_clampf(float v, float lo, float hi) {
+  v = v < lo ? lo : v;
+  return v > hi ? hi : v;
+}
+
+#endif

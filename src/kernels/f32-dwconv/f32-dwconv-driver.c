@@ -1,0 +1,34 @@
+/* ofx_f32_dwconv: splits one image's output pixels over the configured dwconv kernel. */
+#include "kernels/f32-dwconv/f32-dwconv.h"
+#include "kernels/kernel-config.h"
+#include "runtime/threadpool.h"
+
+typedef struct dwconv_job {
+  ofx_f32_dwconv_minmax_ukernel_fn uk;
+  size_t taps, channels;
+  const float **ind;
+  const float *w;
+  float *out;
+  size_t out_stride, input_offset;
+  const float *zero;
+  ofx_f32_minmax_params params;
+} dwconv_job;
+
+static void dwconv_tile(void *ctx, size_t i, size_t j, size_t ni, size_t nj) {
+  const dwconv_job *g = ctx;
+  g->uk(g->channels, ni, g->ind + i * g->taps, g->w, g->out + i * g->out_stride, g->taps,
+        g->out_stride, g->input_offset, g->zero, &g->params);
+}
+
+void ofx_f32_dwconv(size_t taps, size_t channels, size_t out_pixels, const float **indirection,
+                    const float *packed_w, float *output, size_t output_pixel_stride,
+                    size_t input_offset, const float *zero, float output_min, float output_max,
+                    ofx_threadpool *pool) {
+  const ofx_kernel_config *cfg = ofx_kernels();
+  dwconv_job g = {taps == 25 ? cfg->f32_dwconv_25 : cfg->f32_dwconv_9, taps, channels,
+                  indirection, packed_w, output, output_pixel_stride, input_offset, zero,
+                  {output_min, output_max}};
+  const size_t threads = ofx_threadpool_threads_count(pool);
+  const size_t tile = threads > 1 ? ofx_divide_round_up(out_pixels, threads * 4) : out_pixels;
+  ofx_threadpool_parallelize_2d_tile(pool, dwconv_tile, &g, out_pixels, 1, tile ? tile : 1, 1);
+}

@@ -1,0 +1,47 @@
+/* ofx_f32_igemm: tiles one image's NHWC convolution over the igemm micro-kernels and the
+ * thread pool. Tiles in M are whole indirection tiles (multiples of mr_layout). */
+#include "kernels/f32-igemm/f32-igemm.h"
+#include "kernels/kernel-config.h"
+#include "runtime/threadpool.h"
+
+typedef struct igemm_job {
+  ofx_f32_igemm_minmax_ukernel_fn uk;
+  size_t mr, kc, ks;
+  const float **ind;
+  const float *w;
+  float *c;
+  size_t c_stride, a_offset;
+  const float *zero;
+  ofx_f32_minmax_params params;
+} igemm_job;
+
+static void igemm_tile(void *ctx, size_t i, size_t j, size_t mi, size_t nj) {
+  const igemm_job *g = ctx;
+  const float *w = g->w + j * (g->kc * g->ks + 1);
+  for (size_t i0 = i; i0 < i + mi; i0 += g->mr) {
+    g->uk(ofx_min_sz(g->mr, i + mi - i0), nj, g->kc, g->ks, g->ind + i0 * g->ks, w,
+          g->c + i0 * g->c_stride + j, g->c_stride, ofx_kernels()->gemm_nr, g->a_offset, g->zero,
+          &g->params);
+  }
+}
+
+void ofx_f32_igemm(size_t mr_layout, size_t m, size_t n, size_t kc, size_t ks,
+                   const float **indirection, const float *packed_w, float *c, size_t c_stride,
+                   size_t a_offset, const float *zero, float output_min, float output_max,
+                   ofx_threadpool *pool) {
+  if (m == 0 || n == 0) return;
+  const ofx_kernel_config *cfg = ofx_kernels();
+  igemm_job g = {mr_layout == 1 ? cfg->f32_igemm_1x8 : cfg->f32_igemm_4x8,
+                 mr_layout, kc, ks, indirection, packed_w, c, c_stride, a_offset, zero,
+                 {output_min, output_max}};
+  const size_t threads = ofx_threadpool_threads_count(pool), nr = cfg->gemm_nr;
+  size_t tile_m = mr_layout, tile_n = n;
+  if (threads > 1) {
+    const size_t want = threads * 4;
+    while (ofx_divide_round_up(m, tile_m) * ofx_divide_round_up(n, tile_n) < want && tile_n > nr)
+      tile_n = ofx_round_up(tile_n / 2, nr);
+  } else {
+    tile_m = m;
+  }
+  ofx_threadpool_parallelize_2d_tile(pool, igemm_tile, &g, m, n, tile_m, tile_n);
+}

@@ -1,0 +1,43 @@
+#include "kernels/kernel-config.h"
+
+#define OFX_VB(op, arch) \
+  .f32_v##op = ofx_f32_v##op##__##arch, .f32_v##op##c = ofx_f32_v##op##c__##arch, \
+  .f32_vr##op##c = ofx_f32_vr##op##c__##arch
+
+static const ofx_kernel_config config = {
+#if OFX_ARCH_WASMSIMD
+    .arch = "wasmsimd",
+    /* splat beats loadsplat on V8/x86 in bench/kernels (fewer loads per mul+add) */
+    .f32_gemm_4x8 = ofx_f32_gemm_minmax_ukernel_4x8__wasmsimd_splat,
+    .f32_gemm_1x8 = ofx_f32_gemm_minmax_ukernel_1x8__wasmsimd_splat,
+    .f32_igemm_4x8 = ofx_f32_igemm_minmax_ukernel_4x8__wasmsimd_splat,
+    .f32_igemm_1x8 = ofx_f32_igemm_minmax_ukernel_1x8__wasmsimd_splat,
+    .dwconv_cr = 4,
+    .f32_dwconv_9 = ofx_f32_dwconv_minmax_ukernel_9p4c__wasmsimd,
+    .f32_dwconv_25 = ofx_f32_dwconv_minmax_ukernel_25p4c__wasmsimd,
+    OFX_VB(add, wasmsimd_u8), OFX_VB(sub, wasmsimd_u8), OFX_VB(mul, wasmsimd_u8), OFX_VB(div, wasmsimd_u8),
+    .f32_vclamp = ofx_f32_vclamp__wasmsimd_u8,
+    .f32_vsigmoid = ofx_f32_vsigmoid__wasmsimd_u8,
+    .f32_vhardswish = ofx_f32_vhardswish__wasmsimd_u8,
+    .x32_transpose = ofx_x32_transpose_ukernel_4x4__wasmsimd,
+#else
+    .arch = "scalar",
+    .f32_gemm_4x8 = ofx_f32_gemm_minmax_ukernel_4x8__scalar,
+    .f32_gemm_1x8 = ofx_f32_gemm_minmax_ukernel_1x8__scalar,
+    .f32_igemm_4x8 = ofx_f32_igemm_minmax_ukernel_4x8__scalar,
+    .f32_igemm_1x8 = ofx_f32_igemm_minmax_ukernel_1x8__scalar,
+    .dwconv_cr = 1,
+    .f32_dwconv_9 = ofx_f32_dwconv_minmax_ukernel_9p1c__scalar,
+    .f32_dwconv_25 = ofx_f32_dwconv_minmax_ukernel_25p1c__scalar,
+    OFX_VB(add, scalar), OFX_VB(sub, scalar), OFX_VB(mul, scalar), OFX_VB(div, scalar),
+    .f32_vclamp = ofx_f32_vclamp__scalar,
+    .f32_vsigmoid = ofx_f32_vsigmoid__scalar,
+    .f32_vhardswish = ofx_f32_vhardswish__scalar,
+    .x32_transpose = ofx_x32_transpose_ukernel__scalar,
+#endif
+    .gemm_mr = 4,
+    .gemm_nr = 8,
+    .igemm_mr = 4,
+};
+
+const ofx_kernel_config *ofx_kernels(void) { return &config; }

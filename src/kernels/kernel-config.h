@@ -1,0 +1,35 @@
+/* The production kernel of each family for this build: wasmsimd variants when compiled with
+ * -msimd128 (__wasm_simd128__), the scalar references otherwise. Ops call through this table
+ * (ofx_kernels()->f32_gemm_4x8(...)) and never #ifdef on the target. */
+#ifndef OFX_KERNELS_KERNEL_CONFIG_H
+#define OFX_KERNELS_KERNEL_CONFIG_H
+
+#include "kernels/f32-dwconv/f32-dwconv.h"
+#include "kernels/f32-gemm/f32-gemm.h"
+#include "kernels/f32-igemm/f32-igemm.h"
+#include "kernels/f32-vbinary/f32-vbinary.h"
+#include "kernels/f32-vunary/f32-vunary.h"
+#include "kernels/x32-transpose/x32-transpose.h"
+
+typedef struct ofx_kernel_config {
+  const char *arch; /* "wasmsimd" or "scalar" */
+  /* GEMM / IGEMM: weights packed with nr = gemm_nr; IGEMM indirection built with mr = igemm_mr
+   * (or 1 for the 1x8 kernel). */
+  size_t gemm_mr, gemm_nr, igemm_mr;
+  ofx_f32_gemm_minmax_ukernel_fn f32_gemm_4x8, f32_gemm_1x8;
+  ofx_f32_igemm_minmax_ukernel_fn f32_igemm_4x8, f32_igemm_1x8;
+  /* depthwise 3x3 (9 taps) and 5x5 (25 taps); weights packed with cr = dwconv_cr */
+  size_t dwconv_cr;
+  ofx_f32_dwconv_minmax_ukernel_fn f32_dwconv_9, f32_dwconv_25;
+  /* elementwise: vv = a[i] OP b[i], vc = a[i] OP b[0], rvc = a[0] OP b[i] */
+  ofx_f32_vbinary_fn f32_vadd, f32_vaddc, f32_vraddc, f32_vsub, f32_vsubc, f32_vrsubc;
+  ofx_f32_vbinary_fn f32_vmul, f32_vmulc, f32_vrmulc, f32_vdiv, f32_vdivc, f32_vrdivc;
+  ofx_f32_vclamp_fn f32_vclamp;
+  ofx_f32_vunary_fn f32_vsigmoid, f32_vhardswish;
+  ofx_x32_transpose_fn x32_transpose;
+} ofx_kernel_config;
+
+/* Static, immutable, thread-safe. */
+const ofx_kernel_config *ofx_kernels(void);
+
+#endif
