@@ -6,6 +6,7 @@
 
 #include "kernels/f32-gemm/f32-gemm.h"
 #include "kernels/wasmsimd-store.h"
+#include "kernels/wasmsimd-barrier.h"
 
 #define OFX_STEP(lane, wofs)                                                   \
   do {                                                                         \
@@ -23,6 +24,7 @@
     vacc2h = wasm_f32x4_add(vacc2h, wasm_f32x4_mul(va2c, vb1));                \
     vacc3l = wasm_f32x4_add(vacc3l, wasm_f32x4_mul(va3c, vb0));                \
     vacc3h = wasm_f32x4_add(vacc3h, wasm_f32x4_mul(va3c, vb1));                \
+    OFX_PIN_ACC8(vacc0l, vacc0h, vacc1l, vacc1h, vacc2l, vacc2h, vacc3l, vacc3h); \
   } while (0)
 
 void ofx_f32_gemm_minmax_ukernel_4x8__wasmsimd_splat(size_t mr, size_t nc, size_t kc,

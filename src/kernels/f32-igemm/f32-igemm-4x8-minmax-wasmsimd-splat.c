@@ -6,6 +6,7 @@
 
 #include "kernels/f32-igemm/f32-igemm.h"
 #include "kernels/wasmsimd-store.h"
+#include "kernels/wasmsimd-barrier.h"
 
 #define OFX_STEP(lane, wofs)                                                   \
   do {                                                                         \
@@ -23,6 +24,7 @@
     vacc2h = wasm_f32x4_add(vacc2h, wasm_f32x4_mul(va2c, vb1));                \
     vacc3l = wasm_f32x4_add(vacc3l, wasm_f32x4_mul(va3c, vb0));                \
     vacc3h = wasm_f32x4_add(vacc3h, wasm_f32x4_mul(va3c, vb1));                \
+    OFX_PIN_ACC8(vacc0l, vacc0h, vacc1l, vacc1h, vacc2l, vacc2h, vacc3l, vacc3h); \
   } while (0)
 
 static inline const float *offset_ptr(const float *p, const float *zero, size_t a_offset) {
