@@ -1,5 +1,7 @@
-/* Elementwise ops: Add, Sub, Mul, Div with multidirectional (numpy) broadcasting, and the
- * activations Relu, Clip, Sigmoid. float32. */
+/* Elementwise ops with multidirectional (numpy) broadcasting: arithmetic (Add, Sub, Mul, Div,
+ * Pow, Mod, PRelu), variadic Sum/Mean/Max/Min, comparisons and logic (bool results), Where,
+ * and the activations Relu, Clip, Sigmoid. float32 same-type arithmetic uses the vector
+ * kernels; everything else (int64 shape arithmetic, mixed Pow, masks) a typed loop. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,42 +10,40 @@
 #include "kernels/f32-vbinary/f32-vbinary.h"
 #include "kernels/f32-vunary/f32-vunary.h"
 #include "ops/op.h"
+#include "ops/typed.h"
+
+typedef enum binary_kind {
+  B_ADD, B_SUB, B_MUL, B_DIV, B_POW, B_MOD, B_MAX, B_MIN, B_PRELU,
+  B_EQUAL, B_LESS, B_GREATER, B_LESS_EQUAL, B_GREATER_EQUAL, B_AND, B_OR, B_XOR,
+} binary_kind;
 
 /* Broadcast plan: output axes merged wherever both operands stay contiguous or stay broadcast
  * across them, so same-shape operands become one long vector and NCHW + [C,1,1] becomes rows. */
 typedef struct binary_state {
+  binary_kind kind;
+  bool fast; /* float32 Add/Sub/Mul/Div through the kernels */
+  int64_t fmod;
   int rank;
   int64_t dims[OFX_MAX_RANK];
   int64_t a_strides[OFX_MAX_RANK], b_strides[OFX_MAX_RANK];
   ofx_f32_vbinary_fn vv, vc, rvc;
+  ofx_bcast bcast; /* the typed loop's plan */
+  ofx_dtype a_type, b_type, out_type;
 } binary_state;
 
-static ofx_status binary_reshape(ofx_op *op, const ofx_tensor *in, ofx_tensor *out) {
-  binary_state *s = op->state;
-  OFX_TRY(ofx_op_check_input(op, in, 0, OFX_DTYPE_FLOAT32, -1));
-  OFX_TRY(ofx_op_check_input(op, in, 1, OFX_DTYPE_FLOAT32, -1));
-  const ofx_tensor *a = &in[0], *b = &in[1];
-  int rank = a->rank > b->rank ? a->rank : b->rank;
+static void fast_plan(binary_state *s, const ofx_tensor *a, const ofx_tensor *b, const ofx_tensor *out) {
+  int rank = out->rank;
   int64_t da[OFX_MAX_RANK], db[OFX_MAX_RANK];
-  out[0].dtype = OFX_DTYPE_FLOAT32;
-  out[0].rank = rank;
   for (int i = 0; i < rank; i++) {
     int ia = i - (rank - a->rank), ib = i - (rank - b->rank);
     da[i] = ia >= 0 ? a->dims[ia] : 1;
     db[i] = ib >= 0 ? b->dims[ib] : 1;
-    if (da[i] != db[i] && da[i] != 1 && db[i] != 1) {
-      char sa[96], sb[96];
-      return ofx_op_error(op, OFX_BAD_INPUT, "shapes %s and %s cannot be broadcast together",
-                          ofx_shape_str(a->dims, a->rank, sa, sizeof sa),
-                          ofx_shape_str(b->dims, b->rank, sb, sizeof sb));
-    }
-    out[0].dims[i] = da[i] == 1 ? db[i] : da[i];
   }
   /* merge axes: kind 0 = both vary, 1 = a broadcast, 2 = b broadcast, 3 = both broadcast */
   s->rank = 0;
   int prev_kind = -1;
   for (int i = 0; i < rank; i++) {
-    int64_t d = out[0].dims[i];
+    int64_t d = out->dims[i];
     if (d == 1) continue;
     int kind = (da[i] == 1 ? 1 : 0) | (db[i] == 1 ? 2 : 0);
     if (kind == prev_kind) {
@@ -70,13 +70,35 @@ static ofx_status binary_reshape(ofx_op *op, const ofx_tensor *in, ofx_tensor *o
     if (a_varies) sa *= s->dims[i];
     if (b_varies) sb *= s->dims[i];
   }
+}
+
+static ofx_status binary_reshape(ofx_op *op, const ofx_tensor *in, ofx_tensor *out) {
+  binary_state *s = op->state;
+  for (size_t k = 0; k < 2; k++) {
+    if (k >= op->node->n_inputs || in[k].rank < 0) return ofx_op_error(op, OFX_BAD_MODEL, "input %zu is missing", k);
+    if (!ofx_dtype_is_numeric(in[k].dtype))
+      return ofx_op_error(op, OFX_UNSUPPORTED_OP, "input %zu has type %s, which is not supported", k,
+                          onnx_dtype_name((int32_t)in[k].dtype));
+  }
+  bool logic = s->kind >= B_AND, compare = s->kind >= B_EQUAL && !logic;
+  if (logic && (in[0].dtype != OFX_DTYPE_BOOL || in[1].dtype != OFX_DTYPE_BOOL))
+    return ofx_op_error(op, OFX_BAD_MODEL, "inputs must be bool");
+  if (s->kind != B_POW && in[0].dtype != in[1].dtype)
+    return ofx_op_error(op, OFX_BAD_MODEL, "inputs have different types (%s and %s)", onnx_dtype_name((int32_t)in[0].dtype),
+                        onnx_dtype_name((int32_t)in[1].dtype));
+  if (s->kind == B_MOD && !s->fmod && !ofx_dtype_is_int(in[0].dtype))
+    return ofx_op_error(op, OFX_BAD_MODEL, "attribute 'fmod' must be 1 for floating-point inputs");
+  const ofx_tensor *t[2] = {&in[0], &in[1]};
+  OFX_TRY(ofx_bcast_init(op, t, 2, &s->bcast, &out[0]));
+  s->a_type = in[0].dtype;
+  s->b_type = in[1].dtype;
+  s->out_type = out[0].dtype = logic || compare ? OFX_DTYPE_BOOL : in[0].dtype;
+  s->fast = s->kind <= B_DIV && in[0].dtype == OFX_DTYPE_FLOAT32 && in[1].dtype == OFX_DTYPE_FLOAT32;
+  if (s->fast) fast_plan(s, &in[0], &in[1], &out[0]);
   return OFX_OK;
 }
 
-static void binary_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *out, const ofx_run_context *ctx) {
-  const binary_state *s = op->state;
-  const float *a = in[0].data, *b = in[1].data;
-  float *y = out[0].data;
+static void fast_run(const binary_state *s, const float *a, const float *b, float *y) {
   const int last = s->rank - 1;
   const size_t n = (size_t)s->dims[last];
   const bool a_vec = s->a_strides[last] != 0, b_vec = s->b_strides[last] != 0;
@@ -104,30 +126,248 @@ static void binary_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *out, const 
   }
 }
 
-#define DEFINE_BINARY(op_name, fn)                                                      \
-  static ofx_status fn##_init(ofx_op *op) {                                             \
-    binary_state *s = calloc(1, sizeof *s);                                             \
-    if (s == NULL) return ofx_op_error(op, OFX_OUT_OF_MEMORY, "out of memory");         \
-    s->vv = ofx_f32_v##fn##__scalar;                                                    \
-    s->vc = ofx_f32_v##fn##c__scalar;                                                   \
-    s->rvc = ofx_f32_vr##fn##c__scalar;                                                 \
-    op->state = s;                                                                      \
-    return OFX_OK;                                                                      \
-  }                                                                                     \
+static int64_t int_binary(binary_kind kind, int64_t x, int64_t y, bool fmod_mode) {
+  switch (kind) {
+    case B_ADD: return (int64_t)((uint64_t)x + (uint64_t)y); /* wraps instead of UB */
+    case B_SUB: return (int64_t)((uint64_t)x - (uint64_t)y);
+    case B_MUL: return (int64_t)((uint64_t)x * (uint64_t)y);
+    case B_DIV: return y == 0 || (x == INT64_MIN && y == -1) ? 0 : x / y;
+    case B_MOD: {
+      if (y == 0 || (x == INT64_MIN && y == -1)) return 0;
+      int64_t r = x % y;
+      if (!fmod_mode && r != 0 && ((r < 0) != (y < 0))) r += y; /* sign of the divisor */
+      return r;
+    }
+    case B_POW: {
+      int64_t r = 1;
+      for (int64_t i = 0; i < y && i < 64; i++) r = (int64_t)((uint64_t)r * (uint64_t)x);
+      return y < 0 ? (x == 1 ? 1 : 0) : r;
+    }
+    case B_MAX: return x > y ? x : y;
+    case B_MIN: return x < y ? x : y;
+    case B_PRELU: return x < 0 ? (int64_t)((uint64_t)x * (uint64_t)y) : x;
+    case B_EQUAL: return x == y;
+    case B_LESS: return x < y;
+    case B_GREATER: return x > y;
+    case B_LESS_EQUAL: return x <= y;
+    case B_GREATER_EQUAL: return x >= y;
+    case B_AND: return x && y;
+    case B_OR: return x || y;
+    case B_XOR: return (x != 0) != (y != 0);
+  }
+  return 0;
+}
+
+static double float_binary(binary_kind kind, double x, double y) {
+  switch (kind) {
+    case B_ADD: return x + y;
+    case B_SUB: return x - y;
+    case B_MUL: return x * y;
+    case B_DIV: return x / y;
+    case B_POW: return pow(x, y);
+    case B_MOD: return fmod(x, y);
+    case B_MAX: return isnan(x) || isnan(y) ? NAN : x > y ? x : y;
+    case B_MIN: return isnan(x) || isnan(y) ? NAN : x < y ? x : y;
+    case B_PRELU: return x < 0 ? x * y : x;
+    case B_EQUAL: return x == y;
+    case B_LESS: return x < y;
+    case B_GREATER: return x > y;
+    case B_LESS_EQUAL: return x <= y;
+    case B_GREATER_EQUAL: return x >= y;
+    default: return int_binary(kind, x != 0, y != 0, false);
+  }
+}
+
+static void binary_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *out, const ofx_run_context *ctx) {
+  const binary_state *s = op->state;
+  if (s->fast) {
+    fast_run(s, in[0].data, in[1].data, out[0].data);
+    return;
+  }
+  const ofx_bcast *b = &s->bcast;
+  const void *x = in[0].data, *y = in[1].data;
+  void *z = out[0].data;
+  bool ints = ofx_dtype_is_int(s->a_type) && ofx_dtype_is_int(s->b_type);
+  if (ints && s->out_type == OFX_DTYPE_INT64 && s->b_type == OFX_DTYPE_INT64 && s->kind <= B_MUL) {
+    const int64_t *xi = x, *yi = y; /* shape arithmetic: the common case */
+    int64_t *zi = z;
+    OFX_BCAST_FOR(b, zi[e] = int_binary(s->kind, xi[off[0]], yi[off[1]], false));
+  } else if (ints) {
+    OFX_BCAST_FOR(b, ofx_store_i64(z, s->out_type, e,
+                                   int_binary(s->kind, ofx_load_i64(x, s->a_type, off[0]), ofx_load_i64(y, s->b_type, off[1]), s->fmod)));
+  } else {
+    OFX_BCAST_FOR(b, ofx_store_f64(z, s->out_type, e,
+                                   float_binary(s->kind, ofx_load_f64(x, s->a_type, off[0]), ofx_load_f64(y, s->b_type, off[1]))));
+  }
+}
+
+static ofx_status binary_make(ofx_op *op, binary_kind kind, ofx_f32_vbinary_fn vv, ofx_f32_vbinary_fn vc,
+                              ofx_f32_vbinary_fn rvc) {
+  binary_state *s = calloc(1, sizeof *s);
+  if (s == NULL) return ofx_op_error(op, OFX_OUT_OF_MEMORY, "out of memory");
+  op->state = s;
+  s->kind = kind;
+  s->vv = vv;
+  s->vc = vc;
+  s->rvc = rvc;
+  if (kind == B_MOD) {
+    OFX_TRY(ofx_attr_int(op, "fmod", 0, &s->fmod));
+    if (s->fmod != 0 && s->fmod != 1)
+      return ofx_op_error(op, OFX_BAD_MODEL, "attribute 'fmod' must be 0 or 1, got %lld", (long long)s->fmod);
+  }
+  if (op->opset < 7 && ofx_node_attribute(op->node, "broadcast"))
+    return ofx_op_error(op, OFX_UNSUPPORTED_OP, "attribute 'broadcast' (opset < 7) is not supported");
+  return OFX_OK;
+}
+
+#define DEFINE_FAST_BINARY(op_name, fn, kind)                                                              \
+  static ofx_status fn##_init(ofx_op *op) {                                                                \
+    return binary_make(op, kind, ofx_f32_v##fn##__scalar, ofx_f32_v##fn##c__scalar, ofx_f32_vr##fn##c__scalar); \
+  }                                                                                                        \
   const ofx_op_def ofx_op_##fn = {op_name, fn##_init, binary_reshape, binary_run, NULL};
 
-DEFINE_BINARY("Add", add)
-DEFINE_BINARY("Sub", sub)
-DEFINE_BINARY("Mul", mul)
-DEFINE_BINARY("Div", div)
+DEFINE_FAST_BINARY("Add", add, B_ADD)
+DEFINE_FAST_BINARY("Sub", sub, B_SUB)
+DEFINE_FAST_BINARY("Mul", mul, B_MUL)
+DEFINE_FAST_BINARY("Div", div, B_DIV)
+
+#define DEFINE_BINARY(op_name, fn, kind)                                                          \
+  static ofx_status fn##_init(ofx_op *op) { return binary_make(op, kind, NULL, NULL, NULL); }    \
+  const ofx_op_def ofx_op_##fn = {op_name, fn##_init, binary_reshape, binary_run, NULL};
+
+DEFINE_BINARY("Pow", pow, B_POW)
+DEFINE_BINARY("Mod", mod, B_MOD)
+DEFINE_BINARY("PRelu", prelu, B_PRELU)
+DEFINE_BINARY("Equal", equal, B_EQUAL)
+DEFINE_BINARY("Less", less, B_LESS)
+DEFINE_BINARY("Greater", greater, B_GREATER)
+DEFINE_BINARY("LessOrEqual", less_or_equal, B_LESS_EQUAL)
+DEFINE_BINARY("GreaterOrEqual", greater_or_equal, B_GREATER_EQUAL)
+DEFINE_BINARY("And", and, B_AND)
+DEFINE_BINARY("Or", or, B_OR)
+DEFINE_BINARY("Xor", xor, B_XOR)
+
+/* Sum, Mean, Max, Min: any number of inputs, all broadcast to one output shape; folded into
+ * the output one input at a time. */
+typedef struct variadic_state {
+  binary_kind kind;
+  bool mean;
+  ofx_dtype type;
+  size_t numel;
+  ofx_bcast bcast[32]; /* input k -> output */
+} variadic_state;
+
+static ofx_status variadic_reshape(ofx_op *op, const ofx_tensor *in, ofx_tensor *out) {
+  variadic_state *s = op->state;
+  size_t n = op->node->n_inputs;
+  if (n == 0 || n > 32) return ofx_op_error(op, OFX_UNSUPPORTED_OP, "%zu inputs, 1 to 32 are supported", n);
+  ofx_tensor shape = in[0];
+  for (size_t k = 0; k < n; k++) {
+    if (in[k].rank < 0) return ofx_op_error(op, OFX_BAD_MODEL, "input %zu is missing", k);
+    if (in[k].dtype != in[0].dtype) return ofx_op_error(op, OFX_BAD_MODEL, "inputs have different types");
+    if (!ofx_dtype_is_numeric(in[k].dtype) || in[k].dtype == OFX_DTYPE_BOOL)
+      return ofx_op_error(op, OFX_UNSUPPORTED_OP, "input %zu has type %s, which is not supported", k,
+                          onnx_dtype_name((int32_t)in[k].dtype));
+    const ofx_tensor *t[2] = {&shape, &in[k]};
+    ofx_bcast b;
+    OFX_TRY(ofx_bcast_init(op, t, 2, &b, &shape));
+  }
+  for (size_t k = 0; k < n; k++) {
+    const ofx_tensor *t[2] = {&shape, &in[k]};
+    ofx_tensor tmp;
+    OFX_TRY(ofx_bcast_init(op, t, 2, &s->bcast[k], &tmp));
+  }
+  s->type = in[0].dtype;
+  out[0] = shape;
+  out[0].data = NULL;
+  out[0].dtype = s->type;
+  s->numel = ofx_tensor_numel(&out[0]);
+  return OFX_OK;
+}
+
+static void variadic_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *out, const ofx_run_context *ctx) {
+  const variadic_state *s = op->state;
+  void *z = out[0].data;
+  bool ints = ofx_dtype_is_int(s->type), f32 = s->type == OFX_DTYPE_FLOAT32;
+  for (size_t k = 0; k < op->node->n_inputs; k++) {
+    const ofx_bcast *b = &s->bcast[k];
+    const void *x = in[k].data;
+    if (k == 0) OFX_BCAST_FOR(b, memcpy((char *)z + e * ofx_dtype_size(s->type), (const char *)x + off[1] * ofx_dtype_size(s->type),
+                                        ofx_dtype_size(s->type)));
+    else if (f32) OFX_BCAST_FOR(b, ((float *)z)[e] = (float)float_binary(s->kind, ((float *)z)[e], ((const float *)x)[off[1]]));
+    else if (ints)
+      OFX_BCAST_FOR(b, ofx_store_i64(z, s->type, e, int_binary(s->kind, ofx_load_i64(z, s->type, e), ofx_load_i64(x, s->type, off[1]), false)));
+    else
+      OFX_BCAST_FOR(b, ofx_store_f64(z, s->type, e, float_binary(s->kind, ofx_load_f64(z, s->type, e), ofx_load_f64(x, s->type, off[1]))));
+  }
+  if (s->mean) {
+    size_t n = op->node->n_inputs;
+    for (size_t e = 0; e < s->numel; e++)
+      if (ints) ofx_store_i64(z, s->type, e, ofx_load_i64(z, s->type, e) / (int64_t)n);
+      else if (f32) ((float *)z)[e] /= (float)n;
+      else ofx_store_f64(z, s->type, e, ofx_load_f64(z, s->type, e) / (double)n);
+  }
+}
+
+#define DEFINE_VARIADIC(op_name, fn, k, is_mean)                                          \
+  static ofx_status fn##_init(ofx_op *op) {                                               \
+    variadic_state *s = calloc(1, sizeof *s);                                             \
+    if (s == NULL) return ofx_op_error(op, OFX_OUT_OF_MEMORY, "out of memory");           \
+    s->kind = k;                                                                          \
+    s->mean = is_mean;                                                                    \
+    op->state = s;                                                                        \
+    return OFX_OK;                                                                        \
+  }                                                                                       \
+  const ofx_op_def ofx_op_##fn = {op_name, fn##_init, variadic_reshape, variadic_run, NULL};
+
+DEFINE_VARIADIC("Sum", sum, B_ADD, false)
+DEFINE_VARIADIC("Mean", mean, B_ADD, true)
+DEFINE_VARIADIC("Max", max, B_MAX, false)
+DEFINE_VARIADIC("Min", min, B_MIN, false)
+
+/* Where(condition, X, Y): three-way broadcast, any element type. */
+static ofx_status where_init(ofx_op *op) {
+  op->state = calloc(1, sizeof(ofx_bcast));
+  return op->state ? OFX_OK : ofx_op_error(op, OFX_OUT_OF_MEMORY, "out of memory");
+}
+
+static ofx_status where_reshape(ofx_op *op, const ofx_tensor *in, ofx_tensor *out) {
+  OFX_TRY(ofx_op_check_input(op, in, 0, OFX_DTYPE_BOOL, -1));
+  for (size_t k = 1; k < 3; k++)
+    if (k >= op->node->n_inputs || in[k].rank < 0) return ofx_op_error(op, OFX_BAD_MODEL, "input %zu is missing", k);
+  if (in[1].dtype != in[2].dtype || ofx_dtype_size(in[1].dtype) == 0)
+    return ofx_op_error(op, OFX_BAD_MODEL, "X and Y must have one supported type");
+  const ofx_tensor *t[3] = {&in[0], &in[1], &in[2]};
+  OFX_TRY(ofx_bcast_init(op, t, 3, op->state, &out[0]));
+  out[0].dtype = in[1].dtype;
+  return OFX_OK;
+}
+
+static void where_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *out, const ofx_run_context *ctx) {
+  const ofx_bcast *b = op->state;
+  const uint8_t *c = in[0].data;
+  const char *x = in[1].data, *y = in[2].data;
+  char *z = out[0].data;
+  size_t es = ofx_dtype_size(out[0].dtype);
+  OFX_BCAST_FOR(b, memcpy(z + e * es, c[off[0]] ? x + off[1] * es : y + off[2] * es, es));
+}
+
+const ofx_op_def ofx_op_where = {"Where", where_init, where_reshape, where_run, NULL};
 
 /* Unary activations: one state holding the clamp bounds (Relu and Clip are both clamps). */
 typedef struct unary_state {
   float min, max;
+  bool dynamic[3]; /* Clip: input k is read at run time */
 } unary_state;
 
 static ofx_status unary_reshape(ofx_op *op, const ofx_tensor *in, ofx_tensor *out) {
   OFX_TRY(ofx_op_check_input(op, in, 0, OFX_DTYPE_FLOAT32, -1));
+  const unary_state *s = op->state;
+  for (size_t k = 1; s && k < 3; k++)
+    if (s->dynamic[k]) {
+      OFX_TRY(ofx_op_check_input(op, in, k, OFX_DTYPE_FLOAT32, -1));
+      if (ofx_tensor_numel(&in[k]) != 1) return ofx_op_error(op, OFX_BAD_INPUT, "input %zu must be a scalar", k);
+    }
   out[0] = in[0];
   out[0].data = NULL;
   return OFX_OK;
@@ -144,19 +384,27 @@ static ofx_status relu_init(ofx_op *op) {
 
 static void clamp_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *out, const ofx_run_context *ctx) {
   const unary_state *s = op->state;
-  ofx_f32_vclamp__scalar(ofx_tensor_numel(&in[0]), in[0].data, out[0].data, s->min, s->max);
+  float min = s->dynamic[1] ? *(const float *)in[1].data : s->min;
+  float max = s->dynamic[2] ? *(const float *)in[2].data : s->max;
+  ofx_f32_vclamp__scalar(ofx_tensor_numel(&in[0]), in[0].data, out[0].data, min, max);
 }
 
 const ofx_op_def ofx_op_relu = {"Relu", relu_init, unary_reshape, clamp_run, NULL};
 
-/* Clip bounds: attributes before opset 11, optional constant scalar inputs since. */
+/* Clip bounds: attributes before opset 11, optional scalar inputs since (packed when constant,
+ * else read at run time). */
 static ofx_status clip_bound(ofx_op *op, size_t k, float *out) {
+  unary_state *s = op->state;
   if (!ofx_op_has_input(op, k)) return OFX_OK;
   const ofx_value *v = ofx_op_const_input(op, k);
-  if (v == NULL) return ofx_op_error(op, OFX_UNSUPPORTED_OP, "input %zu (%s) must be a constant", k, k == 1 ? "min" : "max");
+  if (v == NULL) {
+    s->dynamic[k] = true;
+    return OFX_OK;
+  }
   if (v->dtype != OFX_DTYPE_FLOAT32 || v->nbytes != sizeof(float))
     return ofx_op_error(op, OFX_BAD_MODEL, "input %zu (%s) must be a float32 scalar", k, k == 1 ? "min" : "max");
   memcpy(out, v->data, sizeof *out);
+  op->packed_inputs |= 1u << k;
   return OFX_OK;
 }
 
@@ -172,17 +420,14 @@ static ofx_status clip_init(ofx_op *op) {
   } else {
     OFX_TRY(clip_bound(op, 1, &s->min));
     OFX_TRY(clip_bound(op, 2, &s->max));
-    op->packed_inputs |= (1u << 1) | (1u << 2);
   }
   return OFX_OK;
 }
 
 const ofx_op_def ofx_op_clip = {"Clip", clip_init, unary_reshape, clamp_run, NULL};
 
-static ofx_status no_state_init(ofx_op *op) { return OFX_OK; }
-
 static void sigmoid_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *out, const ofx_run_context *ctx) {
   ofx_f32_vsigmoid__scalar(ofx_tensor_numel(&in[0]), in[0].data, out[0].data);
 }
 
-const ofx_op_def ofx_op_sigmoid = {"Sigmoid", no_state_init, unary_reshape, sigmoid_run, NULL};
+const ofx_op_def ofx_op_sigmoid = {"Sigmoid", ofx_op_no_state, unary_reshape, sigmoid_run, NULL};

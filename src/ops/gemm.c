@@ -1,5 +1,6 @@
-/* Gemm: Y = alpha * A' * B' + beta * C with B and C constant, packed at init as rows of B'
- * (one per output column) and a bias row. */
+/* Gemm: Y = alpha * A' * B' + beta * C. With B constant and C absent, a scalar or a constant
+ * row, B' is packed at init as rows (one per output column) plus a bias row, for the kernel.
+ * Otherwise (B or C computed, C a matrix or column) a plain loop reads them at run time. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,8 +8,13 @@
 #include "base/status.h"
 #include "kernels/f32-gemm/f32-gemm.h"
 #include "ops/op.h"
+#include "ops/typed.h"
 
 typedef struct gemm_state {
+  bool dynamic; /* the plain-loop path */
+  float alpha, beta;
+  int64_t trans_b;
+  ofx_bcast c_bcast;
   int64_t trans_a;
   size_t n, k;
   float *weights; /* [n][k], alpha folded in */
@@ -39,9 +45,16 @@ static ofx_status gemm_init(ofx_op *op) {
   OFX_TRY(ofx_attr_float(op, "beta", 1.0f, &beta));
   OFX_TRY(ofx_attr_int(op, "transA", 0, &s->trans_a));
   OFX_TRY(ofx_attr_int(op, "transB", 0, &trans_b));
+  s->alpha = alpha;
+  s->beta = beta;
+  s->trans_b = trans_b;
   const ofx_value *b = ofx_op_const_input(op, 1);
-  if (b == NULL || b->dtype != OFX_DTYPE_FLOAT32 || b->rank != 2)
-    return ofx_op_error(op, OFX_UNSUPPORTED_OP, "input B must be a constant float32 matrix");
+  const ofx_value *c = ofx_op_const_input(op, 2);
+  if (b == NULL || b->dtype != OFX_DTYPE_FLOAT32 || b->rank != 2 ||
+      (ofx_op_has_input(op, 2) && (c == NULL || c->dtype != OFX_DTYPE_FLOAT32))) {
+    s->dynamic = true; /* validated at reshape */
+    return OFX_OK;
+  }
   s->k = (size_t)(trans_b ? b->dims[1] : b->dims[0]);
   s->n = (size_t)(trans_b ? b->dims[0] : b->dims[1]);
   s->weights = malloc((s->n * s->k + 1) * sizeof(float));
@@ -56,8 +69,13 @@ static ofx_status gemm_init(ofx_op *op) {
       return ofx_op_error(op, OFX_UNSUPPORTED_OP, "input C must be a constant float32 tensor");
     size_t count = c->nbytes / sizeof(float);
     bool row = (c->rank == 1 && count == s->n) || (c->rank == 2 && c->dims[0] == 1 && (size_t)c->dims[1] == s->n);
-    if (!(count == 1 || row))
-      return ofx_op_error(op, OFX_UNSUPPORTED_OP, "input C must be a scalar or a row of %zu values", s->n);
+    if (!(count == 1 || row)) {
+      s->dynamic = true; /* a matrix or column C */
+      op->packed_inputs = 0;
+      free(s->weights);
+      s->weights = NULL;
+      return OFX_OK;
+    }
     s->bias = malloc((s->n ? s->n : 1) * sizeof(float));
     if (s->bias == NULL) return ofx_op_error(op, OFX_OUT_OF_MEMORY, "out of memory");
     for (size_t j = 0; j < s->n; j++) s->bias[j] = beta * load_f32(c->data, count == 1 ? 0 : j);
@@ -66,8 +84,53 @@ static ofx_status gemm_init(ofx_op *op) {
   return OFX_OK;
 }
 
+static ofx_status gemm_dynamic_reshape(ofx_op *op, const ofx_tensor *in, ofx_tensor *out) {
+  gemm_state *s = op->state;
+  OFX_TRY(ofx_op_check_input(op, in, 0, OFX_DTYPE_FLOAT32, 2));
+  OFX_TRY(ofx_op_check_input(op, in, 1, OFX_DTYPE_FLOAT32, 2));
+  size_t k = (size_t)(s->trans_a ? in[0].dims[0] : in[0].dims[1]), m = (size_t)(s->trans_a ? in[0].dims[1] : in[0].dims[0]);
+  size_t kb = (size_t)(s->trans_b ? in[1].dims[1] : in[1].dims[0]), n = (size_t)(s->trans_b ? in[1].dims[0] : in[1].dims[1]);
+  if (k != kb) return ofx_op_error(op, OFX_BAD_INPUT, "input A has inner dim %zu, B has %zu", k, kb);
+  s->k = k;
+  s->n = n;
+  out[0].dtype = OFX_DTYPE_FLOAT32;
+  out[0].rank = 2;
+  out[0].dims[0] = (int64_t)m;
+  out[0].dims[1] = (int64_t)n;
+  if (ofx_op_has_input(op, 2)) {
+    OFX_TRY(ofx_op_check_input(op, in, 2, OFX_DTYPE_FLOAT32, -1));
+    if (in[2].rank > 2) return ofx_op_error(op, OFX_BAD_INPUT, "input C must have rank 2 or less");
+    const ofx_tensor *t[2] = {&out[0], &in[2]};
+    ofx_tensor shape;
+    OFX_TRY(ofx_bcast_init(op, t, 2, &s->c_bcast, &shape));
+    if (shape.dims[0] != out[0].dims[0] || shape.dims[1] != out[0].dims[1])
+      return ofx_op_error(op, OFX_BAD_INPUT, "input C does not broadcast to the output shape");
+  }
+  return OFX_OK;
+}
+
+static void gemm_dynamic_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *out) {
+  const gemm_state *s = op->state;
+  const float *a = in[0].data, *b = in[1].data;
+  float *y = out[0].data;
+  size_t m = (size_t)out[0].dims[0], n = s->n, k = s->k;
+  for (size_t i = 0; i < m; i++)
+    for (size_t j = 0; j < n; j++) {
+      double acc = 0;
+      for (size_t x = 0; x < k; x++)
+        acc += (double)a[s->trans_a ? x * m + i : i * k + x] * b[s->trans_b ? j * k + x : x * n + j];
+      y[i * n + j] = (float)(s->alpha * acc);
+    }
+  if (ofx_op_has_input(op, 2)) {
+    const ofx_bcast *bc = &s->c_bcast;
+    const float *c = in[2].data;
+    OFX_BCAST_FOR(bc, y[e] += s->beta * c[off[1]]);
+  }
+}
+
 static ofx_status gemm_reshape(ofx_op *op, const ofx_tensor *in, ofx_tensor *out) {
   gemm_state *s = op->state;
+  if (s->dynamic) return gemm_dynamic_reshape(op, in, out);
   OFX_TRY(ofx_op_check_input(op, in, 0, OFX_DTYPE_FLOAT32, 2));
   size_t k = (size_t)(s->trans_a ? in[0].dims[0] : in[0].dims[1]);
   size_t m = (size_t)(s->trans_a ? in[0].dims[1] : in[0].dims[0]);
@@ -83,6 +146,10 @@ static ofx_status gemm_reshape(ofx_op *op, const ofx_tensor *in, ofx_tensor *out
 
 static void gemm_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *out, const ofx_run_context *ctx) {
   const gemm_state *s = op->state;
+  if (s->dynamic) {
+    gemm_dynamic_run(op, in, out);
+    return;
+  }
   const float *a = in[0].data;
   size_t m = (size_t)out[0].dims[0];
   if (s->trans_a) {

@@ -33,8 +33,12 @@ typedef struct ofx_op_def {
   /* Validates attributes and constant inputs and packs weights into op->state. Input shapes of
    * non-constant inputs are not known yet. */
   ofx_status (*init)(ofx_op *op);
-  /* Sets out[k].dtype/rank/dims from the inputs' (in[k].data is NULL unless the input is a
-   * constant), validates them, and may set op->scratch_bytes. */
+  /* Sets out[k].dtype/rank/dims from the inputs', validates them, and may set
+   * op->scratch_bytes. in[k].data is non-NULL whenever input k's data is known at plan time:
+   * constants, small integer graph inputs, inputs marked in op->plan_inputs, and outputs of ops
+   * the planner evaluated early (see runtime/extractor.c). Ops that need an input's data to
+   * size their outputs (Reshape's target, Slice's starts) read it here and fail when it is
+   * NULL. */
   ofx_status (*reshape)(ofx_op *op, const ofx_tensor *in, ofx_tensor *out);
   /* Computes outputs from inputs with the shapes of the last reshape. Cannot fail. */
   void (*run)(ofx_op *op, const ofx_tensor *in, ofx_tensor *out, const ofx_run_context *ctx);
@@ -49,6 +53,8 @@ struct ofx_op {
   int64_t opset;
   void *state;
   uint32_t packed_inputs; /* bit k: constant input k was packed by init and is not read by run */
+  uint32_t plan_inputs;   /* bit k: reshape reads input k's data (set by init) */
+  uint32_t shape_inputs;  /* bit k: run reads only input k's shape, never its data (Shape) */
   size_t scratch_bytes;
 };
 

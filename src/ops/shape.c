@@ -1,12 +1,14 @@
-/* Ops that only change how data is viewed: Flatten, Reshape, Identity. They copy for now; the
- * memory planner may alias them later. */
+/* Shape ops: Flatten, Reshape, Identity, Dropout (inference: identity), Squeeze, Unsqueeze,
+ * Expand, and the shape-subgraph ops Shape, Size, ConstantOfShape, Range, Cast, CastLike. The
+ * views copy for now (the memory planner may alias them later). Shape-like inputs (Reshape's
+ * target, Unsqueeze's axes, Expand's shape, ...) are read at reshape time from data known at
+ * plan time (see runtime/extractor.c). */
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/status.h"
 #include "ops/op.h"
-
-static ofx_status no_state_init(ofx_op *op) { return OFX_OK; }
+#include "ops/typed.h"
 
 static void copy_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *out, const ofx_run_context *ctx) {
   size_t bytes = ofx_tensor_numel(&in[0]) * ofx_dtype_size(in[0].dtype);
@@ -14,7 +16,7 @@ static void copy_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *out, const of
 }
 
 static ofx_status any_input0(const ofx_op *op, const ofx_tensor *in) {
-  if (in[0].rank < 0) return ofx_op_error(op, OFX_BAD_MODEL, "input 0 is missing");
+  if (op->node->n_inputs < 1 || in[0].rank < 0) return ofx_op_error(op, OFX_BAD_MODEL, "input 0 is missing");
   if (ofx_dtype_size(in[0].dtype) == 0)
     return ofx_op_error(op, OFX_UNSUPPORTED_OP, "input 0 has type %s, which is not supported",
                         onnx_dtype_name((int32_t)in[0].dtype));
@@ -28,7 +30,36 @@ static ofx_status identity_reshape(ofx_op *op, const ofx_tensor *in, ofx_tensor 
   return OFX_OK;
 }
 
-const ofx_op_def ofx_op_identity = {"Identity", no_state_init, identity_reshape, copy_run, NULL};
+const ofx_op_def ofx_op_identity = {"Identity", ofx_op_no_state, identity_reshape, copy_run, NULL};
+
+/* Dropout at inference: Y = X, and the optional mask is all true. training_mode (opset 12+
+ * input 2) must be absent or a constant false. */
+static ofx_status dropout_init(ofx_op *op) {
+  const ofx_value *training = ofx_op_const_input(op, 2);
+  if (ofx_op_has_input(op, 2)) {
+    bool on = true;
+    if (training && training->dtype == OFX_DTYPE_BOOL && training->nbytes == 1) on = *(const uint8_t *)training->data != 0;
+    if (on) return ofx_op_error(op, OFX_UNSUPPORTED_OP, "training_mode (input 2) must be a constant false: only inference is supported");
+  }
+  return OFX_OK;
+}
+
+static ofx_status dropout_reshape(ofx_op *op, const ofx_tensor *in, ofx_tensor *out) {
+  OFX_TRY(identity_reshape(op, in, out));
+  if (op->node->n_outputs > 1) {
+    out[1] = out[0];
+    out[1].dtype = op->opset >= 10 ? OFX_DTYPE_BOOL : in[0].dtype;
+  }
+  return OFX_OK;
+}
+
+static void dropout_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *out, const ofx_run_context *ctx) {
+  copy_run(op, in, out, ctx);
+  if (op->node->n_outputs > 1 && out[1].data)
+    for (size_t i = 0, n = ofx_tensor_numel(&out[1]); i < n; i++) ofx_store_f64(out[1].data, out[1].dtype, i, 1.0);
+}
+
+const ofx_op_def ofx_op_dropout = {"Dropout", dropout_init, dropout_reshape, dropout_run, NULL};
 
 static ofx_status flatten_reshape(ofx_op *op, const ofx_tensor *in, ofx_tensor *out) {
   OFX_TRY(any_input0(op, in));
@@ -45,23 +76,20 @@ static ofx_status flatten_reshape(ofx_op *op, const ofx_tensor *in, ofx_tensor *
   return OFX_OK;
 }
 
-const ofx_op_def ofx_op_flatten = {"Flatten", no_state_init, flatten_reshape, copy_run, NULL};
+const ofx_op_def ofx_op_flatten = {"Flatten", ofx_op_no_state, flatten_reshape, copy_run, NULL};
 
 static ofx_status reshape_init(ofx_op *op) {
-  if (ofx_op_const_input(op, 1) == NULL)
-    return ofx_op_error(op, OFX_UNSUPPORTED_OP, "the target shape (input 1) must be a constant");
-  op->packed_inputs |= 1u << 1; /* read at reshape time only */
+  if (op->opset < 5) return ofx_op_error(op, OFX_UNSUPPORTED_OP, "Reshape before opset 5 (shape attribute) is not supported");
+  op->plan_inputs |= 1u << 1;
   return OFX_OK;
 }
 
 static ofx_status reshape_reshape(ofx_op *op, const ofx_tensor *in, ofx_tensor *out) {
   OFX_TRY(any_input0(op, in));
-  const ofx_value *shape = ofx_op_const_input(op, 1);
-  if (shape->dtype != OFX_DTYPE_INT64 || shape->rank != 1)
-    return ofx_op_error(op, OFX_BAD_MODEL, "the target shape must be a 1-D int64 tensor");
-  size_t rank = shape->nbytes / sizeof(int64_t);
-  if (rank > OFX_MAX_RANK)
-    return ofx_op_error(op, OFX_UNSUPPORTED_OP, "the target shape has rank %zu, at most %d is supported", rank, OFX_MAX_RANK);
+  if (op->node->n_inputs < 2 || in[1].rank < 0) return ofx_op_error(op, OFX_BAD_MODEL, "the target shape (input 1) is missing");
+  int64_t target[OFX_MAX_RANK];
+  size_t rank;
+  OFX_TRY(ofx_read_ints_input(op, in, 1, "shape", target, OFX_MAX_RANK, &rank));
   int64_t allow_zero;
   OFX_TRY(ofx_attr_int(op, "allowzero", 0, &allow_zero));
   size_t numel = ofx_tensor_numel(&in[0]);
@@ -70,8 +98,7 @@ static ofx_status reshape_reshape(ofx_op *op, const ofx_tensor *in, ofx_tensor *
   out[0].dtype = in[0].dtype;
   out[0].rank = (int)rank;
   for (size_t i = 0; i < rank; i++) {
-    int64_t d;
-    memcpy(&d, (const char *)shape->data + i * sizeof d, sizeof d);
+    int64_t d = target[i];
     if (d == 0 && !allow_zero) {
       if ((int)i >= in[0].rank)
         return ofx_op_error(op, OFX_BAD_INPUT, "target dim %zu is 0 (copy) but the input has rank %d", i, in[0].rank);
@@ -83,6 +110,7 @@ static ofx_status reshape_reshape(ofx_op *op, const ofx_tensor *in, ofx_tensor *
       continue;
     }
     if (d < 0) return ofx_op_error(op, OFX_BAD_MODEL, "the target shape has a negative dim %lld", (long long)d);
+    if (d > 0 && known > ((size_t)1 << 40) / (size_t)d) return ofx_op_error(op, OFX_BAD_INPUT, "the target shape is too large");
     out[0].dims[i] = d;
     known *= (size_t)d;
   }
@@ -102,3 +130,295 @@ static ofx_status reshape_reshape(ofx_op *op, const ofx_tensor *in, ofx_tensor *
 }
 
 const ofx_op_def ofx_op_reshape = {"Reshape", reshape_init, reshape_reshape, copy_run, NULL};
+
+/* Squeeze/Unsqueeze axes: attribute before opset 13, optional input 1 since. */
+static ofx_status read_axes(ofx_op *op, const ofx_tensor *in, int64_t *axes, size_t *n) {
+  if (op->opset < 13) return ofx_attr_ints(op, "axes", axes, OFX_MAX_RANK, n);
+  *n = 0;
+  if (!ofx_op_has_input(op, 1)) return OFX_OK;
+  return ofx_read_ints_input(op, in, 1, "axes", axes, OFX_MAX_RANK, n);
+}
+
+static ofx_status axes_init(ofx_op *op) {
+  op->plan_inputs |= 1u << 1;
+  return OFX_OK;
+}
+
+static ofx_status squeeze_reshape(ofx_op *op, const ofx_tensor *in, ofx_tensor *out) {
+  OFX_TRY(any_input0(op, in));
+  int64_t axes[OFX_MAX_RANK];
+  size_t n;
+  OFX_TRY(read_axes(op, in, axes, &n));
+  bool drop[OFX_MAX_RANK] = {false};
+  for (size_t i = 0; i < n; i++) {
+    int a;
+    OFX_TRY(ofx_op_axis_strict(op, "axis", axes[i], in[0].rank, &a));
+    if (in[0].dims[a] != 1) return ofx_op_error(op, OFX_BAD_INPUT, "cannot squeeze axis %d of size %lld", a, (long long)in[0].dims[a]);
+    drop[a] = true;
+  }
+  out[0].dtype = in[0].dtype;
+  out[0].rank = 0;
+  for (int i = 0; i < in[0].rank; i++)
+    if (!(n ? drop[i] : in[0].dims[i] == 1)) out[0].dims[out[0].rank++] = in[0].dims[i];
+  return OFX_OK;
+}
+
+const ofx_op_def ofx_op_squeeze = {"Squeeze", axes_init, squeeze_reshape, copy_run, NULL};
+
+static ofx_status unsqueeze_reshape(ofx_op *op, const ofx_tensor *in, ofx_tensor *out) {
+  OFX_TRY(any_input0(op, in));
+  int64_t axes[OFX_MAX_RANK];
+  size_t n;
+  OFX_TRY(read_axes(op, in, axes, &n));
+  int rank = in[0].rank + (int)n;
+  if (n == 0) return ofx_op_error(op, OFX_BAD_MODEL, "axes are required");
+  if (rank > OFX_MAX_RANK) return ofx_op_error(op, OFX_UNSUPPORTED_OP, "the output would have rank %d, at most %d is supported", rank, OFX_MAX_RANK);
+  bool add[OFX_MAX_RANK] = {false};
+  for (size_t i = 0; i < n; i++) {
+    int a;
+    OFX_TRY(ofx_op_axis_strict(op, "axis", axes[i], rank, &a));
+    if (add[a]) return ofx_op_error(op, OFX_BAD_MODEL, "axis %d is repeated", a);
+    add[a] = true;
+  }
+  out[0].dtype = in[0].dtype;
+  out[0].rank = rank;
+  for (int i = 0, k = 0; i < rank; i++) out[0].dims[i] = add[i] ? 1 : in[0].dims[k++];
+  return OFX_OK;
+}
+
+const ofx_op_def ofx_op_unsqueeze = {"Unsqueeze", axes_init, unsqueeze_reshape, copy_run, NULL};
+
+/* Shape (start/end since opset 15) and Size: read only their input's shape. */
+typedef struct shape_state {
+  int64_t start, end;
+} shape_state;
+
+static ofx_status shape_init(ofx_op *op) {
+  shape_state *s = calloc(1, sizeof *s);
+  if (s == NULL) return ofx_op_error(op, OFX_OUT_OF_MEMORY, "out of memory");
+  op->state = s;
+  op->shape_inputs |= 1u;
+  OFX_TRY(ofx_attr_int(op, "start", 0, &s->start));
+  return ofx_attr_int(op, "end", INT64_MAX, &s->end);
+}
+
+static void shape_range(const shape_state *s, int rank, int64_t *begin, int64_t *end) {
+  int64_t b = s->start < 0 ? s->start + rank : s->start, e = s->end < 0 ? s->end + rank : s->end;
+  *begin = b < 0 ? 0 : b > rank ? rank : b;
+  *end = e < *begin ? *begin : e > rank ? rank : e;
+}
+
+static ofx_status shape_reshape(ofx_op *op, const ofx_tensor *in, ofx_tensor *out) {
+  if (op->node->n_inputs < 1 || in[0].rank < 0) return ofx_op_error(op, OFX_BAD_MODEL, "input 0 is missing");
+  int64_t b, e;
+  shape_range(op->state, in[0].rank, &b, &e);
+  out[0].dtype = OFX_DTYPE_INT64;
+  out[0].rank = 1;
+  out[0].dims[0] = e - b;
+  return OFX_OK;
+}
+
+static void shape_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *out, const ofx_run_context *ctx) {
+  int64_t b, e;
+  shape_range(op->state, in[0].rank, &b, &e);
+  for (int64_t i = b; i < e; i++) ((int64_t *)out[0].data)[i - b] = in[0].dims[i];
+}
+
+const ofx_op_def ofx_op_shape = {"Shape", shape_init, shape_reshape, shape_run, NULL};
+
+static ofx_status size_init(ofx_op *op) {
+  op->shape_inputs |= 1u;
+  return OFX_OK;
+}
+
+static ofx_status size_reshape(ofx_op *op, const ofx_tensor *in, ofx_tensor *out) {
+  if (op->node->n_inputs < 1 || in[0].rank < 0) return ofx_op_error(op, OFX_BAD_MODEL, "input 0 is missing");
+  out[0].dtype = OFX_DTYPE_INT64;
+  out[0].rank = 0;
+  return OFX_OK;
+}
+
+static void size_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *out, const ofx_run_context *ctx) {
+  *(int64_t *)out[0].data = (int64_t)ofx_tensor_numel(&in[0]);
+}
+
+const ofx_op_def ofx_op_size = {"Size", size_init, size_reshape, size_run, NULL};
+
+/* Expand: broadcast input 0 to a shape (input 1, known at plan time). */
+static ofx_status expand_init(ofx_op *op) {
+  op->plan_inputs |= 1u << 1;
+  op->state = calloc(1, sizeof(ofx_bcast));
+  return op->state ? OFX_OK : ofx_op_error(op, OFX_OUT_OF_MEMORY, "out of memory");
+}
+
+static ofx_status expand_reshape(ofx_op *op, const ofx_tensor *in, ofx_tensor *out) {
+  OFX_TRY(any_input0(op, in));
+  if (op->node->n_inputs < 2 || in[1].rank < 0) return ofx_op_error(op, OFX_BAD_MODEL, "the shape (input 1) is missing");
+  ofx_tensor shape = {OFX_DTYPE_UNDEFINED, 0, {0}, NULL};
+  size_t n;
+  OFX_TRY(ofx_read_ints_input(op, in, 1, "shape", shape.dims, OFX_MAX_RANK, &n));
+  shape.rank = (int)n;
+  for (size_t i = 0; i < n; i++)
+    if (shape.dims[i] < 0) return ofx_op_error(op, OFX_BAD_MODEL, "the shape has a negative dim");
+  const ofx_tensor *t[2] = {&in[0], &shape};
+  OFX_TRY(ofx_bcast_init(op, t, 2, op->state, &out[0]));
+  out[0].dtype = in[0].dtype;
+  return OFX_OK;
+}
+
+static void expand_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *out, const ofx_run_context *ctx) {
+  const ofx_bcast *b = op->state;
+  size_t es = ofx_dtype_size(in[0].dtype);
+  const char *x = in[0].data;
+  char *y = out[0].data;
+  OFX_BCAST_FOR(b, memcpy(y + e * es, x + off[0] * es, es));
+}
+
+const ofx_op_def ofx_op_expand = {"Expand", expand_init, expand_reshape, expand_run, NULL};
+
+/* ConstantOfShape: a tensor of the shape in input 0 filled with the 'value' attribute. */
+typedef struct fill_state {
+  int64_t value[1]; /* the fill element's bytes, aligned for any type */
+  ofx_dtype dtype;
+} fill_state;
+
+static ofx_status constant_of_shape_init(ofx_op *op) {
+  fill_state *s = calloc(1, sizeof *s);
+  if (s == NULL) return ofx_op_error(op, OFX_OUT_OF_MEMORY, "out of memory");
+  op->state = s;
+  op->plan_inputs |= 1u;
+  s->dtype = OFX_DTYPE_FLOAT32;
+  const onnx_attribute *a = ofx_node_attribute(op->node, "value");
+  if (a == NULL) return OFX_OK;
+  const onnx_tensor *t = a->t;
+  size_t es = t ? onnx_dtype_size(t->data_type) : 0;
+  if (t == NULL || es == 0 || es > 8)
+    return ofx_op_error(op, OFX_UNSUPPORTED_OP, "attribute 'value' must be a one-element tensor of a supported type");
+  s->dtype = (ofx_dtype)t->data_type;
+  if (t->has_raw_data) {
+    if (t->raw_data.len != es) return ofx_op_error(op, OFX_BAD_MODEL, "attribute 'value' must have one element");
+    memcpy(s->value, t->raw_data.ptr, es);
+  } else if (t->data_type == OFX_DTYPE_FLOAT32 && t->float_data.count == 1) {
+    float v;
+    onnx_repeated_read_f32(&t->float_data, &v);
+    memcpy(s->value, &v, sizeof v);
+  } else if (t->data_type == OFX_DTYPE_INT64 && t->int64_data.count == 1) {
+    int64_t v;
+    onnx_repeated_read_i64(&t->int64_data, &v);
+    memcpy(s->value, &v, sizeof v);
+  } else if (t->int32_data.count == 1 && es <= 4) {
+    int64_t v;
+    onnx_repeated_read_i64(&t->int32_data, &v);
+    ofx_store_i64(s->value, s->dtype, 0, v);
+  } else {
+    return ofx_op_error(op, OFX_UNSUPPORTED_OP, "attribute 'value' must have one element of a supported type");
+  }
+  return OFX_OK;
+}
+
+static ofx_status constant_of_shape_reshape(ofx_op *op, const ofx_tensor *in, ofx_tensor *out) {
+  const fill_state *s = op->state;
+  if (op->node->n_inputs < 1 || in[0].rank < 0) return ofx_op_error(op, OFX_BAD_MODEL, "input 0 is missing");
+  size_t n;
+  OFX_TRY(ofx_read_ints_input(op, in, 0, "shape", out[0].dims, OFX_MAX_RANK, &n));
+  for (size_t i = 0; i < n; i++)
+    if (out[0].dims[i] < 0) return ofx_op_error(op, OFX_BAD_MODEL, "the shape has a negative dim");
+  out[0].rank = (int)n;
+  out[0].dtype = s->dtype;
+  return OFX_OK;
+}
+
+static void constant_of_shape_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *out, const ofx_run_context *ctx) {
+  const fill_state *s = op->state;
+  size_t es = ofx_dtype_size(s->dtype);
+  for (size_t i = 0, n = ofx_tensor_numel(&out[0]); i < n; i++) memcpy((char *)out[0].data + i * es, s->value, es);
+}
+
+const ofx_op_def ofx_op_constant_of_shape = {"ConstantOfShape", constant_of_shape_init, constant_of_shape_reshape,
+                                             constant_of_shape_run, NULL};
+
+/* Range(start, limit, delta): scalars known at plan time (the length depends on them). */
+static ofx_status range_init(ofx_op *op) {
+  op->plan_inputs |= 7u;
+  return OFX_OK;
+}
+
+static ofx_status range_reshape(ofx_op *op, const ofx_tensor *in, ofx_tensor *out) {
+  for (size_t k = 0; k < 3; k++) {
+    if (k >= op->node->n_inputs || in[k].rank < 0) return ofx_op_error(op, OFX_BAD_MODEL, "input %zu is missing", k);
+    if (in[k].dtype != in[0].dtype || ofx_tensor_numel(&in[k]) != 1)
+      return ofx_op_error(op, OFX_BAD_MODEL, "inputs must be scalars of one type");
+    if (in[k].data == NULL)
+      return ofx_op_error(op, OFX_UNSUPPORTED_OP, "input %zu must be known when planning (a constant or computed from shapes)", k);
+  }
+  ofx_dtype t = in[0].dtype;
+  if (t != OFX_DTYPE_FLOAT32 && t != OFX_DTYPE_INT64 && t != OFX_DTYPE_INT32 && t != OFX_DTYPE_INT16 && t != OFX_DTYPE_DOUBLE)
+    return ofx_op_error(op, OFX_UNSUPPORTED_OP, "type %s is not supported", onnx_dtype_name((int32_t)t));
+  double start = ofx_load_f64(in[0].data, t, 0), limit = ofx_load_f64(in[1].data, t, 0), delta = ofx_load_f64(in[2].data, t, 0);
+  if (delta == 0 || !(start == start) || !(limit == limit)) return ofx_op_error(op, OFX_BAD_INPUT, "delta must be non-zero");
+  double n = ceil((limit - start) / delta);
+  if (n > (double)(1 << 30)) return ofx_op_error(op, OFX_BAD_INPUT, "the range has too many elements");
+  out[0].dtype = t;
+  out[0].rank = 1;
+  out[0].dims[0] = n > 0 ? (int64_t)n : 0;
+  return OFX_OK;
+}
+
+static void range_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *out, const ofx_run_context *ctx) {
+  ofx_dtype t = out[0].dtype;
+  if (ofx_dtype_is_int(t)) {
+    int64_t start = ofx_load_i64(in[0].data, t, 0), delta = ofx_load_i64(in[2].data, t, 0);
+    for (int64_t i = 0; i < out[0].dims[0]; i++) ofx_store_i64(out[0].data, t, (size_t)i, start + i * delta);
+  } else {
+    double start = ofx_load_f64(in[0].data, t, 0), delta = ofx_load_f64(in[2].data, t, 0);
+    float fs = (float)start, fd = (float)delta;
+    for (int64_t i = 0; i < out[0].dims[0]; i++)
+      ofx_store_f64(out[0].data, t, (size_t)i, t == OFX_DTYPE_FLOAT32 ? (double)(fs + (float)i * fd) : start + (double)i * delta);
+  }
+}
+
+const ofx_op_def ofx_op_range = {"Range", range_init, range_reshape, range_run, NULL};
+
+/* Cast / CastLike between the numeric types (float16, bfloat16 and strings are not supported). */
+static ofx_status cast_init(ofx_op *op) {
+  if (strcmp(op->node->op_type, "CastLike") == 0) return OFX_OK;
+  int64_t to;
+  OFX_TRY(ofx_attr_int(op, "to", 0, &to));
+  if (!ofx_dtype_is_numeric((int)to))
+    return ofx_op_error(op, OFX_UNSUPPORTED_OP, "attribute 'to' is %s, which is not supported", onnx_dtype_name((int32_t)to));
+  ofx_dtype *s = malloc(sizeof *s);
+  if (s == NULL) return ofx_op_error(op, OFX_OUT_OF_MEMORY, "out of memory");
+  *s = (ofx_dtype)to;
+  op->state = s;
+  return OFX_OK;
+}
+
+static ofx_status cast_reshape(ofx_op *op, const ofx_tensor *in, ofx_tensor *out) {
+  OFX_TRY(any_input0(op, in));
+  ofx_dtype to;
+  if (op->state) {
+    to = *(const ofx_dtype *)op->state;
+  } else {
+    if (op->node->n_inputs < 2 || in[1].rank < 0) return ofx_op_error(op, OFX_BAD_MODEL, "input 1 is missing");
+    to = in[1].dtype;
+  }
+  if (!ofx_dtype_is_numeric(in[0].dtype) || !ofx_dtype_is_numeric(to))
+    return ofx_op_error(op, OFX_UNSUPPORTED_OP, "casting %s to %s is not supported", onnx_dtype_name((int32_t)in[0].dtype),
+                        onnx_dtype_name((int32_t)to));
+  out[0] = in[0];
+  out[0].data = NULL;
+  out[0].dtype = to;
+  return OFX_OK;
+}
+
+static void cast_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *out, const ofx_run_context *ctx) {
+  size_t n = ofx_tensor_numel(&in[0]);
+  ofx_dtype from = in[0].dtype, to = out[0].dtype;
+  if (ofx_dtype_is_int(from) && ofx_dtype_is_int(to) && to != OFX_DTYPE_BOOL)
+    for (size_t i = 0; i < n; i++) ofx_store_i64(out[0].data, to, i, ofx_load_i64(in[0].data, from, i));
+  else
+    for (size_t i = 0; i < n; i++) ofx_store_f64(out[0].data, to, i, ofx_load_f64(in[0].data, from, i));
+}
+
+const ofx_op_def ofx_op_cast = {"Cast", cast_init, cast_reshape, cast_run, NULL};
+const ofx_op_def ofx_op_cast_like = {"CastLike", cast_init, cast_reshape, cast_run, NULL};

@@ -2,7 +2,20 @@
  *
  * create: resolve names -> prune -> one op per kept node (init validates and packs weights).
  * run:    when input shapes change, reshape every op and re-plan memory (one arena, lifetimes
- *         from the plan); then bind tensors and run the ops in order. */
+ *         from the plan); then bind tensors and run the ops in order.
+ *
+ * Plan-time evaluation. Exported models compute Reshape targets, Slice bounds, Expand shapes
+ * with small subgraphs (Shape -> Gather -> Concat -> Reshape). plan() walks the steps in order
+ * and tracks which values have data *known at plan time*:
+ *   - constants (packed ones too, when small: build_steps binds them),
+ *   - small graph inputs (<= OFX_PLAN_EVAL_MAX elements) of integer type, or read by some
+ *     op's reshape (op->plan_inputs, e.g. Resize's scales); their contents join the plan key:
+ *     run() re-plans when they change,
+ *   - outputs of steps evaluated early: a step whose inputs are all known (or only have their
+ *     shape read, op->shape_inputs) and whose outputs are all small is run right after its
+ *     reshape, into plan-owned memory, and skipped by run().
+ * Each reshape sees in[k].data for known inputs and NULL otherwise, so Reshape & co. read their
+ * shape-like inputs there and fail with a clear error when the data is not known. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +25,10 @@
 #include "ops/op.h"
 #include "runtime/memory-plan.h"
 #include "runtime/runtime.h"
+#include "runtime/extractor-internal.h"
+
+/* Largest tensor (elements) evaluated or read at plan time. */
+#define OFX_PLAN_EVAL_MAX 1024
 
 typedef struct input_binding {
   bool set;
@@ -39,7 +56,18 @@ struct ofx_extractor {
   size_t arena_size;
   void *scratch;
   size_t scratch_size;
+  /* plan-time evaluation (see the top of the file) */
+  bool *known;          /* per value: data known at plan time */
+  bool *step_done;      /* per step: evaluated by plan(), skipped by run() */
+  bool *input_known;    /* per extractor input: its data is part of the plan key */
+  void **plan_blocks;   /* plan-owned memory of known values, freed on re-plan */
+  size_t n_plan_blocks;
 };
+
+static void free_plan_blocks(ofx_extractor *fx) {
+  for (size_t i = 0; i < fx->n_plan_blocks; i++) free(fx->plan_blocks[i]);
+  fx->n_plan_blocks = 0;
+}
 
 static ofx_status oom(const char *what) { return ofx_error(OFX_OUT_OF_MEMORY, "out of memory %s", what); }
 
@@ -93,7 +121,9 @@ static ofx_status build_steps(ofx_extractor *fx, const bool *keep) {
     OFX_TRY(op->def->init(op));
     for (size_t k = 0; k < node->n_inputs; k++) {
       int v = node->inputs[k];
-      if (v >= 0 && g->values[v].kind == OFX_VALUE_CONSTANT && !(op->packed_inputs & (1u << k)))
+      /* small packed constants are bound too: plan-time evaluation may read them */
+      if (v >= 0 && g->values[v].kind == OFX_VALUE_CONSTANT &&
+          (!(op->packed_inputs & (1u << k)) || g->values[v].nbytes <= OFX_PLAN_EVAL_MAX * 8))
         OFX_TRY(bind_constant(fx, v));
     }
   }
@@ -119,6 +149,11 @@ void ofx_extractor_free(ofx_extractor *fx) {
   free(fx->planned_input_shapes);
   free(fx->arena);
   free(fx->scratch);
+  free_plan_blocks(fx);
+  free(fx->plan_blocks);
+  free(fx->known);
+  free(fx->step_done);
+  free(fx->input_known);
   free(fx);
 }
 
@@ -279,6 +314,70 @@ static void gather(const ofx_extractor *fx, const ofx_op *op, ofx_tensor *in, of
   }
 }
 
+static ofx_status plan_alloc(ofx_extractor *fx, size_t bytes, void **out) {
+  void **blocks = realloc(fx->plan_blocks, (fx->n_plan_blocks + 1) * sizeof *blocks);
+  if (blocks == NULL) return oom("planning");
+  fx->plan_blocks = blocks;
+  *out = aligned_block(bytes);
+  if (*out == NULL) return oom("planning");
+  fx->plan_blocks[fx->n_plan_blocks++] = *out;
+  return OFX_OK;
+}
+
+/* Resets what is known at plan time: constants, and the small graph inputs whose contents
+ * become part of the plan key (copied: the caller's memory is only borrowed for a run). */
+static ofx_status plan_known_inputs(ofx_extractor *fx) {
+  const ofx_graph *g = fx->graph;
+  free_plan_blocks(fx);
+  if (fx->known == NULL) {
+    fx->known = calloc(g->n_values + 1, sizeof *fx->known);
+    fx->step_done = calloc(fx->n_steps + 1, sizeof *fx->step_done);
+    fx->input_known = calloc(fx->n_inputs + 1, sizeof *fx->input_known);
+    if (!fx->known || !fx->step_done || !fx->input_known) return oom("planning");
+  }
+  for (size_t v = 0; v < g->n_values; v++)
+    fx->known[v] = g->values[v].kind == OFX_VALUE_CONSTANT && fx->tensors[v].rank >= 0 &&
+                   (fx->tensors[v].data != NULL || g->values[v].nbytes == 0);
+  memset(fx->step_done, 0, fx->n_steps * sizeof *fx->step_done);
+  for (size_t i = 0; i < fx->n_inputs; i++) {
+    int v = input_value(fx, i);
+    const ofx_tensor *t = &fx->bindings[i].tensor;
+    bool read_by_reshape = false;
+    for (size_t j = 0; j < fx->n_steps && !read_by_reshape; j++)
+      for (size_t k = 0; k < fx->steps[j].node->n_inputs && k < 32; k++)
+        if (fx->steps[j].node->inputs[k] == v && (fx->steps[j].plan_inputs & (1u << k))) read_by_reshape = true;
+    bool integer = t->dtype == OFX_DTYPE_INT64 || t->dtype == OFX_DTYPE_INT32;
+    fx->input_known[i] = ofx_tensor_numel(t) <= OFX_PLAN_EVAL_MAX && (integer || read_by_reshape);
+    fx->tensors[v] = *t;
+    fx->tensors[v].data = NULL;
+    fx->known[v] = fx->input_known[i];
+    if (fx->input_known[i]) {
+      OFX_TRY(plan_alloc(fx, fx->bindings[i].size, &fx->tensors[v].data));
+      if (fx->bindings[i].size) memcpy(fx->tensors[v].data, t->data, fx->bindings[i].size);
+    }
+  }
+  return OFX_OK;
+}
+
+/* Runs step i now, into plan-owned memory; its outputs become known data. */
+static ofx_status plan_evaluate(ofx_extractor *fx, ofx_op *op, ofx_tensor *in, ofx_tensor *out, size_t i) {
+  for (size_t k = 0; k < op->node->n_outputs; k++) {
+    int v = op->node->outputs[k];
+    if (v < 0) continue;
+    OFX_TRY(plan_alloc(fx, ofx_tensor_numel(&out[k]) * ofx_dtype_size(out[k].dtype), &out[k].data));
+    fx->tensors[v].data = out[k].data;
+  }
+  void *scratch = NULL;
+  if (op->scratch_bytes && (scratch = aligned_block(op->scratch_bytes)) == NULL) return oom("planning");
+  ofx_run_context ctx = {NULL, scratch};
+  op->def->run(op, in, out, &ctx);
+  free(scratch);
+  for (size_t k = 0; k < op->node->n_outputs; k++)
+    if (op->node->outputs[k] >= 0) fx->known[op->node->outputs[k]] = true;
+  fx->step_done[i] = true;
+  return OFX_OK;
+}
+
 static ofx_status plan(ofx_extractor *fx) {
   const ofx_graph *g = fx->graph;
   fx->planned = false;
@@ -297,16 +396,24 @@ static ofx_status plan(ofx_extractor *fx) {
     s = oom("planning");
     goto done;
   }
-  for (size_t i = 0; i < fx->n_inputs; i++) fx->tensors[input_value(fx, i)] = fx->bindings[i].tensor;
-  /* shapes */
+  s = plan_known_inputs(fx);
+  if (s != OFX_OK) goto done;
+  /* shapes, evaluating early what only depends on known data */
   size_t scratch = 0;
   for (size_t i = 0; i < fx->n_steps && s == OFX_OK; i++) {
     ofx_op *op = &fx->steps[i];
     gather(fx, op, in, out);
+    bool evaluable = true;
+    for (size_t k = 0; k < op->node->n_inputs; k++) {
+      int v = op->node->inputs[k];
+      if (v < 0) continue;
+      if (!fx->known[v]) in[k].data = NULL;
+      if (!fx->known[v] && !(op->shape_inputs & (1u << k)) && !(op->packed_inputs & (1u << k))) evaluable = false;
+    }
     for (size_t k = 0; k < op->node->n_outputs; k++) out[k] = (ofx_tensor){OFX_DTYPE_UNDEFINED, -1, {0}, NULL};
     op->scratch_bytes = 0;
     s = op->def->reshape(op, in, out);
-    if (op->scratch_bytes > scratch) scratch = op->scratch_bytes;
+    if (s != OFX_OK) break;
     for (size_t k = 0; k < op->node->n_outputs && s == OFX_OK; k++) {
       int v = op->node->outputs[k];
       if (v < 0) continue;
@@ -320,7 +427,11 @@ static ofx_status plan(ofx_extractor *fx) {
       }
       fx->tensors[v] = out[k];
       fx->tensors[v].data = NULL;
+      if (numel > OFX_PLAN_EVAL_MAX) evaluable = false;
     }
+    if (s != OFX_OK) break;
+    if (evaluable) s = plan_evaluate(fx, op, in, out, i);
+    else if (op->scratch_bytes > scratch) scratch = op->scratch_bytes;
   }
   if (s != OFX_OK) goto done;
   /* lifetimes: requested outputs live to the end */
@@ -333,7 +444,7 @@ static ofx_status plan(ofx_extractor *fx) {
     const ofx_node *n = fx->steps[i].node;
     for (size_t k = 0; k < n->n_outputs; k++) {
       int v = n->outputs[k];
-      if (v < 0) continue;
+      if (v < 0 || fx->known[v]) continue;
       const ofx_tensor *t = &fx->tensors[v];
       if (!ofx_memory_plan_alloc(&mp, ofx_tensor_numel(t) * ofx_dtype_size(t->dtype), &offsets[v])) {
         s = oom("planning");
@@ -346,7 +457,7 @@ static ofx_status plan(ofx_extractor *fx) {
       const int *values = pass ? n->outputs : n->inputs;
       for (size_t k = 0; k < count; k++) {
         int v = values[k];
-        if (v < 0 || g->values[v].kind != OFX_VALUE_NODE || g->values[v].producer < 0) continue;
+        if (v < 0 || fx->known[v] || g->values[v].kind != OFX_VALUE_NODE || g->values[v].producer < 0) continue;
         if (g->nodes[g->values[v].producer].proto == NULL) continue;
         if (last_use[v] > (int)i) continue;
         last_use[v] = INT32_MAX - 1; /* release once, even if listed twice */
@@ -381,7 +492,8 @@ static ofx_status plan(ofx_extractor *fx) {
   for (size_t i = 0; i < fx->n_steps; i++) {
     const ofx_node *n = fx->steps[i].node;
     for (size_t k = 0; k < n->n_outputs; k++)
-      if (n->outputs[k] >= 0) fx->tensors[n->outputs[k]].data = (char *)fx->arena + offsets[n->outputs[k]];
+      if (n->outputs[k] >= 0 && !fx->known[n->outputs[k]])
+        fx->tensors[n->outputs[k]].data = (char *)fx->arena + offsets[n->outputs[k]];
   }
   for (size_t i = 0; i < fx->n_inputs; i++) fx->planned_input_shapes[i] = fx->bindings[i].tensor;
   fx->planned = true;
@@ -401,9 +513,13 @@ ofx_status ofx_extractor_run(ofx_extractor *fx) {
     if (!fx->bindings[i].set)
       return ofx_error(OFX_BAD_INPUT, "input '%s' was not given", fx->graph->values[input_value(fx, i)].name);
     if (!same_shape(&fx->bindings[i].tensor, &fx->planned_input_shapes[i])) replan = true;
+    else if (fx->planned && fx->input_known[i] &&
+             memcmp(fx->bindings[i].tensor.data, fx->tensors[input_value(fx, i)].data, fx->bindings[i].size) != 0)
+      replan = true; /* its data shaped the plan */
   }
   if (replan) OFX_TRY(plan(fx));
-  for (size_t i = 0; i < fx->n_inputs; i++) fx->tensors[input_value(fx, i)].data = fx->bindings[i].tensor.data;
+  for (size_t i = 0; i < fx->n_inputs; i++)
+    if (!fx->input_known[i]) fx->tensors[input_value(fx, i)].data = fx->bindings[i].tensor.data;
   size_t max_io = 0;
   for (size_t i = 0; i < fx->n_steps; i++) {
     const ofx_node *n = fx->steps[i].node;
@@ -419,6 +535,7 @@ ofx_status ofx_extractor_run(ofx_extractor *fx) {
   ofx_run_context ctx = {NULL, fx->scratch};
   for (size_t i = 0; i < fx->n_steps; i++) {
     ofx_op *op = &fx->steps[i];
+    if (fx->step_done[i]) continue;
     gather(fx, op, in, out);
     op->def->run(op, in, out, &ctx);
   }
@@ -451,3 +568,52 @@ ofx_status ofx_extractor_to_onnx(const ofx_extractor *fx, const char *const *out
 }
 
 void ofx_free(void *p) { free(p); }
+
+ofx_status ofx_extractor_create_for_values(ofx_model *model, const int *values, size_t count, ofx_extractor **out) {
+  ofx_error_clear();
+  if (model == NULL || values == NULL || count == 0) return ofx_error(OFX_INVALID_ARGUMENT, "no model or values given");
+  const ofx_graph *g = model->graph;
+  ofx_extractor *fx = calloc(1, sizeof *fx);
+  if (fx == NULL) return oom("creating an extractor");
+  fx->model = model;
+  fx->graph = g;
+  size_t *nodes = malloc(count * sizeof *nodes);
+  bool *keep = malloc((g->n_nodes + 1) * sizeof *keep);
+  fx->steps = calloc(g->n_nodes + 1, sizeof *fx->steps);
+  fx->input_nodes = calloc(g->n_inputs + 1, sizeof *fx->input_nodes);
+  fx->output_request = calloc(count, sizeof *fx->output_request);
+  fx->output_value = calloc(count, sizeof *fx->output_value);
+  fx->tensors = calloc(g->n_values + 1, sizeof *fx->tensors);
+  fx->constant_copies = calloc(g->n_values + 1, sizeof *fx->constant_copies);
+  fx->bindings = calloc(g->n_inputs + 1, sizeof *fx->bindings);
+  fx->planned_input_shapes = calloc(g->n_inputs + 1, sizeof *fx->planned_input_shapes);
+  ofx_status s = OFX_OK;
+  if (!nodes || !keep || !fx->steps || !fx->input_nodes || !fx->output_request || !fx->output_value || !fx->tensors ||
+      !fx->constant_copies || !fx->bindings || !fx->planned_input_shapes) {
+    s = oom("creating an extractor");
+    goto done;
+  }
+  for (size_t v = 0; v < g->n_values; v++) fx->tensors[v].rank = -1;
+  fx->n_outputs = count;
+  for (size_t i = 0; i < count && s == OFX_OK; i++) {
+    int v = values[i];
+    if (v < 0 || (size_t)v >= g->n_values || g->values[v].producer < 0) {
+      s = ofx_error(OFX_INVALID_ARGUMENT, "value %d is not produced by a node or a graph input", v);
+      break;
+    }
+    nodes[i] = (size_t)g->values[v].producer;
+    fx->output_request[i] = i;
+    fx->output_value[i] = v;
+  }
+  if (s == OFX_OK) s = ofx_graph_prune(g, nodes, count, keep);
+  if (s == OFX_OK) s = build_steps(fx, keep);
+done:
+  free(nodes);
+  free(keep);
+  if (s != OFX_OK) {
+    ofx_extractor_free(fx);
+    return s;
+  }
+  *out = fx;
+  return OFX_OK;
+}
