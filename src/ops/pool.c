@@ -1,4 +1,5 @@
-/* MaxPool, AveragePool (2-D, NCHW) and GlobalAveragePool (any spatial rank). */
+/* MaxPool, AveragePool (2-D, NCHW), GlobalAveragePool and GlobalMaxPool (any spatial rank). */
+#include <math.h>
 #include <stdlib.h>
 
 #include "base/status.h"
@@ -88,3 +89,18 @@ static void global_average_pool_run(ofx_op *op, const ofx_tensor *in, ofx_tensor
 
 const ofx_op_def ofx_op_global_average_pool = {"GlobalAveragePool", global_pool_init, global_pool_reshape,
                                                global_average_pool_run, NULL};
+
+/* GlobalMaxPool: a plain loop (no kernel yet), any spatial rank. */
+static void global_max_pool_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *out, const ofx_run_context *ctx) {
+  size_t planes = (size_t)(in[0].dims[0] * in[0].dims[1]);
+  size_t plane_size = ofx_tensor_numel(&in[0]) / (planes ? planes : 1);
+  const float *x = in[0].data;
+  float *y = out[0].data;
+  for (size_t p = 0; p < planes; p++) {
+    float m = -INFINITY;
+    for (size_t i = 0; i < plane_size; i++) m = x[p * plane_size + i] > m ? x[p * plane_size + i] : m;
+    y[p] = m;
+  }
+}
+
+const ofx_op_def ofx_op_global_max_pool = {"GlobalMaxPool", global_pool_init, global_pool_reshape, global_max_pool_run, NULL};
