@@ -8,6 +8,7 @@
  * (ofx_last_error, ofx_model_describe_json) are owned by the library. On a non-zero status,
  * ofx_last_error() says what went wrong. */
 #include <emscripten.h>
+#include <malloc.h>
 
 #include "onnxfx.h"
 
@@ -37,4 +38,11 @@ EMSCRIPTEN_KEEPALIVE const void *ofx_wasm_output_data(const ofx_extractor *fx, s
 
 EMSCRIPTEN_KEEPALIVE size_t ofx_wasm_output_size(const ofx_extractor *fx, size_t i) {
   return output_view(fx, i).size;
+}
+
+/* Bytes of the heap in use (dlmalloc's in-use total), for the leak tests: a load / create / run /
+ * dispose cycle must leave it where it was. */
+EMSCRIPTEN_KEEPALIVE double ofx_wasm_heap_used(void) {
+  struct mallinfo info = mallinfo();
+  return (double)(size_t)info.uordblks;
 }

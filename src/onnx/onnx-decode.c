@@ -19,7 +19,9 @@ typedef struct decoder {
 
 /* Leaf messages start with ": " (structural) or a field name; path() joins each level's name
  * in front, giving "graph.node[3].attribute[0].t: length runs past ...". */
-static ofx_status malformed(const decoder *d, const uint8_t *at, const char *why) {
+static ofx_status malformed(const decoder *d, const uint8_t *at, uint32_t field, const char *why) {
+  if (field) /* the key was read: say which field is broken */
+    return ofx_error(OFX_BAD_MODEL, ": field %u: %s (byte offset %zu)", field, why, (size_t)(at - d->base));
   return ofx_error(OFX_BAD_MODEL, ": %s (byte offset %zu)", why, (size_t)(at - d->base));
 }
 
@@ -44,7 +46,7 @@ static ofx_status count_fields(const decoder *d, const uint8_t *p, size_t len,
   while ((res = pb_next(&r, &f, &why)) == PB_FIELD) {
     if (f.number < FIELD_SLOTS) counts[f.number]++;
   }
-  if (res == PB_MALFORMED) return malformed(d, r.pos, why);
+  if (res == PB_MALFORMED) return malformed(d, r.pos, f.number, why);
   return OFX_OK;
 }
 
@@ -115,7 +117,7 @@ static ofx_status decode_entry(decoder *d, const uint8_t *p, size_t len, onnx_st
     if (f.number == 1) OFX_TRY(read_str(d, &f, "key", &e->key));
     else if (f.number == 2) OFX_TRY(read_str(d, &f, "value", &e->value));
   }
-  return res == PB_MALFORMED ? malformed(d, r.pos, why) : OFX_OK;
+  return res == PB_MALFORMED ? malformed(d, r.pos, f.number, why) : OFX_OK;
 }
 
 /* Decodes one element of a repeated message field into slot `index` of `array`. */
@@ -166,7 +168,7 @@ static ofx_status decode_dim(decoder *d, const uint8_t *p, size_t len, onnx_dim 
       OFX_TRY(read_str(d, &f, "denotation", &dim->denotation));
     }
   }
-  return res == PB_MALFORMED ? malformed(d, r.pos, why) : OFX_OK;
+  return res == PB_MALFORMED ? malformed(d, r.pos, f.number, why) : OFX_OK;
 }
 
 static ofx_status decode_shape(decoder *d, const uint8_t *p, size_t len, onnx_type *t) {
@@ -201,7 +203,7 @@ static ofx_status decode_tensor_type(decoder *d, const uint8_t *p, size_t len, o
       if (s != OFX_OK) return path(s, "shape", -1);
     }
   }
-  return res == PB_MALFORMED ? malformed(d, r.pos, why) : OFX_OK;
+  return res == PB_MALFORMED ? malformed(d, r.pos, f.number, why) : OFX_OK;
 }
 
 /* TypeProto.Sequence and .Optional: elem_type = 1; TypeProto.Map: key_type = 1, value_type = 2. */
@@ -218,7 +220,7 @@ static ofx_status decode_wrapped_type(decoder *d, const uint8_t *p, size_t len, 
       DECODE_CHILD(decode_type, t->kind == ONNX_TYPE_MAP ? "value_type" : "elem_type", t->elem);
     }
   }
-  return res == PB_MALFORMED ? malformed(d, r.pos, why) : OFX_OK;
+  return res == PB_MALFORMED ? malformed(d, r.pos, f.number, why) : OFX_OK;
 }
 
 static ofx_status decode_type(decoder *d, const uint8_t *p, size_t len, onnx_type *t) {
@@ -265,7 +267,7 @@ static ofx_status decode_type(decoder *d, const uint8_t *p, size_t len, onnx_typ
     if (s != OFX_OK) return path(s, member, -1);
   }
   d->depth--;
-  return res == PB_MALFORMED ? malformed(d, r.pos, why) : OFX_OK;
+  return res == PB_MALFORMED ? malformed(d, r.pos, f.number, why) : OFX_OK;
 }
 
 static ofx_status decode_value_info(decoder *d, const uint8_t *p, size_t len,
@@ -312,7 +314,7 @@ static ofx_status decode_tensor(decoder *d, const uint8_t *p, size_t len, onnx_t
           if (sf.number == 1) OFX_TRY(read_i64(d, &sf, "segment.begin", &t->segment_begin));
           if (sf.number == 2) OFX_TRY(read_i64(d, &sf, "segment.end", &t->segment_end));
         }
-        if (sres == PB_MALFORMED) return path(malformed(d, sr.pos, why), "segment", -1);
+        if (sres == PB_MALFORMED) return path(malformed(d, sr.pos, sf.number, why), "segment", -1);
         t->has_segment = true;
         break;
       }
@@ -358,7 +360,7 @@ static ofx_status decode_sparse_tensor(decoder *d, const uint8_t *p, size_t len,
       case 3: OFX_TRY(add_repeated(d, &f, "dims", p, len, 3, PB_VARINT, &dims)); break;
     }
   }
-  if (res == PB_MALFORMED) return malformed(d, r.pos, why);
+  if (res == PB_MALFORMED) return malformed(d, r.pos, f.number, why);
   t->n_dims = dims.count;
   return repeated_to_i64_array(d, &dims, &t->dims);
 }
@@ -491,7 +493,7 @@ static ofx_status decode_opset(decoder *d, const uint8_t *p, size_t len, onnx_op
     if (f.number == 1) OFX_TRY(read_str(d, &f, "domain", &o->domain));
     else if (f.number == 2) OFX_TRY(read_i64(d, &f, "version", &o->version));
   }
-  return res == PB_MALFORMED ? malformed(d, r.pos, why) : OFX_OK;
+  return res == PB_MALFORMED ? malformed(d, r.pos, f.number, why) : OFX_OK;
 }
 
 static ofx_status decode_model(decoder *d, const uint8_t *p, size_t len, onnx_model *m) {

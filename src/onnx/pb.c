@@ -27,6 +27,7 @@ static uint64_t load_le(const uint8_t *p, unsigned n) {
 }
 
 pb_result pb_next(pb_reader *r, pb_field *field, const char **why) {
+  field->number = 0; /* until the key is read, for error messages */
   if (r->pos >= r->end) return PB_DONE;
   uint64_t key;
   if (!pb_read_varint(&r->pos, r->end, &key)) {

@@ -157,6 +157,27 @@ void ofx_extractor_free(ofx_extractor *fx) {
   free(fx);
 }
 
+/* An input whose declared static shape cannot fit in memory can never be fed: say so now,
+ * naming it, rather than at the first run. */
+static ofx_status check_declared_inputs(const ofx_extractor *fx) {
+  for (size_t i = 0; i < fx->n_inputs; i++) {
+    const ofx_value *v = &fx->graph->values[fx->graph->nodes[fx->input_nodes[i]].outputs[0]];
+    if (v->rank < 0) continue;
+    long double bytes = (long double)ofx_dtype_size(v->dtype);
+    bool known = true;
+    for (int d = 0; d < v->rank; d++) {
+      if (v->dims[d] < 0) known = false;
+      else bytes *= (long double)v->dims[d];
+    }
+    if (!known || bytes <= (long double)OFX_MEMORY_LIMIT) continue;
+    char shape[96];
+    return ofx_error(OFX_OUT_OF_MEMORY, "input '%s' is declared as %s %s, %.0Lf bytes, more than the %llu bytes of memory there can be",
+                     v->name, onnx_dtype_name((int32_t)v->dtype), ofx_shape_str(v->dims, v->rank, shape, sizeof shape), bytes,
+                     (unsigned long long)OFX_MEMORY_LIMIT);
+  }
+  return OFX_OK;
+}
+
 ofx_status ofx_extractor_create(ofx_model *model, const char *const *names, size_t count, int train,
                                 ofx_extractor **out) {
   ofx_error_clear();
@@ -216,6 +237,7 @@ ofx_status ofx_extractor_create(ofx_model *model, const char *const *names, size
   }
   s = ofx_graph_prune(g, resolved, count, keep);
   if (s == OFX_OK) s = build_steps(fx, keep);
+  if (s == OFX_OK) s = check_declared_inputs(fx);
   if (s == OFX_OK) {
     fx->bindings = calloc(fx->n_inputs + 1, sizeof *fx->bindings);
     fx->planned_input_shapes = calloc(fx->n_inputs + 1, sizeof *fx->planned_input_shapes);
@@ -413,6 +435,9 @@ static ofx_status plan(ofx_extractor *fx) {
     for (size_t k = 0; k < op->node->n_outputs; k++) out[k] = (ofx_tensor){OFX_DTYPE_UNDEFINED, -1, {0}, NULL};
     op->scratch_bytes = 0;
     s = op->def->reshape(op, in, out);
+    if (s == OFX_OK && ((uint64_t)op->scratch_bytes > OFX_MEMORY_LIMIT || op->scratch_bytes > SIZE_MAX - OFX_TENSOR_ALIGNMENT))
+      s = ofx_op_error(op, OFX_OUT_OF_MEMORY, "needs %zu bytes of scratch, more than the %llu-byte limit", op->scratch_bytes,
+                       (unsigned long long)OFX_MEMORY_LIMIT);
     if (s != OFX_OK) break;
     for (size_t k = 0; k < op->node->n_outputs && s == OFX_OK; k++) {
       int v = op->node->outputs[k];
@@ -446,8 +471,13 @@ static ofx_status plan(ofx_extractor *fx) {
       int v = n->outputs[k];
       if (v < 0 || fx->known[v]) continue;
       const ofx_tensor *t = &fx->tensors[v];
-      if (!ofx_memory_plan_alloc(&mp, ofx_tensor_numel(t) * ofx_dtype_size(t->dtype), &offsets[v])) {
-        s = oom("planning");
+      size_t bytes = ofx_tensor_numel(t) * ofx_dtype_size(t->dtype);
+      if (!ofx_memory_plan_alloc(&mp, bytes, &offsets[v])) {
+        char shape[96];
+        s = ofx_op_error(&fx->steps[i], OFX_OUT_OF_MEMORY,
+                         "output '%s' (%s %s, %zu bytes) does not fit: the tensor arena would exceed %llu bytes",
+                         g->values[v].name, onnx_dtype_name((int32_t)t->dtype), ofx_shape_str(t->dims, t->rank, shape, sizeof shape),
+                         bytes, (unsigned long long)OFX_MEMORY_LIMIT);
         goto done;
       }
     }
@@ -468,6 +498,11 @@ static ofx_status plan(ofx_extractor *fx) {
         }
       }
     }
+  }
+  if ((uint64_t)scratch > OFX_MEMORY_LIMIT - mp.total) {
+    s = ofx_error(OFX_OUT_OF_MEMORY, "out of memory: %zu bytes of scratch and a %zu-byte tensor arena exceed %llu bytes",
+                  scratch, mp.total, (unsigned long long)OFX_MEMORY_LIMIT);
+    goto done;
   }
   if (mp.total > fx->arena_size) {
     free(fx->arena);

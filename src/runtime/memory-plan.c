@@ -1,5 +1,6 @@
 #include "runtime/memory-plan.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,6 +14,9 @@ static void remove_range(ofx_memory_plan *plan, size_t i) {
 }
 
 bool ofx_memory_plan_alloc(ofx_memory_plan *plan, size_t size, size_t *offset) {
+  /* limits first: rounding up, offsets and the total must not wrap around (size_t is 32 bits in
+   * WebAssembly) */
+  if ((uint64_t)size > OFX_MEMORY_LIMIT || size > SIZE_MAX - OFX_TENSOR_ALIGNMENT) return false;
   size = round_up(size ? size : 1);
   size_t best = plan->n_free;
   for (size_t i = 0; i < plan->n_free; i++) {
@@ -29,13 +33,12 @@ bool ofx_memory_plan_alloc(ofx_memory_plan *plan, size_t size, size_t *offset) {
     return true;
   }
   /* nothing fits: grow the arena, reusing a free range at its end */
-  if (plan->n_free && plan->free_ranges[plan->n_free - 1].offset + plan->free_ranges[plan->n_free - 1].size == plan->total) {
-    *offset = plan->free_ranges[plan->n_free - 1].offset;
-    plan->n_free--;
-  } else {
-    *offset = plan->total;
-  }
-  plan->total = *offset + size;
+  bool reuse_last = plan->n_free && plan->free_ranges[plan->n_free - 1].offset + plan->free_ranges[plan->n_free - 1].size == plan->total;
+  size_t start = reuse_last ? plan->free_ranges[plan->n_free - 1].offset : plan->total;
+  if ((uint64_t)start + size > OFX_MEMORY_LIMIT || (uint64_t)start + size > SIZE_MAX) return false;
+  if (reuse_last) plan->n_free--;
+  *offset = start;
+  plan->total = start + size;
   return true;
 }
 

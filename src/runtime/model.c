@@ -3,6 +3,7 @@
 
 #include "base/json.h"
 #include "base/status.h"
+#include "runtime/memory-plan.h"
 #include "runtime/runtime.h"
 
 static void describe_value(ofx_json *j, const ofx_value *v) {
@@ -88,6 +89,9 @@ static char *describe(const ofx_graph *g) {
 ofx_status ofx_model_load(const uint8_t *bytes, size_t size, ofx_model **out_model) {
   ofx_error_clear();
   if (bytes == NULL && size) return ofx_error(OFX_INVALID_ARGUMENT, "model bytes are NULL");
+  if ((uint64_t)size > OFX_MEMORY_LIMIT)
+    return ofx_error(OFX_OUT_OF_MEMORY, "the model is %zu bytes, more than the %llu bytes of memory there can be", size,
+                     (unsigned long long)OFX_MEMORY_LIMIT);
   ofx_model *model = calloc(1, sizeof *model);
   if (model == NULL) return ofx_error(OFX_OUT_OF_MEMORY, "out of memory loading the model");
   ofx_status s = ofx_graph_build(bytes, size, &model->graph);

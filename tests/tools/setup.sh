@@ -14,7 +14,7 @@ log() { printf '\n== %s\n' "$*"; }
 
 # Debian packages. /usr/bin/python3 is Debian's interpreter, the one that sees python3-torch.
 debian_packages=(
-  build-essential cmake pkg-config emscripten
+  build-essential cmake pkg-config emscripten clang libclang-rt-14-dev
   protobuf-c-compiler libprotobuf-c-dev libonnx-dev libonnx-testdata
   python3 python3-torch python3-torchvision python3-onnx python3-numpy
 )

@@ -41,8 +41,8 @@ void ofx_f32_conv2d_nchw_minmax__scalar(const ofx_conv2d_params *p, const float 
             float *out_row = out + oh * p->out_width;
             const size_t iw_offset = kw * p->dilation_width - p->pad_left;
             if (p->stride_width == 1) {
-              const float *src = in_row + iw_offset;
-              for (size_t ow = ow0; ow < ow1; ow++) out_row[ow] += wv * src[ow];
+              /* index, not pointer, arithmetic: iw_offset wraps around when negative */
+              for (size_t ow = ow0; ow < ow1; ow++) out_row[ow] += wv * in_row[ow + iw_offset];
             } else {
               for (size_t ow = ow0; ow < ow1; ow++)
                 out_row[ow] += wv * in_row[ow * p->stride_width + iw_offset];
