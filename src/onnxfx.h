@@ -37,6 +37,12 @@ typedef enum ofx_status {
 const char *ofx_last_error(void);
 const char *ofx_status_name(ofx_status status);
 
+/* Threads every extractor's kernels use, process-wide (default 1). In WebAssembly, more than
+ * one needs the pthreads build (cross-origin isolated pages in browsers); the count actually
+ * available may be lower than asked: ofx_get_num_threads() tells. Call between runs. */
+ofx_status ofx_set_num_threads(size_t threads);
+size_t ofx_get_num_threads(void);
+
 /* Element types use ONNX's TensorProto.DataType numbering. */
 typedef enum ofx_dtype {
   OFX_DTYPE_UNDEFINED = 0,
@@ -57,6 +63,16 @@ typedef struct ofx_extractor ofx_extractor;
  * alive and unchanged until ofx_model_free. */
 ofx_status ofx_model_load(const uint8_t *bytes, size_t size, ofx_model **out_model);
 void ofx_model_free(ofx_model *model);
+
+/* ofx_model_load for a model that keeps tensors in external files (TensorProto.data_location =
+ * EXTERNAL, as onnx.save(..., save_as_external_data=True) writes): file i, named locations[i]
+ * exactly as the model's "location" entries spell it, is files[i] with sizes[i] bytes. Reading
+ * the files, and deciding which paths are allowed, is the caller's job. Tensors point into these
+ * buffers (zero-copy), which must stay alive and unchanged until ofx_model_free. A location the
+ * table lacks, or an offset/length outside its file, is OFX_BAD_MODEL. */
+ofx_status ofx_model_load_external(const uint8_t *bytes, size_t size, const char *const *locations,
+                                   const uint8_t *const *files, const size_t *sizes, size_t count,
+                                   ofx_model **out_model);
 
 /* A JSON description owned by the model:
  * {"inputs":[{"name","type","dims"}], "outputs":[...],

@@ -9,42 +9,68 @@
  * Node names are torchvision-style dotted paths (`layer1.0.relu_1`, `layer1.0.add`); a
  * truncated name (`layer4`) stands for the last node of that scope in execution order.
  */
-import { Core } from './src/core.js';
 import { OnnxfxError } from './src/errors.js';
-import { loadWasm, isNode } from './src/loader.js';
+import { isNode } from './src/loader.js';
+import { LocalEngine } from './src/engine.js';
+import { WorkerEngine } from './src/worker-client.js';
+import { readModelSource, findExternalLocations, readExternalData } from './src/source.js';
 import { Tensor, toTensor } from './src/tensor.js';
 
-export { Tensor, OnnxfxError };
+export { Tensor };
+export {
+  OnnxfxError, BadModelError, NodeNotFoundError, UnsupportedOpError, BadInputError, OutOfMemoryError,
+  InvalidArgumentError, DisposedError,
+} from './src/errors.js';
+export { imageToTensor, PRESETS as imagePresets } from './src/images.js';
 
-let corePromise = null;
-function getCore(options) {
-  corePromise ??= loadWasm(options).then((mod) => new Core(mod)).catch((err) => {
-    corePromise = null;
+/** The worker shared by every `loadModel(..., { worker: true })` model; ended with its last model. */
+let shared = null;
+
+async function acquireEngine(options) {
+  if (!options.worker) return { engine: await LocalEngine.create(options), release() {} };
+  if (!shared) {
+    const entry = { users: 0, promise: null };
+    entry.promise = WorkerEngine.create(options).catch((err) => {
+      if (shared === entry) shared = null;
+      throw err;
+    });
+    shared = entry;
+  }
+  const entry = shared;
+  entry.users++;
+  let released = false;
+  const release = () => {
+    if (released) return;
+    released = true;
+    if (--entry.users === 0) {
+      if (shared === entry) shared = null;
+      entry.promise.then((engine) => engine.terminate(), () => {});
+    }
+  };
+  try {
+    return { engine: await entry.promise, release };
+  } catch (err) {
+    release();
     throw err;
-  });
-  return corePromise;
+  }
 }
 
-async function readSource(source) {
-  if (source instanceof Uint8Array) return source;
-  if (source instanceof ArrayBuffer) return new Uint8Array(source);
-  if (ArrayBuffer.isView(source)) return new Uint8Array(source.buffer, source.byteOffset, source.byteLength);
-  if (typeof source === 'string' && isNode) {
-    const { readFile } = await import('node:fs/promises');
-    return new Uint8Array(await readFile(source));
-  }
-  throw new OnnxfxError('INVALID_ARGUMENT', 'loadModel expects a Uint8Array or ArrayBuffer (or, in Node, a file path)');
+/** Calls an engine operation: directly in this thread, or as a message to the worker. */
+function invoke(engine, type, input, transfer) {
+  return engine instanceof WorkerEngine ? engine.call(type, input, transfer) : engine[type](input);
 }
 
 /** A loaded ONNX model: its named nodes, inputs and outputs. */
 export class Model {
-  #core;
-  #native;
+  #engine;
+  #handle;
+  #release;
   #extractors = new Set();
 
-  constructor(core, native) {
-    this.#core = core;
-    this.#native = native;
+  constructor(engine, native, release) {
+    this.#engine = engine;
+    this.#handle = native.handle;
+    this.#release = release;
     const d = native.description;
     /** Every node in execution order: graph inputs first, then the graph's nodes. */
     this.nodes = d.nodes;
@@ -57,15 +83,25 @@ export class Model {
     this._warnedViews = false;
   }
 
-  /** @internal */
-  _handle() {
-    if (!this.#native) throw new OnnxfxError('DISPOSED', 'this model has been disposed');
-    return this.#native.handle;
+  /** True when the model lives in a worker (`loadModel(..., { worker: true })`). */
+  get inWorker() {
+    return this.#engine instanceof WorkerEngine;
+  }
+
+  /** True when the engine running this model uses threads (cross-origin isolated page, or Node). */
+  get threaded() {
+    return !!this.#engine.threaded;
   }
 
   /** @internal */
-  _core() {
-    return this.#core;
+  _handle() {
+    if (this.#handle == null) throw new OnnxfxError('DISPOSED', 'this model has been disposed');
+    return this.#handle;
+  }
+
+  /** @internal */
+  _engine() {
+    return this.#engine;
   }
 
   /** @internal */
@@ -74,12 +110,14 @@ export class Model {
     else this.#extractors.delete(extractor);
   }
 
-  /** Frees the model and every extractor made from it. */
+  /** Frees the model and every extractor made from it. Safe to call twice. */
   dispose() {
-    if (!this.#native) return;
+    if (this.#handle == null) return;
     for (const fx of [...this.#extractors]) fx.dispose();
-    this.#core.freeModel(this.#native);
-    this.#native = null;
+    const done = invoke(this.#engine, 'freeModel', { handle: this.#handle });
+    this.#handle = null;
+    if (done instanceof Promise) done.catch(() => {}).finally(this.#release);
+    else this.#release();
   }
 
   [Symbol.dispose]() {
@@ -89,13 +127,29 @@ export class Model {
 
 /**
  * Loads an ONNX model.
- * @param {Uint8Array|ArrayBuffer|string} source model bytes, or in Node a file path
- * @param {{wasmPath?: string}} [options]
+ * @param {Uint8Array|ArrayBuffer|ArrayBufferView|URL|Response|Blob|string} source model bytes, a
+ *   URL or Response (streamed), or in Node a file path
+ * @param {import('./index.js').LoadOptions} [options]
  */
 export async function loadModel(source, options = {}) {
-  const bytes = await readSource(source);
-  const core = await getCore(options);
-  return new Model(core, core.loadModel(bytes));
+  if (options == null || typeof options !== 'object') throw new OnnxfxError('INVALID_ARGUMENT', 'loadModel options must be an object');
+  const { bytes, owned, dir } = await readModelSource(source, options);
+  const locations = findExternalLocations(bytes);
+  const externals = locations.length ? await readExternalData(locations, dir, options.externalData) : [];
+  const { engine, release } = await acquireEngine(options);
+  try {
+    const transfer = [];
+    if (engine instanceof WorkerEngine) {
+      if (owned) transfer.push(bytes.buffer);
+      for (const e of externals) if (e.owned) transfer.push(e.data.buffer);
+    }
+    const input = { bytes, externals: externals.map(({ location, data }) => ({ location, data })) };
+    const native = await invoke(engine, 'loadModel', input, transfer);
+    return new Model(engine, native, release);
+  } catch (err) {
+    release();
+    throw err;
+  }
 }
 
 /**
@@ -158,13 +212,13 @@ function withHint(err) {
 /** Runs the part of a model that some requested nodes need and returns their values. */
 export class FeatureExtractor {
   #model;
-  #core;
+  #engine;
   #modes;
   #training = false;
 
   constructor(model, modes) {
     this.#model = model;
-    this.#core = model._core();
+    this.#engine = model._engine();
     this.#modes = modes;
     model._track(this, true);
   }
@@ -222,7 +276,8 @@ export class FeatureExtractor {
       }
       return toTensor(byName[name], `input '${name}'`);
     });
-    const outputs = this.#core.run(mode.native.handle, tensors);
+    const plain = tensors.map((t) => ({ type: t.type, data: t.data, dims: t.dims }));
+    const outputs = await invoke(this.#engine, 'run', { handle: mode.native.handle, tensors: plain });
     const result = {};
     mode.native.outputRequests.forEach((request, i) => {
       const o = outputs[i];
@@ -237,15 +292,29 @@ export class FeatureExtractor {
    * the model's opset imports and metadata are copied.
    */
   toONNX() {
+    if (this.#engine instanceof WorkerEngine) {
+      throw new OnnxfxError('INVALID_ARGUMENT', 'toONNX() cannot answer synchronously for a model in a worker: use await fx.toONNXAsync()');
+    }
+    return this.#engine.toOnnx(this.#toOnnxArgs());
+  }
+
+  /** toONNX() that also works for models in a worker. */
+  async toONNXAsync() {
+    return invoke(this.#engine, 'toOnnx', this.#toOnnxArgs());
+  }
+
+  #toOnnxArgs() {
     const mode = this.#current();
-    const keys = mode.native.outputRequests.map((request) => mode.keys[request]);
-    return this.#core.extractorToOnnx(mode.native.handle, keys);
+    return { handle: mode.native.handle, names: mode.native.outputRequests.map((request) => mode.keys[request]) };
   }
 
   dispose() {
     if (!this.#modes) return;
     const natives = new Set(Object.values(this.#modes).map((m) => m.native.handle));
-    for (const handle of natives) this.#core.freeExtractor(handle);
+    for (const handle of natives) {
+      const done = invoke(this.#engine, 'freeExtractor', { handle });
+      if (done instanceof Promise) done.catch(() => {});
+    }
     this.#modes = null;
     this.#model._track(this, false);
   }
@@ -280,7 +349,7 @@ export async function createFeatureExtractor(model, options = {}) {
   if (returnNodes != null && haveTrain) {
     throw new OnnxfxError('INVALID_ARGUMENT', 'If `trainReturnNodes` and `evalReturnNodes` are specified, then `returnNodes` should not be specified');
   }
-  const core = model._core();
+  const engine = model._engine();
   if (returnNodes != null && !options.suppressDiffWarning) warnViewDifference(model);
   const specs = {
     train: normalizeReturnNodes(returnNodes ?? trainReturnNodes, returnNodes != null ? 'returnNodes' : 'trainReturnNodes'),
@@ -290,11 +359,14 @@ export async function createFeatureExtractor(model, options = {}) {
   try {
     for (const mode of ['eval', 'train']) {
       const entries = specs[mode];
-      const native = core.createExtractor(model._handle(), entries.map(([name]) => name), mode === 'train');
+      const native = await invoke(engine, 'createExtractor', { model: model._handle(), names: entries.map(([name]) => name), train: mode === 'train' });
       modes[mode] = { native, keys: entries.map(([, key]) => key) };
     }
   } catch (err) {
-    for (const m of Object.values(modes)) core.freeExtractor(m.native.handle);
+    for (const m of Object.values(modes)) {
+      const done = invoke(engine, 'freeExtractor', { handle: m.native.handle });
+      if (done instanceof Promise) done.catch(() => {});
+    }
     throw withHint(err);
   }
   return new FeatureExtractor(model, modes);

@@ -33,8 +33,50 @@ const onnx_attribute *ofx_node_attribute(const ofx_node *node, const char *name)
   return NULL;
 }
 
-/* Points value->data at a tensor's elements: raw_data is used in place, the typed repeated
- * fields are decoded into the arena. */
+static bool parse_u64(onnx_str s, uint64_t *out) {
+  if (s.len == 0 || s.len > 19) return false;
+  uint64_t n = 0;
+  for (size_t i = 0; i < s.len; i++) {
+    if (s.ptr[i] < '0' || s.ptr[i] > '9') return false;
+    n = n * 10 + (uint64_t)(s.ptr[i] - '0');
+  }
+  *out = n;
+  return true;
+}
+
+/* Points v->data into the external file the tensor names (keys location, offset, length). */
+static ofx_status bind_external_data(ofx_graph *g, const onnx_tensor *t, ofx_value *v, size_t nbytes) {
+  onnx_str location = {0};
+  uint64_t offset = 0, length = nbytes;
+  bool has_location = false;
+  for (size_t i = 0; i < t->n_external_data; i++) {
+    const onnx_string_entry *e = &t->external_data[i];
+    bool ok = true;
+    if (onnx_str_eq(e->key, "location")) location = e->value, has_location = true;
+    else if (onnx_str_eq(e->key, "offset")) ok = parse_u64(e->value, &offset);
+    else if (onnx_str_eq(e->key, "length")) ok = parse_u64(e->value, &length);
+    if (!ok) return ofx_error(OFX_BAD_MODEL, "tensor '%s': external data %.*s is not a number", v->name, (int)e->key.len, e->key.ptr);
+  }
+  if (!has_location) return ofx_error(OFX_BAD_MODEL, "tensor '%s' keeps its data externally but names no location", v->name);
+  if (length != nbytes)
+    return ofx_error(OFX_BAD_MODEL, "tensor '%s': external data length is %llu bytes, its dims and type need %zu", v->name,
+                     (unsigned long long)length, nbytes);
+  const ofx_external_files *ext = g->external;
+  for (size_t i = 0; ext != NULL && i < ext->count; i++) {
+    if (strlen(ext->locations[i]) != location.len || memcmp(ext->locations[i], location.ptr, location.len) != 0) continue;
+    if (offset > ext->sizes[i] || length > ext->sizes[i] - offset)
+      return ofx_error(OFX_BAD_MODEL, "tensor '%s': bytes %llu..%llu are past the end of external file '%s' (%zu bytes)", v->name,
+                       (unsigned long long)offset, (unsigned long long)(offset + length), ext->locations[i], ext->sizes[i]);
+    v->data = ext->data[i] + offset;
+    v->nbytes = nbytes;
+    return OFX_OK;
+  }
+  return ofx_error(OFX_BAD_MODEL, "tensor '%s' keeps its data in the external file '%.*s', which was not given", v->name,
+                   (int)location.len, location.ptr);
+}
+
+/* Points value->data at a tensor's elements: raw_data (or an external file) is used in place,
+ * the typed repeated fields are decoded into the arena. */
 static ofx_status bind_tensor_data(ofx_graph *g, const onnx_tensor *t, ofx_value *v) {
   if (t->n_dims > OFX_MAX_RANK)
     return ofx_error(OFX_BAD_MODEL, "tensor '%s' has rank %zu, more than the %d supported", v->name,
@@ -47,8 +89,6 @@ static ofx_status bind_tensor_data(ofx_graph *g, const onnx_tensor *t, ofx_value
                        (long long)t->dims[i], i);
     v->dims[i] = t->dims[i];
   }
-  if (t->data_location == 1)
-    return ofx_error(OFX_BAD_MODEL, "tensor '%s' keeps its data in an external file, which is not supported yet", v->name);
   size_t numel;
   size_t esize = onnx_dtype_size(t->data_type);
   if (!ofx_shape_numel(v->dims, v->rank, &numel) || (esize && numel > MAX_TENSOR_BYTES / esize))
@@ -60,6 +100,7 @@ static ofx_status bind_tensor_data(ofx_graph *g, const onnx_tensor *t, ofx_value
     return OFX_OK;
   }
   size_t nbytes = numel * esize;
+  if (t->data_location == 1) return bind_external_data(g, t, v, nbytes);
   if (t->has_raw_data) {
     if (t->raw_data.len != nbytes)
       return ofx_error(OFX_BAD_MODEL, "tensor '%s': raw_data has %zu bytes, its dims and type need %zu",
@@ -493,9 +534,16 @@ static ofx_status build(ofx_graph *g, const uint8_t *bytes, size_t size) {
 }
 
 ofx_status ofx_graph_build(const uint8_t *bytes, size_t size, ofx_graph **out) {
+  return ofx_graph_build_external(bytes, size, NULL, out);
+}
+
+ofx_status ofx_graph_build_external(const uint8_t *bytes, size_t size, const ofx_external_files *external,
+                                    ofx_graph **out) {
   ofx_graph *g = calloc(1, sizeof *g);
   if (g == NULL) return oom();
+  g->external = external;
   ofx_status s = build(g, bytes, size);
+  g->external = NULL;
   if (s != OFX_OK) {
     ofx_graph_free(g);
     return s;

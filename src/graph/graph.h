@@ -61,8 +61,17 @@ typedef struct ofx_listed_name {
   int node;
 } ofx_listed_name;
 
+/* External data files given to ofx_model_load_external (buffers owned by the caller). */
+typedef struct ofx_external_files {
+  size_t count;
+  const char *const *locations;
+  const uint8_t *const *data;
+  const size_t *sizes;
+} ofx_external_files;
+
 typedef struct ofx_graph {
   ofx_arena arena;
+  const ofx_external_files *external; /* set during ofx_graph_build_external only */
   const onnx_model *model;
   int64_t opset; /* version of the default ("" / ai.onnx) domain */
   size_t n_values, n_nodes, n_inputs, n_outputs;
@@ -77,6 +86,9 @@ typedef struct ofx_graph {
 
 /* Builds the IR from model bytes; the bytes must outlive the graph. */
 ofx_status ofx_graph_build(const uint8_t *bytes, size_t size, ofx_graph **out);
+/* The same, resolving external tensor data in `external` (NULL: none given). */
+ofx_status ofx_graph_build_external(const uint8_t *bytes, size_t size, const ofx_external_files *external,
+                                    ofx_graph **out);
 void ofx_graph_free(ofx_graph *graph);
 
 /* Gives every node its dotted name and fills graph->listed (naming.c). */

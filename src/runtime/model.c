@@ -87,14 +87,26 @@ static char *describe(const ofx_graph *g) {
 }
 
 ofx_status ofx_model_load(const uint8_t *bytes, size_t size, ofx_model **out_model) {
+  return ofx_model_load_external(bytes, size, NULL, NULL, NULL, 0, out_model);
+}
+
+ofx_status ofx_model_load_external(const uint8_t *bytes, size_t size, const char *const *locations,
+                                   const uint8_t *const *files, const size_t *sizes, size_t count,
+                                   ofx_model **out_model) {
   ofx_error_clear();
+  if (count && (locations == NULL || files == NULL || sizes == NULL))
+    return ofx_error(OFX_INVALID_ARGUMENT, "external data tables are NULL");
+  for (size_t i = 0; i < count; i++)
+    if (locations[i] == NULL || (files[i] == NULL && sizes[i]))
+      return ofx_error(OFX_INVALID_ARGUMENT, "external data file %zu has a NULL location or data", i);
+  const ofx_external_files external = {count, locations, files, sizes};
   if (bytes == NULL && size) return ofx_error(OFX_INVALID_ARGUMENT, "model bytes are NULL");
   if ((uint64_t)size > OFX_MEMORY_LIMIT)
     return ofx_error(OFX_OUT_OF_MEMORY, "the model is %zu bytes, more than the %llu bytes of memory there can be", size,
                      (unsigned long long)OFX_MEMORY_LIMIT);
   ofx_model *model = calloc(1, sizeof *model);
   if (model == NULL) return ofx_error(OFX_OUT_OF_MEMORY, "out of memory loading the model");
-  ofx_status s = ofx_graph_build(bytes, size, &model->graph);
+  ofx_status s = ofx_graph_build_external(bytes, size, &external, &model->graph);
   if (s == OFX_OK) {
     model->description = describe(model->graph);
     if (model->description == NULL) s = ofx_error(OFX_OUT_OF_MEMORY, "out of memory describing the model");

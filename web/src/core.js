@@ -68,6 +68,7 @@ export class Core {
   freeModel(model) {
     this.mod._ofx_model_free(model.handle);
     this.mod._free(model.bytesPtr);
+    for (const ptr of model.extraPtrs ?? []) this.mod._free(ptr); // external data (loadModelExternal)
   }
 
   /**
@@ -174,3 +175,49 @@ export class Core {
     }
   }
 }
+
+/**
+ * Core.loadModel for a model with ONNX external data: the model bytes and every file are copied
+ * into the heap (tensors point into them) and freed by freeModel.
+ * @param {Uint8Array} bytes
+ * @param {{location: string, data: Uint8Array}[]} externals
+ * @returns {{handle: number, bytesPtr: number, extraPtrs: number[], description: object}}
+ */
+Core.prototype.loadModelExternal = function loadModelExternal(bytes, externals) {
+  const m = this.mod;
+  const owned = [];
+  try {
+    const bytesPtr = this.malloc(bytes.byteLength);
+    owned.push(bytesPtr);
+    this.heapU8().set(bytes, bytesPtr);
+    const n = externals.length;
+    const tables = this.malloc(3 * POINTER_SIZE * n);
+    owned.push(tables);
+    externals.forEach(({ location, data }, i) => {
+      const size = m.lengthBytesUTF8(location) + 1;
+      const namePtr = this.malloc(size);
+      owned.push(namePtr);
+      m.stringToUTF8(location, namePtr, size);
+      const dataPtr = this.malloc(data.byteLength);
+      owned.push(dataPtr);
+      this.heapU8().set(data, dataPtr);
+      const view = new DataView(m.wasmMemory.buffer);
+      view.setUint32(tables + i * POINTER_SIZE, namePtr, true);
+      view.setUint32(tables + (n + i) * POINTER_SIZE, dataPtr, true);
+      view.setUint32(tables + (2 * n + i) * POINTER_SIZE, data.byteLength, true);
+    });
+    const handle = this.withAlloc(POINTER_SIZE, (out) => {
+      this.check(m._ofx_model_load_external(bytesPtr, bytes.byteLength, tables, tables + n * POINTER_SIZE,
+        tables + 2 * n * POINTER_SIZE, n, out));
+      return this.readPointer(out);
+    });
+    const description = JSON.parse(m.UTF8ToString(m._ofx_model_describe_json(handle)));
+    m._free(tables);
+    owned.splice(owned.indexOf(tables), 1);
+    owned.splice(owned.indexOf(bytesPtr), 1);
+    const extraPtrs = owned.splice(0);
+    return { handle, bytesPtr, extraPtrs, description };
+  } finally {
+    for (const ptr of owned) m._free(ptr);
+  }
+};

@@ -1,37 +1,104 @@
-/** Finds and instantiates the WebAssembly module (web/dist/), once per process or page. */
+/**
+ * Finds and instantiates the WebAssembly module, once per variant per process, page or worker.
+ *
+ * Two builds ship in dist/: `onnxfx` (pthreads; needs SharedArrayBuffer) and `onnxfx-st` (one
+ * thread). Node always gets the threaded one; a browser gets it when the page (or worker) is
+ * cross-origin isolated, else the single-thread one with a one-line notice. Files are found
+ * relative to this module (`../dist/`), or under `options.distUrl`; `options.wasmUrl` /
+ * `options.wasmPath` override the .wasm file alone.
+ *
+ * Browsers load `<name>.mjs`, an ES module copy of Emscripten's CommonJS factory made at build
+ * time (web/scripts/es-module-wrapper.cmake): no bundler, no eval. pthread workers load the
+ * classic `<name>.js`, passed as `mainScriptUrlOrBlob`.
+ */
 import { OnnxfxError } from './errors.js';
 
-const isNode = typeof process !== 'undefined' && !!process.versions?.node;
-let modulePromise = null;
+const isNode = typeof process !== 'undefined' && !!process.versions?.node && typeof window === 'undefined';
+const modules = new Map();
+let noticeShown = false;
 
-async function instantiateInNode(options) {
-  const { createRequire } = await import('node:module');
-  const { readFile } = await import('node:fs/promises');
-  const { fileURLToPath } = await import('node:url');
-  const distUrl = options.distUrl ?? new URL('../dist/', import.meta.url);
-  const dir = fileURLToPath(distUrl);
-  const require = createRequire(import.meta.url);
-  const factory = require(`${dir}onnxfx.js`);
-  // Emscripten's loader would fetch() the file path, which Node cannot do: hand it the bytes.
-  const wasmBinary = await readFile(options.wasmPath ?? `${dir}onnxfx.wasm`);
-  return factory({ wasmBinary, locateFile: (file) => `${dir}${file}` });
+/** True when this page/worker can share memory with threads. */
+function canUseThreads() {
+  if (isNode) return true;
+  return globalThis.crossOriginIsolated === true && typeof SharedArrayBuffer !== 'undefined';
 }
 
 /**
- * @param {{wasmPath?: string, distUrl?: URL}} [options]
- * @returns {Promise<object>} the Emscripten module
+ * Which build to load: 'mt' (threaded) or 'st'.
+ * @param {{threads?: boolean}} options
+ */
+export function pickVariant(options = {}) {
+  if (options.threads === false) return 'st';
+  if (canUseThreads()) return 'mt';
+  if (!noticeShown) {
+    noticeShown = true;
+    console.info('onnxfx: this page is not cross-origin isolated (no SharedArrayBuffer), so it runs on 1 thread; ' +
+      'serve it with COOP/COEP headers to use threads.');
+  }
+  return 'st';
+}
+
+const FILE_STEM = { mt: 'onnxfx', st: 'onnxfx-st' };
+
+function asDirUrl(dist) {
+  const url = dist instanceof URL ? new URL(dist.href) : new URL(String(dist), globalThis.location?.href ?? import.meta.url);
+  if (!url.pathname.endsWith('/')) url.pathname += '/';
+  return url;
+}
+
+async function instantiateInNode(variant, options) {
+  const { createRequire } = await import('node:module');
+  const { readFile } = await import('node:fs/promises');
+  const { fileURLToPath, pathToFileURL } = await import('node:url');
+  const distUrl = options.distUrl != null
+    ? (typeof options.distUrl === 'string' && !/^[a-z][a-z0-9+.-]*:/i.test(options.distUrl)
+      ? pathToFileURL(options.distUrl.endsWith('/') ? options.distUrl : `${options.distUrl}/`)
+      : asDirUrl(options.distUrl))
+    : new URL('../dist/', import.meta.url);
+  const dir = fileURLToPath(distUrl);
+  const stem = FILE_STEM[variant];
+  const require = createRequire(import.meta.url);
+  const factory = require(`${dir}${stem}.js`);
+  // Emscripten's loader would fetch() the file path, which Node cannot do: hand it the bytes.
+  let wasmFile = options.wasmPath ?? options.wasmUrl ?? `${dir}${stem}.wasm`;
+  if (wasmFile instanceof URL || /^file:/.test(String(wasmFile))) wasmFile = fileURLToPath(wasmFile);
+  const wasmBinary = await readFile(wasmFile);
+  return factory({ wasmBinary, locateFile: (file) => `${dir}${file}` });
+}
+
+async function instantiateInBrowser(variant, options) {
+  const distUrl = options.distUrl != null ? asDirUrl(options.distUrl) : new URL('../dist/', import.meta.url);
+  const stem = FILE_STEM[variant];
+  const { default: factory } = await import(/* @vite-ignore */ new URL(`${stem}.mjs`, distUrl).href);
+  const wasmUrl = options.wasmUrl ?? options.wasmPath;
+  return factory({
+    locateFile: (file) => (file.endsWith('.wasm') && wasmUrl != null ? String(new URL(String(wasmUrl), distUrl)) : new URL(file, distUrl).href),
+    mainScriptUrlOrBlob: new URL(`${stem}.js`, distUrl).href,
+  });
+}
+
+/**
+ * @param {{wasmPath?: string, wasmUrl?: string|URL, distUrl?: string|URL, threads?: boolean}} [options]
+ * @returns {Promise<{mod: object, threaded: boolean}>} the Emscripten module
  */
 export function loadWasm(options = {}) {
-  if (!modulePromise) {
-    if (!isNode) {
-      return Promise.reject(new OnnxfxError('INVALID_ARGUMENT', 'browser loading is not available yet in this build'));
-    }
-    modulePromise = instantiateInNode(options).catch((err) => {
-      modulePromise = null;
-      throw err;
-    });
+  const variant = pickVariant(options);
+  let promise = modules.get(variant);
+  if (!promise) {
+    promise = (isNode ? instantiateInNode(variant, options) : instantiateInBrowser(variant, options))
+      .then((mod) => {
+        // The single-thread build does not export its memory object; its HEAPU8 view is kept
+        // current across memory growth, so core.js reads the buffer through it.
+        if (!mod.wasmMemory) Object.defineProperty(mod, 'wasmMemory', { get: () => ({ buffer: mod.HEAPU8.buffer }) });
+        return { mod, threaded: variant === 'mt' };
+      })
+      .catch((err) => {
+        modules.delete(variant);
+        throw new OnnxfxError('INVALID_ARGUMENT', `cannot load the WebAssembly module (${FILE_STEM[variant]}): ${err?.message ?? err}`);
+      });
+    modules.set(variant, promise);
   }
-  return modulePromise;
+  return promise;
 }
 
 export { isNode };

@@ -44,10 +44,16 @@ export class Tensor {
   }
 }
 
-/** Accepts a Tensor, an onnxruntime Tensor or a plain {type, data, dims}. */
+/**
+ * Accepts a Tensor, an onnxruntime Tensor (same `type`, `data`, `dims`; CPU location) or a plain
+ * {type, data, dims}. A plain object without `type` is float32.
+ */
 export function toTensor(value, what) {
   if (value instanceof Tensor) return value;
   if (value && typeof value === 'object' && 'data' in value && 'dims' in value) {
+    if (value.location != null && value.location !== 'cpu' && value.location !== 'cpu-pinned') {
+      throw new OnnxfxError('BAD_INPUT', `${what} is an onnxruntime tensor on '${value.location}': call its getData() first`);
+    }
     return new Tensor(value.type ?? 'float32', value.data, value.dims);
   }
   throw new OnnxfxError('BAD_INPUT', `${what} must be a Tensor or an object with type, data and dims`);

@@ -1,0 +1,198 @@
+/**
+ * Where model bytes come from: memory, a URL or Response (streamed, with progress), or a file
+ * in Node; and the ONNX external data files a model names, read here and handed to the core.
+ */
+import { OnnxfxError } from './errors.js';
+import { isNode } from './loader.js';
+
+const hasScheme = (s) => /^[a-z][a-z0-9+.-]*:/i.test(s) && !/^[a-z]:[\\/]/i.test(s);
+
+/** Reads a Response body chunk by chunk, calling onProgress(loaded, total); total is 0 when unknown. */
+export async function readResponse(response, onProgress) {
+  if (!response.ok) throw new OnnxfxError('INVALID_ARGUMENT', `cannot fetch the model: HTTP ${response.status} ${response.statusText} (${response.url})`);
+  const total = Number(response.headers.get('content-length')) || 0;
+  if (!response.body) {
+    const bytes = new Uint8Array(await response.arrayBuffer());
+    onProgress?.(bytes.byteLength, total || bytes.byteLength);
+    return bytes;
+  }
+  const reader = response.body.getReader();
+  let buffer = new Uint8Array(total || 1 << 20);
+  let loaded = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    if (loaded + value.byteLength > buffer.byteLength) {
+      const grown = new Uint8Array(Math.max(buffer.byteLength * 2, loaded + value.byteLength));
+      grown.set(buffer.subarray(0, loaded));
+      buffer = grown;
+    }
+    buffer.set(value, loaded);
+    loaded += value.byteLength;
+    onProgress?.(loaded, total);
+  }
+  return loaded === buffer.byteLength ? buffer : buffer.slice(0, loaded);
+}
+
+/**
+ * @returns {Promise<{bytes: Uint8Array, owned: boolean, dir: string|null}>} `owned`: the bytes
+ *   are a fresh buffer nobody else holds (so it may be transferred); `dir`: the model's folder in
+ *   Node, where its external data files are.
+ */
+export async function readModelSource(source, options = {}) {
+  const { onProgress } = options;
+  if (source instanceof Uint8Array) return { bytes: source, owned: false, dir: options.externalDataDir ?? null };
+  if (source instanceof ArrayBuffer) return { bytes: new Uint8Array(source), owned: false, dir: options.externalDataDir ?? null };
+  if (ArrayBuffer.isView(source)) {
+    return { bytes: new Uint8Array(source.buffer, source.byteOffset, source.byteLength), owned: false, dir: options.externalDataDir ?? null };
+  }
+  if (typeof Response !== 'undefined' && source instanceof Response) {
+    return { bytes: await readResponse(source, onProgress), owned: true, dir: null };
+  }
+  if (typeof Blob !== 'undefined' && source instanceof Blob) {
+    return { bytes: await readResponse(new Response(source), onProgress), owned: true, dir: null };
+  }
+  const isUrl = source instanceof URL;
+  if (isNode && (typeof source === 'string' || (isUrl && source.protocol === 'file:'))) {
+    if (typeof source === 'string' && hasScheme(source) && !source.startsWith('file:')) {
+      return { bytes: await readResponse(await fetch(source, options.fetchOptions), onProgress), owned: true, dir: null };
+    }
+    const { readFile, realpath } = await import('node:fs/promises');
+    const path = await import('node:path');
+    const { fileURLToPath } = await import('node:url');
+    const file = isUrl || source.startsWith('file:') ? fileURLToPath(source) : source;
+    let buf;
+    try {
+      buf = await readFile(file);
+    } catch (err) {
+      throw new OnnxfxError('INVALID_ARGUMENT', `cannot read the model file '${file}': ${err.code ?? err.message}`);
+    }
+    onProgress?.(buf.byteLength, buf.byteLength);
+    const bytes = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+    return { bytes, owned: buf.byteOffset === 0 && buf.byteLength === buf.buffer.byteLength, dir: path.dirname(await realpath(file)) };
+  }
+  if (typeof source === 'string' || isUrl) {
+    if (typeof fetch !== 'function') throw new OnnxfxError('INVALID_ARGUMENT', 'fetch() is not available to load the model from a URL');
+    const url = new URL(String(source), globalThis.location?.href);
+    return { bytes: await readResponse(await fetch(url, options.fetchOptions), onProgress), owned: true, dir: null };
+  }
+  throw new OnnxfxError('INVALID_ARGUMENT',
+    'loadModel expects a Uint8Array, ArrayBuffer, URL, Response or Blob (or, in Node, a file path)');
+}
+
+// ---- ONNX external data: which files a model names ------------------------------------------
+
+function readVarint(bytes, at) {
+  let value = 0, scale = 1, byte;
+  do {
+    if (at >= bytes.length) throw new OnnxfxError('BAD_MODEL', 'truncated protobuf varint');
+    byte = bytes[at++];
+    value += (byte & 0x7f) * scale;
+    scale *= 128;
+  } while (byte & 0x80);
+  return [value, at];
+}
+
+/** Calls visit(field, wireType, start, end) for each field of the message in bytes[begin, end). */
+function forEachField(bytes, begin, end, visit) {
+  let at = begin;
+  while (at < end) {
+    let key;
+    [key, at] = readVarint(bytes, at);
+    const field = Math.floor(key / 8), wire = key & 7;
+    if (wire === 0) [, at] = readVarint(bytes, at);
+    else if (wire === 1) at += 8;
+    else if (wire === 5) at += 4;
+    else if (wire === 2) {
+      let len;
+      [len, at] = readVarint(bytes, at);
+      if (at + len > end) throw new OnnxfxError('BAD_MODEL', 'truncated protobuf field');
+      visit(field, at, at + len);
+      at += len;
+    } else throw new OnnxfxError('BAD_MODEL', `unsupported protobuf wire type ${wire}`);
+  }
+}
+
+const utf8 = new TextDecoder();
+
+/**
+ * The `location`s of every tensor kept in external data (TensorProto.external_data), in
+ * initializers, Constant attributes and subgraphs. Only the protobuf framing is read.
+ */
+export function findExternalLocations(bytes) {
+  const found = new Set();
+  const tensor = (b, e) => forEachField(bytes, b, e, (f, s, t) => {
+    if (f !== 13) return; // external_data: StringStringEntryProto
+    let key = '', value = '';
+    forEachField(bytes, s, t, (ef, es, et) => {
+      if (ef === 1) key = utf8.decode(bytes.subarray(es, et));
+      if (ef === 2) value = utf8.decode(bytes.subarray(es, et));
+    });
+    if (key === 'location') found.add(value);
+  });
+  const attribute = (b, e) => forEachField(bytes, b, e, (f, s, t) => {
+    if (f === 5 || f === 10) tensor(s, t); // t, tensors
+    else if (f === 6 || f === 11) graph(s, t); // g, graphs
+  });
+  const node = (b, e) => forEachField(bytes, b, e, (f, s, t) => {
+    if (f === 5) attribute(s, t);
+  });
+  const graph = (b, e) => forEachField(bytes, b, e, (f, s, t) => {
+    if (f === 1) node(s, t);
+    else if (f === 5) tensor(s, t); // initializer
+  });
+  try {
+    forEachField(bytes, 0, bytes.length, (f, s, t) => {
+      if (f === 7) graph(s, t);
+    });
+  } catch {
+    return []; // not valid protobuf: the core reports what is wrong
+  }
+  return [...found];
+}
+
+/**
+ * Reads the external data files: from options.externalData ({location: bytes}) when given, else
+ * (Node) from the model's folder. A location must stay inside that folder: absolute paths, `..`
+ * and symlinks leading out of it are refused.
+ * @returns {Promise<{location: string, data: Uint8Array, owned: boolean}[]>}
+ */
+export async function readExternalData(locations, dir, provided) {
+  const out = [];
+  for (const location of locations) {
+    if (provided && Object.hasOwn(provided, location)) {
+      const v = provided[location];
+      const data = v instanceof Uint8Array ? v : ArrayBuffer.isView(v) ? new Uint8Array(v.buffer, v.byteOffset, v.byteLength)
+        : v instanceof ArrayBuffer ? new Uint8Array(v) : null;
+      if (!data) throw new OnnxfxError('INVALID_ARGUMENT', `externalData['${location}'] must be a Uint8Array or ArrayBuffer`);
+      out.push({ location, data, owned: false });
+      continue;
+    }
+    if (!isNode || dir == null) {
+      throw new OnnxfxError('BAD_MODEL', `the model keeps tensors in the external file '${location}': ` +
+        'pass its bytes as options.externalData, or (Node) load the model from its file path');
+    }
+    const data = await readConfined(dir, location);
+    out.push({ location, data, owned: data.byteOffset === 0 && data.byteLength === data.buffer.byteLength });
+  }
+  return out;
+}
+
+async function readConfined(dir, location) {
+  const path = await import('node:path');
+  const { readFile, realpath } = await import('node:fs/promises');
+  const refuse = (why) => new OnnxfxError('BAD_MODEL', `external data location '${location}' is refused: ${why}`);
+  if (location === '' || location.includes('\0')) throw refuse('it is empty or has a NUL byte');
+  if (path.isAbsolute(location) || /^[a-z]:/i.test(location) || location.startsWith('\\')) throw refuse('it is an absolute path');
+  if (location.split(/[\\/]/).includes('..')) throw refuse("it has a '..' segment");
+  const root = await realpath(dir);
+  let real;
+  try {
+    real = await realpath(path.join(root, location));
+  } catch (err) {
+    throw new OnnxfxError('BAD_MODEL', `cannot read external data file '${location}' beside the model: ${err.code ?? err.message}`);
+  }
+  if (real !== root && !real.startsWith(root + path.sep)) throw refuse("it leads out of the model's folder (a symlink)");
+  const buf = await readFile(real);
+  return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+}

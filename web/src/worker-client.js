@@ -1,0 +1,100 @@
+/**
+ * The client side of the worker proxy: one generic `call(type, in, transfer)` that posts
+ * `{type, id, in}` and resolves with the answer's `out` (or rejects with its `err` as an
+ * OnnxfxError). Operation names and payloads are those of LocalEngine (web/src/engine.js).
+ */
+import { deserializeError, OnnxfxError } from './errors.js';
+import { isNode } from './loader.js';
+
+export class WorkerEngine {
+  #worker;
+  #pending = new Map();
+  #nextId = 1;
+  #closed = false;
+
+  constructor(worker) {
+    this.#worker = worker;
+    this.inWorker = true;
+  }
+
+  /** Starts a worker and loads the WebAssembly module in it. */
+  static async create(options = {}) {
+    const url = new URL('./worker.js', import.meta.url);
+    let engine;
+    if (isNode) {
+      const { Worker } = await import('node:worker_threads');
+      const worker = new Worker(url);
+      engine = new WorkerEngine(worker);
+      worker.on('message', (msg) => engine.#receive(msg));
+      worker.on('error', (err) => engine.#fail(err));
+      worker.on('exit', () => engine.#fail(new OnnxfxError('DISPOSED', 'the onnxfx worker has stopped')));
+    } else {
+      const worker = new Worker(url, { type: 'module' });
+      engine = new WorkerEngine(worker);
+      worker.onmessage = (event) => engine.#receive(event.data);
+      worker.onerror = (event) => {
+        event.preventDefault?.();
+        engine.#fail(new Error(`the onnxfx worker failed: ${event.message ?? 'could not start (is web/src/worker.js served?)'}`));
+      };
+    }
+    const { distUrl, wasmUrl, wasmPath, threads } = options;
+    const init = {};
+    for (const [k, v] of Object.entries({ distUrl, wasmUrl, wasmPath, threads })) if (v !== undefined) init[k] = v instanceof URL ? v.href : v;
+    try {
+      engine.threaded = (await engine.call('init', init)).threaded;
+    } catch (err) {
+      engine.terminate();
+      throw err;
+    }
+    return engine;
+  }
+
+  /**
+   * Posts one operation to the worker.
+   * @param {string} type an operation of LocalEngine
+   * @param {object} [input] its argument
+   * @param {Transferable[]} [transfer] buffers to move rather than copy
+   * @returns {Promise<any>} its result
+   */
+  call(type, input, transfer = []) {
+    if (this.#closed) return Promise.reject(new OnnxfxError('DISPOSED', 'the onnxfx worker has been terminated'));
+    const id = this.#nextId++;
+    return new Promise((resolve, reject) => {
+      this.#pending.set(id, { resolve, reject });
+      this.#ref();
+      this.#worker.postMessage({ type, id, in: input }, transfer);
+    });
+  }
+
+  /** Ends the worker; pending calls reject with DISPOSED. */
+  terminate() {
+    if (this.#closed) return;
+    this.#fail(new OnnxfxError('DISPOSED', 'the onnxfx worker has been terminated'));
+    this.#worker.terminate();
+  }
+
+  #receive(msg) {
+    const entry = this.#pending.get(msg.id);
+    if (!entry) return;
+    this.#pending.delete(msg.id);
+    this.#unrefIfIdle();
+    if (msg.err) entry.reject(deserializeError(msg.err));
+    else entry.resolve(msg.out);
+  }
+
+  #fail(err) {
+    this.#closed = true;
+    for (const { reject } of this.#pending.values()) reject(err);
+    this.#pending.clear();
+  }
+
+  // Node: a worker keeps the process alive only while a call is pending, so a model that was
+  // never disposed does not hang the process at exit.
+  #ref() {
+    if (isNode) this.#worker.ref?.();
+  }
+
+  #unrefIfIdle() {
+    if (isNode && this.#pending.size === 0) this.#worker.unref?.();
+  }
+}

@@ -1,0 +1,59 @@
+/**
+ * The worker side of `loadModel(source, { worker: true })`: a Web Worker (module type) in
+ * browsers, a worker_threads Worker in Node. It owns one LocalEngine and answers each message
+ * `{type, id, in}` with `{type, id, out}` or `{type, id, err}`, one at a time, in arrival
+ * order, so calls made concurrently on the client run one after the other here. Buffers in the
+ * answer (run outputs, toOnnx bytes) are transferred, not copied.
+ */
+import { LocalEngine } from './engine.js';
+import { serializeError } from './errors.js';
+
+const OPERATIONS = new Set(['info', 'loadModel', 'freeModel', 'createExtractor', 'freeExtractor', 'run', 'toOnnx']);
+
+let enginePromise = null;
+let post;
+let queue = Promise.resolve();
+
+function transferablesOf(out) {
+  const list = [];
+  const add = (view) => {
+    if (ArrayBuffer.isView(view) && view.buffer instanceof ArrayBuffer && !list.includes(view.buffer)) list.push(view.buffer);
+  };
+  if (ArrayBuffer.isView(out)) add(out);
+  else if (Array.isArray(out)) for (const t of out) add(t?.data);
+  return list;
+}
+
+async function handle(message) {
+  const { type, id } = message;
+  try {
+    if (type === 'init') {
+      enginePromise ??= LocalEngine.create(message.in ?? {});
+      const engine = await enginePromise;
+      engine.inWorker = true;
+      post({ type, id, out: engine.info() });
+      return;
+    }
+    if (!OPERATIONS.has(type)) throw new Error(`unknown message type '${type}'`);
+    if (!enginePromise) throw new Error('the worker got a call before init');
+    const engine = await enginePromise;
+    const out = engine[type](message.in);
+    post({ type, id, out }, transferablesOf(out));
+  } catch (err) {
+    post({ type, id, err: serializeError(err) });
+  }
+}
+
+function receive(message) {
+  queue = queue.then(() => handle(message));
+}
+
+const isNode = typeof process !== 'undefined' && !!process.versions?.node && typeof self === 'undefined';
+if (isNode) {
+  const { parentPort } = await import('node:worker_threads');
+  post = (msg, transfer) => parentPort.postMessage(msg, transfer);
+  parentPort.on('message', receive);
+} else {
+  post = (msg, transfer) => self.postMessage(msg, transfer ?? []);
+  self.onmessage = (event) => receive(event.data);
+}
