@@ -100,7 +100,7 @@ ofx_status ofx_attr_string(const ofx_op *op, const char *name, const char *defau
     return wrong_type(op, a, name, "a string");
   if (a->s.len >= capacity)
     return ofx_op_error(op, OFX_BAD_MODEL, "attribute '%s' is too long (%zu bytes)", name, a->s.len);
-  memcpy(out, a->s.ptr, a->s.len);
+  if (a->s.len) memcpy(out, a->s.ptr, a->s.len); /* a STRING attribute without 's' has ptr NULL */
   out[a->s.len] = '\0';
   return OFX_OK;
 }

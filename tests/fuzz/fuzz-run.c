@@ -26,7 +26,7 @@ static void *make_input(const ofx_value *v, ofx_dtype *dtype, int64_t *dims, siz
     if (numel > MAX_INPUT_ELEMENTS) return NULL;
   }
   *bytes = numel * esize;
-  uint8_t *data = malloc(*bytes ? *bytes : 1);
+  uint8_t *data = calloc(*bytes ? *bytes : 1, 1);
   if (data == NULL) return NULL;
   for (size_t i = 0; i < numel; i++) {
     if (*dtype == OFX_DTYPE_FLOAT32) {
@@ -34,7 +34,7 @@ static void *make_input(const ofx_value *v, ofx_dtype *dtype, int64_t *dims, siz
       memcpy(data + i * 4, &x, 4);
     } else {
       int64_t x = (int64_t)(i % 5);
-      memcpy(data + i * esize, &x, esize); /* little-endian: the low bytes */
+      memcpy(data + i * esize, &x, esize < 8 ? esize : 8); /* little-endian: the low bytes */
     }
   }
   return data;
