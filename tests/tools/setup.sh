@@ -17,6 +17,7 @@ debian_packages=(
   build-essential cmake pkg-config emscripten clang libclang-rt-14-dev
   protobuf-c-compiler libprotobuf-c-dev libonnx-dev libonnx-testdata
   python3 python3-torch python3-torchvision python3-onnx python3-numpy
+  python3-pil python3-skimage chromium
 )
 missing=()
 for p in "${debian_packages[@]}"; do

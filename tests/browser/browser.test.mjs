@@ -1,0 +1,116 @@
+// onnxfx in Debian's Chromium (driven by playwright-core; no browser is downloaded): the package
+// loads from a plain <script type="module"> with no bundler, lists names and extracts features
+// equal to Node's, in the page and in a Worker, threaded (cross-origin isolated server) and not.
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+import { startServer } from './server.mjs';
+import { loadModel, getGraphNodeNames, createFeatureExtractor, Tensor } from '../../web/index.js';
+import { repoRoot, modelDir } from '../js/helpers.mjs';
+
+const MODEL = path.join(modelDir, 'naming/flat.onnx');
+const modelUrlPath = '/' + path.relative(repoRoot, MODEL).split(path.sep).join('/');
+const INPUT_DIMS = [2, 3, 8, 8];
+const input = Float32Array.from({ length: 2 * 3 * 8 * 8 }, (_, i) => Math.sin(i * 0.37) * 2);
+
+let browser, userDataDir, servers, reference;
+
+test.before(async () => {
+  assert.ok(!modelUrlPath.startsWith('/..'), `the model (${MODEL}) must be inside the repository to be served`);
+  userDataDir = mkdtempSync(path.join(os.tmpdir(), 'onnxfx-chromium-'));
+  browser = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync'],
+  });
+  servers = { plain: await startServer(), isolated: await startServer({ isolated: true }) };
+
+  const model = await loadModel(MODEL);
+  const [trainNodes, evalNodes] = getGraphNodeNames(model, { suppressDiffWarning: true });
+  const returnNodes = [evalNodes[2], evalNodes.at(-1)];
+  const fx = await createFeatureExtractor(model, { returnNodes });
+  const out = await fx.run(new Tensor('float32', input, INPUT_DIMS));
+  reference = { trainNodes, evalNodes, returnNodes, out };
+  model.dispose();
+});
+
+test.after(async () => {
+  await browser?.close();
+  for (const s of Object.values(servers ?? {})) await s.close();
+  if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
+});
+
+/** Opens the blank page and runs the whole flow there; returns what the page saw. */
+async function runInPage(server, { worker }) {
+  const page = await browser.newPage();
+  const consoleLines = [];
+  page.on('console', (msg) => consoleLines.push(`${msg.type()}: ${msg.text()}`));
+  const pageErrors = [];
+  page.on('pageerror', (err) => pageErrors.push(String(err)));
+  try {
+    await page.goto(`${server.url}/tests/browser/blank.html`);
+    await page.waitForFunction(() => window.onnxfxReady === true);
+    const result = await page.evaluate(async ({ modelUrl, worker, input, dims, returnNodes }) => {
+      const { loadModel, getGraphNodeNames, createFeatureExtractor, Tensor } = window.onnxfx;
+      const progress = [];
+      const model = await loadModel(modelUrl, { worker, onProgress: (loaded, total) => progress.push([loaded, total]) });
+      const [trainNodes, evalNodes] = getGraphNodeNames(model, { suppressDiffWarning: true });
+      const fx = await createFeatureExtractor(model, { returnNodes });
+      const tensor = new Tensor('float32', Float32Array.from(input), dims);
+      // Two runs at once on one extractor: they are queued, and give the same answer.
+      const [out, again] = await Promise.all([fx.run(tensor), fx.run(tensor)]);
+      const features = {};
+      for (const [key, t] of Object.entries(out)) {
+        features[key] = { type: t.type, dims: t.dims, data: Array.from(t.data), same: t.data.every((v, i) => v === again[key].data[i]) };
+      }
+      const info = { threaded: model.threaded, inWorker: model.inWorker, isolated: self.crossOriginIsolated };
+      model.dispose();
+      let disposedCode = null;
+      try {
+        await fx.run(tensor);
+      } catch (err) {
+        disposedCode = err.code;
+      }
+      return { ...info, trainNodes, evalNodes, features, progress, disposedCode };
+    }, { modelUrl: modelUrlPath, worker, input: Array.from(input), dims: INPUT_DIMS, returnNodes: reference.returnNodes });
+    return { ...result, consoleLines, pageErrors };
+  } finally {
+    await page.close();
+  }
+}
+
+for (const isolated of [false, true]) {
+  for (const worker of [false, true]) {
+    const where = worker ? 'in a Worker' : 'in the page';
+    const mode = isolated ? 'cross-origin isolated (threads)' : 'not isolated (1 thread)';
+    test(`Chromium, ${where}, ${mode}: names and features match Node`, async () => {
+      const r = await runInPage(isolated ? servers.isolated : servers.plain, { worker });
+      assert.deepEqual(r.pageErrors, []);
+      assert.equal(r.isolated, isolated, 'the server headers decide crossOriginIsolated');
+      assert.equal(r.threaded, isolated, 'threaded build exactly when the page is cross-origin isolated');
+      assert.equal(r.inWorker, worker);
+      assert.deepEqual(r.trainNodes, reference.trainNodes);
+      assert.deepEqual(r.evalNodes, reference.evalNodes);
+      assert.deepEqual(Object.keys(r.features), Object.keys(reference.out));
+      for (const [key, want] of Object.entries(reference.out)) {
+        const got = r.features[key];
+        assert.equal(got.type, want.type);
+        assert.deepEqual(got.dims, want.dims);
+        assert.ok(got.same, `${key}: two queued runs gave different values`);
+        let worst = 0;
+        want.data.forEach((v, i) => { worst = Math.max(worst, Math.abs(v - got.data[i])); });
+        assert.ok(worst <= 1e-5, `${key}: max |browser - node| = ${worst}`);
+      }
+      const last = r.progress.at(-1);
+      assert.ok(last && last[0] > 0 && last[0] === last[1], `onProgress ends at loaded == total: ${JSON.stringify(r.progress)}`);
+      assert.equal(r.disposedCode, 'DISPOSED');
+      const notices = r.consoleLines.filter((l) => l.includes('not cross-origin isolated'));
+      assert.equal(notices.length, isolated ? 0 : 1, `one 1-thread notice when not isolated: ${r.consoleLines.join(' | ')}`);
+      assert.ok(notices.every((l) => l.startsWith('info:')), 'the notice is not an error');
+    });
+  }
+}
