@@ -89,12 +89,32 @@ static ofx_status binary_reshape(ofx_op *op, const ofx_tensor *in, ofx_tensor *o
   if (s->kind == B_MOD && !s->fmod && !ofx_dtype_is_int(in[0].dtype))
     return ofx_op_error(op, OFX_BAD_MODEL, "attribute 'fmod' must be 1 for floating-point inputs");
   const ofx_tensor *t[2] = {&in[0], &in[1]};
-  OFX_TRY(ofx_bcast_init(op, t, 2, &s->bcast, &out[0]));
+  /* NHWC operands: broadcast over their physical (N,H,W,C) shapes; the planner only mixes them
+   * with layout-neutral operands, whose memory reads the same in either order */
+  ofx_tensor physical[2], physical_out = {0};
+  bool nhwc = (in[0].rank == 4 && in[0].layout == OFX_LAYOUT_NHWC) || (in[1].rank == 4 && in[1].layout == OFX_LAYOUT_NHWC);
+  if (nhwc) {
+    for (size_t k = 0; k < 2; k++) {
+      physical[k] = in[k];
+      int64_t d[4] = {1, 1, 1, 1};
+      for (int i = 0; i < in[k].rank; i++) d[4 - in[k].rank + i] = in[k].dims[i];
+      physical[k].rank = 4;
+      physical[k].dims[0] = d[0], physical[k].dims[1] = d[2], physical[k].dims[2] = d[3], physical[k].dims[3] = d[1];
+      t[k] = &physical[k];
+    }
+  }
+  ofx_tensor *o = nhwc ? &physical_out : &out[0];
+  OFX_TRY(ofx_bcast_init(op, t, 2, &s->bcast, o));
   s->a_type = in[0].dtype;
   s->b_type = in[1].dtype;
-  s->out_type = out[0].dtype = logic || compare ? OFX_DTYPE_BOOL : in[0].dtype;
+  s->out_type = o->dtype = logic || compare ? OFX_DTYPE_BOOL : in[0].dtype;
   s->fast = s->kind <= B_DIV && in[0].dtype == OFX_DTYPE_FLOAT32 && in[1].dtype == OFX_DTYPE_FLOAT32;
-  if (s->fast) fast_plan(s, &in[0], &in[1], &out[0]);
+  if (s->fast) fast_plan(s, t[0], t[1], o);
+  if (nhwc) {
+    out[0] = physical_out;
+    out[0].dims[1] = physical_out.dims[3], out[0].dims[2] = physical_out.dims[1], out[0].dims[3] = physical_out.dims[2];
+    out[0].layout = OFX_LAYOUT_NHWC;
+  }
   return OFX_OK;
 }
 
@@ -224,7 +244,7 @@ static ofx_status binary_make(ofx_op *op, binary_kind kind, ofx_f32_vbinary_fn v
   static ofx_status fn##_init(ofx_op *op) {                                                                \
     return binary_make(op, kind, ofx_f32_v##fn##__scalar, ofx_f32_v##fn##c__scalar, ofx_f32_vr##fn##c__scalar); \
   }                                                                                                        \
-  const ofx_op_def ofx_op_##fn = {op_name, fn##_init, binary_reshape, binary_run, NULL};
+  const ofx_op_def ofx_op_##fn = {op_name, fn##_init, binary_reshape, binary_run, NULL, OFX_OP_ANY_LAYOUT};
 
 DEFINE_FAST_BINARY("Add", add, B_ADD)
 DEFINE_FAST_BINARY("Sub", sub, B_SUB)
@@ -233,7 +253,7 @@ DEFINE_FAST_BINARY("Div", div, B_DIV)
 
 #define DEFINE_BINARY(op_name, fn, kind)                                                          \
   static ofx_status fn##_init(ofx_op *op) { return binary_make(op, kind, NULL, NULL, NULL); }    \
-  const ofx_op_def ofx_op_##fn = {op_name, fn##_init, binary_reshape, binary_run, NULL};
+  const ofx_op_def ofx_op_##fn = {op_name, fn##_init, binary_reshape, binary_run, NULL, OFX_OP_ANY_LAYOUT};
 
 DEFINE_BINARY("Pow", pow, B_POW)
 DEFINE_BINARY("Mod", mod, B_MOD)
@@ -389,7 +409,7 @@ static void clamp_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *out, const o
   ofx_f32_vclamp__scalar(ofx_tensor_numel(&in[0]), in[0].data, out[0].data, min, max);
 }
 
-const ofx_op_def ofx_op_relu = {"Relu", relu_init, unary_reshape, clamp_run, NULL};
+const ofx_op_def ofx_op_relu = {"Relu", relu_init, unary_reshape, clamp_run, NULL, OFX_OP_ANY_LAYOUT};
 
 /* Clip bounds: attributes before opset 11, optional scalar inputs since (packed when constant,
  * else read at run time). */
@@ -424,10 +444,10 @@ static ofx_status clip_init(ofx_op *op) {
   return OFX_OK;
 }
 
-const ofx_op_def ofx_op_clip = {"Clip", clip_init, unary_reshape, clamp_run, NULL};
+const ofx_op_def ofx_op_clip = {"Clip", clip_init, unary_reshape, clamp_run, NULL, OFX_OP_ANY_LAYOUT};
 
 static void sigmoid_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *out, const ofx_run_context *ctx) {
   ofx_f32_vsigmoid__scalar(ofx_tensor_numel(&in[0]), in[0].data, out[0].data);
 }
 
-const ofx_op_def ofx_op_sigmoid = {"Sigmoid", ofx_op_no_state, unary_reshape, sigmoid_run, NULL};
+const ofx_op_def ofx_op_sigmoid = {"Sigmoid", ofx_op_no_state, unary_reshape, sigmoid_run, NULL, OFX_OP_ANY_LAYOUT};

@@ -12,12 +12,24 @@
 #include "graph/graph.h"
 #include "onnxfx.h"
 
+/* Memory order of a rank-4 activation. dims are always the logical (ONNX, NCHW) shape; NHWC
+ * says the data is stored with channels innermost, the order the fast kernels want. */
+typedef enum ofx_layout { OFX_LAYOUT_NCHW = 0, OFX_LAYOUT_NHWC = 1 } ofx_layout;
+
 typedef struct ofx_tensor {
   ofx_dtype dtype;
   int rank; /* -1 for an omitted optional input */
   int64_t dims[OFX_MAX_RANK];
   void *data;
+  ofx_layout layout; /* NCHW unless a rank-4 tensor is stored NHWC */
 } ofx_tensor;
+
+/* What an op wants its rank-4 inputs to be; the runtime converts where layouts differ. */
+typedef enum ofx_op_input_layout {
+  OFX_OP_WANTS_NCHW = 0, /* the default: every input in ONNX order */
+  OFX_OP_WANTS_NHWC,     /* input 0 NHWC (Conv, pooling); the op sets its outputs' layout */
+  OFX_OP_ANY_LAYOUT,     /* elementwise: rank-4 inputs share input 0's layout, the op handles it */
+} ofx_op_input_layout;
 
 typedef struct ofx_threadpool ofx_threadpool;
 
@@ -44,6 +56,7 @@ typedef struct ofx_op_def {
   void (*run)(ofx_op *op, const ofx_tensor *in, ofx_tensor *out, const ofx_run_context *ctx);
   /* Frees op->state (may be NULL: then free(op->state) is used). */
   void (*destroy)(ofx_op *op);
+  ofx_op_input_layout input_layout;
 } ofx_op_def;
 
 struct ofx_op {

@@ -144,7 +144,7 @@ static void unary_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *out, const o
 
 #define DEFINE_UNARY(op_name, fn, kind)                                        \
   static ofx_status fn##_init(ofx_op *op) { return unary_make(op, kind); }    \
-  const ofx_op_def ofx_op_##fn = {op_name, fn##_init, unary_reshape, unary_run, NULL};
+  const ofx_op_def ofx_op_##fn = {op_name, fn##_init, unary_reshape, unary_run, NULL, OFX_OP_ANY_LAYOUT};
 
 DEFINE_UNARY("Abs", abs, U_ABS)
 DEFINE_UNARY("Neg", neg, U_NEG)

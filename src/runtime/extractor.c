@@ -26,6 +26,7 @@
 #include "runtime/memory-plan.h"
 #include "runtime/runtime.h"
 #include "runtime/extractor-internal.h"
+#include "kernels/x32-transpose/x32-transpose.h"
 
 /* Largest tensor (elements) evaluated or read at plan time. */
 #define OFX_PLAN_EVAL_MAX 1024
@@ -62,7 +63,22 @@ struct ofx_extractor {
   bool *input_known;    /* per extractor input: its data is part of the plan key */
   void **plan_blocks;   /* plan-owned memory of known values, freed on re-plan */
   size_t n_plan_blocks;
+  /* layout conversions of the current plan (see plan_layouts), in step order */
+  struct conversion *conversions;
+  size_t n_conversions, conversions_capacity;
 };
+
+/* A layout conversion: the fast kernels keep activations NHWC, ONNX and NCHW-only ops see
+ * NCHW. Converted tensors live in the arena for the one step that reads them; requested
+ * outputs stored NHWC get an NCHW copy at the end (step == n_steps). */
+typedef struct conversion {
+  size_t step;
+  size_t slot;       /* the step's input index, or the output index */
+  int source;        /* value converted */
+  bool alias;        /* C == 1 or H*W == 1: both layouts are the same memory, only relabel */
+  ofx_tensor tensor; /* the converted tensor */
+  size_t offset;     /* arena offset of a copy */
+} conversion;
 
 static void free_plan_blocks(ofx_extractor *fx) {
   for (size_t i = 0; i < fx->n_plan_blocks; i++) free(fx->plan_blocks[i]);
@@ -152,6 +168,7 @@ void ofx_extractor_free(ofx_extractor *fx) {
   free_plan_blocks(fx);
   free(fx->plan_blocks);
   free(fx->known);
+  free(fx->conversions);
   free(fx->step_done);
   free(fx->input_known);
   free(fx);
@@ -400,6 +417,84 @@ static ofx_status plan_evaluate(ofx_extractor *fx, ofx_op *op, ofx_tensor *in, o
   return OFX_OK;
 }
 
+/* Whether a tensor's NCHW and NHWC memory orders coincide once aligned to rank 4. */
+static bool layout_neutral(const ofx_tensor *t) {
+  int64_t d[4] = {1, 1, 1, 1};
+  for (int i = 0; i < t->rank && i < 4; i++) d[4 - t->rank + i] = t->dims[i];
+  return t->rank <= 4 && (d[1] == 1 || d[2] * d[3] == 1);
+}
+
+static ofx_status add_conversion(ofx_extractor *fx, size_t step, size_t slot, int source, const ofx_tensor *from,
+                                 ofx_layout to) {
+  if (fx->n_conversions == fx->conversions_capacity) {
+    size_t capacity = fx->conversions_capacity ? fx->conversions_capacity * 2 : 16;
+    conversion *grown = realloc(fx->conversions, capacity * sizeof *grown);
+    if (grown == NULL) return oom("planning");
+    fx->conversions = grown;
+    fx->conversions_capacity = capacity;
+  }
+  conversion *c = &fx->conversions[fx->n_conversions++];
+  c->step = step;
+  c->slot = slot;
+  c->source = source;
+  c->alias = layout_neutral(from);
+  c->tensor = *from;
+  c->tensor.layout = to;
+  c->tensor.data = NULL;
+  c->offset = 0;
+  return OFX_OK;
+}
+
+/* Decides step i's input layouts: converts rank-4 float inputs to what the op wants and
+ * updates in[] to the converted tensors. Elementwise ops (OFX_OP_ANY_LAYOUT) run NHWC when an
+ * input already is and every other operand is NHWC or layout-neutral. */
+static ofx_status plan_layouts(ofx_extractor *fx, const ofx_op *op, size_t i, ofx_tensor *in) {
+  const ofx_node *node = op->node;
+  ofx_layout any_target = OFX_LAYOUT_NCHW;
+  if (op->def->input_layout == OFX_OP_ANY_LAYOUT) {
+    bool some_nhwc = false, all_fit = true;
+    for (size_t k = 0; k < node->n_inputs; k++) {
+      if (in[k].rank < 0) continue;
+      if (in[k].rank == 4 && in[k].layout == OFX_LAYOUT_NHWC) some_nhwc = true;
+      else if (in[k].rank > 4 || (in[k].rank < 4 && !layout_neutral(&in[k]))) all_fit = false;
+    }
+    if (some_nhwc && all_fit) any_target = OFX_LAYOUT_NHWC;
+  }
+  for (size_t k = 0; k < node->n_inputs; k++) {
+    int v = node->inputs[k];
+    if (v < 0 || in[k].rank != 4 || (op->packed_inputs & (1u << k)) || ofx_dtype_size(in[k].dtype) != 4) continue;
+    ofx_layout target = OFX_LAYOUT_NCHW;
+    if (op->def->input_layout == OFX_OP_WANTS_NHWC && k == 0) target = OFX_LAYOUT_NHWC;
+    if (op->def->input_layout == OFX_OP_ANY_LAYOUT) target = any_target;
+    if (in[k].layout == target) continue;
+    OFX_TRY(add_conversion(fx, i, k, v, &in[k], target));
+    in[k] = fx->conversions[fx->n_conversions - 1].tensor;
+  }
+  return OFX_OK;
+}
+
+/* Converts one tensor between NCHW and NHWC, image by image. */
+static void convert_layout(const ofx_tensor *from, ofx_tensor *to) {
+  size_t n = (size_t)from->dims[0], c = (size_t)from->dims[1], hw = (size_t)(from->dims[2] * from->dims[3]);
+  for (size_t b = 0; b < n; b++) {
+    const float *src = (const float *)from->data + b * c * hw;
+    float *dst = (float *)to->data + b * c * hw;
+    if (to->layout == OFX_LAYOUT_NHWC) ofx_f32_nchw_to_nhwc(c, hw, src, dst);
+    else ofx_f32_nhwc_to_nchw(c, hw, src, dst);
+  }
+}
+
+/* Performs the conversions of step `step` starting at *cursor and points in[] at them. */
+static void run_conversions(ofx_extractor *fx, size_t step, size_t *cursor, ofx_tensor *in) {
+  for (; *cursor < fx->n_conversions && fx->conversions[*cursor].step == step; (*cursor)++) {
+    conversion *c = &fx->conversions[*cursor];
+    const ofx_tensor *from = &fx->tensors[c->source];
+    if (c->alias) c->tensor.data = from->data;
+    else convert_layout(from, &c->tensor);
+    if (in) in[c->slot] = c->tensor;
+  }
+}
+
 static ofx_status plan(ofx_extractor *fx) {
   const ofx_graph *g = fx->graph;
   fx->planned = false;
@@ -420,6 +515,7 @@ static ofx_status plan(ofx_extractor *fx) {
   }
   s = plan_known_inputs(fx);
   if (s != OFX_OK) goto done;
+  fx->n_conversions = 0;
   /* shapes, evaluating early what only depends on known data */
   size_t scratch = 0;
   for (size_t i = 0; i < fx->n_steps && s == OFX_OK; i++) {
@@ -432,6 +528,8 @@ static ofx_status plan(ofx_extractor *fx) {
       if (!fx->known[v]) in[k].data = NULL;
       if (!fx->known[v] && !(op->shape_inputs & (1u << k)) && !(op->packed_inputs & (1u << k))) evaluable = false;
     }
+    if (!evaluable) s = plan_layouts(fx, op, i, in);
+    if (s != OFX_OK) break;
     for (size_t k = 0; k < op->node->n_outputs; k++) out[k] = (ofx_tensor){OFX_DTYPE_UNDEFINED, -1, {0}, NULL};
     op->scratch_bytes = 0;
     s = op->def->reshape(op, in, out);
@@ -459,14 +557,29 @@ static ofx_status plan(ofx_extractor *fx) {
     else if (op->scratch_bytes > scratch) scratch = op->scratch_bytes;
   }
   if (s != OFX_OK) goto done;
+  for (size_t o = 0; o < fx->n_outputs && s == OFX_OK; o++) {
+    const ofx_tensor *t = &fx->tensors[fx->output_value[o]];
+    if (t->rank == 4 && t->layout == OFX_LAYOUT_NHWC)
+      s = add_conversion(fx, fx->n_steps, o, fx->output_value[o], t, OFX_LAYOUT_NCHW);
+  }
+  if (s != OFX_OK) goto done;
   /* lifetimes: requested outputs live to the end */
   for (size_t v = 0; v < g->n_values; v++) last_use[v] = -1;
   for (size_t i = 0; i < fx->n_steps; i++)
     for (size_t k = 0; k < fx->steps[i].node->n_inputs; k++)
       if (fx->steps[i].node->inputs[k] >= 0) last_use[fx->steps[i].node->inputs[k]] = (int)i;
   for (size_t o = 0; o < fx->n_outputs; o++) last_use[fx->output_value[o]] = INT32_MAX;
+  size_t cursor = 0;
   for (size_t i = 0; i < fx->n_steps; i++) {
     const ofx_node *n = fx->steps[i].node;
+    size_t first_conversion = cursor;
+    for (; cursor < fx->n_conversions && fx->conversions[cursor].step == i; cursor++) {
+      conversion *c = &fx->conversions[cursor];
+      if (!c->alias && !ofx_memory_plan_alloc(&mp, ofx_tensor_numel(&c->tensor) * sizeof(float), &c->offset)) {
+        s = oom("planning");
+        goto done;
+      }
+    }
     for (size_t k = 0; k < n->n_outputs; k++) {
       int v = n->outputs[k];
       if (v < 0 || fx->known[v]) continue;
@@ -497,6 +610,20 @@ static ofx_status plan(ofx_extractor *fx) {
           goto done;
         }
       }
+    }
+    for (size_t c = first_conversion; c < cursor; c++) {
+      const conversion *conv = &fx->conversions[c];
+      if (!conv->alias && !ofx_memory_plan_release(&mp, conv->offset, ofx_tensor_numel(&conv->tensor) * sizeof(float))) {
+        s = oom("planning");
+        goto done;
+      }
+    }
+  }
+  for (; cursor < fx->n_conversions; cursor++) { /* NCHW copies of requested outputs: kept */
+    conversion *c = &fx->conversions[cursor];
+    if (!c->alias && !ofx_memory_plan_alloc(&mp, ofx_tensor_numel(&c->tensor) * sizeof(float), &c->offset)) {
+      s = oom("planning");
+      goto done;
     }
   }
   if ((uint64_t)scratch > OFX_MEMORY_LIMIT - mp.total) {
@@ -530,6 +657,8 @@ static ofx_status plan(ofx_extractor *fx) {
       if (n->outputs[k] >= 0 && !fx->known[n->outputs[k]])
         fx->tensors[n->outputs[k]].data = (char *)fx->arena + offsets[n->outputs[k]];
   }
+  for (size_t c = 0; c < fx->n_conversions; c++)
+    if (!fx->conversions[c].alias) fx->conversions[c].tensor.data = (char *)fx->arena + fx->conversions[c].offset;
   for (size_t i = 0; i < fx->n_inputs; i++) fx->planned_input_shapes[i] = fx->bindings[i].tensor;
   fx->planned = true;
 done:
@@ -567,13 +696,16 @@ ofx_status ofx_extractor_run(ofx_extractor *fx) {
     free(out);
     return oom("running");
   }
-  ofx_run_context ctx = {NULL, fx->scratch};
+  ofx_run_context ctx = {ofx_runtime_threadpool(), fx->scratch};
+  size_t cursor = 0;
   for (size_t i = 0; i < fx->n_steps; i++) {
     ofx_op *op = &fx->steps[i];
     if (fx->step_done[i]) continue;
     gather(fx, op, in, out);
+    run_conversions(fx, i, &cursor, in);
     op->def->run(op, in, out, &ctx);
   }
+  run_conversions(fx, fx->n_steps, &cursor, NULL);
   free(in);
   free(out);
   /* the caller's input memory is only borrowed for this run */
@@ -584,6 +716,8 @@ ofx_status ofx_extractor_run(ofx_extractor *fx) {
 ofx_status ofx_extractor_output(const ofx_extractor *fx, size_t i, ofx_tensor_view *view) {
   if (i >= fx->n_outputs) return ofx_error(OFX_INVALID_ARGUMENT, "output index %zu is out of range", i);
   const ofx_tensor *t = &fx->tensors[fx->output_value[i]];
+  for (size_t c = 0; c < fx->n_conversions; c++)
+    if (fx->conversions[c].step == fx->n_steps && fx->conversions[c].slot == i) t = &fx->conversions[c].tensor;
   if (t->rank < 0 || (t->data == NULL && ofx_tensor_numel(t) != 0))
     return ofx_error(OFX_INVALID_ARGUMENT, "output %zu is not available before a successful run", i);
   view->dtype = t->dtype;

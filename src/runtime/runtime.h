@@ -10,4 +10,7 @@ struct ofx_model {
   char *description; /* ofx_model_describe_json */
 };
 
+/* The pool of ofx_set_num_threads, or NULL for one thread (threads.c). */
+struct ofx_threadpool *ofx_runtime_threadpool(void);
+
 #endif
