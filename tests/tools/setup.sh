@@ -50,6 +50,7 @@ fi
 log "exporting test models (random weights, torchvision references)"
 /usr/bin/python3 tests/tools/export_models.py --out "$repo/.cache/models"
 /usr/bin/python3 tests/tools/make_naming_models.py "$repo/.cache/models/naming"
+/usr/bin/python3 tests/tools/make_image_fixtures.py "$repo/.cache/images"
 
 # Emscripten's tools need acorn from Debian's node modules.
 export NODE_PATH="/usr/share/nodejs${NODE_PATH:+:$NODE_PATH}"

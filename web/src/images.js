@@ -1,8 +1,286 @@
-/** Images to tensors (being written). */
+/**
+ * Images to input tensors, with torchvision's preprocessing: resize (bilinear, antialiased, the
+ * shorter side like `transforms.Resize(int)` or an exact [h, w]), center crop, scale, mean/std,
+ * channel order and layout. Browsers read ImageData, ImageBitmap, <img>, <canvas> and
+ * OffscreenCanvas; Node decodes PNG (pngjs) and JPEG (jpeg-js) files or buffers, imported only
+ * there, so the browser path has no Node dependency.
+ */
 import { OnnxfxError } from './errors.js';
+import { isNode } from './loader.js';
+import { Tensor } from './tensor.js';
 
-export const PRESETS = {};
+const IMAGENET_MEAN = [0.485, 0.456, 0.406];
+const IMAGENET_STD = [0.229, 0.224, 0.225];
 
-export async function imageToTensor() {
-  throw new OnnxfxError('INVALID_ARGUMENT', 'imageToTensor is not available yet');
+/** Named option sets; `imageToTensor(img, { preset: 'imagenet', crop: 256 })` overrides one field. */
+export const PRESETS = Object.freeze({
+  /** torchvision's ImageNet classification transforms: Resize(256), CenterCrop(224), ToTensor, Normalize. */
+  imagenet: Object.freeze({ resize: 256, crop: 224, scale: '0-1', mean: IMAGENET_MEAN, std: IMAGENET_STD, channels: 'RGB', layout: 'NCHW' }),
+  /** No resize or crop, values in 0–1: `transforms.ToTensor()`. */
+  none: Object.freeze({ resize: null, crop: null, scale: '0-1', mean: null, std: null, channels: 'RGB', layout: 'NCHW' }),
+});
+
+const bad = (msg) => new OnnxfxError('BAD_INPUT', msg);
+const invalid = (msg) => new OnnxfxError('INVALID_ARGUMENT', msg);
+
+// ---- decoding: anything -> {width, height, data: RGBA bytes} --------------------------------
+
+function isRgbaLike(v) {
+  return v && typeof v === 'object' && Number.isInteger(v.width) && Number.isInteger(v.height) && v.data &&
+    v.data.length === v.width * v.height * 4;
+}
+
+async function pixelsInBrowser(source) {
+  if (typeof HTMLImageElement !== 'undefined' && source instanceof HTMLImageElement) {
+    if (!source.complete || !source.naturalWidth) await source.decode();
+  }
+  const width = source.naturalWidth ?? source.displayWidth ?? source.width;
+  const height = source.naturalHeight ?? source.displayHeight ?? source.height;
+  if (!width || !height) throw bad('the image has no pixels (not loaded yet, or 0 x 0)');
+  let ctx;
+  if (typeof OffscreenCanvas !== 'undefined') ctx = new OffscreenCanvas(width, height).getContext('2d', { willReadFrequently: true });
+  else {
+    const canvas = document.createElement('canvas');
+    canvas.width = width;
+    canvas.height = height;
+    ctx = canvas.getContext('2d', { willReadFrequently: true });
+  }
+  ctx.drawImage(source, 0, 0);
+  return ctx.getImageData(0, 0, width, height);
+}
+
+async function decodeInNode(bytes) {
+  const isPng = bytes.length > 8 && bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47;
+  const isJpeg = bytes.length > 3 && bytes[0] === 0xff && bytes[1] === 0xd8;
+  const need = (name) => import(name).then((m) => m.default ?? m, () => {
+    throw invalid(`decoding this image needs the npm package '${name}' (a dependency of onnxfx): npm install ${name}`);
+  });
+  const { Buffer } = await import('node:buffer');
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (isPng) {
+    const { PNG } = await need('pngjs');
+    let png;
+    try {
+      png = PNG.sync.read(buf);
+    } catch (err) {
+      throw bad(`cannot decode the PNG: ${err.message}`);
+    }
+    return { width: png.width, height: png.height, data: new Uint8Array(png.data.buffer, png.data.byteOffset, png.data.byteLength) };
+  }
+  if (isJpeg) {
+    const jpeg = await need('jpeg-js');
+    let img;
+    try {
+      img = jpeg.decode(buf, { useTArray: true, formatAsRGBA: true, maxMemoryUsageInMB: 2048 });
+    } catch (err) {
+      throw bad(`cannot decode the JPEG: ${err.message ?? err}`);
+    }
+    return { width: img.width, height: img.height, data: img.data };
+  }
+  throw bad('the image bytes are neither PNG nor JPEG');
+}
+
+/** @returns {Promise<{width: number, height: number, data: Uint8Array|Uint8ClampedArray}>} RGBA */
+async function readPixels(source) {
+  if (isRgbaLike(source)) return source; // ImageData, or {width, height, data} RGBA
+  if (typeof source === 'string' || source instanceof URL) {
+    if (!isNode) {
+      const img = new Image();
+      img.crossOrigin = 'anonymous';
+      img.src = String(source);
+      return pixelsInBrowser(img);
+    }
+    const { readFile } = await import('node:fs/promises');
+    const buf = await readFile(source).catch((err) => { throw invalid(`cannot read the image file '${source}': ${err.code ?? err.message}`); });
+    return decodeInNode(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength));
+  }
+  if (source instanceof ArrayBuffer || ArrayBuffer.isView(source)) {
+    const bytes = source instanceof ArrayBuffer ? new Uint8Array(source) : new Uint8Array(source.buffer, source.byteOffset, source.byteLength);
+    if (isNode) return decodeInNode(bytes);
+    const bitmap = await createImageBitmap(new Blob([bytes]));
+    try {
+      return await pixelsInBrowser(bitmap);
+    } finally {
+      bitmap.close();
+    }
+  }
+  if (typeof Blob !== 'undefined' && source instanceof Blob) {
+    if (isNode) return decodeInNode(new Uint8Array(await source.arrayBuffer()));
+    const bitmap = await createImageBitmap(source);
+    try {
+      return await pixelsInBrowser(bitmap);
+    } finally {
+      bitmap.close();
+    }
+  }
+  if (!isNode && source && typeof source === 'object' && (typeof source.width === 'number' || typeof source.naturalWidth === 'number')) {
+    return pixelsInBrowser(source); // ImageBitmap, HTMLImageElement, HTMLCanvasElement, OffscreenCanvas, VideoFrame
+  }
+  throw invalid('imageToTensor expects ImageData, ImageBitmap, an <img>, a canvas, an OffscreenCanvas, ' +
+    '{width, height, data} RGBA, or (Node) a PNG/JPEG file path or bytes');
+}
+
+// ---- resize: torchvision's antialiased bilinear ------------------------------------------------
+
+/**
+ * Taps and weights for one axis, as torchvision's `_upsample_bilinear2d_aa` and PIL compute them:
+ * a triangle filter widened by the scale when shrinking (antialias), normalized per output.
+ */
+function resizeWeights(inSize, outSize, antialias) {
+  const scale = inSize / outSize;
+  const widen = antialias && scale > 1 ? scale : 1;
+  const support = widen; // bilinear: half-width 1, times the widening
+  const starts = new Int32Array(outSize), counts = new Int32Array(outSize);
+  const weights = [];
+  for (let i = 0; i < outSize; i++) {
+    const center = scale * (i + 0.5);
+    let xmin, xmax;
+    if (antialias) {
+      xmin = Math.max(Math.trunc(center - support + 0.5), 0);
+      xmax = Math.min(Math.trunc(center + support + 0.5), inSize);
+    } else {
+      // align_corners=False bilinear without antialias: two taps around the source position
+      const src = Math.max(center - 0.5, 0);
+      xmin = Math.min(Math.floor(src), inSize - 1);
+      xmax = Math.min(xmin + 2, inSize);
+    }
+    const w = new Float64Array(xmax - xmin);
+    let total = 0;
+    for (let j = 0; j < w.length; j++) {
+      const x = antialias ? (j + xmin - center + 0.5) / widen : (j + xmin) - Math.max(center - 0.5, 0);
+      w[j] = Math.max(0, 1 - Math.abs(x));
+      total += w[j];
+    }
+    if (total > 0) for (let j = 0; j < w.length; j++) w[j] /= total;
+    starts[i] = xmin;
+    counts[i] = w.length;
+    weights.push(w);
+  }
+  return { starts, counts, weights };
+}
+
+/** Resizes 3-channel float HWC pixels; returns the new HWC array. */
+function resizeHwc(src, h, w, outH, outW, antialias) {
+  const cx = resizeWeights(w, outW, antialias), cy = resizeWeights(h, outH, antialias);
+  const tmp = new Float64Array(h * outW * 3); // horizontal pass first
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < outW; x++) {
+      const ws = cx.weights[x], x0 = cx.starts[x];
+      let r = 0, g = 0, b = 0;
+      for (let k = 0; k < ws.length; k++) {
+        const at = (y * w + x0 + k) * 3;
+        r += ws[k] * src[at]; g += ws[k] * src[at + 1]; b += ws[k] * src[at + 2];
+      }
+      const o = (y * outW + x) * 3;
+      tmp[o] = r; tmp[o + 1] = g; tmp[o + 2] = b;
+    }
+  }
+  const out = new Float64Array(outH * outW * 3);
+  for (let y = 0; y < outH; y++) {
+    const ws = cy.weights[y], y0 = cy.starts[y];
+    for (let x = 0; x < outW; x++) {
+      let r = 0, g = 0, b = 0;
+      for (let k = 0; k < ws.length; k++) {
+        const at = ((y0 + k) * outW + x) * 3;
+        r += ws[k] * tmp[at]; g += ws[k] * tmp[at + 1]; b += ws[k] * tmp[at + 2];
+      }
+      const o = (y * outW + x) * 3;
+      out[o] = r; out[o + 1] = g; out[o + 2] = b;
+    }
+  }
+  return out;
+}
+
+/** Python's round(): halves go to the even neighbour (torchvision's center_crop uses it). */
+function roundHalfEven(v) {
+  const f = Math.floor(v), d = v - f;
+  if (d > 0.5) return f + 1;
+  if (d < 0.5) return f;
+  return f % 2 === 0 ? f : f + 1;
+}
+
+function sizePair(v, what) {
+  const pair = typeof v === 'number' ? [v, v] : Array.isArray(v) && v.length === 2 ? v : null;
+  if (!pair || !pair.every((n) => Number.isInteger(n) && n > 0)) throw invalid(`${what} must be a positive integer or [height, width]`);
+  return pair;
+}
+
+function normalizeOptions(options) {
+  if (options == null) options = {};
+  if (typeof options !== 'object') throw invalid('imageToTensor options must be an object');
+  const presetName = options.preset ?? 'imagenet';
+  const preset = PRESETS[presetName];
+  if (!preset) throw invalid(`unknown preset '${presetName}' (known: ${Object.keys(PRESETS).join(', ')})`);
+  const o = { ...preset, antialias: true, batch: true };
+  for (const [k, v] of Object.entries(options)) if (v !== undefined && k !== 'preset') o[k] = v;
+  if (!['0-1', '0-255'].includes(o.scale)) throw invalid("scale must be '0-1' or '0-255'");
+  if (!['RGB', 'BGR'].includes(o.channels)) throw invalid("channels must be 'RGB' or 'BGR'");
+  if (!['NCHW', 'NHWC'].includes(o.layout)) throw invalid("layout must be 'NCHW' or 'NHWC'");
+  for (const k of ['mean', 'std']) {
+    if (o[k] != null && !(Array.isArray(o[k]) && o[k].length === 3 && o[k].every(Number.isFinite))) throw invalid(`${k} must be 3 numbers (R, G, B) or null`);
+  }
+  if (o.std?.some((s) => s === 0)) throw invalid('std must not contain 0');
+  if (o.resize != null && typeof o.resize !== 'number') sizePair(o.resize, 'resize');
+  if (typeof o.resize === 'number') sizePair(o.resize, 'resize');
+  if (o.crop != null) o.crop = sizePair(o.crop, 'crop');
+  return o;
+}
+
+/**
+ * Turns an image into a float32 input tensor, preprocessed like torchvision's transforms.
+ * @param {any} source
+ * @param {import('../index.js').ImageToTensorOptions} [options]
+ * @returns {Promise<Tensor>}
+ */
+export async function imageToTensor(source, options = {}) {
+  const o = normalizeOptions(options);
+  const { width, height, data } = await readPixels(source);
+  // RGBA bytes -> RGB HWC floats in 0..255 (alpha dropped, as PIL's convert('RGB') does)
+  let h = height, w = width;
+  let px = new Float64Array(h * w * 3);
+  for (let i = 0, j = 0; i < h * w; i++, j += 4) {
+    px[i * 3] = data[j]; px[i * 3 + 1] = data[j + 1]; px[i * 3 + 2] = data[j + 2];
+  }
+  if (o.resize != null) {
+    let outH, outW;
+    if (typeof o.resize === 'number') {
+      // transforms.Resize(int): the shorter side becomes `resize`, the longer keeps the ratio (truncated)
+      if (w <= h) [outW, outH] = [o.resize, Math.trunc((o.resize * h) / w)];
+      else [outH, outW] = [o.resize, Math.trunc((o.resize * w) / h)];
+    } else [outH, outW] = o.resize;
+    if (outH !== h || outW !== w) {
+      px = resizeHwc(px, h, w, outH, outW, o.antialias);
+      // torchvision resizes uint8 images (PIL, or uint8 tensors) to uint8: round and clamp
+      for (let i = 0; i < px.length; i++) px[i] = Math.min(255, Math.max(0, Math.round(px[i])));
+      [h, w] = [outH, outW];
+    }
+  }
+  let top = 0, left = 0, outH = h, outW = w;
+  if (o.crop) {
+    [outH, outW] = o.crop;
+    // transforms.CenterCrop: pad with zeros when the crop is larger, else offsets rounded half-even
+    top = outH > h ? -Math.floor((outH - h) / 2) : roundHalfEven((h - outH) / 2);
+    left = outW > w ? -Math.floor((outW - w) / 2) : roundHalfEven((w - outW) / 2);
+  }
+  const div = o.scale === '0-1' ? 255 : 1;
+  const mean = o.mean ?? [0, 0, 0], std = o.std ?? [1, 1, 1];
+  const order = o.channels === 'RGB' ? [0, 1, 2] : [2, 1, 0];
+  const out = new Float32Array(3 * outH * outW);
+  const plane = outH * outW;
+  for (let y = 0; y < outH; y++) {
+    const sy = y + top;
+    for (let x = 0; x < outW; x++) {
+      const sx = x + left;
+      const inside = sy >= 0 && sy < h && sx >= 0 && sx < w;
+      for (let c = 0; c < 3; c++) {
+        const srcC = order[c];
+        const v = inside ? px[(sy * w + sx) * 3 + srcC] / div : 0;
+        const value = (v - mean[srcC]) / std[srcC];
+        if (o.layout === 'NCHW') out[c * plane + y * outW + x] = value;
+        else out[(y * outW + x) * 3 + c] = value;
+      }
+    }
+  }
+  const dims = o.layout === 'NCHW' ? [3, outH, outW] : [outH, outW, 3];
+  return new Tensor('float32', out, o.batch ? [1, ...dims] : dims);
 }

@@ -1,0 +1,24 @@
+// Packs web/ with `npm pack` and installs the tarball into a fresh folder with `npm install
+// --offline` (its dependencies come from the npm cache that tests/tools/setup.sh filled), the way
+// a user installs it. Shared by pack.test.mjs and images.test.mjs.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync, readdirSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { repoRoot } from './helpers.mjs';
+
+/** @returns {{dir: string, tarball: string, load: () => Promise<typeof import('../../web/index.js')>}} */
+export function installPacked() {
+  const root = mkdtempSync(path.join(os.tmpdir(), 'onnxfx-pack-'));
+  const quiet = { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' };
+  execFileSync('npm', ['pack', '--pack-destination', root, '--loglevel=error'], { cwd: path.join(repoRoot, 'web'), ...quiet });
+  const tarball = path.join(root, readdirSync(root).find((f) => f.endsWith('.tgz')));
+  const dir = path.join(root, 'app');
+  execFileSync('mkdir', ['-p', dir]);
+  writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }));
+  execFileSync('npm', ['install', '--offline', '--no-audit', '--no-fund', '--ignore-scripts', '--loglevel=error', tarball], { cwd: dir, ...quiet });
+  // Resolve 'onnxfx' the way an app does: a bare import from a file of the app.
+  writeFileSync(path.join(dir, 'entry.mjs'), "export * from 'onnxfx';\n");
+  return { root, dir, tarball, load: () => import(pathToFileURL(path.join(dir, 'entry.mjs')).href) };
+}
