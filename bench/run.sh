@@ -4,7 +4,7 @@
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo"
-tests/tools/setup.sh demo
+bash tests/tools/setup.sh demo
 (cd bench && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
 /usr/bin/python3 tests/tools/export_models.py --models resnet50,mobilenet_v2,efficientnet_b0,vit_b_16
 /usr/bin/python3 bench/make_layer_models.py "$repo/.cache/bench"

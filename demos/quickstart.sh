@@ -4,6 +4,6 @@
 # Extra arguments go to the demo: demos/quickstart.sh [MODEL.onnx] [NODE ...]
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-"$repo/tests/tools/setup.sh" demo
+bash "$repo/tests/tools/setup.sh" demo
 printf '\n== demo\n'
 exec node "$repo/demos/quickstart.mjs" "$@"

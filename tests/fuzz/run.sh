@@ -5,6 +5,7 @@
 #   tests/fuzz/run.sh 30             # CI: 4 targets x 30 s
 #   tests/fuzz/run.sh 3600           # the long run (see docs/robustness.md)
 #   JOBS=2 tests/fuzz/run.sh 3600    # two fuzzing processes per target
+#   FUZZ_SEED=1 tests/fuzz/run.sh 20 # a fixed mutation sequence (CI), so a run can be replayed
 #
 # Seeds: the committed corpus (tests/fuzz/corpus), every crash ever found
 # (tests/fuzz/regressions) and the small model.onnx files of Debian's libonnx-testdata, copied
@@ -49,7 +50,7 @@ for target in decode graph plan run; do
   echo "== fuzz-$target: ${seconds}s"
   set +e
   "$build/tests/fuzz/fuzz-$target" "$corpus" tests/fuzz/corpus tests/fuzz/regressions "$seeds" \
-    -max_total_time="$seconds" -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
+    -max_total_time="$seconds" -max_len=65536 -timeout=10 -rss_limit_mb=2048 -seed="${FUZZ_SEED:-0}" \
     ${parallel[@]+"${parallel[@]}"} -print_final_stats=1 \
     -artifact_prefix="$crashes/" >"$log" 2>&1
   rc=$?
