@@ -195,18 +195,16 @@ static ofx_status check_declared_inputs(const ofx_extractor *fx) {
   return OFX_OK;
 }
 
-ofx_status ofx_extractor_create(ofx_model *model, const char *const *names, size_t count, int train,
-                                ofx_extractor **out) {
-  ofx_error_clear();
-  if (model == NULL || (names == NULL && count)) return ofx_error(OFX_INVALID_ARGUMENT, "no model or names given");
-  if (count == 0) return ofx_error(OFX_INVALID_ARGUMENT, "no nodes were requested");
+/* The extractor for output `values` (execution order), output i answering request
+ * `requests[i]`: prunes to what the values' producers need and builds one op per kept node. */
+static ofx_status extractor_build(ofx_model *model, const int *values, const size_t *requests, size_t count,
+                                  ofx_extractor **out) {
   const ofx_graph *g = model->graph;
   ofx_extractor *fx = calloc(1, sizeof *fx);
   if (fx == NULL) return oom("creating an extractor");
   fx->model = model;
   fx->graph = g;
-  size_t *resolved = malloc(count * sizeof *resolved);
-  int *outputs = malloc(count * sizeof *outputs);
+  size_t *producers = malloc(count * sizeof *producers);
   bool *keep = malloc((g->n_nodes + 1) * sizeof *keep);
   fx->steps = calloc(g->n_nodes + 1, sizeof *fx->steps);
   fx->input_nodes = calloc(g->n_inputs + 1, sizeof *fx->input_nodes);
@@ -214,55 +212,26 @@ ofx_status ofx_extractor_create(ofx_model *model, const char *const *names, size
   fx->output_value = calloc(count, sizeof *fx->output_value);
   fx->tensors = calloc(g->n_values + 1, sizeof *fx->tensors);
   fx->constant_copies = calloc(g->n_values + 1, sizeof *fx->constant_copies);
+  fx->bindings = calloc(g->n_inputs + 1, sizeof *fx->bindings);
+  fx->planned_input_shapes = calloc(g->n_inputs + 1, sizeof *fx->planned_input_shapes);
   ofx_status s = OFX_OK;
-  if (!resolved || !outputs || !keep || !fx->steps || !fx->input_nodes || !fx->output_request || !fx->output_value ||
-      !fx->tensors || !fx->constant_copies) {
+  if (!producers || !keep || !fx->steps || !fx->input_nodes || !fx->output_request || !fx->output_value ||
+      !fx->tensors || !fx->constant_copies || !fx->bindings || !fx->planned_input_shapes) {
     s = oom("creating an extractor");
     goto done;
   }
   for (size_t v = 0; v < g->n_values; v++) fx->tensors[v].rank = -1;
-  ofx_view view = train ? OFX_VIEW_TRAIN : OFX_VIEW_EVAL;
-  for (size_t i = 0; i < count && s == OFX_OK; i++) {
-    size_t output;
-    s = ofx_graph_resolve(g, names[i], view, &resolved[i], &output);
-    if (s == OFX_OK) outputs[i] = g->nodes[resolved[i]].outputs[output];
-  }
-  if (s != OFX_OK) goto done;
-  /* outputs in execution order (then output index); one value requested twice is an error,
-   * where torchvision would silently drop or move one of the requests */
-  for (size_t i = 0; i < count; i++) fx->output_request[i] = i;
-  for (size_t i = 1; i < count; i++) {
-    size_t r = fx->output_request[i], j = i;
-    while (j > 0 && (resolved[fx->output_request[j - 1]] > resolved[r] ||
-                     (resolved[fx->output_request[j - 1]] == resolved[r] && outputs[fx->output_request[j - 1]] > outputs[r]))) {
-      fx->output_request[j] = fx->output_request[j - 1];
-      j--;
-    }
-    fx->output_request[j] = r;
-  }
   fx->n_outputs = count;
   for (size_t i = 0; i < count; i++) {
-    size_t r = fx->output_request[i];
-    fx->output_value[i] = outputs[r];
-    if (i > 0 && outputs[fx->output_request[i - 1]] == outputs[r]) {
-      size_t a = fx->output_request[i - 1] < r ? fx->output_request[i - 1] : r, b = a == r ? fx->output_request[i - 1] : r;
-      s = ofx_error(OFX_INVALID_ARGUMENT,
-                    "requests '%s' and '%s' both resolve to node '%s' (value '%s'); request it once",
-                    names[a], names[b], g->nodes[resolved[r]].name, g->values[outputs[r]].name);
-      goto done;
-    }
+    fx->output_value[i] = values[i];
+    fx->output_request[i] = requests[i];
+    producers[i] = (size_t)g->values[values[i]].producer;
   }
-  s = ofx_graph_prune(g, resolved, count, keep);
+  s = ofx_graph_prune(g, producers, count, keep);
   if (s == OFX_OK) s = build_steps(fx, keep);
   if (s == OFX_OK) s = check_declared_inputs(fx);
-  if (s == OFX_OK) {
-    fx->bindings = calloc(fx->n_inputs + 1, sizeof *fx->bindings);
-    fx->planned_input_shapes = calloc(fx->n_inputs + 1, sizeof *fx->planned_input_shapes);
-    if (!fx->bindings || !fx->planned_input_shapes) s = oom("creating an extractor");
-  }
 done:
-  free(resolved);
-  free(outputs);
+  free(producers);
   free(keep);
   if (s != OFX_OK) {
     ofx_extractor_free(fx);
@@ -270,6 +239,54 @@ done:
   }
   *out = fx;
   return OFX_OK;
+}
+
+ofx_status ofx_extractor_create(ofx_model *model, const char *const *names, size_t count, int train,
+                                ofx_extractor **out) {
+  ofx_error_clear();
+  if (model == NULL || (names == NULL && count)) return ofx_error(OFX_INVALID_ARGUMENT, "no model or names given");
+  if (count == 0) return ofx_error(OFX_INVALID_ARGUMENT, "no nodes were requested");
+  const ofx_graph *g = model->graph;
+  size_t *nodes = malloc(count * sizeof *nodes), *order = malloc(count * sizeof *order);
+  int *values = malloc(count * sizeof *values), *sorted = malloc(count * sizeof *sorted);
+  ofx_status s = OFX_OK;
+  if (!nodes || !order || !values || !sorted) {
+    s = oom("creating an extractor");
+    goto done;
+  }
+  ofx_view view = train ? OFX_VIEW_TRAIN : OFX_VIEW_EVAL;
+  for (size_t i = 0; i < count && s == OFX_OK; i++) {
+    size_t output;
+    s = ofx_graph_resolve(g, names[i], view, &nodes[i], &output);
+    if (s == OFX_OK) values[i] = g->nodes[nodes[i]].outputs[output];
+  }
+  if (s != OFX_OK) goto done;
+  /* outputs in execution order (then output index); one value requested twice is an error,
+   * where torchvision would silently drop or move one of the requests */
+  for (size_t i = 0; i < count; i++) {
+    size_t j = i;
+    while (j > 0 && (nodes[order[j - 1]] > nodes[i] || (nodes[order[j - 1]] == nodes[i] && values[order[j - 1]] > values[i]))) {
+      order[j] = order[j - 1];
+      j--;
+    }
+    order[j] = i;
+  }
+  for (size_t i = 0; i < count; i++) {
+    sorted[i] = values[order[i]];
+    if (i > 0 && sorted[i - 1] == sorted[i]) {
+      size_t a = order[i - 1] < order[i] ? order[i - 1] : order[i], b = order[i - 1] < order[i] ? order[i] : order[i - 1];
+      s = ofx_error(OFX_INVALID_ARGUMENT, "requests '%s' and '%s' both resolve to node '%s' (value '%s'); request it once",
+                    names[a], names[b], g->nodes[nodes[order[i]]].name, g->values[sorted[i]].name);
+      goto done;
+    }
+  }
+  s = extractor_build(model, sorted, order, count, out);
+done:
+  free(nodes);
+  free(order);
+  free(values);
+  free(sorted);
+  return s;
 }
 
 size_t ofx_extractor_input_count(const ofx_extractor *fx) { return fx->n_inputs; }
@@ -742,47 +759,16 @@ ofx_status ofx_extractor_create_for_values(ofx_model *model, const int *values, 
   ofx_error_clear();
   if (model == NULL || values == NULL || count == 0) return ofx_error(OFX_INVALID_ARGUMENT, "no model or values given");
   const ofx_graph *g = model->graph;
-  ofx_extractor *fx = calloc(1, sizeof *fx);
-  if (fx == NULL) return oom("creating an extractor");
-  fx->model = model;
-  fx->graph = g;
-  size_t *nodes = malloc(count * sizeof *nodes);
-  bool *keep = malloc((g->n_nodes + 1) * sizeof *keep);
-  fx->steps = calloc(g->n_nodes + 1, sizeof *fx->steps);
-  fx->input_nodes = calloc(g->n_inputs + 1, sizeof *fx->input_nodes);
-  fx->output_request = calloc(count, sizeof *fx->output_request);
-  fx->output_value = calloc(count, sizeof *fx->output_value);
-  fx->tensors = calloc(g->n_values + 1, sizeof *fx->tensors);
-  fx->constant_copies = calloc(g->n_values + 1, sizeof *fx->constant_copies);
-  fx->bindings = calloc(g->n_inputs + 1, sizeof *fx->bindings);
-  fx->planned_input_shapes = calloc(g->n_inputs + 1, sizeof *fx->planned_input_shapes);
+  size_t *requests = malloc(count * sizeof *requests);
+  if (requests == NULL) return oom("creating an extractor");
   ofx_status s = OFX_OK;
-  if (!nodes || !keep || !fx->steps || !fx->input_nodes || !fx->output_request || !fx->output_value || !fx->tensors ||
-      !fx->constant_copies || !fx->bindings || !fx->planned_input_shapes) {
-    s = oom("creating an extractor");
-    goto done;
-  }
-  for (size_t v = 0; v < g->n_values; v++) fx->tensors[v].rank = -1;
-  fx->n_outputs = count;
   for (size_t i = 0; i < count && s == OFX_OK; i++) {
     int v = values[i];
-    if (v < 0 || (size_t)v >= g->n_values || g->values[v].producer < 0) {
+    if (v < 0 || (size_t)v >= g->n_values || g->values[v].producer < 0)
       s = ofx_error(OFX_INVALID_ARGUMENT, "value %d is not produced by a node or a graph input", v);
-      break;
-    }
-    nodes[i] = (size_t)g->values[v].producer;
-    fx->output_request[i] = i;
-    fx->output_value[i] = v;
+    requests[i] = i;
   }
-  if (s == OFX_OK) s = ofx_graph_prune(g, nodes, count, keep);
-  if (s == OFX_OK) s = build_steps(fx, keep);
-done:
-  free(nodes);
-  free(keep);
-  if (s != OFX_OK) {
-    ofx_extractor_free(fx);
-    return s;
-  }
-  *out = fx;
-  return OFX_OK;
+  if (s == OFX_OK) s = extractor_build(model, values, requests, count, out);
+  free(requests);
+  return s;
 }
