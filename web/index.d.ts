@@ -29,11 +29,16 @@ export class Tensor {
   readonly size: number;
 }
 
-/** Anything `run` accepts as one tensor: a Tensor, an onnxruntime Tensor or a plain object. */
+/**
+ * Anything `run` accepts as one tensor: a Tensor, an onnxruntime-web/-node `Tensor` (CPU
+ * location) or a plain object. Without `type`, float32. int64 data is a BigInt64Array.
+ */
 export interface TensorLike {
-  type?: TensorType;
-  data: TensorData | number[];
+  type?: TensorType | string;
+  data: TensorData | number[] | readonly unknown[] | ArrayBufferView;
   dims: readonly number[];
+  /** onnxruntime tensors: only `'cpu'` / `'cpu-pinned'` data can be read. */
+  location?: string;
 }
 
 /** Kinds of errors, in `OnnxfxError.code`. */
@@ -46,10 +51,29 @@ export type ErrorCode =
   | 'INVALID_ARGUMENT'
   | 'DISPOSED';
 
-/** Every error onnxfx throws; the message names what is wrong and where (node, op, field). */
+/**
+ * Every error onnxfx throws; the message names what is wrong and where (node, op, field).
+ * Each code has its subclass (`NodeNotFoundError` for `NODE_NOT_FOUND`, ...), also for errors
+ * that crossed from a worker; `new OnnxfxError(code, message)` returns that subclass.
+ */
 export class OnnxfxError extends Error {
+  constructor(code: ErrorCode, message: string);
   readonly code: ErrorCode;
 }
+/** The model bytes are not a model onnxfx can read (or external data is missing or refused). */
+export class BadModelError extends OnnxfxError { readonly code: 'BAD_MODEL'; constructor(message: string); }
+/** A requested node name is not in the model. Hint: `getGraphNodeNames(model)`. */
+export class NodeNotFoundError extends OnnxfxError { readonly code: 'NODE_NOT_FOUND'; constructor(message: string); }
+/** The pruned graph needs an op onnxfx lacks. */
+export class UnsupportedOpError extends OnnxfxError { readonly code: 'UNSUPPORTED_OP'; constructor(message: string); }
+/** An input tensor (or image) has the wrong type, shape or content. */
+export class BadInputError extends OnnxfxError { readonly code: 'BAD_INPUT'; constructor(message: string); }
+/** The WebAssembly heap (at most 4 GiB) cannot hold what is needed. */
+export class OutOfMemoryError extends OnnxfxError { readonly code: 'OUT_OF_MEMORY'; constructor(message: string); }
+/** An option or argument is misused. */
+export class InvalidArgumentError extends OnnxfxError { readonly code: 'INVALID_ARGUMENT'; constructor(message: string); }
+/** The model, extractor or worker has been disposed. */
+export class DisposedError extends OnnxfxError { readonly code: 'DISPOSED'; constructor(message: string); }
 
 export interface ValueInfo {
   name: string;
@@ -70,6 +94,8 @@ export interface NodeInfo {
   /** ONNX value names; `''` for an omitted optional input. */
   inputs: string[];
   outputs: string[];
+  /** Set by `model.inferShapes()`: per output, its dims (numbers, symbolic names, null), or null. */
+  outputShapes?: ((number | string | null)[] | null)[];
 }
 
 /** A loaded ONNX model. */
@@ -80,21 +106,69 @@ export class Model {
   readonly outputs: ValueInfo[];
   /** Version of the default ONNX domain the model imports. */
   readonly opset: number;
-  /** Frees the model and every extractor made from it. */
+  /** True when the model lives in a worker (`loadModel(source, { worker: true })`). */
+  readonly inWorker: boolean;
+  /** True when its engine is the threaded build (Node, or a cross-origin isolated page). */
+  readonly threaded: boolean;
+  /**
+   * Infers every node's output shapes from the declared input shapes without running anything,
+   * sets `outputShapes` on each node, and returns the shapes by ONNX value name. Symbolic dims
+   * that an output dim follows are given by name (`'batch'`). Computed once per model.
+   */
+  inferShapes(): Promise<Record<string, (number | string | null)[]>>;
+  /** Frees the model and every extractor made from it. Safe to call twice. */
   dispose(): void;
   [Symbol.dispose](): void;
 }
 
+/** Where a model comes from. */
+export type ModelSource = Uint8Array | ArrayBuffer | ArrayBufferView | URL | string | Response | Blob;
+
 export interface LoadOptions {
-  /** Path (Node) of `onnxfx.wasm`, when it is not beside the package's `dist/onnxfx.js`. */
+  /**
+   * Run the engine in a worker (a Web Worker in browsers, worker_threads in Node) with the same
+   * API; calls are messages, buffers are transferred. One worker serves every worker model and
+   * stops with the last one's `dispose()`. Defaults to false.
+   */
+  worker?: boolean;
+  /**
+   * false forces the single-thread build. By default Node always uses threads, and a browser
+   * does when the page is cross-origin isolated (COOP/COEP headers), else it runs on 1 thread
+   * and says so once with `console.info`.
+   */
+  threads?: boolean;
+  /** Called while the model downloads (URL/Response/Blob) or once when read from a file; `total` is 0 when unknown. */
+  onProgress?: (loaded: number, total: number) => void;
+  /** Bytes of the ONNX external data files, by their `location` in the model (any environment). */
+  externalData?: Record<string, Uint8Array | ArrayBuffer>;
+  /** Node: folder of the external data files when the model is given as bytes (a file path implies its own folder). */
+  externalDataDir?: string;
+  /** Passed to `fetch()` when the source is a URL. */
+  fetchOptions?: RequestInit;
+  /** Folder holding `onnxfx*.{js,mjs,wasm}`; defaults to the package's `dist/`, found relative to the module. */
+  distUrl?: string | URL;
+  /** The `.wasm` file alone, when it is served from elsewhere (URL in browsers, path or URL in Node). */
+  wasmUrl?: string | URL;
+  /** Same as `wasmUrl` (kept for compatibility). */
   wasmPath?: string;
 }
 
 /**
- * Loads an ONNX model.
- * @param source model bytes, or in Node a file path
+ * Loads an ONNX model and names its nodes.
+ *
+ * The source is bytes, a URL or `Response` (streamed; `onProgress` reports), a `Blob`, or in
+ * Node a file path. ONNX external data (`.onnx` + data files): in Node the files are read from
+ * the model's folder, and a `location` that is absolute, has `..` or is a symlink leading out
+ * of the folder is refused (`BAD_MODEL`); elsewhere pass `externalData`.
+ *
+ * - The WebAssembly module is loaded once per page, worker or process, on first use; options
+ *   that pick it (`threads`, `distUrl`, `wasmUrl`) count on that first call.
+ * - `worker: true` keeps the main thread free while models load and run.
+ *
+ * @throws OnnxfxError `BAD_MODEL` for bytes that are not a readable ONNX model,
+ *   `INVALID_ARGUMENT` for an unreadable file/URL or bad options.
  */
-export function loadModel(source: Uint8Array | ArrayBuffer | string, options?: LoadOptions): Promise<Model>;
+export function loadModel(source: ModelSource, options?: LoadOptions): Promise<Model>;
 
 /**
  * Returns the model's node names as `[trainNodes, evalNodes]`, in execution order, like
@@ -141,6 +215,9 @@ export class FeatureExtractor {
    * imports and metadata are copied.
    */
   toONNX(): Uint8Array;
+  /** `toONNX()` that also works for a model in a worker (where `toONNX()` throws INVALID_ARGUMENT). */
+  toONNXAsync(): Promise<Uint8Array>;
+  /** Frees the extractor (also done by its model's `dispose()`). */
   dispose(): void;
   [Symbol.dispose](): void;
 }
@@ -159,3 +236,64 @@ export class FeatureExtractor {
  *   feat4.dims; // [1, 512, 7, 7]
  */
 export function createFeatureExtractor(model: Model, options: FeatureExtractorOptions): Promise<FeatureExtractor>;
+
+/** Pixels onnxfx can read: browser image objects, RGBA pixels, or (Node) PNG/JPEG files or bytes. */
+export type ImageSource =
+  | ImageData
+  | ImageBitmap
+  | HTMLImageElement
+  | HTMLCanvasElement
+  | OffscreenCanvas
+  | Blob
+  | { width: number; height: number; data: Uint8Array | Uint8ClampedArray }
+  | Uint8Array
+  | ArrayBuffer
+  | string
+  | URL;
+
+export interface ImageToTensorOptions {
+  /** Starting values for the other options: `'imagenet'` (the default) or `'none'`. */
+  preset?: 'imagenet' | 'none';
+  /**
+   * Like `transforms.Resize`: a number sets the shorter side (the longer keeps the aspect
+   * ratio, truncated), `[height, width]` sets both; null: no resize. imagenet: 256.
+   */
+  resize?: number | [number, number] | null;
+  /** Bilinear resampling with torchvision's antialias when shrinking. Defaults to true. */
+  antialias?: boolean;
+  /** Like `transforms.CenterCrop` (pads with zeros when larger than the image); null: none. imagenet: 224. */
+  crop?: number | [number, number] | null;
+  /** `'0-1'` divides by 255 (`ToTensor`), `'0-255'` keeps the byte values. */
+  scale?: '0-1' | '0-255';
+  /** Per channel, R, G, B order, in the units of `scale`; null: 0. imagenet: [0.485, 0.456, 0.406]. */
+  mean?: [number, number, number] | number[] | null;
+  /** Per channel, R, G, B order; null: 1. imagenet: [0.229, 0.224, 0.225]. */
+  std?: [number, number, number] | number[] | null;
+  /** Channel order of the tensor. Defaults to 'RGB'. */
+  channels?: 'RGB' | 'BGR';
+  /** Defaults to 'NCHW'. */
+  layout?: 'NCHW' | 'NHWC';
+  /** Add the leading batch dimension of 1. Defaults to true. */
+  batch?: boolean;
+}
+
+/**
+ * Returns a float32 tensor of an image, preprocessed the way torchvision's transforms do it:
+ * resize, center crop, scale, normalize, then channel order and layout.
+ *
+ * The resize is torchvision's antialiased bilinear (`Resize(256)` keeps the aspect ratio with the
+ * shorter side at 256), rounded to bytes as torchvision does for PIL and uint8 images; the crop
+ * offset rounds like `CenterCrop`. Results match torchvision within 1 byte level per value.
+ *
+ * - Browsers: ImageData, ImageBitmap, `<img>`, `<canvas>`, OffscreenCanvas, Blob. Alpha is dropped.
+ * - Node: a PNG or JPEG file path or bytes, decoded by pngjs / jpeg-js.
+ * - Presets are in `imagePresets`; any option overrides its preset value.
+ *
+ * @example
+ *   const x = await imageToTensor(img);                    // [1, 3, 224, 224], ImageNet-normalized
+ *   const y = await imageToTensor(img, { preset: 'none', resize: [480, 640], layout: 'NHWC', channels: 'BGR', scale: '0-255' });
+ */
+export function imageToTensor(source: ImageSource, options?: ImageToTensorOptions): Promise<Tensor>;
+
+/** The option sets behind `preset`. */
+export const imagePresets: Readonly<Record<'imagenet' | 'none', Readonly<Required<Omit<ImageToTensorOptions, 'preset' | 'antialias' | 'batch'>>>>>;

@@ -10,7 +10,7 @@
 // resampling are exact. JPEG: jpeg-js and libjpeg (PIL) use different IDCTs: <= 4 levels, mean <= 1.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { repoRoot } from './helpers.mjs';
 import { installPacked } from './packed.mjs';
@@ -23,11 +23,13 @@ const BOUNDS = {
   exact: { max: 1e-4, mean: 1e-5 },
   jpeg: { max: 4, mean: 1 },
 };
-let onnxfx;
+let onnxfx, packed;
 
 test.before(() => {
-  onnxfx = installPacked().load();
+  packed = installPacked();
+  onnxfx = packed.load();
 });
+test.after(() => packed && rmSync(packed.root, { recursive: true, force: true }));
 
 function readF32(file) {
   const buf = readFileSync(path.join(dir, file));

@@ -63,7 +63,15 @@ async function instantiateInNode(variant, options) {
   let wasmFile = options.wasmPath ?? options.wasmUrl ?? `${dir}${stem}.wasm`;
   if (wasmFile instanceof URL || /^file:/.test(String(wasmFile))) wasmFile = fileURLToPath(wasmFile);
   const wasmBinary = await readFile(wasmFile);
-  return factory({ wasmBinary, locateFile: (file) => `${dir}${file}` });
+  const moduleArg = { wasmBinary, locateFile: (file) => `${dir}${file}` };
+  try {
+    return await factory(moduleArg);
+  } catch (err) {
+    // The pthread pool's workers start before the module instantiates; a failed start must not
+    // leave them keeping the process alive.
+    moduleArg.PThread?.terminateAllThreads?.();
+    throw err;
+  }
 }
 
 async function instantiateInBrowser(variant, options) {

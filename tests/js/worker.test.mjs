@@ -1,0 +1,85 @@
+// loadModel(source, { worker: true }): the whole engine in a worker_threads Worker behind the
+// same API. Results equal the in-thread engine's; concurrent runs are queued; errors cross as
+// OnnxfxError subclasses; outputs arrive as fresh buffers (transferred, not shared).
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import {
+  loadModel, getGraphNodeNames, createFeatureExtractor, Tensor, OnnxfxError, NodeNotFoundError, BadInputError, BadModelError,
+  DisposedError, InvalidArgumentError,
+} from '../../web/index.js';
+import { loadReference, modelPath, readF32 } from './helpers.mjs';
+
+const ref = loadReference('resnet18');
+const c = ref.cases[0];
+const input = () => new Tensor('float32', readF32(c.input.file), c.input.dims);
+
+test('names and features from a worker equal the in-thread ones, and concurrent runs are queued', async () => {
+  const local = await loadModel(modelPath('resnet18'));
+  const remote = await loadModel(modelPath('resnet18'), { worker: true });
+  assert.equal(remote.inWorker, true);
+  assert.equal(local.inWorker, false);
+  assert.equal(remote.threaded, true, 'Node always gets the threaded build');
+  assert.deepEqual(getGraphNodeNames(remote), getGraphNodeNames(local));
+  assert.deepEqual(remote.nodes, local.nodes);
+  const returnNodes = { layer1: 'l1', layer3: 'l3', fc: 'fc' };
+  const fxLocal = await createFeatureExtractor(local, { returnNodes });
+  const fxRemote = await createFeatureExtractor(remote, { returnNodes });
+  assert.equal(fxRemote.plannedNodeCount, fxLocal.plannedNodeCount);
+  const want = await fxLocal.run(input());
+  // Five runs at once, with two inputs interleaved: each answer belongs to its own input.
+  const other = new Tensor('float32', readF32(c.input.file).map((v) => v * 0.5), c.input.dims);
+  const wantOther = await fxLocal.run(other);
+  const results = await Promise.all([input(), other, input(), other, input()].map((t) => fxRemote.run(t)));
+  results.forEach((got, i) => {
+    const expect = i % 2 ? wantOther : want;
+    assert.deepEqual(Object.keys(got), ['l1', 'l3', 'fc']);
+    for (const key of Object.keys(expect)) {
+      assert.deepEqual(got[key].dims, expect[key].dims);
+      assert.ok(got[key] instanceof Tensor);
+      assert.deepEqual(got[key].data, expect[key].data, `run ${i}, ${key}`);
+      assert.equal(got[key].data.byteLength, got[key].data.buffer.byteLength, 'each output owns its buffer');
+    }
+  });
+  local.dispose();
+  remote.dispose();
+});
+
+test('errors from the worker are OnnxfxError subclasses with codes; the worker stays usable', async () => {
+  const m = await loadModel(modelPath('resnet18'), { worker: true });
+  await assert.rejects(createFeatureExtractor(m, { returnNodes: ['layer9'] }),
+    (e) => e instanceof NodeNotFoundError && e instanceof OnnxfxError && e.code === 'NODE_NOT_FOUND' && /Hint: use getGraphNodeNames/.test(e.message));
+  const fx = await createFeatureExtractor(m, { returnNodes: ['layer1'] });
+  await assert.rejects(fx.run(new Tensor('int32', new Int32Array(4), [4])),
+    (e) => e instanceof BadInputError && e.code === 'BAD_INPUT');
+  await assert.rejects(loadModel(new Uint8Array([1, 2, 3]), { worker: true }), (e) => e instanceof BadModelError);
+  assert.throws(() => fx.toONNX(), (e) => e instanceof InvalidArgumentError && /toONNXAsync/.test(e.message));
+  const onnx = await fx.toONNXAsync();
+  const local = await loadModel(modelPath('resnet18'));
+  const localFx = await createFeatureExtractor(local, { returnNodes: ['layer1'] });
+  assert.deepEqual(onnx, localFx.toONNX(), 'the same pruned model as in-thread');
+  const out = await fx.run(input());
+  assert.deepEqual(out.layer1.dims, [1, 64, 56, 56]);
+  local.dispose();
+  m.dispose();
+  await assert.rejects(fx.run(input()), (e) => e instanceof DisposedError && e.code === 'DISPOSED');
+  assert.throws(() => getGraphNodeNames(m), DisposedError);
+});
+
+test('dispose() mid-flight: queued runs finish or reject with DISPOSED, never hang; a new worker model works', async () => {
+  const m = await loadModel(modelPath('resnet18'), { worker: true });
+  const fx = await createFeatureExtractor(m, { returnNodes: ['layer2'] });
+  const pending = [fx.run(input()), fx.run(input())];
+  m.dispose();
+  const settled = await Promise.allSettled(pending);
+  for (const s of settled) {
+    if (s.status === 'rejected') assert.equal(s.reason.code, 'DISPOSED');
+    else assert.deepEqual(s.value.layer2.dims, [1, 128, 28, 28]);
+  }
+  await assert.rejects(fx.run(input()), DisposedError);
+  const again = await loadModel(readFileSync(modelPath('resnet18')), { worker: true });
+  const fx2 = await createFeatureExtractor(again, { returnNodes: ['maxpool'] });
+  assert.deepEqual((await fx2.run(input())).maxpool.dims, [1, 64, 56, 56]);
+  again[Symbol.dispose](); // what `using` calls
+  await assert.rejects(fx2.run(input()), DisposedError);
+});
