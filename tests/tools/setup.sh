@@ -51,6 +51,7 @@ log "exporting test models (random weights, torchvision references)"
 /usr/bin/python3 tests/tools/export_models.py --out "$repo/.cache/models"
 /usr/bin/python3 tests/tools/make_naming_models.py "$repo/.cache/models/naming"
 /usr/bin/python3 tests/tools/make_image_fixtures.py "$repo/.cache/images"
+bash tests/tools/fetch_demo_assets.sh   # demo models (npm pack + conversion) and CC0 photos
 
 # Emscripten's tools need acorn from Debian's node modules.
 export NODE_PATH="/usr/share/nodejs${NODE_PATH:+:$NODE_PATH}"

@@ -1,0 +1,402 @@
+#!/usr/bin/env node
+// onnxfx command line: list a model's nodes, extract features of a folder of images.
+// Uses only the package's public API (../index.js).
+import { existsSync, openSync, closeSync, readSync, writeSync, fstatSync, ftruncateSync, readFileSync, readdirSync, statSync, writeFileSync, appendFileSync } from 'node:fs';
+import path from 'node:path';
+import { loadModel, createFeatureExtractor, imageToTensor, Tensor } from '../index.js';
+
+const USAGE = `usage:
+  onnxfx nodes MODEL [--input-size S|H,W] [--threads N]
+      every node: name, op type, output shape (from one run on a blank image)
+  onnxfx extract MODEL IMAGES_DIR -o OUT.npy|OUT.jsonl [options]
+      features of every PNG/JPEG under IMAGES_DIR, one row per image
+      --nodes a,b        nodes to extract (default: the model's last node); rows concatenate them
+      --pool avg|max|none  reduce each [1, C, H, W] map over H, W to C values (default avg;
+                         none keeps the whole map, flattened)
+      --input-size S|H,W the tensor's spatial size (default: the model's, else 224)
+      --preset imagenet|none  imagenet: resize the shorter side to S*256/224, center-crop S,
+                         ImageNet mean/std (torchvision's eval transform); none: resize to H x W,
+                         values 0..1 (default imagenet)
+      --layout NCHW|NHWC the model's input layout (default: from the model's input shape)
+      --threads N        1: the single-thread engine; more: the threaded engine (default)
+      --restart          ignore what OUT already holds (default: resume, skipping done images)
+  Beside OUT: OUT's name + '.files.txt', the image of each row (paths relative to IMAGES_DIR).`;
+
+class UsageError extends Error {}
+
+function parseArgs(argv) {
+  const opts = { _: [] };
+  const takesValue = new Set(['nodes', 'pool', 'input-size', 'preset', 'layout', 'threads', 'o', 'output']);
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '-h' || a === '--help') opts.help = true;
+    else if (a === '--restart') opts.restart = true;
+    else if (a.startsWith('-')) {
+      let key = a.replace(/^--?/, '');
+      let value;
+      if (key.includes('=')) [key, value] = [key.slice(0, key.indexOf('=')), key.slice(key.indexOf('=') + 1)];
+      if (!takesValue.has(key)) throw new UsageError(`unknown option ${a}`);
+      if (value === undefined) {
+        value = argv[++i];
+        if (value === undefined) throw new UsageError(`${a} needs a value`);
+      }
+      opts[key === 'output' ? 'o' : key] = value;
+    } else opts._.push(a);
+  }
+  return opts;
+}
+
+function parseSize(text) {
+  if (text === undefined) return undefined;
+  const parts = String(text).split(/[,x]/).map(Number);
+  if (!(parts.length === 1 || parts.length === 2) || !parts.every((v) => Number.isInteger(v) && v > 0)) {
+    throw new UsageError(`--input-size wants S or H,W (positive integers), got '${text}'`);
+  }
+  return parts.length === 1 ? [parts[0], parts[0]] : parts;
+}
+
+/** Layout and spatial size of the model's image input. */
+function inputGeometry(model, opts) {
+  const input = model.inputs[0];
+  const dims = input.dims ?? [];
+  let layout = opts.layout?.toUpperCase();
+  if (layout && layout !== 'NCHW' && layout !== 'NHWC') throw new UsageError(`--layout is NCHW or NHWC, got '${opts.layout}'`);
+  if (!layout) layout = dims.length === 4 && dims[3] === 3 && dims[1] !== 3 ? 'NHWC' : 'NCHW';
+  if (dims.length === 4) {
+    const channels = layout === 'NCHW' ? dims[1] : dims[3];
+    if (typeof channels === 'number' && channels !== 3) {
+      throw new UsageError(`the model's input '${input.name}' has ${channels} channels (dims [${dims}]); images give 3`);
+    }
+  }
+  let size = parseSize(opts['input-size']);
+  if (!size) {
+    const [h, w] = layout === 'NCHW' ? [dims[2], dims[3]] : [dims[1], dims[2]];
+    size = typeof h === 'number' && typeof w === 'number' ? [h, w] : [224, 224];
+  }
+  return { layout, size, name: input.name };
+}
+
+function preprocessOptions(opts, geometry) {
+  const preset = opts.preset ?? 'imagenet';
+  const [h, w] = geometry.size;
+  if (preset === 'imagenet') {
+    return { preset, resize: Math.floor((Math.min(h, w) * 256) / 224), crop: [h, w], layout: geometry.layout };
+  }
+  if (preset === 'none') return { preset, resize: [h, w], crop: null, scale: '0-1', layout: geometry.layout };
+  throw new UsageError(`--preset is imagenet or none, got '${preset}'`);
+}
+
+async function open(file, opts) {
+  if (!file) throw new UsageError('no MODEL given');
+  if (!existsSync(file)) throw new UsageError(`no such model file: ${file}`);
+  let threads;
+  if (opts.threads !== undefined) {
+    const n = Number(opts.threads);
+    if (!Number.isInteger(n) || n < 1) throw new UsageError(`--threads wants a positive integer, got '${opts.threads}'`);
+    threads = n > 1;
+  }
+  return loadModel(file, threads === undefined ? {} : { threads });
+}
+
+function fmtDims(dims) {
+  return `[${dims.join(', ')}]`;
+}
+
+async function cmdNodes(opts) {
+  const model = await open(opts._[1], opts);
+  try {
+    const geometry = inputGeometry(model, opts);
+    const shapes = new Map();
+    try {
+      // One run returning every node's first output gives every shape.
+      const names = model.nodes.map((n) => n.name);
+      const fx = await createFeatureExtractor(model, { returnNodes: names, suppressDiffWarning: true });
+      const [h, w] = geometry.size;
+      const dims = geometry.layout === 'NCHW' ? [1, 3, h, w] : [1, h, w, 3];
+      const out = await fx.run(new Tensor('float32', new Float32Array(dims.reduce((a, b) => a * b)), dims));
+      for (const [name, t] of Object.entries(out)) shapes.set(name, t.dims);
+      fx.dispose();
+    } catch (err) {
+      process.stderr.write(`onnxfx: shapes unavailable (${err.code ?? 'error'}: ${err.message})\n`);
+    }
+    const width = Math.max(...model.nodes.map((n) => n.name.length));
+    const opWidth = Math.max(...model.nodes.map((n) => n.opType.length));
+    for (const n of model.nodes) {
+      const dims = shapes.get(n.name);
+      process.stdout.write(`${n.name.padEnd(width)}  ${n.opType.padEnd(opWidth)}  ${dims ? fmtDims(dims) : '?'}\n`);
+    }
+  } finally {
+    model.dispose();
+  }
+}
+
+const IMAGE_EXT = /\.(png|jpe?g)$/i;
+
+function listImages(dir) {
+  const out = [];
+  const walk = (rel) => {
+    const entries = readdirSync(path.join(dir, rel), { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const e of entries) {
+      const r = rel ? `${rel}/${e.name}` : e.name;
+      if (e.isDirectory()) walk(r);
+      else if (IMAGE_EXT.test(e.name)) out.push(r);
+    }
+  };
+  walk('');
+  return out;
+}
+
+/** A float32 .npy of shape [rows, dim], appended row by row; the header is rewritten in place. */
+class NpyWriter {
+  static HEADER = 128;
+
+  static header(rows, dim) {
+    const dict = `{'descr': '<f4', 'fortran_order': False, 'shape': (${rows}, ${dim}), }`;
+    const text = dict.padEnd(NpyWriter.HEADER - 10 - 1, ' ') + '\n';
+    const buf = Buffer.alloc(NpyWriter.HEADER);
+    buf.write('\x93NUMPY', 0, 'latin1');
+    buf[6] = 1; buf[7] = 0;
+    buf.writeUInt16LE(text.length, 8);
+    buf.write(text, 10, 'latin1');
+    return buf;
+  }
+
+  /** Rows already in `file` (written by this class), or null when there is no such file. */
+  static existing(file) {
+    if (!existsSync(file)) return null;
+    const fd = openSync(file, 'r');
+    try {
+      const head = Buffer.alloc(NpyWriter.HEADER);
+      readSync(fd, head, 0, NpyWriter.HEADER, 0);
+      const m = /'shape': \((\d+), (\d+)\)/.exec(head.toString('latin1'));
+      if (head.toString('latin1', 1, 6) !== 'NUMPY' || !m) throw new UsageError(`${file} is not a .npy this tool wrote; use --restart or another -o`);
+      const dim = Number(m[2]);
+      const rowsOnDisk = Math.floor((fstatSync(fd).size - NpyWriter.HEADER) / (4 * dim));
+      return { rows: Math.min(Number(m[1]), rowsOnDisk), dim };
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  constructor(file, dim, keepRows) {
+    this.dim = dim;
+    this.rows = keepRows;
+    this.fd = openSync(file, keepRows > 0 ? 'r+' : 'w');
+    ftruncateSync(this.fd, NpyWriter.HEADER + keepRows * 4 * dim);
+    writeSync(this.fd, NpyWriter.header(this.rows, dim), 0, NpyWriter.HEADER, 0);
+  }
+
+  append(vector) {
+    const bytes = Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength);
+    writeSync(this.fd, bytes, 0, bytes.length, NpyWriter.HEADER + this.rows * 4 * this.dim);
+    this.rows++;
+    writeSync(this.fd, NpyWriter.header(this.rows, this.dim), 0, NpyWriter.HEADER, 0);
+  }
+
+  close() {
+    closeSync(this.fd);
+  }
+}
+
+/** One JSON object per line: {"file": ..., "<node>": [...], ...}. */
+class JsonlWriter {
+  static existing(file) {
+    if (!existsSync(file)) return null;
+    const lines = readFileSync(file, 'utf8').split('\n');
+    const done = [];
+    for (const line of lines) {
+      try {
+        done.push(JSON.parse(line).file);
+      } catch {
+        break; // a line cut short by an interrupted run, and everything after it
+      }
+    }
+    return { rows: done.length, files: done };
+  }
+
+  constructor(file, keepRows) {
+    this.file = file;
+    const kept = keepRows > 0 ? readFileSync(file, 'utf8').split('\n').slice(0, keepRows).map((l) => l + '\n').join('') : '';
+    writeFileSync(file, kept);
+  }
+
+  append(record) {
+    appendFileSync(this.file, JSON.stringify(record) + '\n');
+  }
+
+  close() {}
+}
+
+function reduce(t, pool) {
+  const data = t.data instanceof Float32Array ? t.data : Float32Array.from(t.data, Number);
+  if (pool === 'none' || t.dims.length < 3) return data;
+  const c = t.dims[1];
+  const per = data.length / c;
+  const out = new Float32Array(c);
+  for (let k = 0; k < c; k++) {
+    let acc = pool === 'max' ? -Infinity : 0;
+    for (let i = k * per, end = i + per; i < end; i++) acc = pool === 'max' ? Math.max(acc, data[i]) : acc + data[i];
+    out[k] = pool === 'max' ? acc : acc / per;
+  }
+  return out;
+}
+
+function fmtTime(seconds) {
+  if (!Number.isFinite(seconds)) return '--:--';
+  const s = Math.round(seconds);
+  const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), r = s % 60;
+  return (h ? `${h}:${String(m).padStart(2, '0')}` : String(m)) + `:${String(r).padStart(2, '0')}`;
+}
+
+class Progress {
+  constructor(total, stream = process.stderr) {
+    this.total = total;
+    this.stream = stream;
+    this.tty = !!stream.isTTY;
+    this.start = Date.now();
+    this.done = 0;
+  }
+
+  tick(name, note = '') {
+    this.done++;
+    const elapsed = (Date.now() - this.start) / 1000;
+    const rate = this.done / Math.max(elapsed, 1e-3);
+    const eta = (this.total - this.done) / rate;
+    if (this.tty) {
+      const width = Math.max(10, Math.min(30, (this.stream.columns ?? 80) - 60));
+      const filled = Math.round((width * this.done) / this.total);
+      const bar = '#'.repeat(filled) + '.'.repeat(width - filled);
+      const line = `[${bar}] ${this.done}/${this.total} ${rate.toFixed(1)} img/s ETA ${fmtTime(eta)} ${name}`;
+      this.stream.write(`\r${line.slice(0, (this.stream.columns ?? 100) - 1)}\x1b[K`);
+    } else {
+      this.stream.write(`${this.done}/${this.total} ${name}${note ? ' ' + note : ''} (ETA ${fmtTime(eta)})\n`);
+    }
+  }
+
+  message(text) {
+    this.stream.write(this.tty ? `\r\x1b[K${text}\n` : `${text}\n`);
+  }
+
+  end() {
+    if (this.tty) this.stream.write('\n');
+  }
+}
+
+async function cmdExtract(opts) {
+  const [, modelFile, imagesDir] = opts._;
+  if (!imagesDir) throw new UsageError('extract needs MODEL and IMAGES_DIR');
+  if (!opts.o) throw new UsageError('extract needs -o OUT.npy or -o OUT.jsonl');
+  const outFile = opts.o;
+  const format = outFile.endsWith('.npy') ? 'npy' : outFile.endsWith('.jsonl') ? 'jsonl' : null;
+  if (!format) throw new UsageError(`-o must end in .npy or .jsonl, got '${outFile}'`);
+  if (!existsSync(imagesDir) || !statSync(imagesDir).isDirectory()) throw new UsageError(`not a folder: ${imagesDir}`);
+  const pool = opts.pool ?? 'avg';
+  if (!['avg', 'max', 'none'].includes(pool)) throw new UsageError(`--pool is avg, max or none, got '${pool}'`);
+  const listFile = outFile.replace(/\.(npy|jsonl)$/, '') + '.files.txt';
+
+  const model = await open(modelFile, opts);
+  try {
+    const geometry = inputGeometry(model, opts);
+    const prep = preprocessOptions(opts, geometry);
+    const nodes = opts.nodes ? opts.nodes.split(',').map((s) => s.trim()).filter(Boolean) : [model.nodes.at(-1).name];
+    const fx = await createFeatureExtractor(model, { returnNodes: nodes, suppressDiffWarning: true });
+
+    const images = listImages(imagesDir);
+    // Resume: rows already written, matched with the file list beside them.
+    let done = [];
+    let existing = null;
+    if (!opts.restart) {
+      existing = format === 'npy' ? NpyWriter.existing(outFile) : JsonlWriter.existing(outFile);
+      if (existing && existsSync(listFile)) {
+        const listed = readFileSync(listFile, 'utf8').split('\n').filter(Boolean);
+        done = listed.slice(0, existing.rows);
+      }
+    }
+    const doneSet = new Set(done);
+    const todo = images.filter((f) => !doneSet.has(f));
+    writeFileSync(listFile, done.map((f) => f + '\n').join(''));
+
+    let writer = null;
+    const makeWriter = (dim) => {
+      if (format === 'jsonl') return new JsonlWriter(outFile, done.length);
+      if (existing && done.length > 0 && existing.dim !== dim) {
+        throw new UsageError(`${outFile} holds ${existing.dim}-value rows, these options give ${dim}; use --restart or another -o`);
+      }
+      return new NpyWriter(outFile, dim, done.length);
+    };
+    const features = async (tensor) => Object.entries(await fx.run({ [geometry.name]: tensor })).map(([key, t]) => [key, reduce(t, pool)]);
+    if (format === 'jsonl') writer = makeWriter(0);
+    else {
+      // The row width, from a run on a blank image: checked against rows already written.
+      const [h, w] = geometry.size;
+      const dims = geometry.layout === 'NCHW' ? [1, 3, h, w] : [1, h, w, 3];
+      const blank = await features(new Tensor('float32', new Float32Array(3 * h * w), dims));
+      writer = makeWriter(blank.reduce((n, [, v]) => n + v.length, 0));
+    }
+
+    const stderr = process.stderr;
+    stderr.write(`onnxfx: ${images.length} images in ${imagesDir}; ${done.length} already done, ${todo.length} to go` +
+      ` (nodes ${nodes.join(',')}, pool ${pool}, input ${geometry.layout} ${geometry.size.join('x')}, ${model.threaded ? 'threaded' : '1 thread'})\n`);
+    const progress = new Progress(todo.length);
+    const skipped = [];
+    for (const rel of todo) {
+      let tensor;
+      try {
+        tensor = await imageToTensor(path.join(imagesDir, rel), prep);
+      } catch (err) {
+        skipped.push(rel);
+        progress.message(`onnxfx: skipped unreadable image ${rel}: ${err.message}`);
+        progress.tick(rel, 'skipped');
+        continue;
+      }
+      const parts = await features(tensor);
+      if (format === 'npy') {
+        const total = parts.reduce((n, [, v]) => n + v.length, 0);
+        const row = new Float32Array(total);
+        let at = 0;
+        for (const [, v] of parts) { row.set(v, at); at += v.length; }
+        if (total !== writer.dim) throw new UsageError(`${rel} gives ${total} values, not ${writer.dim}`);
+        writer.append(row);
+      } else {
+        const record = { file: rel };
+        for (const [key, v] of parts) record[key] = Array.from(v);
+        writer.append(record);
+      }
+      appendFileSync(listFile, rel + '\n');
+      progress.tick(rel);
+    }
+    progress.end();
+    writer.close();
+    const written = done.length + todo.length - skipped.length;
+    stderr.write(`onnxfx: ${outFile} holds ${written} rows (${todo.length - skipped.length} new)${format === 'npy' ? ` (${written} x ${writer.dim} float32)` : ''}` +
+      `, file list ${listFile}; ${skipped.length} unreadable image${skipped.length === 1 ? '' : 's'} skipped\n`);
+    fx.dispose();
+  } finally {
+    model.dispose();
+  }
+}
+
+async function main(argv) {
+  let opts;
+  try {
+    opts = parseArgs(argv);
+    if (opts.help || opts._.length === 0) {
+      process.stdout.write(USAGE + '\n');
+      return opts.help ? 0 : 2;
+    }
+    const cmd = opts._[0];
+    if (cmd === 'nodes') await cmdNodes(opts);
+    else if (cmd === 'extract') await cmdExtract(opts);
+    else throw new UsageError(`unknown command '${cmd}' (nodes, extract)`);
+    return 0;
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`onnxfx: ${err.message}\n${USAGE}\n`);
+      return 2;
+    }
+    process.stderr.write(`onnxfx: ${err.code ? err.code + ': ' : ''}${err.message}\n`);
+    return 1;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));
