@@ -56,5 +56,10 @@ for name in names:
     img.transpose(Image.FLIP_LEFT_RIGHT).save(f'{out}/gallery/{stem}.flipped.png')
     img.crop((w // 10, h // 10, w - w // 10, h - h // 10)).save(f'{out}/gallery/{stem}.cropped.png')
     img.rotate(15, resample=Image.BILINEAR, expand=False).save(f'{out}/gallery/{stem}.rotated.png')
+# The list the retrieval page loads.
+import json
+files = sorted(f for f in os.listdir(f'{out}/gallery') if f.endswith('.png'))
+with open(f'{out}/gallery/gallery.json', 'w') as f:
+    json.dump(files, f, indent=0)
 PY
 echo "demo assets in $out"
