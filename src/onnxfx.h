@@ -81,6 +81,13 @@ ofx_status ofx_model_load_external(const uint8_t *bytes, size_t size, const char
  * Dims are numbers, or strings for symbolic dims, or null when unknown. */
 const char *ofx_model_describe_json(const ofx_model *model);
 
+/* Output shapes of the nodes that static inference reaches, as JSON {"valueName": dims}, dims
+ * as in ofx_model_describe_json: numbers, a symbolic input dim's name where the output dim
+ * follows it ("batch"), null where it depends on the input some other way. Inferred by
+ * planning (no computation) for the declared input shapes; computed on the first call and
+ * cached; values behind unsupported ops are absent. */
+ofx_status ofx_model_infer_shapes(ofx_model *model, const char **out_json);
+
 /* Builds an extractor for `count` requested node names (full or truncated dotted names). The
  * extractor returns one output per request, in execution order; ofx_extractor_output_request
  * maps each output back to the request it answers. `train` selects the train view. */

@@ -110,6 +110,21 @@ export class Model {
     else this.#extractors.delete(extractor);
   }
 
+  /**
+   * Infers every node's output shapes from the declared input shapes, without running
+   * anything, and sets `outputShapes` on each of `model.nodes` (one entry per output: dims as
+   * numbers, a symbolic input dim's name such as `'batch'` where the dim follows it, or null;
+   * null for the whole entry where inference cannot reach). Computed once per model.
+   * @returns {Promise<Record<string, (number|string|null)[]>>} shapes by ONNX value name
+   */
+  async inferShapes() {
+    const shapes = await invoke(this.#engine, 'inferShapes', { handle: this._handle() });
+    for (const node of this.nodes) {
+      node.outputShapes = node.outputs.map((v) => shapes[v] ?? (node.opType === 'Input' ? this.inputs.find((i) => i.name === v)?.dims ?? null : null));
+    }
+    return shapes;
+  }
+
   /** Frees the model and every extractor made from it. Safe to call twice. */
   dispose() {
     if (this.#handle == null) return;

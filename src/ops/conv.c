@@ -87,12 +87,13 @@ static ofx_status conv_init(ofx_op *op) {
   s->output_min = -INFINITY;
   s->output_max = INFINITY;
 
+  op->packed_inputs |= 1u << 1;
+  if (op->shapes_only) return OFX_OK; /* reshape needs no weights */
   size_t count = w->nbytes / sizeof(float);
   s->weights = malloc(count * sizeof(float));
   s->bias = calloc(s->out_channels, sizeof(float));
   if (!s->weights || !s->bias) return ofx_op_error(op, OFX_OUT_OF_MEMORY, "out of memory packing weights");
   memcpy(s->weights, w->data, count * sizeof(float)); /* the model bytes may be unaligned */
-  op->packed_inputs |= 1u << 1;
   if (ofx_op_has_input(op, 2)) {
     const ofx_value *b = ofx_op_const_input(op, 2);
     if (b == NULL)

@@ -68,6 +68,7 @@ struct ofx_op {
   uint32_t packed_inputs; /* bit k: constant input k was packed by init and is not read by run */
   uint32_t plan_inputs;   /* bit k: reshape reads input k's data (set by init) */
   uint32_t shape_inputs;  /* bit k: run reads only input k's shape, never its data (Shape) */
+  bool shapes_only;       /* built only to infer shapes: init may skip packing weights */
   size_t scratch_bytes;
 };
 

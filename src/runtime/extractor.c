@@ -66,6 +66,8 @@ struct ofx_extractor {
   /* layout conversions of the current plan (see plan_layouts), in step order */
   struct conversion *conversions;
   size_t n_conversions, conversions_capacity;
+  /* built to infer shapes only: ops skip weight packing, plan() stops after shapes */
+  bool shapes_only;
 };
 
 /* A layout conversion: the fast kernels keep activations NHWC, ONNX and NCHW-only ops see
@@ -128,6 +130,7 @@ static ofx_status build_steps(ofx_extractor *fx, const bool *keep) {
     op->graph = g;
     op->node = node;
     op->opset = g->opset;
+    op->shapes_only = fx->shapes_only;
     op->def = ofx_op_find(node->domain, node->op_type);
     if (op->def == NULL)
       return ofx_error(OFX_UNSUPPORTED_OP, "node '%s' (ONNX name '%s'): op %s%s%s (opset %lld) is not supported",
@@ -198,10 +201,11 @@ static ofx_status check_declared_inputs(const ofx_extractor *fx) {
 /* The extractor for output `values` (execution order), output i answering request
  * `requests[i]`: prunes to what the values' producers need and builds one op per kept node. */
 static ofx_status extractor_build(ofx_model *model, const int *values, const size_t *requests, size_t count,
-                                  ofx_extractor **out) {
+                                  bool shapes_only, ofx_extractor **out) {
   const ofx_graph *g = model->graph;
   ofx_extractor *fx = calloc(1, sizeof *fx);
   if (fx == NULL) return oom("creating an extractor");
+  fx->shapes_only = shapes_only;
   fx->model = model;
   fx->graph = g;
   size_t *producers = malloc(count * sizeof *producers);
@@ -280,7 +284,7 @@ ofx_status ofx_extractor_create(ofx_model *model, const char *const *names, size
       goto done;
     }
   }
-  s = extractor_build(model, sorted, order, count, out);
+  s = extractor_build(model, sorted, order, count, false, out);
 done:
   free(nodes);
   free(order);
@@ -573,7 +577,7 @@ static ofx_status plan(ofx_extractor *fx) {
     if (evaluable) s = plan_evaluate(fx, op, in, out, i);
     else if (op->scratch_bytes > scratch) scratch = op->scratch_bytes;
   }
-  if (s != OFX_OK) goto done;
+  if (s != OFX_OK || fx->shapes_only) goto done;
   for (size_t o = 0; o < fx->n_outputs && s == OFX_OK; o++) {
     const ofx_tensor *t = &fx->tensors[fx->output_value[o]];
     if (t->rank == 4 && t->layout == OFX_LAYOUT_NHWC)
@@ -768,7 +772,40 @@ ofx_status ofx_extractor_create_for_values(ofx_model *model, const int *values, 
       s = ofx_error(OFX_INVALID_ARGUMENT, "value %d is not produced by a node or a graph input", v);
     requests[i] = i;
   }
-  if (s == OFX_OK) s = extractor_build(model, values, requests, count, out);
+  if (s == OFX_OK) s = extractor_build(model, values, requests, count, false, out);
   free(requests);
   return s;
 }
+
+ofx_status ofx_extractor_create_for_shapes(ofx_model *model, const int *values, size_t count, ofx_extractor **out) {
+  size_t *requests = malloc((count + 1) * sizeof *requests);
+  if (requests == NULL) return oom("inferring shapes");
+  for (size_t i = 0; i < count; i++) requests[i] = i;
+  ofx_status s = extractor_build(model, values, requests, count, true, out);
+  free(requests);
+  return s;
+}
+
+ofx_status ofx_extractor_plan_shapes(ofx_extractor *fx, const ofx_tensor *inputs) {
+  ofx_status s = OFX_OK;
+  void **zeros = calloc(fx->n_inputs + 1, sizeof *zeros);
+  if (zeros == NULL) return oom("inferring shapes");
+  /* plan() copies small integer inputs as known data: give it zeros to copy */
+  for (size_t i = 0; i < fx->n_inputs && s == OFX_OK; i++) {
+    size_t bytes = ofx_tensor_numel(&inputs[i]) * ofx_dtype_size(inputs[i].dtype);
+    if ((zeros[i] = calloc(bytes ? bytes : 1, 1)) == NULL) s = oom("inferring shapes");
+    else fx->bindings[i] = (input_binding){true, inputs[i], bytes};
+    fx->bindings[i].tensor.data = zeros[i];
+  }
+  if (s == OFX_OK) s = plan(fx);
+  for (size_t i = 0; i < fx->n_inputs; i++) {
+    free(zeros[i]);
+    fx->bindings[i].set = false;
+  }
+  free(zeros);
+  return s;
+}
+
+size_t ofx_extractor_input_value(const ofx_extractor *fx, size_t i) { return (size_t)input_value(fx, i); }
+
+const ofx_tensor *ofx_extractor_value_shape(const ofx_extractor *fx, int value) { return &fx->tensors[value]; }

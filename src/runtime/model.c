@@ -123,6 +123,7 @@ void ofx_model_free(ofx_model *model) {
   if (model == NULL) return;
   ofx_graph_free(model->graph);
   free(model->description);
+  free(model->shapes);
   free(model);
 }
 

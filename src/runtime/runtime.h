@@ -8,6 +8,7 @@
 struct ofx_model {
   ofx_graph *graph;
   char *description; /* ofx_model_describe_json */
+  char *shapes;      /* ofx_model_infer_shapes, computed on first use */
 };
 
 /* The pool of ofx_set_num_threads, or NULL for one thread (threads.c). */

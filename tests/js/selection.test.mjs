@@ -152,3 +152,28 @@ test('toONNX refuses an output key that names another value', async () => {
   assert.throws(() => fx.toONNX(), (err) => err.code === 'INVALID_ARGUMENT' && /'x' is already the name of another value/.test(err.message));
   model.dispose();
 });
+
+test('inferShapes: static output shapes for model.nodes, symbolic dims by name', async () => {
+  const model = await loadModel(modelPath('resnet18'));
+  const shapes = await model.inferShapes();
+  const byName = Object.fromEntries(model.nodes.map((n) => [n.name, n]));
+  assert.deepEqual(byName['layer1.0.conv1'].outputShapes, [['batch', 64, 56, 56]]);
+  assert.deepEqual(byName['layer4.1.relu_1'].outputShapes, [['batch', 512, 7, 7]]);
+  assert.deepEqual(byName.fc.outputShapes, [['batch', 1000]]);
+  assert.deepEqual(byName.x.outputShapes, [['batch', 3, 224, 224]]);
+  assert.deepEqual(shapes[byName.flatten.outputs[0]], ['batch', 512]);
+  // the shapes agree with a real run at batch 2
+  const fx = await createFeatureExtractor(model, { returnNodes: ['layer2.0.downsample.0'] });
+  const out = await fx.run(randomImage([2, 3, 224, 224]));
+  assert.deepEqual(out['layer2.0.downsample.0'].dims, [2, ...byName['layer2.0.downsample.0'].outputShapes[0].slice(1)]);
+  model.dispose();
+});
+
+test('inferShapes stops at ops onnxfx lacks instead of failing', async () => {
+  const model = await loadModel(naming('if_implicit'));
+  await model.inferShapes();
+  const byName = Object.fromEntries(model.nodes.map((n) => [n.name, n]));
+  assert.deepEqual(byName.encoder.outputShapes, [['batch', 3, 8, 8]]);
+  assert.deepEqual(byName.head.outputShapes, [null], 'If is not supported: no shape');
+  model.dispose();
+});

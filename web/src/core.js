@@ -131,6 +131,14 @@ export class Core {
     });
   }
 
+  /** Static output shapes by value name (ofx_model_infer_shapes), computed once per model. */
+  inferShapes(modelHandle) {
+    return this.withAlloc(POINTER_SIZE, (out) => {
+      this.check(this.mod._ofx_model_infer_shapes(modelHandle, out));
+      return JSON.parse(this.mod.UTF8ToString(this.readPointer(out)));
+    });
+  }
+
   freeExtractor(handle) {
     this.mod._ofx_extractor_free(handle);
   }

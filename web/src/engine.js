@@ -60,4 +60,9 @@ export class LocalEngine {
   toOnnx({ handle, names }) {
     return this.core.extractorToOnnx(handle, names);
   }
+
+  inferShapes({ handle }) {
+    if (!this.models.has(handle)) throw new OnnxfxError('DISPOSED', 'this model has been disposed');
+    return this.core.inferShapes(handle);
+  }
 }

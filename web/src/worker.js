@@ -8,7 +8,7 @@
 import { LocalEngine } from './engine.js';
 import { serializeError } from './errors.js';
 
-const OPERATIONS = new Set(['info', 'loadModel', 'freeModel', 'createExtractor', 'freeExtractor', 'run', 'toOnnx']);
+const OPERATIONS = new Set(['info', 'loadModel', 'freeModel', 'createExtractor', 'freeExtractor', 'run', 'toOnnx', 'inferShapes']);
 
 let enginePromise = null;
 let post;
