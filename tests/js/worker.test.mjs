@@ -4,6 +4,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import {
   loadModel, getGraphNodeNames, createFeatureExtractor, Tensor, OnnxfxError, NodeNotFoundError, BadInputError, BadModelError,
   DisposedError, InvalidArgumentError,
@@ -82,4 +83,29 @@ test('dispose() mid-flight: queued runs finish or reject with DISPOSED, never ha
   assert.deepEqual((await fx2.run(input())).maxpool.dims, [1, 64, 56, 56]);
   again[Symbol.dispose](); // what `using` calls
   await assert.rejects(fx2.run(input()), DisposedError);
+});
+
+test('onnxruntime Tensor objects go straight in, int64 as BigInt64Array, in-thread and in a worker', async () => {
+  const ort = createRequire(import.meta.url)('onnxruntime-node');
+  const { model, graph, node, valueInfo, FLOAT, INT64 } = await import('./onnx-writer.mjs');
+  const bytes = model({
+    graph: graph({
+      nodes: [node('Relu', ['x'], ['r'], { name: '/relu/Relu' }), node('Add', ['ids', 'ids'], ['twice'], { name: '/add/Add' })],
+      inputs: [valueInfo('x', FLOAT, [2, 3]), valueInfo('ids', INT64, [3])],
+      outputs: [valueInfo('r', FLOAT, [2, 3]), valueInfo('twice', INT64, [3])],
+    }),
+  });
+  const x = new ort.Tensor('float32', Float32Array.from([-1, 2, -3, 4, -5, 6]), [2, 3]);
+  const ids = new ort.Tensor('int64', BigInt64Array.from([1n, -2n, 2n ** 40n]), [3]);
+  for (const worker of [false, true]) {
+    const m = await loadModel(bytes, { worker });
+    const fx = await createFeatureExtractor(m, { returnNodes: { relu: 'r', add: 'twice' } });
+    const out = await fx.run({ x, ids });
+    assert.deepEqual(Array.from(out.r.data), [0, 2, 0, 4, 0, 6]);
+    assert.equal(out.twice.type, 'int64');
+    assert.ok(out.twice.data instanceof BigInt64Array);
+    assert.deepEqual(Array.from(out.twice.data), [2n, -4n, 2n ** 41n]);
+    await assert.rejects(fx.run({ x: new ort.Tensor('float32', new Float32Array(6), [6]), ids }), BadInputError);
+    m.dispose();
+  }
 });
