@@ -10,7 +10,6 @@
  * truncated name (`layer4`) stands for the last node of that scope in execution order.
  */
 import { OnnxfxError } from './src/errors.js';
-import { isNode } from './src/loader.js';
 import { LocalEngine } from './src/engine.js';
 import { WorkerEngine } from './src/worker-client.js';
 import { readModelSource, findExternalLocations, readExternalData } from './src/source.js';
