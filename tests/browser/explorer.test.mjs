@@ -1,0 +1,115 @@
+// The feature-map explorer (demos/explorer) in Debian's Chromium, served by its own
+// serve.mjs (cross-origin isolated): the bundled model's nodes are listed with shapes, search
+// filters them, picking nodes renders one heat-map tile per channel (the non-blank ones are those
+// whose values vary, as computed in Node on the same photo), a tile opens a zoomed view.
+// Saves .cache/screenshots/explorer.png.
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pngjs from 'pngjs';
+import { chromium } from 'playwright-core';
+import { startServer } from '../../demos/explorer/serve.mjs';
+import { loadModel, createFeatureExtractor, imageToTensor } from '../../web/index.js';
+import { repoRoot } from '../js/helpers.mjs';
+
+const demos = path.join(repoRoot, '.cache/demos');
+const PICK = ['features.2.project', 'features.14.expand_relu'];
+let browser, server, userDataDir, expected;
+
+test.before(async () => {
+  // What the page should show, computed in Node on the same photo and preprocessing.
+  const png = pngjs.PNG.sync.read(readFileSync(path.join(demos, 'photos/chelsea.png')));
+  const model = await loadModel(path.join(demos, 'mobilenet_v2.onnx'));
+  const fx = await createFeatureExtractor(model, { returnNodes: PICK });
+  const x = await imageToTensor({ width: png.width, height: png.height, data: png.data }, { preset: 'none', scale: '0-1', resize: [224, 224], crop: null });
+  const out = await fx.run(x);
+  expected = { nodeCount: model.nodes.length, maps: {} };
+  for (const [name, t] of Object.entries(out)) {
+    const [, c, h, w] = t.dims;
+    const varying = [];
+    for (let k = 0; k < c; k++) {
+      const p = t.data.subarray(k * h * w, (k + 1) * h * w);
+      varying.push(Math.max(...p) > Math.min(...p));
+    }
+    expected.maps[name] = { dims: t.dims, varying };
+  }
+  model.dispose();
+
+  userDataDir = mkdtempSync(path.join(os.tmpdir(), 'onnxfx-chromium-'));
+  browser = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    viewport: { width: 1280, height: 800 },
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync'],
+  });
+  server = await startServer({ port: 0 });
+});
+
+test.after(async () => {
+  await browser?.close();
+  await server?.close();
+  if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
+});
+
+test('explorer: node tree, search, channel tiles, zoom', async () => {
+  const page = await browser.newPage();
+  const pageErrors = [];
+  page.on('pageerror', (err) => pageErrors.push(String(err)));
+  await page.goto(`${server.url}/demos/explorer/?nodes=`);
+  await page.waitForFunction(() => document.body.dataset.state === 'ready' || document.body.dataset.state === 'error', null, { timeout: 60_000 });
+  assert.equal(await page.evaluate(() => document.body.dataset.state), 'ready', await page.textContent('#status'));
+
+  // Every node listed once, with a shape from the blank-input run; threaded in a worker.
+  assert.equal(await page.locator('#tree .node').count(), expected.nodeCount);
+  assert.equal((await page.textContent('#tree .node[data-name="pool"] .shape')).trim(), '[1×1280×1×1]');
+  assert.equal((await page.textContent('#tree .node[data-name="pool"] .op')).trim(), 'GlobalAveragePool');
+  assert.match(await page.textContent('#status'), /threaded · in a worker/);
+  assert.equal(await page.locator('.tile').count(), 0, 'nothing picked yet');
+
+  // Search: the six nodes of block features.3, as full names.
+  await page.fill('#search', 'features.3.');
+  assert.deepEqual(await page.$$eval('#tree .node', (rows) => rows.map((r) => r.dataset.name)),
+    ['features.3.expand', 'features.3.expand_relu', 'features.3.depthwise', 'features.3.depthwise_relu', 'features.3.project', 'features.3.add']);
+  await page.fill('#search', '');
+
+  // Pick through search (scopes start collapsed), the way a user finds a node by name.
+  for (const name of PICK) {
+    await page.fill('#search', name);
+    await page.click(`#tree .node[data-name="${name}"]`);
+  }
+  await page.fill('#search', '');
+  await page.waitForFunction((n) => document.body.dataset.state === 'ready' && document.querySelectorAll('.map').length === n, PICK.length, { timeout: 60_000 });
+  for (const name of PICK) {
+    const want = expected.maps[name];
+    const shown = Math.min(want.dims[1], 192);
+    const tiles = await page.$$eval(`.map[data-name="${name}"] .tile`, (els) => els.map((el) => {
+      const c = el.querySelector('canvas');
+      const px = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+      let differs = false;
+      for (let i = 4; i < px.length && !differs; i += 4) differs = px[i] !== px[0] || px[i + 1] !== px[1] || px[i + 2] !== px[2];
+      return { channel: Number(el.dataset.channel), varying: Number(el.dataset.max) > Number(el.dataset.min), differs, w: c.width, h: c.height };
+    }));
+    assert.equal(tiles.length, shown, `${name}: one tile per channel (at most 192 before "show all")`);
+    assert.deepEqual(tiles.map((t) => t.varying), want.varying.slice(0, shown), `${name}: which channels vary`);
+    assert.deepEqual(tiles.map((t) => t.differs), want.varying.slice(0, shown), `${name}: non-blank tiles are the varying channels`);
+    assert.ok(tiles.every((t) => t.w === want.dims[3] && t.h === want.dims[2]));
+    const nonBlank = tiles.filter((t) => t.differs).length;
+    assert.ok(nonBlank > 0, `${name}: some tiles show something`);
+  }
+  // features.2.project is linear: every one of its 24 channels varies.
+  assert.equal(expected.maps['features.2.project'].varying.filter(Boolean).length, 24);
+  assert.match(await page.textContent('#timing'), /run\s+[\d.]+ ms/);
+
+  mkdirSync(path.join(repoRoot, '.cache/screenshots'), { recursive: true });
+  await page.screenshot({ path: path.join(repoRoot, '.cache/screenshots/explorer.png') });
+
+  // A tile opens the zoomed view of its channel.
+  await page.click('.map[data-name="features.2.project"] .tile[data-channel="3"]');
+  assert.equal(await page.evaluate(() => document.getElementById('zoom').open), true);
+  assert.equal(await page.textContent('#zoom-title'), 'features.2.project · channel 3');
+  await page.screenshot({ path: path.join(repoRoot, '.cache/screenshots/explorer-zoom.png') });
+  assert.deepEqual(pageErrors, []);
+});
