@@ -37,6 +37,7 @@ typedef struct conv_state {
   float *zero;
   size_t zero_size;
   float output_min, output_max;
+  bool one_d; /* 1-D Conv: [N, C, L] viewed as [N, C, 1, L], weights [O, I, K] as [O, I, 1, K] */
 } conv_state;
 
 /* The indirection buffer is built against this address and moved to the real input with the
@@ -68,22 +69,34 @@ static ofx_status conv_init(ofx_op *op) {
   if (w->dtype != OFX_DTYPE_FLOAT32)
     return ofx_op_error(op, OFX_UNSUPPORTED_OP, "weights have type %s, only float32 is supported",
                         onnx_dtype_name((int32_t)w->dtype));
-  if (w->rank != 4)
-    return ofx_op_error(op, OFX_UNSUPPORTED_OP, "only 2-D convolutions are supported (weights have rank %d)", w->rank);
+  if (w->rank != 4 && w->rank != 3)
+    return ofx_op_error(op, OFX_UNSUPPORTED_OP, "only 1-D and 2-D convolutions are supported (weights have rank %d)", w->rank);
+  s->one_d = w->rank == 3;
   int64_t group;
   OFX_TRY(ofx_attr_int(op, "group", 1, &group));
   s->out_channels = (size_t)w->dims[0];
   s->in_channels_per_group = (size_t)w->dims[1];
-  s->kernel_h = (size_t)w->dims[2];
-  s->kernel_w = (size_t)w->dims[3];
+  s->kernel_h = s->one_d ? 1 : (size_t)w->dims[2];
+  s->kernel_w = (size_t)w->dims[s->one_d ? 2 : 3];
   if (group <= 0 || s->out_channels % (size_t)group != 0)
     return ofx_op_error(op, OFX_BAD_MODEL, "attribute 'group' (%lld) must be positive and divide the %zu output channels",
                         (long long)group, s->out_channels);
   s->groups = (size_t)group;
   if (s->out_channels == 0 || s->in_channels_per_group == 0 || s->kernel_h == 0 || s->kernel_w == 0)
     return ofx_op_error(op, OFX_BAD_MODEL, "weights have a zero dim");
-  int64_t kernel[2] = {w->dims[2], w->dims[3]};
-  OFX_TRY(ofx_spatial_attrs_read(op, 2, kernel, true, &s->spatial));
+  if (s->one_d) {
+    ofx_spatial_attrs a1;
+    OFX_TRY(ofx_spatial_attrs_read(op, 1, w->dims + 2, true, &a1));
+    s->spatial = a1; /* widen to 2-D with a unit H axis */
+    s->spatial.dims = 2;
+    s->spatial.kernel[0] = 1, s->spatial.kernel[1] = a1.kernel[0];
+    s->spatial.strides[0] = 1, s->spatial.strides[1] = a1.strides[0];
+    s->spatial.dilations[0] = 1, s->spatial.dilations[1] = a1.dilations[0];
+    s->spatial.pads[0] = 0, s->spatial.pads[1] = a1.pads[0], s->spatial.pads[2] = 0, s->spatial.pads[3] = a1.pads[1];
+  } else {
+    int64_t kernel[2] = {w->dims[2], w->dims[3]};
+    OFX_TRY(ofx_spatial_attrs_read(op, 2, kernel, true, &s->spatial));
+  }
   s->output_min = -INFINITY;
   s->output_max = INFINITY;
 
@@ -131,8 +144,13 @@ static ofx_status conv_init(ofx_op *op) {
 
 static ofx_status conv_reshape(ofx_op *op, const ofx_tensor *in, ofx_tensor *out) {
   conv_state *s = op->state;
-  OFX_TRY(ofx_op_check_input(op, in, 0, OFX_DTYPE_FLOAT32, 4));
+  OFX_TRY(ofx_op_check_input(op, in, 0, OFX_DTYPE_FLOAT32, s->one_d ? 3 : 4));
+  int64_t x1d[4];
   const int64_t *x = in[0].dims; /* logical NCHW whatever the layout */
+  if (s->one_d) { /* rank 3 is never converted to NHWC: it stays on the reference path */
+    x1d[0] = x[0], x1d[1] = x[1], x1d[2] = 1, x1d[3] = x[2];
+    x = x1d;
+  }
   if ((size_t)x[1] != s->in_channels_per_group * s->groups) {
     char shape[96];
     return ofx_op_error(op, OFX_BAD_INPUT, "input has %lld channels (shape %s), the weights expect %zu",
@@ -148,6 +166,7 @@ static ofx_status conv_reshape(ofx_op *op, const ofx_tensor *in, ofx_tensor *out
   out[0].dims[1] = (int64_t)s->out_channels;
   out[0].dims[2] = out_spatial[0];
   out[0].dims[3] = out_spatial[1];
+  if (s->one_d) out[0].rank = 3, out[0].dims[2] = out_spatial[1];
   s->params = (ofx_conv2d_params){
       .in_channels = s->in_channels_per_group,
       .in_height = (size_t)x[2],

@@ -5,6 +5,7 @@
 #include "base/status.h"
 #include "kernels/f32-pool/f32-pool.h"
 #include "ops/op.h"
+#include "ops/pool-nd.h"
 #include "ops/spatial.h"
 
 typedef struct pool_state {
@@ -14,6 +15,7 @@ typedef struct pool_state {
 } pool_state;
 
 static ofx_status pool_init(ofx_op *op) {
+  OFX_POOL_ND_DISPATCH(op); /* 1-D/3-D pooling and Indices: pool-nd.c */
   pool_state *s = calloc(1, sizeof *s);
   if (s == NULL) return ofx_op_error(op, OFX_OUT_OF_MEMORY, "out of memory");
   op->state = s;

@@ -4,6 +4,7 @@
 
 #include "base/status.h"
 
+
 ofx_status ofx_spatial_attrs_read(const ofx_op *op, int dims, const int64_t *kernel,
                                   bool kernel_shape_optional, ofx_spatial_attrs *a) {
   memset(a, 0, sizeof *a);
@@ -21,6 +22,9 @@ ofx_status ofx_spatial_attrs_read(const ofx_op *op, int dims, const int64_t *ker
       return ofx_op_error(op, OFX_BAD_MODEL, "attribute 'kernel_shape' disagrees with the weights' shape");
     if (a->kernel[i] <= 0)
       return ofx_op_error(op, OFX_BAD_MODEL, "attribute 'kernel_shape' must be positive");
+    if (a->kernel[i] > OFX_SPATIAL_ATTR_MAX)
+      return ofx_op_error(op, OFX_BAD_MODEL, "attribute 'kernel_shape' value %lld is too large (at most %lld)",
+                          (long long)a->kernel[i], (long long)OFX_SPATIAL_ATTR_MAX);
   }
   static const char *const names[2] = {"strides", "dilations"};
   int64_t *targets[2] = {a->strides, a->dilations};
@@ -33,6 +37,9 @@ ofx_status ofx_spatial_attrs_read(const ofx_op *op, int dims, const int64_t *ker
       if (targets[k][i] <= 0)
         return ofx_op_error(op, OFX_BAD_MODEL, "attribute '%s' must be positive, got %lld", names[k],
                             (long long)targets[k][i]);
+      if (targets[k][i] > OFX_SPATIAL_ATTR_MAX)
+        return ofx_op_error(op, OFX_BAD_MODEL, "attribute '%s' value %lld is too large (at most %lld)", names[k],
+                            (long long)targets[k][i], (long long)OFX_SPATIAL_ATTR_MAX);
     }
   }
   OFX_TRY(ofx_attr_ints(op, "pads", values, 2 * OFX_MAX_SPATIAL, &n));
@@ -42,6 +49,9 @@ ofx_status ofx_spatial_attrs_read(const ofx_op *op, int dims, const int64_t *ker
     a->pads[i] = n ? values[i] : 0;
     if (a->pads[i] < 0)
       return ofx_op_error(op, OFX_BAD_MODEL, "attribute 'pads' must not be negative, got %lld", (long long)a->pads[i]);
+    if (a->pads[i] > OFX_SPATIAL_ATTR_MAX)
+      return ofx_op_error(op, OFX_BAD_MODEL, "attribute 'pads' value %lld is too large (at most %lld)",
+                          (long long)a->pads[i], (long long)OFX_SPATIAL_ATTR_MAX);
   }
   char auto_pad[32];
   OFX_TRY(ofx_attr_string(op, "auto_pad", "NOTSET", auto_pad, sizeof auto_pad));
@@ -59,6 +69,9 @@ ofx_status ofx_spatial_attrs_read(const ofx_op *op, int dims, const int64_t *ker
 ofx_status ofx_spatial_output_shape(const ofx_op *op, const ofx_spatial_attrs *a, const int64_t *in,
                                     int64_t *out, size_t *pads_begin, size_t *pads_end) {
   for (int i = 0; i < a->dims; i++) {
+    if (in[i] < 0 || in[i] > OFX_SPATIAL_DIM_MAX)
+      return ofx_op_error(op, OFX_BAD_INPUT, "spatial dim %d of the input (%lld) is out of range (at most %lld)", i,
+                          (long long)in[i], (long long)OFX_SPATIAL_DIM_MAX);
     int64_t effective_kernel = (a->kernel[i] - 1) * a->dilations[i] + 1;
     int64_t begin = a->pads[i], end = a->pads[i + a->dims];
     if (a->auto_pad == OFX_PAD_VALID) {

@@ -7,6 +7,12 @@
 
 #define OFX_MAX_SPATIAL 3
 
+/* Bounds that keep every product and sum below in 64-bit arithmetic: with attributes at most
+ * 2^30 and spatial input dims at most 2^32, (k - 1) * d + 1 <= 2^60, (target - 1) * stride
+ * <= 2^62 and in + pads <= 2^33. Real models are many orders of magnitude below. */
+#define OFX_SPATIAL_ATTR_MAX ((int64_t)1 << 30)
+#define OFX_SPATIAL_DIM_MAX ((int64_t)1 << 32)
+
 typedef enum ofx_auto_pad { OFX_PAD_NOTSET, OFX_PAD_VALID, OFX_PAD_SAME_UPPER, OFX_PAD_SAME_LOWER } ofx_auto_pad;
 
 typedef struct ofx_spatial_attrs {

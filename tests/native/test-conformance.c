@@ -2,7 +2,7 @@
  *
  * A test is *claimed* when every op of its model is in src/ops/op-defs.inc (or is a Constant,
  * which graph building folds). Every claimed test must either pass (outputs equal to
- * test_data_set_0/output_*.pb: floats within 1e-4 relative + 1e-4 absolute, integers and bools
+ * test_data_set_0/output_*.pb: floats (32- and 64-bit) within 1e-4 relative + 1e-4 absolute, integers and bools
  * exactly) or be listed in conformance-expected-failures.txt with a reason, and then fail with
  * UNSUPPORTED_OP or BAD_MODEL (never wrong numbers, never a pass: stale entries are errors);
  * entries whose reason starts "BAD_INPUT:" (test data contradicting its model) expect BAD_INPUT.
@@ -159,6 +159,18 @@ static bool same_tensor(const ofx_tensor_view *got, const test_tensor *want, cha
       if (isinf(y[i]) && x[i] == y[i]) continue;
       if (!(fabs((double)x[i] - y[i]) <= 1e-4 + 1e-4 * fabs((double)y[i]))) {
         snprintf(why, why_size, "element %zu is %.9g, expected %.9g", i, x[i], y[i]);
+        return false;
+      }
+    }
+    return true;
+  }
+  if (got->dtype == 11) { /* float64: the same tolerance (summation order differs from numpy's) */
+    const double *x = got->data, *y = want->data;
+    for (size_t i = 0; i < want->size / 8; i++) {
+      if (isnan(y[i]) && isnan(x[i])) continue;
+      if (isinf(y[i]) && x[i] == y[i]) continue;
+      if (!(fabs(x[i] - y[i]) <= 1e-4 + 1e-4 * fabs(y[i]))) {
+        snprintf(why, why_size, "element %zu is %.17g, expected %.17g", i, x[i], y[i]);
         return false;
       }
     }

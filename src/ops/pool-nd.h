@@ -1,0 +1,24 @@
+/* 1-D/3-D pooling and MaxPool's Indices output (pool-nd.c), reached from pool.c's init. */
+#ifndef OFX_OPS_POOL_ND_H
+#define OFX_OPS_POOL_ND_H
+
+#include <string.h>
+
+#include "ops/op.h"
+
+/* True when a MaxPool/AveragePool node needs the N-D path rather than the 2-D one. */
+bool ofx_pool_nd_wanted(const ofx_op *op);
+
+extern const ofx_op_def ofx_op_max_pool_nd, ofx_op_average_pool_nd;
+
+/* Hands the node to the N-D definition: pool inits call this first. The runtime reads op->def
+ * after init, so reshape, run, destroy and the input layout all come from the N-D op. */
+#define OFX_POOL_ND_DISPATCH(op)                                                                          \
+  do {                                                                                                    \
+    if (ofx_pool_nd_wanted(op)) {                                                                         \
+      (op)->def = strcmp((op)->node->op_type, "MaxPool") == 0 ? &ofx_op_max_pool_nd : &ofx_op_average_pool_nd; \
+      return (op)->def->init(op);                                                                         \
+    }                                                                                                     \
+  } while (0)
+
+#endif
