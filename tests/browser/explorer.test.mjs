@@ -2,7 +2,7 @@
 // serve.mjs (cross-origin isolated): the bundled model's nodes are listed with shapes, search
 // filters them, picking nodes renders one heat-map tile per channel (the non-blank ones are those
 // whose values vary, as computed in Node on the same photo), a tile opens a zoomed view.
-// Saves .cache/screenshots/explorer.png.
+// Another model opened from a file works too. Saves .cache/screenshots/explorer.png.
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -11,7 +11,7 @@ import path from 'node:path';
 import pngjs from 'pngjs';
 import { chromium } from 'playwright-core';
 import { startServer } from '../../demos/explorer/serve.mjs';
-import { loadModel, createFeatureExtractor, imageToTensor } from '../../web/index.js';
+import { loadModel, createFeatureExtractor, imageToTensor, Tensor } from '../../web/index.js';
 import { repoRoot } from '../js/helpers.mjs';
 
 const demos = path.join(repoRoot, '.cache/demos');
@@ -111,5 +111,30 @@ test('explorer: node tree, search, channel tiles, zoom', async () => {
   assert.equal(await page.evaluate(() => document.getElementById('zoom').open), true);
   assert.equal(await page.textContent('#zoom-title'), 'features.2.project · channel 3');
   await page.screenshot({ path: path.join(repoRoot, '.cache/screenshots/explorer-zoom.png') });
+  assert.deepEqual(pageErrors, []);
+});
+
+test('explorer: opening another .onnx (MLSD, NHWC with 4 channels) lists its nodes and maps a picked one', async () => {
+  const file = path.join(demos, 'mlsd_320x320_tiny.onnx');
+  const model = await loadModel(file);
+  const conv = model.nodes.find((n) => n.opType === 'Conv');
+  const fx = await createFeatureExtractor(model, { returnNodes: [conv.name] });
+  const { dims } = Object.values(await fx.run(new Tensor('float32', new Float32Array(320 * 320 * 4), [1, 320, 320, 4])))[0];
+  const nodeCount = model.nodes.length;
+  model.dispose();
+
+  const page = await browser.newPage();
+  const pageErrors = [];
+  page.on('pageerror', (err) => pageErrors.push(String(err)));
+  await page.goto(`${server.url}/demos/explorer/?nodes=`);
+  await page.waitForFunction(() => document.body.dataset.state === 'ready', null, { timeout: 60_000 });
+  await page.setInputFiles('#model-file', file);
+  await page.waitForFunction(() => document.body.dataset.state === 'ready' && document.getElementById('model-info').textContent.includes('mlsd_320x320_tiny.onnx'), null, { timeout: 60_000 });
+  assert.match(await page.textContent('#model-info'), /input input_image_with_alpha:0 NHWC 4×320×320/);
+  assert.equal(await page.locator('#tree .node').count(), nodeCount);
+  await page.fill('#search', conv.name);
+  await page.click(`#tree .node[data-name="${conv.name}"]`);
+  await page.waitForFunction(() => document.body.dataset.state === 'ready' && document.querySelectorAll('.map .tile').length > 0, null, { timeout: 60_000 });
+  assert.equal(await page.locator('.map .tile').count(), Math.min(dims[1], 192), `${conv.name} ${JSON.stringify(dims)}: one tile per channel`);
   assert.deepEqual(pageErrors, []);
 });
