@@ -54,6 +54,17 @@ test.after(async () => {
   if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
 });
 
+test('serve.mjs: cross-origin isolated, the demo folders only', async () => {
+  const page = await fetch(`${server.url}/demos/explorer/`);
+  assert.equal(page.status, 200);
+  assert.equal(page.headers.get('cross-origin-opener-policy'), 'same-origin');
+  assert.equal(page.headers.get('cross-origin-embedder-policy'), 'require-corp');
+  assert.equal((await fetch(`${server.url}/web/dist/onnxfx.wasm`)).headers.get('content-type'), 'application/wasm');
+  for (const other of ['/tests/browser/server.mjs', '/.git/config', '/demos/../README.md', '/%2e%2e/etc/passwd']) {
+    assert.equal((await fetch(`${server.url}${other}`)).status, 404, other);
+  }
+});
+
 test('explorer: node tree, search, channel tiles, zoom', async () => {
   const page = await browser.newPage();
   const pageErrors = [];

@@ -148,3 +148,16 @@ test('usage errors exit 2 with a message', () => {
   assert.equal(missing.code, 1);
   assert.match(missing.stderr, /NODE_NOT_FOUND/);
 });
+
+test('on a terminal, progress is one bar redrawn in place, with rate and ETA', () => {
+  // util-linux's `script` gives the command a pseudo-terminal.
+  const out = path.join(work, 'tty.npy');
+  const cmd = [process.execPath, bin, 'extract', MODEL, images, '--nodes', 'pool', '--preset', 'none', '-o', out]
+    .map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' ');
+  const r = spawnSync('script', ['-qec', cmd, '/dev/null'], { encoding: 'utf8', env: { ...process.env, COLUMNS: '120' } });
+  assert.equal(r.status, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /\r\[#+\.*\] 1\/5 [\d.]+ img\/s ETA \d+:\d\d broken\.jpg/);
+  assert.match(r.stdout, /\r\[#{10,}\] 5\/5 [\d.]+ img\/s ETA 0:00 more\/rocket\.png/);
+  assert.doesNotMatch(r.stdout, /^\d+\/5 /m, 'no plain progress lines');
+  assert.deepEqual(numpyLoad(out).shape, [4, 1280]);
+});

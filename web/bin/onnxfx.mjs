@@ -263,11 +263,12 @@ class Progress {
     const rate = this.done / Math.max(elapsed, 1e-3);
     const eta = (this.total - this.done) / rate;
     if (this.tty) {
-      const width = Math.max(10, Math.min(30, (this.stream.columns ?? 80) - 60));
+      const columns = this.stream.columns || 80; // 0 on a terminal of unknown size
+      const width = Math.max(10, Math.min(30, columns - 60));
       const filled = Math.round((width * this.done) / this.total);
       const bar = '#'.repeat(filled) + '.'.repeat(width - filled);
       const line = `[${bar}] ${this.done}/${this.total} ${rate.toFixed(1)} img/s ETA ${fmtTime(eta)} ${name}`;
-      this.stream.write(`\r${line.slice(0, (this.stream.columns ?? 100) - 1)}\x1b[K`);
+      this.stream.write(`\r${line.length < columns ? line : line.slice(0, columns - 2) + '…'}\x1b[K`);
     } else {
       this.stream.write(`${this.done}/${this.total} ${name}${note ? ' ' + note : ''} (ETA ${fmtTime(eta)})\n`);
     }
