@@ -122,6 +122,15 @@ test('explorer: node tree, search, channel tiles, zoom', async () => {
   assert.equal(await page.evaluate(() => document.getElementById('zoom').open), true);
   assert.equal(await page.textContent('#zoom-title'), 'features.2.project · channel 3');
   await page.screenshot({ path: path.join(repoRoot, '.cache/screenshots/explorer-zoom.png') });
+  await page.keyboard.press('Escape');
+
+  // Another photo: the picked nodes run again on it.
+  const before = await page.getAttribute('.map[data-name="features.2.project"] .tile[data-channel="0"]', 'data-max');
+  await page.setInputFiles('#photo-file', path.join(demos, 'photos/coffee.png'));
+  await page.waitForFunction((v) => document.body.dataset.state === 'ready' &&
+    document.querySelector('.map[data-name="features.2.project"] .tile[data-channel="0"]')?.dataset.max !== v, before, { timeout: 60_000 });
+  assert.equal(await page.locator('.map[data-name="features.2.project"] .tile').count(), 24);
+  assert.match(await page.getAttribute('#photo', 'src'), /^blob:/);
   assert.deepEqual(pageErrors, []);
 });
 
