@@ -294,6 +294,14 @@ static void conv_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *out, const of
   }
 }
 
+/* The activation after a Conv becomes its kernels' output clamp: no extra pass. */
+static bool conv_fuse_clamp(ofx_op *op, float min, float max) {
+  conv_state *s = op->state;
+  if (min > s->output_min) s->output_min = min;
+  if (max < s->output_max) s->output_max = max;
+  return true;
+}
+
 const ofx_op_def ofx_op_conv = {
     .op_type = "Conv",
     .init = conv_init,
@@ -301,4 +309,5 @@ const ofx_op_def ofx_op_conv = {
     .run = conv_run,
     .destroy = conv_destroy,
     .input_layout = OFX_OP_WANTS_NHWC,
+    .fuse_clamp = conv_fuse_clamp,
 };

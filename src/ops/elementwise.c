@@ -409,7 +409,15 @@ static void clamp_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *out, const o
   ofx_f32_vclamp__scalar(ofx_tensor_numel(&in[0]), in[0].data, out[0].data, min, max);
 }
 
-const ofx_op_def ofx_op_relu = {"Relu", relu_init, unary_reshape, clamp_run, NULL, OFX_OP_ANY_LAYOUT};
+static bool clamp_bounds(const ofx_op *op, float *min, float *max) {
+  const unary_state *s = op->state;
+  if (s->dynamic[1] || s->dynamic[2]) return false;
+  *min = s->min;
+  *max = s->max;
+  return true;
+}
+
+const ofx_op_def ofx_op_relu = {"Relu", relu_init, unary_reshape, clamp_run, NULL, OFX_OP_ANY_LAYOUT, clamp_bounds};
 
 /* Clip bounds: attributes before opset 11, optional scalar inputs since (packed when constant,
  * else read at run time). */
@@ -444,7 +452,7 @@ static ofx_status clip_init(ofx_op *op) {
   return OFX_OK;
 }
 
-const ofx_op_def ofx_op_clip = {"Clip", clip_init, unary_reshape, clamp_run, NULL, OFX_OP_ANY_LAYOUT};
+const ofx_op_def ofx_op_clip = {"Clip", clip_init, unary_reshape, clamp_run, NULL, OFX_OP_ANY_LAYOUT, clamp_bounds};
 
 static void sigmoid_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *out, const ofx_run_context *ctx) {
   ofx_f32_vsigmoid__scalar(ofx_tensor_numel(&in[0]), in[0].data, out[0].data);

@@ -57,6 +57,11 @@ typedef struct ofx_op_def {
   /* Frees op->state (may be NULL: then free(op->state) is used). */
   void (*destroy)(ofx_op *op);
   ofx_op_input_layout input_layout;
+  /* Optional, for fusing an activation into the op that produces its input: the clamp this op
+   * is (Relu, Clip with constant bounds); false when it is not a plain clamp. */
+  bool (*clamp_bounds)(const ofx_op *op, float *min, float *max);
+  /* Optional: folds a clamp into the op's output (Conv's epilogue); false when it cannot. */
+  bool (*fuse_clamp)(ofx_op *op, float min, float max);
 } ofx_op_def;
 
 struct ofx_op {

@@ -68,6 +68,10 @@ struct ofx_extractor {
   size_t n_conversions, conversions_capacity;
   /* built to infer shapes only: ops skip weight packing, plan() stops after shapes */
   bool shapes_only;
+  /* activations fused into the op before them (fuse_activations): the step is skipped and its
+   * output value shares its input's memory */
+  bool *fused;    /* per step */
+  int *alias_of;  /* per value: the value whose memory it shares, or -1 */
 };
 
 /* A layout conversion: the fast kernels keep activations NHWC, ONNX and NCHW-only ops see
@@ -172,6 +176,8 @@ void ofx_extractor_free(ofx_extractor *fx) {
   free(fx->plan_blocks);
   free(fx->known);
   free(fx->conversions);
+  free(fx->fused);
+  free(fx->alias_of);
   free(fx->step_done);
   free(fx->input_known);
   free(fx);
@@ -195,6 +201,46 @@ static ofx_status check_declared_inputs(const ofx_extractor *fx) {
                      v->name, onnx_dtype_name((int32_t)v->dtype), ofx_shape_str(v->dims, v->rank, shape, sizeof shape), bytes,
                      (unsigned long long)OFX_MEMORY_LIMIT);
   }
+  return OFX_OK;
+}
+
+/* Folds each Relu/Clip into the Conv before it when the Conv's output feeds nothing else and
+ * was not requested: the Conv clamps in its kernels and the activation's output aliases it. */
+static ofx_status fuse_activations(ofx_extractor *fx) {
+  const ofx_graph *g = fx->graph;
+  fx->fused = calloc(fx->n_steps + 1, sizeof *fx->fused);
+  fx->alias_of = malloc((g->n_values + 1) * sizeof *fx->alias_of);
+  int *step_of_node = malloc((g->n_nodes + 1) * sizeof *step_of_node);
+  int *readers = calloc(g->n_values + 1, sizeof *readers);
+  if (!fx->fused || !fx->alias_of || !step_of_node || !readers) {
+    free(step_of_node);
+    free(readers);
+    return oom("creating an extractor");
+  }
+  for (size_t v = 0; v < g->n_values; v++) fx->alias_of[v] = -1;
+  for (size_t n = 0; n < g->n_nodes; n++) step_of_node[n] = -1;
+  for (size_t i = 0; i < fx->n_steps; i++) {
+    const ofx_node *n = fx->steps[i].node;
+    step_of_node[n - g->nodes] = (int)i;
+    for (size_t k = 0; k < n->n_inputs; k++)
+      if (n->inputs[k] >= 0) readers[n->inputs[k]]++;
+    for (size_t k = 0; k < n->n_implicit_inputs; k++) readers[n->implicit_inputs[k]]++;
+  }
+  for (size_t o = 0; o < fx->n_outputs; o++) readers[fx->output_value[o]]++; /* requested: keep */
+  for (size_t j = 0; j < fx->n_steps; j++) {
+    ofx_op *act = &fx->steps[j];
+    float min, max;
+    if (!act->def->clamp_bounds || act->node->n_outputs != 1 || act->node->outputs[0] < 0) continue;
+    int v = act->node->inputs[0];
+    if (v < 0 || readers[v] != 1 || g->values[v].kind != OFX_VALUE_NODE || g->values[v].producer < 0) continue;
+    int i = step_of_node[g->values[v].producer];
+    if (i < 0 || fx->fused[i] || !fx->steps[i].def->fuse_clamp || fx->steps[i].node->n_outputs != 1) continue;
+    if (!act->def->clamp_bounds(act, &min, &max) || !fx->steps[i].def->fuse_clamp(&fx->steps[i], min, max)) continue;
+    fx->fused[j] = true;
+    fx->alias_of[act->node->outputs[0]] = v;
+  }
+  free(step_of_node);
+  free(readers);
   return OFX_OK;
 }
 
@@ -234,6 +280,7 @@ static ofx_status extractor_build(ofx_model *model, const int *values, const siz
   s = ofx_graph_prune(g, producers, count, keep);
   if (s == OFX_OK) s = build_steps(fx, keep);
   if (s == OFX_OK) s = check_declared_inputs(fx);
+  if (s == OFX_OK && !shapes_only) s = fuse_activations(fx);
 done:
   free(producers);
   free(keep);
@@ -549,7 +596,7 @@ static ofx_status plan(ofx_extractor *fx) {
       if (!fx->known[v]) in[k].data = NULL;
       if (!fx->known[v] && !(op->shape_inputs & (1u << k)) && !(op->packed_inputs & (1u << k))) evaluable = false;
     }
-    if (!evaluable) s = plan_layouts(fx, op, i, in);
+    if (!evaluable && !(fx->fused && fx->fused[i])) s = plan_layouts(fx, op, i, in);
     if (s != OFX_OK) break;
     for (size_t k = 0; k < op->node->n_outputs; k++) out[k] = (ofx_tensor){OFX_DTYPE_UNDEFINED, -1, {0}, NULL};
     op->scratch_bytes = 0;
@@ -590,6 +637,9 @@ static ofx_status plan(ofx_extractor *fx) {
     for (size_t k = 0; k < fx->steps[i].node->n_inputs; k++)
       if (fx->steps[i].node->inputs[k] >= 0) last_use[fx->steps[i].node->inputs[k]] = (int)i;
   for (size_t o = 0; o < fx->n_outputs; o++) last_use[fx->output_value[o]] = INT32_MAX;
+  if (fx->alias_of) /* an alias' readers keep the memory it shares alive */
+    for (size_t v = 0; v < g->n_values; v++)
+      if (fx->alias_of[v] >= 0 && last_use[v] > last_use[fx->alias_of[v]]) last_use[fx->alias_of[v]] = last_use[v];
   size_t cursor = 0;
   for (size_t i = 0; i < fx->n_steps; i++) {
     const ofx_node *n = fx->steps[i].node;
@@ -603,7 +653,7 @@ static ofx_status plan(ofx_extractor *fx) {
     }
     for (size_t k = 0; k < n->n_outputs; k++) {
       int v = n->outputs[k];
-      if (v < 0 || fx->known[v]) continue;
+      if (v < 0 || fx->known[v] || (fx->alias_of && fx->alias_of[v] >= 0)) continue; /* aliases share */
       const ofx_tensor *t = &fx->tensors[v];
       size_t bytes = ofx_tensor_numel(t) * ofx_dtype_size(t->dtype);
       if (!ofx_memory_plan_alloc(&mp, bytes, &offsets[v])) {
@@ -621,6 +671,7 @@ static ofx_status plan(ofx_extractor *fx) {
       const int *values = pass ? n->outputs : n->inputs;
       for (size_t k = 0; k < count; k++) {
         int v = values[k];
+        if (v >= 0 && fx->alias_of && fx->alias_of[v] >= 0) v = fx->alias_of[v]; /* its memory is the source's */
         if (v < 0 || fx->known[v] || g->values[v].kind != OFX_VALUE_NODE || g->values[v].producer < 0) continue;
         if (g->nodes[g->values[v].producer].proto == NULL) continue;
         if (last_use[v] > (int)i) continue;
@@ -676,7 +727,9 @@ static ofx_status plan(ofx_extractor *fx) {
     const ofx_node *n = fx->steps[i].node;
     for (size_t k = 0; k < n->n_outputs; k++)
       if (n->outputs[k] >= 0 && !fx->known[n->outputs[k]])
-        fx->tensors[n->outputs[k]].data = (char *)fx->arena + offsets[n->outputs[k]];
+        fx->tensors[n->outputs[k]].data = fx->alias_of && fx->alias_of[n->outputs[k]] >= 0
+                                              ? fx->tensors[fx->alias_of[n->outputs[k]]].data
+                                              : (char *)fx->arena + offsets[n->outputs[k]];
   }
   for (size_t c = 0; c < fx->n_conversions; c++)
     if (!fx->conversions[c].alias) fx->conversions[c].tensor.data = (char *)fx->arena + fx->conversions[c].offset;
@@ -721,7 +774,7 @@ ofx_status ofx_extractor_run(ofx_extractor *fx) {
   size_t cursor = 0;
   for (size_t i = 0; i < fx->n_steps; i++) {
     ofx_op *op = &fx->steps[i];
-    if (fx->step_done[i]) continue;
+    if (fx->step_done[i] || (fx->fused && fx->fused[i])) continue;
     gather(fx, op, in, out);
     run_conversions(fx, i, &cursor, in);
     op->def->run(op, in, out, &ctx);
