@@ -29,10 +29,10 @@ async function measure(run) {
 async function onnxfx() {
   const started = performance.now();
   const ofx = await import('../web/index.js');
-  const model = await ofx.loadModel(spec.model, { threads: spec.threads });
+  const model = await ofx.loadModel(spec.model, { numThreads: spec.threads });
   const outputName = model.outputs[0].name;
   const nodes = spec.nodes ?? [model.nodes.find((n) => n.outputs.includes(outputName)).name];
-  const fx = await ofx.createFeatureExtractor(model, { returnNodes: nodes, threads: spec.threads });
+  const fx = await ofx.createFeatureExtractor(model, { returnNodes: nodes });
   const startupMs = performance.now() - started;
   const x = new ofx.Tensor('float32', input(spec.input.dims), spec.input.dims);
   const times = await measure(() => fx.run({ [spec.input.name]: x }));

@@ -137,6 +137,12 @@ export interface LoadOptions {
    * and says so once with `console.info`.
    */
   threads?: boolean;
+  /**
+   * Threads the kernels use (default 1). The setting belongs to the engine (this thread's, or the
+   * shared worker's), so it applies to every model loaded there; the threaded build caps it at
+   * its 4 pre-spawned workers plus the calling thread, and the single-thread build at 1.
+   */
+  numThreads?: number;
   /** Called while the model downloads (URL/Response/Blob) or once when read from a file; `total` is 0 when unknown. */
   onProgress?: (loaded: number, total: number) => void;
   /** Bytes of the ONNX external data files, by their `location` in the model (any environment). */

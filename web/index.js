@@ -150,8 +150,13 @@ export async function loadModel(source, options = {}) {
   const { bytes, owned, dir } = await readModelSource(source, options);
   const locations = findExternalLocations(bytes);
   const externals = locations.length ? await readExternalData(locations, dir, options.externalData) : [];
+  const { numThreads } = options;
+  if (numThreads != null && !(Number.isInteger(numThreads) && numThreads >= 1)) {
+    throw new OnnxfxError('INVALID_ARGUMENT', `numThreads must be a positive integer, got ${numThreads}`);
+  }
   const { engine, release } = await acquireEngine(options);
   try {
+    if (numThreads != null) await invoke(engine, 'setNumThreads', { threads: numThreads });
     const transfer = [];
     if (engine instanceof WorkerEngine) {
       if (owned) transfer.push(bytes.buffer);

@@ -177,3 +177,18 @@ test('inferShapes stops at ops onnxfx lacks instead of failing', async () => {
   assert.deepEqual(byName.head.outputShapes, [null], 'If is not supported: no shape');
   model.dispose();
 });
+
+test('numThreads: two threads give the same features as one', async () => {
+  const c = loadReference('resnet18').cases[1];
+  const x = new Tensor('float32', readF32(c.input.file), c.input.dims);
+  const results = [];
+  for (const numThreads of [2, 1]) {
+    const model = await loadModel(modelPath('resnet18'), { numThreads });
+    const fx = await createFeatureExtractor(model, { returnNodes: ['layer3'] });
+    results.push((await fx.run(x)).layer3);
+    model.dispose();
+  }
+  assert.ok(maxRelativeError(results[0].data, readF32(c.features.layer3.file)) < 1e-4);
+  assert.ok(maxRelativeError(results[1].data, results[0].data) < 1e-5);
+  await assert.rejects(loadModel(modelPath('resnet18'), { numThreads: 0 }), (err) => err.code === 'INVALID_ARGUMENT');
+});

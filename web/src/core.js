@@ -139,6 +139,12 @@ export class Core {
     });
   }
 
+  /** Sets the kernels' process-wide thread count; returns the count actually available. */
+  setNumThreads(threads) {
+    this.check(this.mod._ofx_set_num_threads(threads));
+    return this.mod._ofx_get_num_threads();
+  }
+
   freeExtractor(handle) {
     this.mod._ofx_extractor_free(handle);
   }

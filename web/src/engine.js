@@ -61,6 +61,10 @@ export class LocalEngine {
     return this.core.extractorToOnnx(handle, names);
   }
 
+  setNumThreads({ threads }) {
+    return this.core.setNumThreads(threads);
+  }
+
   inferShapes({ handle }) {
     if (!this.models.has(handle)) throw new OnnxfxError('DISPOSED', 'this model has been disposed');
     return this.core.inferShapes(handle);

@@ -37,6 +37,7 @@ export interface Operations {
   freeExtractor: { in: { handle: number }; out: void };
   run: { in: { handle: number; tensors: WireTensor[] }; out: WireTensor[] };
   toOnnx: { in: { handle: number; names: string[] }; out: Uint8Array };
+  setNumThreads: { in: { threads: number }; out: number };
   inferShapes: { in: { handle: number }; out: Record<string, (number | string | null)[]> };
 }
 
