@@ -159,14 +159,14 @@ static ofx_status read_floats_input(const ofx_op *op, const ofx_tensor *t, size_
 static bool present(const ofx_tensor *in, int k, int n_inputs) { return k >= 0 && k < n_inputs && in[k].rank >= 0; }
 
 /* Input coordinate of output index x along an axis. */
-/* out_len is the unrounded resized length, in_len * scale, as ONNX's reference computes it: it
- * differs from the output dim only for scales that do not give a whole number. */
+/* out_len is the output dim, as onnxruntime and PyTorch use it (ONNX 1.12's reference uses
+ * in_len * scale unrounded; reshape refuses the cases where the two differ). */
 static double original_coordinate(const resize_state *s, double x, double scale, size_t in_len, double out_len,
                                   double roi_start, double roi_end) {
   switch (s->coord) {
     case CT_HALF_PIXEL: return (x + 0.5) / scale - 0.5;
     case CT_HALF_PIXEL_SYMMETRIC: {
-      double adjustment = floor(out_len) / (scale * (double)in_len);
+      double adjustment = out_len / (scale * (double)in_len);
       double center = (double)in_len / 2;
       return center * (1 - adjustment) + (x + 0.5) / scale - 0.5;
     }
@@ -214,7 +214,7 @@ static ofx_status build_pass(ofx_op *op, const resize_state *s, axis_pass *p, do
     int32_t *idx = p->index + o * MAX_TAPS;
     float *w = p->weight + o * MAX_TAPS;
     for (int t = 0; t < MAX_TAPS; t++) idx[t] = -1, w[t] = 0;
-    double x = original_coordinate(s, (double)o, scale, p->in_len, (double)p->in_len * scale, roi_start, roi_end);
+    double x = original_coordinate(s, (double)o, scale, p->in_len, (double)p->out_len, roi_start, roi_end);
     if (s->coord == CT_TF_CROP_AND_RESIZE && (x < 0 || x > (double)(n - 1))) {
       p->extrapolate[o] = 1;
       continue;
@@ -309,7 +309,15 @@ static ofx_status resize_reshape(ofx_op *op, const ofx_tensor *in, ofx_tensor *o
         return ofx_op_error(op, OFX_BAD_MODEL, "Upsample 'scales' value %g must be at least 1", sc);
       int a = axes[i];
       scales[a] = sc;
-      double d = floor((double)in[0].dims[a] * sc);
+      /* in float, as onnxruntime does: 10 * 0.7f is 7, not 6.99999988 */
+      float length = (float)in[0].dims[a] * (float)sc;
+      double d = floor((double)length);
+      if ((s->coord == CT_ALIGN_CORNERS || s->coord == CT_TF_CROP_AND_RESIZE) && d != (double)length)
+        return ofx_op_error(op, OFX_UNSUPPORTED_OP,
+                            "'scales' value %g on axis %d gives a fractional length (%g) with %s: onnxruntime and PyTorch "
+                            "map coordinates with the rounded output length, ONNX's reference with the fractional one",
+                            sc, a, (double)length,
+                            s->coord == CT_ALIGN_CORNERS ? "align_corners" : "tf_crop_and_resize");
       if (d > (double)INT32_MAX) return ofx_op_error(op, OFX_BAD_INPUT, "output dim %d would be %g: too large", a, d);
       out_dims[a] = (int64_t)d;
     }
@@ -365,9 +373,11 @@ static ofx_status resize_reshape(ofx_op *op, const ofx_tensor *in, ofx_tensor *o
     for (int i = a + 1; i < rank; i++) p->inner *= (size_t)cur[i];
     p->in_len = (size_t)cur[a];
     p->out_len = (size_t)out_dims[a];
-    OFX_TRY(build_pass(op, s, p, scales[a], roi[a], roi[a + rank]));
     cur[a] = out_dims[a];
-    size_t elems = p->outer * p->out_len * p->inner;
+    size_t elems; /* bounds the tap tables and scratch below too */
+    if (!ofx_shape_numel(cur, rank, &elems) || elems > SIZE_MAX / 32)
+      return ofx_op_error(op, OFX_BAD_INPUT, "the resized tensor would be too large");
+    OFX_TRY(build_pass(op, s, p, scales[a], roi[a], roi[a + rank]));
     if (elems > s->max_elems) s->max_elems = elems;
     s->n_passes++;
   }
