@@ -7,6 +7,7 @@
 #include "kernels/f32-dwconv/f32-dwconv.h"
 #include "kernels/f32-gemm/f32-gemm.h"
 #include "kernels/f32-igemm/f32-igemm.h"
+#include "kernels/f32-pool/f32-pool.h"
 #include "kernels/f32-vbinary/f32-vbinary.h"
 #include "kernels/f32-vunary/f32-vunary.h"
 #include "kernels/x32-transpose/x32-transpose.h"
@@ -18,15 +19,21 @@ typedef struct ofx_kernel_config {
   size_t gemm_mr, gemm_nr, igemm_mr;
   ofx_f32_gemm_minmax_ukernel_fn f32_gemm_4x8, f32_gemm_1x8;
   ofx_f32_igemm_minmax_ukernel_fn f32_igemm_4x8, f32_igemm_1x8;
-  /* depthwise 3x3 (9 taps) and 5x5 (25 taps); weights packed with cr = dwconv_cr */
+  /* depthwise 3x3 (9 taps), 5x5 (25 taps) and any other tap count (<= OFX_DWCONV_MAX_TAPS);
+   * weights packed with cr = dwconv_cr */
   size_t dwconv_cr;
-  ofx_f32_dwconv_minmax_ukernel_fn f32_dwconv_9, f32_dwconv_25;
+  ofx_f32_dwconv_minmax_ukernel_fn f32_dwconv_9, f32_dwconv_25, f32_dwconv_any;
   /* elementwise: vv = a[i] OP b[i], vc = a[i] OP b[0], rvc = a[0] OP b[i] */
   ofx_f32_vbinary_fn f32_vadd, f32_vaddc, f32_vraddc, f32_vsub, f32_vsubc, f32_vrsubc;
   ofx_f32_vbinary_fn f32_vmul, f32_vmulc, f32_vrmulc, f32_vdiv, f32_vdivc, f32_vrdivc;
   ofx_f32_vclamp_fn f32_vclamp;
   ofx_f32_vunary_fn f32_vsigmoid, f32_vhardswish;
+  ofx_f32_vexpminusmax_fn f32_vexpminusmax; /* softmax rows */
+  ofx_f32_vunary_fn f32_verf;
   ofx_x32_transpose_fn x32_transpose;
+  /* NHWC pooling, one image per call */
+  ofx_f32_pool2d_nhwc_fn f32_maxpool2d_nhwc, f32_avgpool2d_nhwc;
+  ofx_f32_global_avgpool_nhwc_fn f32_global_avgpool_nhwc;
 } ofx_kernel_config;
 
 /* Static, immutable, thread-safe. */

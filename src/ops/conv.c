@@ -3,7 +3,7 @@
  *
  * The runtime hands Conv NHWC activations (OFX_OP_WANTS_NHWC) and it runs, per the shape:
  *   - 1x1, stride 1, no padding, one group: a plain GEMM over all pixels of the batch;
- *   - depthwise 3x3 / 5x5: the channel-tiled depthwise kernels;
+ *   - depthwise (up to OFX_DWCONV_MAX_TAPS taps): the channel-tiled depthwise kernels;
  *   - anything else: an indirect GEMM per image and group, through an indirection buffer of
  *     pixel pointers built once per input shape, with a zero row for padding.
  * A tensor still in NCHW (when the runtime does not convert) goes through the scalar reference
@@ -120,14 +120,14 @@ static ofx_status conv_init(ofx_op *op) {
   /* pack for the NHWC paths */
   const ofx_kernel_config *k = ofx_kernels();
   size_t taps = s->kernel_h * s->kernel_w, cout_g = s->out_channels / s->groups;
-  if (is_depthwise(s) && (taps == 9 || taps == 25)) {
+  if (is_depthwise(s) && taps <= OFX_DWCONV_MAX_TAPS) { /* 3x3, 5x5, 7x7 (ConvNeXt), 1-D, ... */
     s->path = CONV_DEPTHWISE;
     s->packed_group_stride = 0;
     s->packed = malloc(ofx_x32_packw_dwconv_size(s->out_channels, taps, k->dwconv_cr) * sizeof(float));
     if (s->packed == NULL) return ofx_op_error(op, OFX_OUT_OF_MEMORY, "out of memory packing weights");
     ofx_x32_packw_dwconv_chw(s->out_channels, taps, k->dwconv_cr, s->weights, s->bias, s->packed);
   } else if (is_depthwise(s)) {
-    s->path = CONV_DEPTHWISE_GENERIC; /* 7x7 (ConvNeXt) and other tap counts: plain loops */
+    s->path = CONV_DEPTHWISE_GENERIC; /* more than OFX_DWCONV_MAX_TAPS taps: plain loops */
   } else {
     s->path = CONV_IGEMM; /* reshape may pick CONV_GEMM for 1x1 shapes; the packing is the same */
     s->packed_group_stride = ofx_x32_packw_gemm_size(cout_g, taps * s->in_channels_per_group, k->gemm_nr);

@@ -1,5 +1,6 @@
 /* Gemm: Y = alpha * A' * B' + beta * C. With B constant and C absent, a scalar or a constant
- * row, B' is packed at init as rows (one per output column) plus a bias row, for the kernel.
+ * row, alpha * B' and beta * C are packed at init for the GEMM micro-kernels (bias first per
+ * block of nr columns) and run by ofx_f32_gemm over the pool's threads.
  * Otherwise (B or C computed, C a matrix or column) a plain loop reads them at run time. */
 #include <math.h>
 #include <stdlib.h>
@@ -7,6 +8,8 @@
 
 #include "base/status.h"
 #include "kernels/f32-gemm/f32-gemm.h"
+#include "kernels/kernel-config.h"
+#include "kernels/x32-packw/x32-packw.h"
 #include "ops/op.h"
 #include "ops/typed.h"
 
@@ -17,8 +20,9 @@ typedef struct gemm_state {
   ofx_bcast c_bcast;
   int64_t trans_a;
   size_t n, k;
-  float *weights; /* [n][k], alpha folded in */
+  float *weights; /* [n][k], alpha folded in (until packed) */
   float *bias;    /* [n], beta folded in; NULL without C */
+  float *packed;  /* ofx_x32_packw_gemm_goi(n, k, gemm_nr, weights, bias) */
 } gemm_state;
 
 static void gemm_destroy(ofx_op *op) {
@@ -26,6 +30,7 @@ static void gemm_destroy(ofx_op *op) {
   if (s == NULL) return;
   free(s->weights);
   free(s->bias);
+  free(s->packed);
   free(s);
 }
 
@@ -81,6 +86,12 @@ static ofx_status gemm_init(ofx_op *op) {
     for (size_t j = 0; j < s->n; j++) s->bias[j] = beta * load_f32(c->data, count == 1 ? 0 : j);
     op->packed_inputs |= 1u << 2;
   }
+  const size_t nr = ofx_kernels()->gemm_nr;
+  s->packed = malloc((ofx_x32_packw_gemm_size(s->n, s->k, nr) + 1) * sizeof(float));
+  if (s->packed == NULL) return ofx_op_error(op, OFX_OUT_OF_MEMORY, "out of memory packing weights");
+  ofx_x32_packw_gemm_goi(s->n, s->k, nr, s->weights, s->bias, s->packed);
+  free(s->weights);
+  s->weights = NULL;
   return OFX_OK;
 }
 
@@ -158,8 +169,7 @@ static void gemm_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *out, const of
       for (size_t x = 0; x < s->k; x++) t[i * s->k + x] = a[x * m + i];
     a = t;
   }
-  ofx_f32_gemm_nt_minmax__scalar(m, s->n, s->k, a, s->k, s->weights, s->k, s->bias, out[0].data, s->n,
-                                 -INFINITY, INFINITY);
+  ofx_f32_gemm(m, s->n, s->k, a, s->k, s->packed, out[0].data, s->n, -INFINITY, INFINITY, ctx->pool);
 }
 
 const ofx_op_def ofx_op_gemm = {"Gemm", gemm_init, gemm_reshape, gemm_run, gemm_destroy};

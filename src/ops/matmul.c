@@ -1,20 +1,57 @@
 /* MatMul with numpy semantics (float32): 1-D operands are promoted and the promoted axis
- * dropped again, batch axes broadcast. A plain loop for now; Gemm covers the packed case. */
+ * dropped again, batch axes broadcast. Both paths run the packed GEMM micro-kernels
+ * (ofx_f32_gemm, threaded over the run context's pool):
+ *   - B a constant matrix (or vector), the Linear layers of transformers exported as MatMul +
+ *     Add: B is packed once at init and all of A's batch rows form one M x K operand;
+ *   - B computed (attention's Q·Kᵀ and A·V): each of B's matrices is packed into the
+ *     kernels' NR layout in scratch per call, then the same GEMM. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/status.h"
+#include "kernels/f32-gemm/f32-gemm.h"
+#include "kernels/kernel-config.h"
+#include "kernels/x32-packw/x32-packw.h"
 #include "ops/op.h"
 #include "ops/typed.h"
 
 typedef struct matmul_state {
   size_t m, k, n;
   ofx_bcast batch; /* over the batch axes: operand 0 = A's matrices, 1 = B's */
+  float *packed;   /* constant B [k][n] packed at init (NULL: B is computed) */
+  size_t packed_k, packed_n;
 } matmul_state;
 
+static void matmul_destroy(ofx_op *op) {
+  matmul_state *s = op->state;
+  if (s == NULL) return;
+  free(s->packed);
+  free(s);
+}
+
 static ofx_status matmul_init(ofx_op *op) {
-  op->state = calloc(1, sizeof(matmul_state));
-  return op->state ? OFX_OK : ofx_op_error(op, OFX_OUT_OF_MEMORY, "out of memory");
+  matmul_state *s = calloc(1, sizeof(matmul_state));
+  if (s == NULL) return ofx_op_error(op, OFX_OUT_OF_MEMORY, "out of memory");
+  op->state = s;
+  const ofx_value *b = ofx_op_const_input(op, 1);
+  if (b == NULL || b->dtype != OFX_DTYPE_FLOAT32 || b->rank < 1 || b->rank > 2) return OFX_OK;
+  const size_t k = (size_t)b->dims[0], n = b->rank == 2 ? (size_t)b->dims[1] : 1;
+  if (b->nbytes != k * n * sizeof(float)) return OFX_OK; /* reshape reports it */
+  const size_t nr = ofx_kernels()->gemm_nr;
+  float *w = malloc((k * n + 1) * sizeof(float));
+  s->packed = malloc((ofx_x32_packw_gemm_size(n, k, nr) + 1) * sizeof(float));
+  if (w == NULL || s->packed == NULL) {
+    free(w);
+    return ofx_op_error(op, OFX_OUT_OF_MEMORY, "out of memory packing weights");
+  }
+  memcpy(w, b->data, k * n * sizeof(float)); /* the model bytes may be unaligned */
+  ofx_x32_packw_gemm_gio(n, k, nr, w, NULL, s->packed);
+  free(w);
+  s->packed_k = k;
+  s->packed_n = n;
+  op->packed_inputs |= 1u << 1;
+  return OFX_OK;
 }
 
 static ofx_status matmul_reshape(ofx_op *op, const ofx_tensor *in, ofx_tensor *out) {
@@ -52,26 +89,32 @@ static ofx_status matmul_reshape(ofx_op *op, const ofx_tensor *in, ofx_tensor *o
   if (!a_vec) out[0].dims[out[0].rank++] = (int64_t)s->m;
   if (!b_vec) out[0].dims[out[0].rank++] = (int64_t)s->n;
   if (out[0].rank > OFX_MAX_RANK) return ofx_op_error(op, OFX_UNSUPPORTED_OP, "output rank too large");
+  op->scratch_bytes = s->packed ? 0 : ofx_x32_packw_gemm_size(s->n, s->k, ofx_kernels()->gemm_nr) * sizeof(float);
   return OFX_OK;
 }
 
 static void matmul_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *out, const ofx_run_context *ctx) {
   const matmul_state *s = op->state;
   const ofx_bcast *b = &s->batch;
-  const float *x = in[0].data, *w = in[1].data;
+  const float *x = in[0].data;
   float *y = out[0].data;
-  size_t m = s->m, k = s->k, n = s->n;
+  const size_t m = s->m, k = s->k, n = s->n;
+  if (s->packed) {
+    /* B has no batch axes: the batch is A's, stored back to back, and so is the output's */
+    ofx_f32_gemm(b->numel * m, n, k, x, k, s->packed, y, n, -INFINITY, INFINITY, ctx->pool);
+    return;
+  }
+  const float *w = in[1].data;
+  float *packed = ctx->scratch;
+  const size_t nr = ofx_kernels()->gemm_nr;
+  size_t last_b = SIZE_MAX;
   OFX_BCAST_FOR(b, {
-    const float *pa = x + off[0] * m * k, *pb = w + off[1] * k * n;
-    float *py = y + e * m * n;
-    for (size_t i = 0; i < m; i++) {
-      for (size_t j = 0; j < n; j++) py[i * n + j] = 0;
-      for (size_t q = 0; q < k; q++) {
-        float av = pa[i * k + q];
-        for (size_t j = 0; j < n; j++) py[i * n + j] += av * pb[q * n + j];
-      }
+    if (off[1] != last_b) { /* B broadcast over A's batch is packed once per run of repeats */
+      ofx_x32_packw_gemm_gio(n, k, nr, w + off[1] * k * n, NULL, packed);
+      last_b = off[1];
     }
+    ofx_f32_gemm(m, n, k, x + off[0] * m * k, k, packed, y + e * m * n, n, -INFINITY, INFINITY, ctx->pool);
   });
 }
 
-const ofx_op_def ofx_op_matmul = {"MatMul", matmul_init, matmul_reshape, matmul_run, NULL};
+const ofx_op_def ofx_op_matmul = {"MatMul", matmul_init, matmul_reshape, matmul_run, matmul_destroy};

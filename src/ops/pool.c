@@ -1,9 +1,13 @@
-/* MaxPool, AveragePool (2-D, NCHW), GlobalAveragePool and GlobalMaxPool (any spatial rank). */
+/* MaxPool, AveragePool (2-D), GlobalAveragePool and GlobalMaxPool (any spatial rank).
+ * MaxPool, AveragePool and GlobalAveragePool take rank-4 activations NHWC (OFX_OP_WANTS_NHWC)
+ * and run the NHWC kernels (SIMD over channels); inputs still NCHW (other ranks, or no
+ * conversion) take the NCHW reference kernels. */
 #include <math.h>
 #include <stdlib.h>
 
 #include "base/status.h"
 #include "kernels/f32-pool/f32-pool.h"
+#include "kernels/kernel-config.h"
 #include "ops/op.h"
 #include "ops/pool-nd.h"
 #include "ops/spatial.h"
@@ -67,8 +71,30 @@ static void average_pool_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *out, 
   ofx_f32_avgpool2d_nchw__scalar(&s->params, s->planes, in[0].data, out[0].data);
 }
 
-const ofx_op_def ofx_op_max_pool = {"MaxPool", pool_init, pool_reshape, max_pool_run, NULL};
-const ofx_op_def ofx_op_average_pool = {"AveragePool", pool_init, pool_reshape, average_pool_run, NULL};
+/* 2-D pooling on NHWC activations: one image per kernel call. */
+static void pool2d_nhwc_run(const pool_state *s, ofx_f32_pool2d_nhwc_fn fn, const ofx_tensor *in, ofx_tensor *out) {
+  const ofx_pool2d_params *p = &s->params;
+  const size_t batch = (size_t)in[0].dims[0], channels = (size_t)in[0].dims[1];
+  const float *x = in[0].data;
+  float *y = out[0].data;
+  for (size_t n = 0; n < batch; n++)
+    fn(p, channels, x + n * p->in_height * p->in_width * channels, y + n * p->out_height * p->out_width * channels);
+}
+
+static void max_pool_any_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *out, const ofx_run_context *ctx) {
+  if (in[0].layout == OFX_LAYOUT_NHWC) pool2d_nhwc_run(op->state, ofx_kernels()->f32_maxpool2d_nhwc, in, out);
+  else max_pool_run(op, in, out, ctx);
+}
+
+static void average_pool_any_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *out, const ofx_run_context *ctx) {
+  if (in[0].layout == OFX_LAYOUT_NHWC) pool2d_nhwc_run(op->state, ofx_kernels()->f32_avgpool2d_nhwc, in, out);
+  else average_pool_run(op, in, out, ctx);
+}
+
+const ofx_op_def ofx_op_max_pool = {"MaxPool", pool_init, pool_reshape, max_pool_any_run, NULL,
+                                    .input_layout = OFX_OP_WANTS_NHWC};
+const ofx_op_def ofx_op_average_pool = {"AveragePool", pool_init, pool_reshape, average_pool_any_run, NULL,
+                                        .input_layout = OFX_OP_WANTS_NHWC};
 
 static ofx_status global_pool_init(ofx_op *op) { return OFX_OK; }
 
@@ -89,8 +115,31 @@ static void global_average_pool_run(ofx_op *op, const ofx_tensor *in, ofx_tensor
   ofx_f32_global_avgpool_nchw__scalar(planes, plane_size, in[0].data, out[0].data);
 }
 
-const ofx_op_def ofx_op_global_average_pool = {"GlobalAveragePool", global_pool_init, global_pool_reshape,
-                                               global_average_pool_run, NULL};
+/* [N, C, 1, 1] is the same memory in both layouts: the output is labelled NCHW, so nothing
+ * converts it back. */
+static ofx_status global_average_pool_reshape(ofx_op *op, const ofx_tensor *in, ofx_tensor *out) {
+  OFX_TRY(global_pool_reshape(op, in, out));
+  out[0].layout = OFX_LAYOUT_NCHW;
+  return OFX_OK;
+}
+
+static void global_average_pool_any_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *out,
+                                        const ofx_run_context *ctx) {
+  if (in[0].layout != OFX_LAYOUT_NHWC) {
+    global_average_pool_run(op, in, out, ctx);
+    return;
+  }
+  const size_t batch = (size_t)in[0].dims[0], channels = (size_t)in[0].dims[1];
+  const size_t pixels = (size_t)(in[0].dims[2] * in[0].dims[3]);
+  const float *x = in[0].data;
+  float *y = out[0].data;
+  for (size_t n = 0; n < batch; n++)
+    ofx_kernels()->f32_global_avgpool_nhwc(pixels, channels, x + n * pixels * channels, y + n * channels);
+}
+
+const ofx_op_def ofx_op_global_average_pool = {"GlobalAveragePool", global_pool_init, global_average_pool_reshape,
+                                               global_average_pool_any_run, NULL,
+                                               .input_layout = OFX_OP_WANTS_NHWC};
 
 /* GlobalMaxPool: a plain loop (no kernel yet), any spatial rank. */
 static void global_max_pool_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *out, const ofx_run_context *ctx) {

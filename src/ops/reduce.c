@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "base/status.h"
+#include "kernels/kernel-config.h"
 #include "ops/op.h"
 #include "ops/typed.h"
 
@@ -217,6 +218,24 @@ static void softmax_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *out, const
   const softmax_state *s = op->state;
   const float *x = in[0].data;
   float *y = out[0].data;
+  if (s->kind == S_SOFTMAX && s->inner == 1) {
+    /* contiguous rows (softmax over the last axis: attention): one vectorized e^(x - max)
+     * pass that also sums, then one scale by 1/sum */
+    const ofx_kernel_config *k = ofx_kernels();
+    for (size_t o = 0; o < s->outer; o++) {
+      const float *row = x + o * s->len;
+      float *dst = y + o * s->len;
+      float max = -INFINITY;
+      for (size_t i = 0; i < s->len; i++) max = row[i] > max ? row[i] : max;
+      if (max == -INFINITY || max != max) { /* all -inf or NaN: the general loop's results */
+        for (size_t i = 0; i < s->len; i++) dst[i] = NAN;
+        continue;
+      }
+      const float inv = 1.0f / k->f32_vexpminusmax(s->len, row, max, dst);
+      k->f32_vmulc(s->len, dst, &inv, dst);
+    }
+    return;
+  }
   for (size_t o = 0; o < s->outer; o++)
     for (size_t i = 0; i < s->inner; i++) {
       size_t base = o * s->len * s->inner + i;

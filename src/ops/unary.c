@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "base/status.h"
+#include "kernels/kernel-config.h"
 #include "ops/op.h"
 #include "ops/typed.h"
 
@@ -135,6 +136,8 @@ static void unary_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *out, const o
                   : s->kind == U_NEG ? (int64_t)(0 - (uint64_t)x) : (x > 0) - (x < 0);
       ofx_store_i64(out[0].data, out[0].dtype, i, y);
     }
+  } else if (s->kind == U_ERF) { /* GELU's Div-Erf-Add-Mul-Mul in transformers: vectorized */
+    ofx_kernels()->f32_verf(n, in[0].data, out[0].data);
   } else {
     const float *x = in[0].data;
     float *y = out[0].data;

@@ -1,5 +1,5 @@
 /* Every registered depthwise micro-kernel against a naive NHWC depthwise convolution: 3x3 and
- * 5x5 taps, stride 1 and 2, dilation, padding, channel counts around the channel tile, a
+ * 5x5 taps (any-taps kernels also 1x1, 2x2, 4x4, 7x7), stride 1 and 2, dilation, padding, channel counts around the channel tile, a
  * pixel stride larger than the channel count and a moved input (input_offset); then the
  * ofx_f32_dwconv driver, inline and threaded. */
 #include <string.h>
@@ -53,7 +53,7 @@ static void run_case(const variant *v, ofx_threadpool *pool, size_t k, size_t st
   const float lo = relu6 ? 0.0f : -INFINITY, hi = relu6 ? 6.0f / 8 : INFINITY;
   if (v != NULL) {
     const ofx_f32_minmax_params params = {lo, hi};
-    v->fn(channels, pixels, ind, packed, y, taps, out_stride, offset, zero, &params);
+    v->fn(taps, channels, pixels, ind, packed, y, taps, out_stride, offset, zero, &params);
   } else {
     ofx_f32_dwconv(taps, channels, pixels, ind, packed, y, out_stride, offset, zero, lo, hi, pool);
   }
@@ -77,20 +77,23 @@ int main(void) {
   const size_t nvar = sizeof variants / sizeof *variants;
   size_t simd = 0;
   for (size_t i = 0; i < nvar; i++) simd += strcmp(variants[i].arch, "wasmsimd") == 0;
-  CHECK(simd == (OFX_ARCH_WASMSIMD ? 2u : 0u));
-  const size_t channels[] = {1, 2, 3, 4, 5, 7, 8, 9, 16, 17, 31, 144};
+  CHECK(simd == (OFX_ARCH_WASMSIMD ? 5u : 0u));
+  const size_t channels[] = {1, 2, 3, 4, 5, 7, 8, 9, 11, 12, 13, 16, 17, 31, 144};
   for (size_t vi = 0; vi < nvar; vi++) {
     const variant *v = &variants[vi];
-    const size_t k = v->taps == 9 ? 3 : 5;
-    for (size_t ci = 0; ci < sizeof channels / sizeof *channels; ci++)
-      for (size_t stride = 1; stride <= 2; stride++) {
-        run_case(v, NULL, k, stride, 1, kt_range(k, 11), kt_range(1, 11), channels[ci], ci % 3, (int)(ci & 1));
-        run_case(v, NULL, k, stride, 2, kt_range(1, 9), kt_range(1, 9), channels[ci], 0, 0);
-      }
+    const size_t any_k[] = {1, 2, 3, 4, 5, 7};
+    for (size_t ki = 0; ki < (v->taps == 0 ? sizeof any_k / sizeof *any_k : 1); ki++) {
+      const size_t k = v->taps == 0 ? any_k[ki] : v->taps == 9 ? 3 : 5;
+      for (size_t ci = 0; ci < sizeof channels / sizeof *channels; ci++)
+        for (size_t stride = 1; stride <= 2; stride++) {
+          run_case(v, NULL, k, stride, 1, kt_range(k, 11), kt_range(1, 11), channels[ci], ci % 3, (int)(ci & 1));
+          run_case(v, NULL, k, stride, 2, kt_range(1, 9), kt_range(1, 9), channels[ci], 0, 0);
+        }
+    }
   }
   ofx_threadpool *pool = ofx_threadpool_create(3);
-  for (int r = 0; r < 20; r++) {
-    const size_t k = r & 1 ? 5 : 3, c = kt_range(1, 40), h = kt_range(1, 20), wd = kt_range(1, 20);
+  for (int r = 0; r < 30; r++) {
+    const size_t ks[] = {3, 5, 7}, k = ks[r % 3], c = kt_range(1, 40), h = kt_range(1, 20), wd = kt_range(1, 20);
     run_case(NULL, NULL, k, 1 + (r & 2) / 2, 1, h, wd, c, r % 2, r % 3 == 0);
     run_case(NULL, pool, k, 1 + (r & 2) / 2, 1, h, wd, c, r % 2, r % 3 == 0);
   }

@@ -113,7 +113,7 @@ int main(void) {
   size_t simd = 0;
   for (size_t i = 0; i < nvar; i++) simd += strcmp(variants[i].arch, "wasmsimd") == 0;
 #if defined(__wasm_simd128__)
-  CHECK(simd == 3); /* the wasmsimd kernels are registered and tested in this build */
+  CHECK(simd == 6); /* the wasmsimd kernels are registered and tested in this build */
   CHECK(strcmp(ofx_kernels()->arch, "wasmsimd") == 0);
 #else
   CHECK(simd == 0);

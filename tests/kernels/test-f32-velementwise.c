@@ -70,7 +70,33 @@ static void simd_checks(size_t n, size_t shift) {
   for (size_t i = 0; i < n + 9; i++)
     ok = ok && (fabsf(got[i] - want[i]) <= 2e-7f + 3e-6f * fabsf(want[i]));
   KT_CHECK_CASE(ok, "vsigmoid n=%zu", n);
+  float mx = -INFINITY;
+  for (size_t i = 0; i < n; i++) mx = fmaxf(mx, as[i]);
+  const float sum_want = ofx_f32_vexpminusmax__scalar(n, as, mx, want + shift);
+  const float sum_got = ofx_f32_vexpminusmax__wasmsimd_u8(n, as, mx, got + shift);
+  /* the SIMD sum is float in 8 lanes: rounding grows with n, well inside 1e-4 here */
+  ok = fabsf(sum_got - sum_want) <= 1e-4f * (1.0f + sum_want);
+  for (size_t i = 0; i < n + 9; i++) ok = ok && (fabsf(got[i] - want[i]) <= 1e-30f + 3e-7f * fabsf(want[i]));
+  KT_CHECK_CASE(ok, "vexpminusmax n=%zu", n);
+  for (size_t i = 0; i < n + 8; i++) a[i] *= 0.4f; /* erf's interesting range: |x| < ~5 */
+  ofx_f32_verf__scalar(n, as, want + shift);
+  ofx_f32_verf__wasmsimd_u8(n, as, got + shift);
+  ok = 1;
+  for (size_t i = 0; i < n + 9; i++) ok = ok && (fabsf(got[i] - want[i]) <= 3e-7f);
+  KT_CHECK_CASE(ok, "verf n=%zu", n);
   free(a), free(b), free(want), free(got);
+}
+
+static void erf_sweep(void) {
+  enum { N = 20001 };
+  static float x[N], y[N], r[N];
+  for (int i = 0; i < N; i++) x[i] = -10.0f + 20.0f * (float)i / (N - 1);
+  x[0] = NAN, x[1] = INFINITY, x[2] = -INFINITY, x[3] = -0.0f, x[4] = 1e-30f;
+  ofx_f32_verf__wasmsimd_u8(N, x, y);
+  ofx_f32_verf__scalar(N, x, r);
+  int ok = isnan(y[0]) && y[1] == 1.0f && y[2] == -1.0f && y[3] == 0.0f && signbit(y[3]);
+  for (int i = 4; i < N; i++) ok = ok && fabsf(y[i] - r[i]) <= 3e-7f && fabsf(y[i]) <= 1.0f;
+  KT_CHECK_CASE(ok, "verf sweep");
 }
 
 static void sigmoid_extremes(void) {
@@ -91,6 +117,7 @@ int main(void) {
   simd_checks(4099, 1);
   simd_checks(100000, 0);
   sigmoid_extremes();
+  erf_sweep();
 #endif
   return ofx_test_finish("test-kernels-f32-velementwise");
 }

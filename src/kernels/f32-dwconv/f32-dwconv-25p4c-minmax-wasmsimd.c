@@ -8,7 +8,7 @@
 
 #define TAPS 25
 
-void ofx_f32_dwconv_minmax_ukernel_25p4c__wasmsimd(size_t channels, size_t output_width,
+void ofx_f32_dwconv_minmax_ukernel_25p4c__wasmsimd(size_t taps, size_t channels, size_t output_width,
                                                    const float **input, const float *weights,
                                                    float *output, size_t input_stride,
                                                    size_t output_pixel_stride, size_t input_offset,

@@ -16,7 +16,7 @@ typedef struct dwconv_job {
 
 static void dwconv_tile(void *ctx, size_t i, size_t j, size_t ni, size_t nj) {
   const dwconv_job *g = ctx;
-  g->uk(g->channels, ni, g->ind + i * g->taps, g->w, g->out + i * g->out_stride, g->taps,
+  g->uk(g->taps, g->channels, ni, g->ind + i * g->taps, g->w, g->out + i * g->out_stride, g->taps,
         g->out_stride, g->input_offset, g->zero, &g->params);
 }
 
@@ -25,7 +25,7 @@ void ofx_f32_dwconv(size_t taps, size_t channels, size_t out_pixels, const float
                     size_t input_offset, const float *zero, float output_min, float output_max,
                     ofx_threadpool *pool) {
   const ofx_kernel_config *cfg = ofx_kernels();
-  dwconv_job g = {taps == 25 ? cfg->f32_dwconv_25 : cfg->f32_dwconv_9, taps, channels,
+  dwconv_job g = {taps == 9 ? cfg->f32_dwconv_9 : taps == 25 ? cfg->f32_dwconv_25 : cfg->f32_dwconv_any, taps, channels,
                   indirection, packed_w, output, output_pixel_stride, input_offset, zero,
                   {output_min, output_max}};
   const size_t threads = ofx_threadpool_threads_count(pool);

@@ -29,3 +29,16 @@ void ofx_f32_vhardswish__scalar(size_t n, const float *in, float *out) {
     out[i] = x * ofx_clampf(x * (1.0f / 6.0f) + 0.5f, 0.0f, 1.0f);
   }
 }
+
+float ofx_f32_vexpminusmax__scalar(size_t n, const float *in, float max, float *out) {
+  double sum = 0.0;
+  for (size_t i = 0; i < n; i++) {
+    out[i] = expf(in[i] - max);
+    sum += out[i];
+  }
+  return (float)sum;
+}
+
+void ofx_f32_verf__scalar(size_t n, const float *in, float *out) {
+  for (size_t i = 0; i < n; i++) out[i] = erff(in[i]);
+}

@@ -13,12 +13,21 @@ void ofx_f32_vclamp__scalar(size_t n, const float *in, float *out, float min, fl
 void ofx_f32_vsigmoid__scalar(size_t n, const float *in, float *out);
 /* ONNX HardSwish: x * clamp(x / 6 + 0.5, 0, 1) */
 void ofx_f32_vhardswish__scalar(size_t n, const float *in, float *out);
+/* Softmax's middle pass: out[i] = e^(in[i] - max) (max >= every in[i]); returns their sum. */
+typedef float (*ofx_f32_vexpminusmax_fn)(size_t n, const float *in, float max, float *out);
+float ofx_f32_vexpminusmax__scalar(size_t n, const float *in, float max, float *out);
+/* out[i] = erf(in[i]) (GELU's Div-Erf-Add-Mul-Mul) */
+void ofx_f32_verf__scalar(size_t n, const float *in, float *out);
 
 #if OFX_ARCH_WASMSIMD
 void ofx_f32_vclamp__wasmsimd_u8(size_t n, const float *in, float *out, float min, float max);
 /* within 2e-7 absolute + 3e-6 relative of the scalar (libm expf) version */
 void ofx_f32_vsigmoid__wasmsimd_u8(size_t n, const float *in, float *out);
 void ofx_f32_vhardswish__wasmsimd_u8(size_t n, const float *in, float *out);
+/* within 3e-7 relative of the scalar (libm expf) version per element */
+float ofx_f32_vexpminusmax__wasmsimd_u8(size_t n, const float *in, float max, float *out);
+/* within 3e-7 absolute of the scalar (libm erff) version */
+void ofx_f32_verf__wasmsimd_u8(size_t n, const float *in, float *out);
 #endif
 
 #endif

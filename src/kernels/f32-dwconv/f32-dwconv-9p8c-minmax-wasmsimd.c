@@ -1,0 +1,14 @@
+/* 9-tap depthwise conv, 8 channels x 2 pixels per step (see f32-dwconv-8c-wasmsimd.h). */
+#if defined(__wasm_simd128__)
+#include "kernels/f32-dwconv/f32-dwconv-8c-wasmsimd.h"
+
+void ofx_f32_dwconv_minmax_ukernel_9p8c__wasmsimd(size_t taps, size_t channels, size_t output_width,
+                                                   const float **input, const float *weights,
+                                                   float *output, size_t input_stride,
+                                                   size_t output_pixel_stride, size_t input_offset,
+                                                   const float *zero,
+                                                   const ofx_f32_minmax_params *params) {
+  ofx_dw8_body(9, channels, output_width, input, weights, output, input_stride, output_pixel_stride,
+               input_offset, zero, params);
+}
+#endif
