@@ -7,13 +7,19 @@
 static const ofx_kernel_config config = {
 #if OFX_ARCH_WASMSIMD
     .arch = "wasmsimd",
-    /* splat beats loadsplat on V8/x86 in bench/kernels (fewer loads per mul+add) */
-    .f32_gemm_4x8 = ofx_f32_gemm_minmax_ukernel_4x8__wasmsimd_splat,
+    /* bench/kernels, registered kernels round-robin on whole layers (V8 on x86-64): 6x8
+     * loadsplat ~ 5x8 > 4x8 loadsplat > 4x8 splat for both GEMM (1x1 256->64) and IGEMM (3x3
+     * 64->64): 12 accumulators + 2 weight vectors + 1 broadcast still fit x64's 16 XMM registers */
+    .gemm_mr = 6,
+    .igemm_mr = 6,
+    .f32_gemm_main = ofx_f32_gemm_minmax_ukernel_6x8__wasmsimd_loadsplat,
     .f32_gemm_1x8 = ofx_f32_gemm_minmax_ukernel_1x8__wasmsimd_splat,
-    .f32_igemm_4x8 = ofx_f32_igemm_minmax_ukernel_4x8__wasmsimd_splat,
+    .f32_igemm_main = ofx_f32_igemm_minmax_ukernel_6x8__wasmsimd_loadsplat,
     .f32_igemm_1x8 = ofx_f32_igemm_minmax_ukernel_1x8__wasmsimd_splat,
+    /* the any-taps kernel beats the fixed 9-tap one on 3x3: a fully unrolled tap loop keeps
+     * 18 pointers live and V8 spills them */
     .dwconv_cr = 8,
-    .f32_dwconv_9 = ofx_f32_dwconv_minmax_ukernel_9p8c__wasmsimd,
+    .f32_dwconv_9 = ofx_f32_dwconv_minmax_ukernel_up8c__wasmsimd,
     .f32_dwconv_25 = ofx_f32_dwconv_minmax_ukernel_25p8c__wasmsimd,
     .f32_dwconv_any = ofx_f32_dwconv_minmax_ukernel_up8c__wasmsimd,
     OFX_VB(add, wasmsimd_u8), OFX_VB(sub, wasmsimd_u8), OFX_VB(mul, wasmsimd_u8), OFX_VB(div, wasmsimd_u8),
@@ -28,9 +34,11 @@ static const ofx_kernel_config config = {
     .f32_global_avgpool_nhwc = ofx_f32_global_avgpool_nhwc__wasmsimd,
 #else
     .arch = "scalar",
-    .f32_gemm_4x8 = ofx_f32_gemm_minmax_ukernel_4x8__scalar,
+    .gemm_mr = 4,
+    .igemm_mr = 4,
+    .f32_gemm_main = ofx_f32_gemm_minmax_ukernel_4x8__scalar,
     .f32_gemm_1x8 = ofx_f32_gemm_minmax_ukernel_1x8__scalar,
-    .f32_igemm_4x8 = ofx_f32_igemm_minmax_ukernel_4x8__scalar,
+    .f32_igemm_main = ofx_f32_igemm_minmax_ukernel_4x8__scalar,
     .f32_igemm_1x8 = ofx_f32_igemm_minmax_ukernel_1x8__scalar,
     .dwconv_cr = 1,
     .f32_dwconv_9 = ofx_f32_dwconv_minmax_ukernel_9p1c__scalar,
@@ -47,9 +55,7 @@ static const ofx_kernel_config config = {
     .f32_avgpool2d_nhwc = ofx_f32_avgpool2d_nhwc__scalar,
     .f32_global_avgpool_nhwc = ofx_f32_global_avgpool_nhwc__scalar,
 #endif
-    .gemm_mr = 4,
     .gemm_nr = 8,
-    .igemm_mr = 4,
 };
 
 const ofx_kernel_config *ofx_kernels(void) { return &config; }

@@ -1,6 +1,6 @@
 /* The production kernel of each family for this build: wasmsimd variants when compiled with
  * -msimd128 (__wasm_simd128__), the scalar references otherwise. Ops call through this table
- * (ofx_kernels()->f32_gemm_4x8(...)) and never #ifdef on the target. */
+ * (ofx_kernels()->f32_gemm_main(...)) and never #ifdef on the target. */
 #ifndef OFX_KERNELS_KERNEL_CONFIG_H
 #define OFX_KERNELS_KERNEL_CONFIG_H
 
@@ -14,11 +14,11 @@
 
 typedef struct ofx_kernel_config {
   const char *arch; /* "wasmsimd" or "scalar" */
-  /* GEMM / IGEMM: weights packed with nr = gemm_nr; IGEMM indirection built with mr = igemm_mr
-   * (or 1 for the 1x8 kernel). */
+  /* GEMM / IGEMM: the main kernels are gemm_mr x gemm_nr and igemm_mr x gemm_nr; weights packed
+   * with nr = gemm_nr; IGEMM indirection built with mr = igemm_mr (or 1 for the 1x8 kernel). */
   size_t gemm_mr, gemm_nr, igemm_mr;
-  ofx_f32_gemm_minmax_ukernel_fn f32_gemm_4x8, f32_gemm_1x8;
-  ofx_f32_igemm_minmax_ukernel_fn f32_igemm_4x8, f32_igemm_1x8;
+  ofx_f32_gemm_minmax_ukernel_fn f32_gemm_main, f32_gemm_1x8;
+  ofx_f32_igemm_minmax_ukernel_fn f32_igemm_main, f32_igemm_1x8;
   /* depthwise 3x3 (9 taps), 5x5 (25 taps) and any other tap count (<= OFX_DWCONV_MAX_TAPS);
    * weights packed with cr = dwconv_cr */
   size_t dwconv_cr;

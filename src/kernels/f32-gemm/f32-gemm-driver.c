@@ -21,7 +21,7 @@ static void gemm_tile(void *ctx, size_t i, size_t j, size_t mi, size_t nj) {
   for (size_t i0 = i; i0 < i + mi; i0 += mr) {
     const size_t rows = ofx_min_sz(mr, i + mi - i0);
     /* a single leftover row is cheaper on the 1-row kernel than as 4 aliased rows */
-    ofx_f32_gemm_minmax_ukernel_fn uk = rows == 1 ? g->cfg->f32_gemm_1x8 : g->cfg->f32_gemm_4x8;
+    ofx_f32_gemm_minmax_ukernel_fn uk = rows == 1 ? g->cfg->f32_gemm_1x8 : g->cfg->f32_gemm_main;
     uk(rows, nj, g->k, g->a + i0 * g->a_stride, g->a_stride, w, g->c + i0 * g->c_stride + j,
        g->c_stride, nr, &g->params);
   }

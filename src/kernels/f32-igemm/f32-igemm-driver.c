@@ -31,7 +31,7 @@ void ofx_f32_igemm(size_t mr_layout, size_t m, size_t n, size_t kc, size_t ks,
                    ofx_threadpool *pool) {
   if (m == 0 || n == 0) return;
   const ofx_kernel_config *cfg = ofx_kernels();
-  igemm_job g = {mr_layout == 1 ? cfg->f32_igemm_1x8 : cfg->f32_igemm_4x8,
+  igemm_job g = {mr_layout == 1 ? cfg->f32_igemm_1x8 : cfg->f32_igemm_main,
                  mr_layout, kc, ks, indirection, packed_w, c, c_stride, a_offset, zero,
                  {output_min, output_max}};
   const size_t threads = ofx_threadpool_threads_count(pool), nr = cfg->gemm_nr;
