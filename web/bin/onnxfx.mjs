@@ -18,7 +18,7 @@ const USAGE = `usage:
                          ImageNet mean/std (torchvision's eval transform); none: resize to H x W,
                          values 0..1 (default imagenet)
       --layout NCHW|NHWC the model's input layout (default: from the model's input shape)
-      --threads N        1: the single-thread engine; more: the threaded engine (default)
+      --threads N        kernel threads (default 1); 1 also picks the single-thread engine
       --restart          ignore what OUT already holds (default: resume, skipping done images)
   Beside OUT: OUT's name + '.files.txt', the image of each row (paths relative to IMAGES_DIR).`;
 
@@ -93,9 +93,9 @@ async function open(file, opts) {
   if (opts.threads !== undefined) {
     const n = Number(opts.threads);
     if (!Number.isInteger(n) || n < 1) throw new UsageError(`--threads wants a positive integer, got '${opts.threads}'`);
-    threads = n > 1;
+    threads = n;
   }
-  return loadModel(file, threads === undefined ? {} : { threads });
+  return loadModel(file, threads === undefined ? {} : { threads: threads > 1, numThreads: threads });
 }
 
 function fmtDims(dims) {
