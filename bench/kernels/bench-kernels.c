@@ -332,6 +332,19 @@ int main(int argc, char **argv) {
     report("gemm conv 1x1 256->64 56x56 (M=3136 N=64 K=256)", gflops(gemm_loop, &g, 2.0 * 3136 * 64 * 256));
     free(wt), free(g.a), free(g.w), free(g.c);
   }
+  { /* ViT-B/16 Linear layers (MatMul with a constant B): 197 tokens, 768 -> 3072 and 3072 -> 768;
+     * packed weights of 9 MiB, far past L2: the driver's N panels keep each in L2 for all rows */
+    const size_t ns[] = {3072, 768}, ks[] = {768, 3072};
+    for (int l = 0; l < 2; l++) {
+      gemm_ctx g = {197, ns[l], ks[l], rnd(197 * ks[l]), NULL, rnd(197 * ns[l]), pool};
+      float *wt = rnd(ns[l] * ks[l]);
+      g.w = malloc(ofx_x32_packw_gemm_size(ns[l], ks[l], 8) * sizeof(float));
+      ofx_x32_packw_gemm_goi(ns[l], ks[l], 8, wt, NULL, g.w);
+      snprintf(label, sizeof label, "gemm vit linear (M=197 N=%zu K=%zu)", ns[l], ks[l]);
+      report(label, gflops(gemm_loop, &g, 2.0 * 197 * (double)ns[l] * (double)ks[l]));
+      free(wt), free(g.a), free(g.w), free(g.c);
+    }
+  }
   { /* MobileNetV2 depthwise 3x3 x144 at 56x56, stride 1; ConvNeXt-T 7x7 x96 at 56x56 */
     const size_t ks[] = {3, 7}, cs[] = {144, 96};
     for (int l = 0; l < 2; l++) {

@@ -20,6 +20,18 @@ typedef struct ofx_f32_minmax_params {
   float min, max;
 } ofx_f32_minmax_params;
 
+/* Below this many multiply-adds the drivers run a job on the calling thread: waking the pool
+ * costs more than the job (about 10 us of work at 1 thread). */
+#define OFX_GEMM_MIN_PARALLEL_MACS 262144.0
+
+/* Columns of a packed GEMM/IGEMM weight panel (k + 1 floats per column) that stay in a 256 KiB
+ * share of L2: the drivers tile N by this, so each panel is read from memory once and reused
+ * by every row of A instead of once per MR rows. A multiple of nr, at least nr. */
+static inline size_t ofx_gemm_l2_columns(size_t k, size_t nr) {
+  const size_t cols = 65536 / (k + 1) / nr * nr;
+  return cols < nr ? nr : cols;
+}
+
 static inline size_t ofx_round_up(size_t n, size_t q) { return (n + q - 1) / q * q; }
 static inline size_t ofx_divide_round_up(size_t n, size_t q) { return (n + q - 1) / q; }
 static inline size_t ofx_min_sz(size_t a, size_t b) { return a < b ? a : b; }

@@ -97,6 +97,9 @@ int main(void) {
     run_case(NULL, NULL, k, 1 + (r & 2) / 2, 1, h, wd, c, r % 2, r % 3 == 0);
     run_case(NULL, pool, k, 1 + (r & 2) / 2, 1, h, wd, c, r % 2, r % 3 == 0);
   }
+  run_case(NULL, pool, 3, 1, 1, 40, 40, 64, 0, 0); /* above OFX_GEMM_MIN_PARALLEL_MACS */
+  run_case(NULL, pool, 7, 1, 1, 30, 30, 37, 1, 1);
+  run_case(NULL, pool, 5, 2, 1, 40, 40, 30, 0, 0);
   ofx_threadpool_destroy(pool);
   return ofx_test_finish("test-kernels-f32-dwconv");
 }

@@ -137,6 +137,8 @@ int main(void) {
     test_driver(NULL, m, n, k);
     test_driver(pool, m, n, k);
   }
+  for (int r = 0; r < 10; r++) /* above OFX_GEMM_MIN_PARALLEL_MACS: really split over threads */
+    test_driver(pool, kt_range(64, 200), kt_range(33, 90), kt_range(128, 300));
   test_driver(pool, 1, 1000, 512); /* M = 1: split over N */
   test_driver(pool, 3136, 64, 64);
   ofx_threadpool_destroy(pool);

@@ -125,6 +125,12 @@ int main(void) {
     run_case(NULL, NULL, &s, cin, cout, groups, r & 1);
     run_case(NULL, pool, &s, cin, cout, groups, r & 1);
   }
+  for (int r = 0; r < 6; r++) { /* above OFX_GEMM_MIN_PARALLEL_MACS: really split over threads */
+    conv_shape s = {.in_h = kt_range(16, 30), .in_w = kt_range(16, 30), .kh = 3, .kw = 3, .stride_h = 1,
+                    .stride_w = 1, .dil_h = 1, .dil_w = 1, .pad_top = 1, .pad_left = 1};
+    conv_shape_finish(&s);
+    run_case(NULL, pool, &s, kt_range(16, 40), kt_range(17, 70), 1, r & 1);
+  }
   ofx_threadpool_destroy(pool);
   return ofx_test_finish("test-kernels-f32-igemm");
 }
