@@ -3,47 +3,89 @@
 
 onnxfx promises torchvision-style feature extraction (node names as given by
 torchvision.models.feature_extraction) on ONNX models. To test that promise we
-need, for a few models, the ONNX file plus the tensors that torchvision itself
-returns for the same weights and inputs. This script produces them in DIR
-(default: <repo>/.cache/models):
+need, per model, the ONNX file plus the tensors that torchvision itself returns
+for the same weights and inputs. This script produces them in DIR (default:
+<repo>/.cache/models, or <repo>/.cache/models/opset<N> for --opset N other than 13):
 
-  <model>.onnx                  TorchScript export, opset 13, input "x", output "logits",
-                                dynamic batch axis, BatchNorm folded into Conv (eval mode).
-  <model>.ref.json              model name, opset, torchvision's train/eval node name lists,
-                                and per test case the input, each requested feature and the
-                                full model output, each as {"dims": [...], "file": "..."}.
+  <model>.onnx                  TorchScript export, opset 13 (--opset), input "x", output
+                                "logits", dynamic batch axis, BatchNorm folded into Conv.
+  <model>.ref.json              model name, family, opset, torchvision's train/eval node name
+                                lists, node_kinds (per eval name: the called module's class,
+                                "function", "placeholder", "parameter" for get_attr, "constant"
+                                for nodes that do not depend on the input), bn_fused_nodes
+                                (Conv2d/BatchNorm2d pairs the exporter folds into one Conv),
+                                non_tensor_nodes, sampled_nodes (see below), and per test case
+                                the input, each requested feature and the full model output,
+                                each as {"dims": [...], "file": "..."}.
   <model>.case<i>.<what>.f32    raw little-endian float32 tensors (no header), referenced
                                 from the JSON with paths relative to DIR.
-  <model>.stamp                 sha256 of this script; if it matches and every file listed
-                                above exists, the model is skipped (cheap re-runs).
+  <model>.stamp                 a digest of what the files depend on (REFERENCE_VERSION, opset,
+                                the model's settings, torch/torchvision versions); if it matches
+                                and every file listed above exists, the model is skipped.
+                                Bump REFERENCE_VERSION when a change alters the written files.
+
+sampled_nodes: 10 eval names drawn the way torchvision's own feature-extraction test draws
+them (random.sample with seed 0 over the eval names, minus names containing getitem,
+floordiv, size, chunk, _assert, eq, dim or getattr), restricted to names an ONNX export can
+keep: not the input, not parameters or input-independent values (constant-folded), not a
+Conv2d/BatchNorm2d pair the exporter folds, not Dropout/Identity/StochasticDepth, and only
+tensor values. Their torchvision features are in case 0.
+
+Model selection: --models a,b (default resnet18,mobilenet_v2, whose hand-picked feature lists
+tests/js/extract.test.mjs reads), --family-smallest (one small model per family: the CI set),
+--families f,g, --all (the whole classification zoo); --list shows the families.
+
+How the traps known from building such references are handled:
+  - random init leaves BatchNorm an identity and biases zero, which hides folding mistakes:
+    BatchNorm statistics/affine parameters and all-zero parameters get seeded random values;
+  - in-place activations make torchvision return an overwritten value: every module's
+    `inplace` is turned off, and so is `inplace=True` of functional calls in the traced graphs
+    (F.relu in Inception/GoogLeNet BasicConv2d, DenseNet's final relu);
+  - two requests resolving to one node come back as one key: those are extracted separately;
+  - contiguous/clone/detach leave no ONNX node: they are not sampled;
+  - with grad disabled, nn.MultiheadAttention takes a fused fast path that neither exports nor
+    matches: vit/swin/maxvit are exported and their references computed with grad enabled;
+  - googlenet and inception_v3 are built with aux_logits=False, init_weights=True (the aux
+    branches only run in training; transform_input stays False, the weights=None default);
+  - torch 1.13's fx Proxy.__iter__ finds the calling instruction by f_lasti // 2, which is
+    wrong on Python 3.11 (inline caches), so `n, c, h, w = x.shape` fails to trace
+    ("Proxy object cannot be iterated": vit, shufflenet_v2, maxvit). On Python >= 3.11 with
+    torch < 2 the lookup is replaced by one by instruction offset, which gives the names
+    torchvision 0.14 gives on Python 3.10.
 
 Weights are random (seeded), never downloaded. Run with Debian's interpreter, which has
 torch/torchvision/onnx:  /usr/bin/python3 tests/tools/export_models.py [--out DIR]
-[--models resnet18,mobilenet_v2]
+[--opset 13|17] [--models a,b | --family-smallest | --families f,g | --all] [--force]
 """
 
 import argparse
+import dis
 import hashlib
+import inspect
 import json
+import random
 import re
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
 import onnx
 import torch
+import torch.fx as fx
 import torchvision
+from torchvision.models import feature_extraction as tv_fx
 from torchvision.models.feature_extraction import create_feature_extractor, get_graph_node_names
 
-OPSET = 13
+DEFAULT_OPSET = 13
 INPUT_NAME = "x"
 OUTPUT_NAME = "logits"
+REFERENCE_VERSION = 2  # bump when a change alters what is written for a model
 
-# Per model: torchvision feature nodes to record, the node whose output must equal the
-# full model output (a sanity check of the references), and the test inputs as
-# (seed, batch). Add a model here to export it; its name must be a torchvision.models
-# builder.
+# Hand-picked feature nodes for the two models the base tests use: the nodes to record, the
+# node whose output must equal the full model output (a sanity check of the references), and
+# the test inputs as (seed, batch). Every other model gets sampled nodes and one case (1, 1).
 MODELS = {
     "resnet18": {
         "nodes": ["relu", "maxpool", "layer1", "layer2", "layer3", "layer4", "avgpool", "flatten", "fc"],
@@ -57,13 +99,48 @@ MODELS = {
     },
 }
 
-IMAGE_SHAPE = (3, 224, 224)
-REPO_ROOT = Path(__file__).resolve().parents[2]
-SCRIPT_HASH = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
+# The classification zoo, by family; the first model of a family is its CI representative
+# (the smallest, or the one covering the family's blocks at least cost).
+ZOO = {
+    "resnet": ["resnet18", "resnet34", "resnet50", "resnet101", "resnet152", "resnext50_32x4d",
+               "wide_resnet50_2"],
+    "vgg": ["vgg11", "vgg11_bn", "vgg16"],
+    "alexnet": ["alexnet"],
+    "squeezenet": ["squeezenet1_1", "squeezenet1_0"],
+    "densenet": ["densenet121"],
+    "googlenet": ["googlenet"],
+    "inception": ["inception_v3"],
+    "mobilenet_v2": ["mobilenet_v2"],
+    "mobilenet_v3": ["mobilenet_v3_small", "mobilenet_v3_large"],
+    "mnasnet": ["mnasnet0_5", "mnasnet0_75", "mnasnet1_0", "mnasnet1_3"],
+    "shufflenet": ["shufflenet_v2_x0_5", "shufflenet_v2_x1_0", "shufflenet_v2_x1_5", "shufflenet_v2_x2_0"],
+    "efficientnet": ["efficientnet_b0", "efficientnet_b1"],
+    "efficientnet_v2": ["efficientnet_v2_s"],
+    "regnet": ["regnet_y_400mf", "regnet_x_400mf", "regnet_x_800mf", "regnet_y_800mf"],
+    "convnext": ["convnext_tiny"],
+    "vit": ["vit_b_32", "vit_b_16"],
+    "swin": ["swin_t"],  # swin_v2_t: torch 1.13 cannot export aten::zero (opset 13 and 17)
+    "maxvit": ["maxvit_t"],
+}
+FAMILY_OF = {m: f for f, models in ZOO.items() for m in models}
 
-# torch.fx tracing note: torchvision 0.14's tracer works unmodified on Debian's
-# Python 3.11 for the models listed above, so no workaround is applied. If a model
-# added later fails to trace, pass tracer_kwargs / leaf modules in extract_features().
+BUILD_KWARGS = {
+    "googlenet": {"aux_logits": False, "init_weights": True},
+    "inception_v3": {"aux_logits": False, "init_weights": True},
+}
+IMAGE_SIZE = {"inception_v3": 299}
+GRAD_FAMILIES = {"vit", "swin", "maxvit"}
+
+SAMPLE_SIZE = 10
+SAMPLE_SEED = 0
+# torchvision's test leaves out names containing these (they are not tensors)
+TORCHVISION_TEST_EXCLUDES = ["getitem", "floordiv", "size", "chunk", "_assert", "eq", "dim", "getattr"]
+# node kinds an ONNX export has no node for
+NO_ONNX_NODE = {"placeholder", "parameter", "constant", "Dropout", "Dropout2d", "Identity", "StochasticDepth"}
+# tensor methods the exporter emits no node for (the value is its input's)
+NO_ONNX_NODE_METHODS = {"contiguous", "clone", "detach"}
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 class ExportError(Exception):
@@ -71,16 +148,55 @@ class ExportError(Exception):
 
 
 # ---------------------------------------------------------------------------
+# torch.fx on Python 3.11
+
+
+def _proxy_iter_by_offset(self):
+    """fx.Proxy.__iter__ that finds the calling instruction by its offset (Python >= 3.11)."""
+    frame = inspect.currentframe().f_back
+    for inst in dis.get_instructions(frame.f_code):
+        if inst.offset == frame.f_lasti:
+            if inst.opname == "UNPACK_SEQUENCE":
+                return (self[i] for i in range(inst.argval))
+            break
+    return self.tracer.iter(self)
+
+
+def patch_fx_for_python311():
+    source = inspect.getsource(fx.proxy.Proxy.__iter__)
+    if sys.version_info >= (3, 11) and "f_lasti // 2" in source:
+        fx.proxy.Proxy.__iter__ = _proxy_iter_by_offset
+        return True
+    return False
+
+
+# ---------------------------------------------------------------------------
 # Model construction
 
 
-def build_model(name):
+def model_spec(name, opset):
+    base = MODELS.get(name, {})
+    family = FAMILY_OF.get(name, name)
+    size = IMAGE_SIZE.get(name, 224)
+    return {
+        "family": family,
+        "nodes": base.get("nodes", []),
+        "final_node": base.get("final_node"),
+        "cases": base.get("cases", [(1, 1)]),
+        "image_shape": [3, size, size],
+        "grad": family in GRAD_FAMILIES,
+        "build_kwargs": BUILD_KWARGS.get(name, {}),
+        "opset": opset,
+    }
+
+
+def build_model(name, spec):
     """Seeded random-init torchvision model, prepared so that mistakes can't hide."""
     builder = getattr(torchvision.models, name, None)
     if builder is None or not callable(builder):
         raise ExportError(f"unknown torchvision model '{name}'")
     torch.manual_seed(0)
-    model = builder(weights=None)
+    model = builder(weights=None, **spec["build_kwargs"])
     randomize_for_testing(model, torch.Generator().manual_seed(0))
     disable_inplace(model)
     return model.eval()
@@ -115,21 +231,28 @@ def disable_inplace(model):
             module.inplace = False
 
 
+def grad_mode(spec):
+    """nn.MultiheadAttention's fused no-grad path neither exports nor matches: keep grad on."""
+    return torch.enable_grad() if spec["grad"] else torch.no_grad()
+
+
 # ---------------------------------------------------------------------------
 # ONNX export
 
 
-def export_onnx(model, path):
-    x = torch.randn(1, *IMAGE_SHAPE)
-    torch.onnx.export(
-        model, x, str(path),
-        opset_version=OPSET,
-        input_names=[INPUT_NAME],
-        output_names=[OUTPUT_NAME],
-        dynamic_axes={INPUT_NAME: {0: "batch"}, OUTPUT_NAME: {0: "batch"}},
-        do_constant_folding=True,
-    )
-    onnx.checker.check_model(onnx.load(str(path)))
+def export_onnx(model, spec, path):
+    x = torch.randn(1, *spec["image_shape"])
+    with grad_mode(spec), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            model, x, str(path),
+            opset_version=spec["opset"],
+            input_names=[INPUT_NAME],
+            output_names=[OUTPUT_NAME],
+            dynamic_axes={INPUT_NAME: {0: "batch"}, OUTPUT_NAME: {0: "batch"}},
+            do_constant_folding=True,
+        )
+    onnx.checker.check_model(str(path))
 
 
 def check_with_onnx_reference(path, x, logits):
@@ -143,6 +266,76 @@ def check_with_onnx_reference(path, x, logits):
     if diff > 1e-3:
         raise ExportError(f"{path.name}: onnx.reference logits differ from torch by {diff}")
     return f"onnx.reference max |diff| {diff:.2e}"
+
+
+# ---------------------------------------------------------------------------
+# torchvision's graph
+
+
+class _ValueTypes(fx.Interpreter):
+    """Runs a traced graph, noting which nodes produce a tensor."""
+
+    def __init__(self, module):
+        super().__init__(module)
+        self.tensor_nodes = set()
+
+    def run_node(self, n):
+        result = super().run_node(n)
+        if isinstance(result, torch.Tensor):
+            self.tensor_nodes.add(n)
+        return result
+
+
+def analyse_eval_graph(model, spec, x, logits):
+    """torchvision's eval node names and, per name, what an ONNX export keeps of it."""
+    tracer = tv_fx.NodePathTracer(**tv_fx._set_default_tracer_kwargs(None))
+    graph = tracer.trace(model.eval())
+    names = dict(tracer.node_to_qualname)  # fx node -> torchvision name
+    modules = dict(model.named_modules())
+
+    depends_on_input = {}
+    for node in graph.nodes:
+        depends_on_input[node] = node.op == "placeholder" or any(depends_on_input[a] for a in node.all_input_nodes)
+
+    kinds, fused = {}, []
+    for node, name in names.items():
+        if node.op == "placeholder":
+            kind = "placeholder"
+        elif node.op == "get_attr":
+            kind = "parameter"
+        elif not depends_on_input[node]:
+            kind = "constant"
+        elif node.op == "call_module":
+            kind = type(modules[node.target]).__name__
+        else:
+            kind = "function"
+        kinds[name] = kind
+        users = list(node.users)
+        if (node.op == "call_module" and isinstance(modules[node.target], torch.nn.Conv2d) and len(users) == 1
+                and users[0].op == "call_module"
+                and isinstance(modules[users[0].target], torch.nn.modules.batchnorm._BatchNorm)):
+            fused += [name, names[users[0]]]
+
+    interpreter = _ValueTypes(fx.GraphModule(model, graph))
+    with grad_mode(spec):
+        out = interpreter.run(x)
+    diff = float((out - logits).abs().max())
+    if out.shape != logits.shape or diff > 1e-5:
+        raise ExportError(f"the traced graph's output differs from model(x) by {diff}")
+    non_tensor = [name for node, name in names.items() if node not in interpreter.tensor_nodes]
+    return list(names.values()), kinds, fused, non_tensor
+
+
+def sample_nodes(eval_nodes, kinds, fused, non_tensor):
+    """10 names the way torchvision's test draws them, among those an ONNX export keeps."""
+    dropped = set(fused) | set(non_tensor)
+    candidates = [n for n in eval_nodes
+                  if not any(word in n for word in TORCHVISION_TEST_EXCLUDES)
+                  and kinds[n] not in NO_ONNX_NODE and n not in dropped
+                  and re.sub(r"_\d+$", "", n.split(".")[-1]) not in NO_ONNX_NODE_METHODS]
+    picked = random.Random(SAMPLE_SEED).sample(candidates, min(SAMPLE_SIZE, len(candidates)))
+    order = {n: i for i, n in enumerate(eval_nodes)}
+    return sorted(picked, key=order.get)
 
 
 # ---------------------------------------------------------------------------
@@ -174,11 +367,21 @@ def extraction_groups(queries, graph_nodes):
     return [[q] for q in queries]
 
 
-def extract_features(model, queries, graph_nodes, x):
+def no_functional_inplace(graph_module):
+    """F.relu(x, inplace=True) in a traced graph overwrites the value of the node before it."""
+    for graph in (graph_module.train_graph, graph_module.eval_graph):
+        for node in graph.nodes:
+            if node.kwargs.get("inplace") is True:
+                node.kwargs = {**node.kwargs, "inplace": False}
+    graph_module.recompile()
+    return graph_module
+
+
+def extract_features(model, spec, queries, graph_nodes, x):
     features = {}
-    with torch.no_grad():
+    with grad_mode(spec):
         for group in extraction_groups(queries, graph_nodes):
-            extractor = create_feature_extractor(model, return_nodes=group)
+            extractor = no_functional_inplace(create_feature_extractor(model, return_nodes=group))
             features.update(extractor(x))
     for name, value in features.items():
         if not isinstance(value, torch.Tensor):
@@ -208,12 +411,18 @@ def listed_files(ref):
         yield from (f["file"] for f in case["features"].values())
 
 
-def is_up_to_date(out_dir, name):
+def stamp_text(spec):
+    key = {"version": REFERENCE_VERSION, "spec": spec, "torch": torch.__version__,
+           "torchvision": torchvision.__version__, "onnx": onnx.__version__}
+    return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()
+
+
+def is_up_to_date(out_dir, name, spec):
     stamp = out_dir / f"{name}.stamp"
     ref_path = out_dir / f"{name}.ref.json"
     if not (stamp.is_file() and ref_path.is_file() and (out_dir / f"{name}.onnx").is_file()):
         return False
-    if stamp.read_text().strip() != SCRIPT_HASH:
+    if stamp.read_text().strip() != stamp_text(spec):
         return False
     try:
         ref = json.loads(ref_path.read_text())
@@ -226,93 +435,123 @@ def is_up_to_date(out_dir, name):
 # Per-model driver
 
 
-def run_case(model, name, spec, graph_nodes, index, seed, batch, out_dir):
-    torch.manual_seed(seed)
-    x = torch.randn(batch, *IMAGE_SHAPE)
-    with torch.no_grad():
-        logits = model(x)
-    features = extract_features(model, spec["nodes"], graph_nodes, x)
-
-    final = features[spec["final_node"]]
-    diff = float((final - logits).abs().max())
-    if final.shape != logits.shape or diff > 1e-5:
-        raise ExportError(f"{name}: feature '{spec['final_node']}' differs from model(x) by {diff}")
+def run_case(model, name, spec, queries, graph_nodes, index, x, logits, out_dir):
+    features = extract_features(model, spec, queries, graph_nodes, x)
+    if spec["final_node"]:
+        final = features[spec["final_node"]]
+        diff = float((final - logits).abs().max())
+        if final.shape != logits.shape or diff > 1e-5:
+            raise ExportError(f"{name}: feature '{spec['final_node']}' differs from model(x) by {diff}")
 
     prefix = f"{name}.case{index}"
-    case = {
+    return {
         "input": {"name": INPUT_NAME, **write_tensor(out_dir, f"{prefix}.input.f32", x)},
         "features": {
             node: write_tensor(out_dir, f"{prefix}.{file_stem(node)}.f32", features[node])
-            for node in spec["nodes"]
+            for node in queries
         },
         "logits": write_tensor(out_dir, f"{prefix}.logits.f32", logits),
     }
-    return case, x, logits
 
 
-def node_kinds(model, names):
-    """Maps each torchvision node name to the class of the module it calls, or "function"
-    (and "placeholder" for the input), so tests can leave out nodes that an ONNX export
-    cannot keep (Conv2d/BatchNorm fused, Dropout/Identity gone in eval)."""
-    modules = dict(model.named_modules())
-    kinds = {}
-    for i, node in enumerate(names):
-        if i == 0 and node == INPUT_NAME:
-            kinds[node] = "placeholder"
-            continue
-        # a module called again gets a _N suffix from torchvision (relu, relu_1)
-        module = modules.get(node) or modules.get(re.sub(r"_\d+$", "", node))
-        kinds[node] = type(module).__name__ if module is not None and node else "function"
-    return kinds
-
-
-def export_model(name, out_dir):
-    spec = MODELS[name]
-    model = build_model(name)
+def export_model(name, spec, out_dir):
+    model = build_model(name, spec)
     onnx_path = out_dir / f"{name}.onnx"
-    export_onnx(model, onnx_path)
+    export_onnx(model, spec, onnx_path)
 
-    train_nodes, eval_nodes = get_graph_node_names(model)
-    cases, notes = [], []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        train_nodes, eval_nodes = get_graph_node_names(model, suppress_diff_warning=True)
+    model.eval()
+    cases, notes, sampled = [], [], []
     for index, (seed, batch) in enumerate(spec["cases"]):
-        case, x, logits = run_case(model, name, spec, eval_nodes, index, seed, batch, out_dir)
-        cases.append(case)
+        torch.manual_seed(seed)
+        x = torch.randn(batch, *spec["image_shape"])
+        with grad_mode(spec):
+            logits = model(x).detach()
+        queries = list(spec["nodes"])
         if index == 0:
+            traced, kinds, fused, non_tensor = analyse_eval_graph(model, spec, x, logits)
+            if traced != eval_nodes:
+                raise ExportError(f"{name}: NodePathTracer names differ from get_graph_node_names")
+            sampled = sample_nodes(eval_nodes, kinds, fused, non_tensor)
+            queries += [n for n in sampled if n not in queries]
             notes.append(check_with_onnx_reference(onnx_path, x, logits))
+        cases.append(run_case(model, name, spec, queries, eval_nodes, index, x, logits, out_dir))
 
-    ref = {"model": name, "opset": OPSET, "train_nodes": train_nodes,
-           "eval_nodes": eval_nodes, "node_kinds": node_kinds(model, eval_nodes), "cases": cases}
+    ref = {"model": name, "family": spec["family"], "opset": spec["opset"], "reference": "torchvision",
+           "build_kwargs": spec["build_kwargs"], "grad_enabled": spec["grad"],
+           "train_nodes": train_nodes, "eval_nodes": eval_nodes, "node_kinds": kinds,
+           "bn_fused_nodes": fused, "non_tensor_nodes": non_tensor, "sampled_nodes": sampled,
+           "cases": cases}
     (out_dir / f"{name}.ref.json").write_text(json.dumps(ref, indent=1) + "\n")
     # Written last: an interrupted run leaves no stamp and is redone next time.
-    (out_dir / f"{name}.stamp").write_text(SCRIPT_HASH + "\n")
+    (out_dir / f"{name}.stamp").write_text(stamp_text(spec) + "\n")
     return notes
 
 
 def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--out", type=Path, default=REPO_ROOT / ".cache" / "models",
-                        help="output directory (default: <repo>/.cache/models)")
-    parser.add_argument("--models", default="resnet18,mobilenet_v2",
-                        help="comma-separated model names, from: " + ", ".join(MODELS))
+    parser.add_argument("--out", type=Path, default=None,
+                        help="output directory (default: <repo>/.cache/models, or .../opset<N>)")
+    parser.add_argument("--opset", type=int, default=DEFAULT_OPSET, choices=[13, 17])
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--models", help="comma-separated model names (default: resnet18,mobilenet_v2)")
+    group.add_argument("--family-smallest", action="store_true",
+                       help="one small model per family (the CI set)")
+    group.add_argument("--families", help="comma-separated families: every model of each")
+    group.add_argument("--all", action="store_true", help="the whole classification zoo")
+    group.add_argument("--list", action="store_true", help="print families and models, then exit")
+    parser.add_argument("--force", action="store_true", help="re-export even when up to date")
     args = parser.parse_args(argv)
-    args.models = [m.strip() for m in args.models.split(",") if m.strip()]
-    unknown = [m for m in args.models if m not in MODELS]
+    if args.out is None:
+        args.out = REPO_ROOT / ".cache" / "models"
+        if args.opset != DEFAULT_OPSET:
+            args.out = args.out / f"opset{args.opset}"
+    known = list(dict.fromkeys(list(MODELS) + list(FAMILY_OF)))
+    if args.family_smallest:
+        args.models = [models[0] for models in ZOO.values()]
+    elif args.families:
+        families = [f.strip() for f in args.families.split(",") if f.strip()]
+        unknown = [f for f in families if f not in ZOO]
+        if unknown:
+            parser.error(f"unknown families {', '.join(unknown)}; known: {', '.join(ZOO)}")
+        args.models = [m for f in families for m in ZOO[f]]
+    elif args.all:
+        args.models = known
+    else:
+        args.models = [m.strip() for m in (args.models or "resnet18,mobilenet_v2").split(",") if m.strip()]
+    unknown = [m for m in args.models if m not in known]
     if unknown:
-        parser.error(f"no feature-node list for {', '.join(unknown)}; add it to MODELS")
+        parser.error(f"unknown models {', '.join(unknown)}; add them to ZOO (known: {', '.join(known)})")
     return args
 
 
 def main(argv=None):
     args = parse_args(argv)
-    torch.set_num_threads(1)  # references are small; leave the other core free
+    if args.list:
+        for family, models in ZOO.items():
+            print(f"{family}: {', '.join(models)}")
+        return 0
+    torch.set_num_threads(1)  # leave the other core free
+    patch_fx_for_python311()
     args.out.mkdir(parents=True, exist_ok=True)
+    failed = []
     for name in args.models:
-        if is_up_to_date(args.out, name):
+        spec = model_spec(name, args.opset)
+        if not args.force and is_up_to_date(args.out, name, spec):
             print(f"{name}: up to date")
             continue
         start = time.monotonic()
-        notes = export_model(name, args.out)
-        print(f"{name}: exported to {args.out} in {time.monotonic() - start:.1f}s ({'; '.join(notes)})")
+        try:
+            notes = export_model(name, spec, args.out)
+        except Exception as exc:  # go on with the other models, fail at the end
+            print(f"{name}: FAILED: {type(exc).__name__}: {exc}", file=sys.stderr)
+            failed.append(name)
+            continue
+        print(f"{name}: exported to {args.out} in {time.monotonic() - start:.1f}s ({'; '.join(notes)})", flush=True)
+    if failed:
+        raise ExportError(f"{len(failed)} model(s) failed: {', '.join(failed)}")
     return 0
 
 
