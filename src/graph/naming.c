@@ -16,9 +16,14 @@
  * scope whose nodes are all calls of one function (a ReLU module called twice) -- other nodes are <scope>.<function> with _1, _2 ...
  * counters per name in execution order (layer1.0.add, flatten). Graph inputs keep their names.
  *
+ * Shape arithmetic (Shape/Size and what is computed from them only) is named last, so that it
+ * does not take the counters of tensor ops. Transpose is torch's transpose when it swaps two axes,
+ * permute otherwise.
+ *
  * Scopes that torchvision would see as one leaf module but the exporter split into several
- * nodes (MobileNetV2's features.0 = Conv + Clip) are listed too, after their last node, so the
- * names users copy from torchvision are found in the listing. */
+ * nodes (MobileNetV2's features.0 = Conv + Clip, SqueezeExcitation = leaves + Mul, a
+ * Conv2dNormActivation whose BatchNorm was folded into its lone Conv) are listed too, after their
+ * last node, so the names users copy from torchvision are found in the listing. */
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,6 +65,8 @@ static const char *torch_function_name(const char *op_type, ofx_arena *arena) {
       {"Concat", "cat"},        {"Div", "truediv"},
       {"MatMul", "matmul"},     {"ReduceMean", "mean"},
       {"GlobalAveragePool", "adaptive_avg_pool2d"},
+      {"AveragePool", "avg_pool2d"}, {"MaxPool", "max_pool2d"},
+      {"LayerNormalization", "layer_norm"},
   };
   for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
     if (strcmp(op_type, table[i][0]) == 0) return table[i][1];
@@ -73,7 +80,22 @@ static const char *torch_function_name(const char *op_type, ofx_arena *arena) {
   return n ? lower : "node";
 }
 
-/* Keeps [A-Za-z0-9_] and single inner dots (unless `dots` is false); anything else becomes '_'. */
+/* The torch function of a node: as torch_function_name, except that a Transpose swapping exactly
+ * two axes is torch's `transpose` (or `swapaxes`) and any other permutation its `permute`. */
+static const char *node_function_name(const ofx_node *node, ofx_arena *arena) {
+  if (strcmp(node->op_type, "Transpose") == 0 && node->proto != NULL) {
+    const onnx_attribute *perm = ofx_node_attribute(node, "perm");
+    int64_t axes[OFX_MAX_RANK];
+    if (perm == NULL || perm->ints.count == 0 || perm->ints.count > OFX_MAX_RANK) return "transpose";
+    onnx_repeated_read_i64(&perm->ints, axes);
+    size_t moved = 0;
+    for (size_t i = 0; i < perm->ints.count; i++) moved += axes[i] != (int64_t)i;
+    return moved == 2 ? "transpose" : "permute";
+  }
+  return torch_function_name(node->op_type, arena);
+}
+
+/* Keeps [A-Za-z0-9_-] and single inner dots (unless `dots` is false); anything else becomes '_'. */
 static char *sanitize_n(ofx_arena *arena, const char *s, size_t n, bool dots) {
   char *out = ofx_arena_alloc(arena, n + 1, 1);
   if (out == NULL) return NULL;
@@ -84,7 +106,7 @@ static char *sanitize_n(ofx_arena *arena, const char *s, size_t n, bool dots) {
       if (k == 0 || out[k - 1] == '.') continue;
       out[k++] = '.';
     } else {
-      out[k++] = (isalnum(c) || c == '_') ? (char)c : '_';
+      out[k++] = (isalnum(c) || c == '_' || c == '-') ? (char)c : '_';
     }
   }
   while (k && out[k - 1] == '.') k--;
@@ -237,7 +259,7 @@ static ofx_status origin_from_torchscript(ofx_graph *g, scope_table *t, const of
   o->scope = ok ? register_chain(t, paths, n_paths) : -2;
   free(paths);
   free(path);
-  o->function = torch_function_name(node->op_type, &g->arena);
+  o->function = node_function_name(node, &g->arena);
   return o->scope == -2 || o->function == NULL ? oom() : OFX_OK;
 }
 
@@ -279,7 +301,7 @@ static ofx_status origin_from_tf_path(ofx_graph *g, scope_table *t, const ofx_no
   o->scope = failed ? -2 : register_chain(t, paths, n_paths);
   free(paths);
   free(path);
-  o->function = torch_function_name(node->op_type, &g->arena);
+  o->function = node_function_name(node, &g->arena);
   return o->scope == -2 || o->function == NULL ? oom() : OFX_OK;
 }
 
@@ -344,10 +366,16 @@ static ofx_status build_listing(ofx_graph *g, const scope_table *scopes, const o
   for (size_t i = 0; i < g->n_nodes; i++) head[i] = -1;
   for (size_t k = 0; k < scopes->count; k++) {
     const scope_info *s = &scopes->items[k];
-    bool block_of_leaves = s->direct_nodes == 0 && s->child_scopes >= 2 && s->height == 1;
+    /* Conv2dNormActivation: Conv + activation, or a lone Conv once BatchNorm is folded */
+    bool block_of_leaves = s->direct_nodes == 0 && s->height == 1 && (s->child_scopes >= 2 || s->total_nodes == 1);
     bool multi_node_leaf = s->child_scopes == 0 && s->direct_nodes >= 2 && !s->calls_of_leaf;
+    /* SqueezeExcitation: leaf children, then its own op (the scaling Mul) gives the output */
+    bool leaves_then_own_op = s->direct_nodes >= 1 && s->child_scopes >= 2 && s->height == 1 &&
+                              s->last_node[view] >= 0 && g->nodes[s->last_node[view]].scope == s->path;
     next[k] = -1;
-    if (!(block_of_leaves || multi_node_leaf) || s->last_node[view] < 0 || name_taken(taken, s->path)) continue;
+    if (!(block_of_leaves || multi_node_leaf || leaves_then_own_op) || s->last_node[view] < 0 ||
+        name_taken(taken, s->path))
+      continue;
     next[k] = head[s->last_node[view]]; /* push front: deeper scopes were registered later */
     head[s->last_node[view]] = (int)k;
   }
@@ -390,7 +418,7 @@ ofx_status ofx_graph_name_nodes(ofx_graph *g) {
       if (o->flat_name && o->flat_name[0] == '\0') o->flat_name = NULL;
     }
     if (status == OFX_OK && o->flat_name == NULL && o->function == NULL) {
-      o->function = torch_function_name(node->op_type, &g->arena);
+      o->function = node_function_name(node, &g->arena);
       if (o->function == NULL) status = oom();
     }
     if (status == OFX_OK && o->scope >= 0) {
@@ -416,7 +444,36 @@ ofx_status ofx_graph_name_nodes(ofx_graph *g) {
       for (int view = 0; view < 2; view++)
         if (ofx_node_in_view(&g->nodes[i], (ofx_view)view)) scopes.items[s].last_node[view] = (int)i;
 
+  /* Shape arithmetic (Shape and what is computed from shapes only: the Gather/Unsqueeze/Concat
+   * feeding a Reshape) is torch's int plumbing, not tensor ops: it is named after every other
+   * node, so that it does not take the counters of the tensor ops (vit's torch.cat stays `cat`). */
+  bool *shape_only = calloc(g->n_nodes + 1, sizeof *shape_only);
+  if (shape_only == NULL) {
+    status = oom();
+    goto done;
+  }
   for (size_t i = 0; i < g->n_nodes; i++) {
+    const ofx_node *node = &g->nodes[i];
+    if (node->proto == NULL) continue;
+    if (strcmp(node->op_type, "Shape") == 0 || strcmp(node->op_type, "Size") == 0) {
+      shape_only[i] = true;
+      continue;
+    }
+    if (strcmp(node->op_type, "Expand") == 0 || strcmp(node->op_type, "Tile") == 0) continue;
+    bool any = false, all = true;
+    for (size_t k = 0; k < node->n_inputs; k++) {
+      if (node->inputs[k] < 0) continue;
+      const ofx_value *v = &g->values[node->inputs[k]];
+      if (v->kind == OFX_VALUE_CONSTANT) continue;
+      if (v->kind == OFX_VALUE_NODE && v->producer >= 0 && shape_only[v->producer]) any = true;
+      else all = false;
+    }
+    shape_only[i] = any && all && node->n_implicit_inputs == 0;
+  }
+
+  for (size_t step = 0; step < 2 * g->n_nodes; step++) {
+    size_t i = step % g->n_nodes;
+    if (shape_only[i] != (step >= g->n_nodes)) continue;
     ofx_node *node = &g->nodes[i];
     const node_origin *o = &origins[i];
     const char *base = o->flat_name;
@@ -430,10 +487,12 @@ ofx_status ofx_graph_name_nodes(ofx_graph *g) {
     node->scope = o->scope >= 0 ? scopes.items[o->scope].path : "";
     node->name = base ? unique_name(&g->arena, &taken, &counters, base) : NULL;
     if (node->name == NULL) {
+      free(shape_only);
       status = oom();
       goto done;
     }
   }
+  free(shape_only);
   status = build_listing(g, &scopes, &taken, OFX_VIEW_TRAIN);
   if (status == OFX_OK) status = build_listing(g, &scopes, &taken, OFX_VIEW_EVAL);
 
