@@ -30,6 +30,7 @@ void ofx_f32_dwconv(size_t taps, size_t channels, size_t out_pixels, const float
                   {output_min, output_max}};
   if ((double)out_pixels * (double)channels * (double)taps < OFX_GEMM_MIN_PARALLEL_MACS) pool = NULL;
   const size_t threads = ofx_threadpool_threads_count(pool);
-  const size_t tile = threads > 1 ? ofx_divide_round_up(out_pixels, threads * 4) : out_pixels;
+  /* ~16 tiles per thread: balances threads slowed by others sharing their core */
+  const size_t tile = threads > 1 ? ofx_divide_round_up(out_pixels, threads * 16) : out_pixels;
   ofx_threadpool_parallelize_2d_tile(pool, dwconv_tile, &g, out_pixels, 1, tile ? tile : 1, 1);
 }

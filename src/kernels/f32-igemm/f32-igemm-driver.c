@@ -41,7 +41,8 @@ void ofx_f32_igemm(size_t mr_layout, size_t m, size_t n, size_t kc, size_t ks,
   size_t tile_n = ofx_min_sz(n, ofx_gemm_l2_columns(kc * ks, nr)), tile_m = m;
   if (threads > 1) {
     const size_t want = threads * 4, n_tiles = ofx_divide_round_up(n, tile_n);
-    if (n_tiles < want)
+    if (n_tiles == 1) tile_m = mr_layout; /* all weights in L2: small tiles balance best */
+    else if (n_tiles < want)
       tile_m = ofx_round_up(ofx_divide_round_up(m, ofx_divide_round_up(want, n_tiles)), mr_layout);
     while (ofx_divide_round_up(m, tile_m) * ofx_divide_round_up(n, tile_n) < want && tile_n > nr)
       tile_n = ofx_round_up(tile_n / 2, nr);
