@@ -33,13 +33,18 @@ static ofx_status identity_reshape(ofx_op *op, const ofx_tensor *in, ofx_tensor 
 const ofx_op_def ofx_op_identity = {"Identity", ofx_op_no_state, identity_reshape, copy_run, NULL};
 
 /* Dropout at inference: Y = X, and the optional mask is all true. training_mode (opset 12+
- * input 2) must be absent or a constant false. */
+ * input 2) must be absent or a constant false -- or the ratio a constant 0, which drops nothing
+ * even in training mode (torchvision's Swin exports its attention dropout that way). */
 static ofx_status dropout_init(ofx_op *op) {
   const ofx_value *training = ofx_op_const_input(op, 2);
   if (ofx_op_has_input(op, 2)) {
     bool on = true;
     if (training && training->dtype == OFX_DTYPE_BOOL && training->nbytes == 1) on = *(const uint8_t *)training->data != 0;
-    if (on) return ofx_op_error(op, OFX_UNSUPPORTED_OP, "training_mode (input 2) must be a constant false: only inference is supported");
+    const ofx_value *ratio = ofx_op_const_input(op, 1);
+    float r = 1.0f;
+    if (ratio && ratio->dtype == OFX_DTYPE_FLOAT32 && ratio->nbytes == sizeof r) memcpy(&r, ratio->data, sizeof r);
+    if (on && r != 0.0f)
+      return ofx_op_error(op, OFX_UNSUPPORTED_OP, "training_mode (input 2) must be a constant false: only inference is supported");
   }
   return OFX_OK;
 }
