@@ -49,6 +49,10 @@ fi
 
 log "exporting test models (random weights, torchvision references)"
 /usr/bin/python3 tests/tools/export_models.py --out "$repo/.cache/models"
+if [[ "$mode" == tests ]]; then
+  # one small model per torchvision family, for tests/js/zoo.test.mjs (~3 min the first time)
+  /usr/bin/python3 tests/tools/export_models.py --out "$repo/.cache/models" --family-smallest
+fi
 /usr/bin/python3 tests/tools/make_naming_models.py "$repo/.cache/models/naming"
 /usr/bin/python3 tests/tools/make_image_fixtures.py "$repo/.cache/images"
 bash tests/tools/fetch_demo_assets.sh   # demo models (npm pack + conversion) and CC0 photos
