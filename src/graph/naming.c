@@ -264,9 +264,22 @@ static ofx_status origin_from_torchscript(ofx_graph *g, scope_table *t, const of
 }
 
 /* Source 3: "prefix/model/layer/Op", with the first `skip` segments (shared by all) dropped. */
+/* tf2onnx names an op it fused from several TF ops by joining their names with '_', each
+ * starting with the model's own name again ("m/conv/Relu6_m/bn/FusedBatchNormV3_m/..."): keep
+ * the first op's path. Returns `name` itself when there is nothing to cut. */
+static const char *tf_primary_name(ofx_arena *arena, const char *name) {
+  const char *slash = strchr(name, '/');
+  if (slash == NULL || slash == name) return name;
+  size_t root = (size_t)(slash - name);
+  for (const char *p = slash; (p = strchr(p + 1, '_')) != NULL;)
+    if (strncmp(p + 1, name, root) == 0 && p[1 + root] == '/') return ofx_arena_strndup(arena, name, (size_t)(p - name));
+  return name;
+}
+
 static ofx_status origin_from_tf_path(ofx_graph *g, scope_table *t, const ofx_node *node, size_t skip,
                                       node_origin *o) {
-  const char *name = node->onnx_name;
+  const char *name = tf_primary_name(&g->arena, node->onnx_name);
+  if (name == NULL) return oom();
   size_t n = strlen(name), n_segments = 1;
   for (size_t i = 0; i < n; i++) n_segments += name[i] == '/';
   const char **paths = calloc(n_segments, sizeof *paths);
