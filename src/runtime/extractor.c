@@ -72,6 +72,8 @@ struct ofx_extractor {
    * output value shares its input's memory */
   bool *fused;    /* per step */
   int *alias_of;  /* per value: the value whose memory it shares, or -1 */
+  /* one op's inputs and outputs, gathered for reshape and run; sized for the widest step */
+  ofx_tensor *op_inputs, *op_outputs;
 };
 
 /* A layout conversion: the fast kernels keep activations NHWC, ONNX and NCHW-only ops see
@@ -178,6 +180,8 @@ void ofx_extractor_free(ofx_extractor *fx) {
   free(fx->conversions);
   free(fx->fused);
   free(fx->alias_of);
+  free(fx->op_inputs);
+  free(fx->op_outputs);
   free(fx->step_done);
   free(fx->input_known);
   free(fx);
@@ -279,6 +283,17 @@ static ofx_status extractor_build(ofx_model *model, const int *values, const siz
   }
   s = ofx_graph_prune(g, producers, count, keep);
   if (s == OFX_OK) s = build_steps(fx, keep);
+  if (s == OFX_OK) {
+    size_t widest = 0;
+    for (size_t i = 0; i < fx->n_steps; i++) {
+      const ofx_node *n = fx->steps[i].node;
+      if (n->n_inputs > widest) widest = n->n_inputs;
+      if (n->n_outputs > widest) widest = n->n_outputs;
+    }
+    fx->op_inputs = calloc(widest + 1, sizeof *fx->op_inputs);
+    fx->op_outputs = calloc(widest + 1, sizeof *fx->op_outputs);
+    if (!fx->op_inputs || !fx->op_outputs) s = oom("creating an extractor");
+  }
   if (s == OFX_OK) s = check_declared_inputs(fx);
   if (s == OFX_OK && !shapes_only) s = fuse_activations(fx);
 done:
@@ -566,18 +581,12 @@ static void run_conversions(ofx_extractor *fx, size_t step, size_t *cursor, ofx_
 static ofx_status plan(ofx_extractor *fx) {
   const ofx_graph *g = fx->graph;
   fx->planned = false;
-  size_t max_io = 0;
-  for (size_t i = 0; i < fx->n_steps; i++) {
-    const ofx_node *n = fx->steps[i].node;
-    if (n->n_inputs > max_io) max_io = n->n_inputs;
-    if (n->n_outputs > max_io) max_io = n->n_outputs;
-  }
-  ofx_tensor *in = calloc(max_io + 1, sizeof *in), *out = calloc(max_io + 1, sizeof *out);
+  ofx_tensor *in = fx->op_inputs, *out = fx->op_outputs;
   size_t *offsets = calloc(g->n_values + 1, sizeof *offsets);
   int *last_use = malloc((g->n_values + 1) * sizeof *last_use);
   ofx_memory_plan mp = {0};
   ofx_status s = OFX_OK;
-  if (!in || !out || !offsets || !last_use) {
+  if (!offsets || !last_use) {
     s = oom("planning");
     goto done;
   }
@@ -736,8 +745,6 @@ static ofx_status plan(ofx_extractor *fx) {
   for (size_t i = 0; i < fx->n_inputs; i++) fx->planned_input_shapes[i] = fx->bindings[i].tensor;
   fx->planned = true;
 done:
-  free(in);
-  free(out);
   free(offsets);
   free(last_use);
   ofx_memory_plan_free(&mp);
@@ -758,18 +765,7 @@ ofx_status ofx_extractor_run(ofx_extractor *fx) {
   if (replan) OFX_TRY(plan(fx));
   for (size_t i = 0; i < fx->n_inputs; i++)
     if (!fx->input_known[i]) fx->tensors[input_value(fx, i)].data = fx->bindings[i].tensor.data;
-  size_t max_io = 0;
-  for (size_t i = 0; i < fx->n_steps; i++) {
-    const ofx_node *n = fx->steps[i].node;
-    if (n->n_inputs > max_io) max_io = n->n_inputs;
-    if (n->n_outputs > max_io) max_io = n->n_outputs;
-  }
-  ofx_tensor *in = calloc(max_io + 1, sizeof *in), *out = calloc(max_io + 1, sizeof *out);
-  if (!in || !out) {
-    free(in);
-    free(out);
-    return oom("running");
-  }
+  ofx_tensor *in = fx->op_inputs, *out = fx->op_outputs;
   ofx_run_context ctx = {ofx_runtime_threadpool(), fx->scratch};
   size_t cursor = 0;
   for (size_t i = 0; i < fx->n_steps; i++) {
@@ -780,8 +776,6 @@ ofx_status ofx_extractor_run(ofx_extractor *fx) {
     op->def->run(op, in, out, &ctx);
   }
   run_conversions(fx, fx->n_steps, &cursor, NULL);
-  free(in);
-  free(out);
   /* the caller's input memory is only borrowed for this run */
   for (size_t i = 0; i < fx->n_inputs; i++) fx->bindings[i].set = false;
   return OFX_OK;
