@@ -108,6 +108,16 @@ ofx_status ofx_extractor_set_input(ofx_extractor *extractor, size_t i, ofx_dtype
                                    const int64_t *dims, size_t rank, const void *data, size_t size);
 ofx_status ofx_extractor_run(ofx_extractor *extractor);
 
+/* Profiling: while on, each run adds the wall time of every planned step (its layout
+ * conversions included) to that step's total; turning it on clears the totals. Steps are
+ * in execution order; step n_steps is the final copy of NHWC outputs to NCHW. Steps folded
+ * at plan time or fused into the step before them stay at 0. */
+ofx_status ofx_extractor_set_profiling(ofx_extractor *extractor, int on);
+/* Graph node index (in ofx_model_describe_json's "nodes") of step i < planned node count. */
+size_t ofx_extractor_step_node(const ofx_extractor *extractor, size_t i);
+/* Total milliseconds of step i (0 <= i <= planned node count) since profiling was turned on. */
+double ofx_extractor_step_ms(const ofx_extractor *extractor, size_t i);
+
 /* Output i of the last successful run; owned by the extractor, valid until the next run. */
 typedef struct ofx_tensor_view {
   ofx_dtype dtype;

@@ -200,6 +200,15 @@ export interface FeatureExtractorOptions {
   suppressDiffWarning?: boolean;
 }
 
+/** One node's share of a run, from `FeatureExtractor.profile`. */
+export interface ProfileEntry {
+  /** The node's name as getGraphNodeNames lists it; null for the final output copy. */
+  name: string | null;
+  opType: string;
+  /** Mean wall time per run, milliseconds. */
+  ms: number;
+}
+
 /** Runs the part of a model that the requested nodes need. */
 export class FeatureExtractor {
   /** Switches to the train-mode return nodes. Returns this. */
@@ -215,6 +224,14 @@ export class FeatureExtractor {
    * @returns the requested nodes' values keyed by output key, in execution order
    */
   run(input: Tensor | TensorLike | Record<string, Tensor | TensorLike>): Promise<Record<string, Tensor>>;
+  /**
+   * Where the time goes: runs the pruned graph `runs` times (default 1, after one unprofiled
+   * warm-up) and returns each executed node's mean wall time in execution order, layout
+   * conversions included in the node that needed them; the last entry (`name: null`,
+   * `opType: 'OutputCopy'`) is the copy of requested outputs back to NCHW. Nodes evaluated at
+   * plan time or fused into the node before them are absent.
+   */
+  profile(input: Tensor | TensorLike | Record<string, Tensor | TensorLike>, options?: { runs?: number }): Promise<ProfileEntry[]>;
   /**
    * The pruned graph of the current mode as a standalone ONNX model whose outputs are the
    * requested nodes, named by their output keys; only the initializers it uses are kept, opset

@@ -279,6 +279,17 @@ export class FeatureExtractor {
    */
   async run(input) {
     const mode = this.#current();
+    const outputs = await invoke(this.#engine, 'run', { handle: mode.native.handle, tensors: this.#inputTensors(mode, input) });
+    const result = {};
+    mode.native.outputRequests.forEach((request, i) => {
+      const o = outputs[i];
+      result[mode.keys[request]] = new Tensor(o.type, o.data, o.dims);
+    });
+    return result;
+  }
+
+  /** The extractor's inputs, in its order, from run()'s argument. */
+  #inputTensors(mode, input) {
     const modelInputs = this.#model.inputs;
     const needed = mode.native.inputModelIndices.map((i) => modelInputs[i].name);
     let byName;
@@ -295,14 +306,29 @@ export class FeatureExtractor {
       }
       return toTensor(byName[name], `input '${name}'`);
     });
-    const plain = tensors.map((t) => ({ type: t.type, data: t.data, dims: t.dims }));
-    const outputs = await invoke(this.#engine, 'run', { handle: mode.native.handle, tensors: plain });
-    const result = {};
-    mode.native.outputRequests.forEach((request, i) => {
-      const o = outputs[i];
-      result[mode.keys[request]] = new Tensor(o.type, o.data, o.dims);
-    });
-    return result;
+    return tensors.map((t) => ({ type: t.type, data: t.data, dims: t.dims }));
+  }
+
+  /**
+   * Where the time goes: runs the pruned graph `runs` times (after one unprofiled warm-up run)
+   * and returns the mean wall time of every node it executed, in execution order. Layout
+   * conversions are counted in the node that needed them; the last entry (name null,
+   * opType 'OutputCopy') is the copy of requested outputs back to NCHW. Nodes evaluated at
+   * plan time or fused into the node before them do not appear.
+   * @param {Tensor|Record<string, Tensor>} input as for run()
+   * @param {{runs?: number}} [options]
+   * @returns {Promise<{name: string|null, opType: string, ms: number}[]>}
+   */
+  async profile(input, { runs = 1 } = {}) {
+    if (!Number.isInteger(runs) || runs < 1) throw new OnnxfxError('INVALID_ARGUMENT', `runs must be a positive integer, got ${runs}`);
+    const mode = this.#current();
+    const tensors = this.#inputTensors(mode, input);
+    await invoke(this.#engine, 'run', { handle: mode.native.handle, tensors });
+    const steps = await invoke(this.#engine, 'profile', { handle: mode.native.handle, tensors, runs });
+    const nodes = this.#model.nodes;
+    return steps.map(({ node, ms }) => (node < 0
+      ? { name: null, opType: 'OutputCopy', ms }
+      : { name: nodes[node].name, opType: nodes[node].opType, ms }));
   }
 
   /**

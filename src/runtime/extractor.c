@@ -28,6 +28,18 @@
 #include "runtime/extractor-internal.h"
 #include "kernels/x32-transpose/x32-transpose.h"
 
+#ifdef __EMSCRIPTEN__
+#include <emscripten.h>
+static double now_ms(void) { return emscripten_get_now(); }
+#else
+#include <time.h>
+static double now_ms(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (double)t.tv_sec * 1e3 + (double)t.tv_nsec * 1e-6;
+}
+#endif
+
 /* Largest tensor (elements) evaluated or read at plan time. */
 #define OFX_PLAN_EVAL_MAX 1024
 
@@ -74,6 +86,8 @@ struct ofx_extractor {
   int *alias_of;  /* per value: the value whose memory it shares, or -1 */
   /* one op's inputs and outputs, gathered for reshape and run; sized for the widest step */
   ofx_tensor *op_inputs, *op_outputs;
+  /* per step (+1 for the output conversions): milliseconds while profiling, else NULL */
+  double *step_ms;
 };
 
 /* A layout conversion: the fast kernels keep activations NHWC, ONNX and NCHW-only ops see
@@ -182,6 +196,7 @@ void ofx_extractor_free(ofx_extractor *fx) {
   free(fx->alias_of);
   free(fx->op_inputs);
   free(fx->op_outputs);
+  free(fx->step_ms);
   free(fx->step_done);
   free(fx->input_known);
   free(fx);
@@ -768,17 +783,39 @@ ofx_status ofx_extractor_run(ofx_extractor *fx) {
   ofx_tensor *in = fx->op_inputs, *out = fx->op_outputs;
   ofx_run_context ctx = {ofx_runtime_threadpool(), fx->scratch};
   size_t cursor = 0;
+  double started = fx->step_ms ? now_ms() : 0;
   for (size_t i = 0; i < fx->n_steps; i++) {
     ofx_op *op = &fx->steps[i];
     if (fx->step_done[i] || (fx->fused && fx->fused[i])) continue;
     gather(fx, op, in, out);
     run_conversions(fx, i, &cursor, in);
     op->def->run(op, in, out, &ctx);
+    if (fx->step_ms) {
+      double t = now_ms();
+      fx->step_ms[i] += t - started;
+      started = t;
+    }
   }
   run_conversions(fx, fx->n_steps, &cursor, NULL);
+  if (fx->step_ms) fx->step_ms[fx->n_steps] += now_ms() - started;
   /* the caller's input memory is only borrowed for this run */
   for (size_t i = 0; i < fx->n_inputs; i++) fx->bindings[i].set = false;
   return OFX_OK;
+}
+
+ofx_status ofx_extractor_set_profiling(ofx_extractor *fx, int on) {
+  free(fx->step_ms);
+  fx->step_ms = NULL; /* NULL: not profiled */
+  if (on && (fx->step_ms = calloc(fx->n_steps + 1, sizeof *fx->step_ms)) == NULL) return oom("profiling");
+  return OFX_OK;
+}
+
+size_t ofx_extractor_step_node(const ofx_extractor *fx, size_t i) {
+  return i < fx->n_steps ? (size_t)(fx->steps[i].node - fx->graph->nodes) : SIZE_MAX;
+}
+
+double ofx_extractor_step_ms(const ofx_extractor *fx, size_t i) {
+  return fx->step_ms && i <= fx->n_steps ? fx->step_ms[i] : 0;
 }
 
 ofx_status ofx_extractor_output(const ofx_extractor *fx, size_t i, ofx_tensor_view *view) {

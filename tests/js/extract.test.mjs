@@ -48,6 +48,31 @@ test('pruning: extracting layer1 plans fewer nodes than the full graph', async (
   model.dispose();
 });
 
+test('profile() times each executed node of the pruned plan, here and in a worker', async () => {
+  for (const worker of [false, true]) {
+    const model = await loadModel(modelPath('resnet18'), { worker });
+    const fx = await createFeatureExtractor(model, { returnNodes: ['layer1'] });
+    const x = new Tensor('float32', new Float32Array(3 * 224 * 224).fill(0.5), [1, 3, 224, 224]);
+    const steps = await fx.profile(x, { runs: 2 });
+    const convs = steps.filter((s) => s.opType === 'Conv');
+    assert.equal(convs.length, 5, 'conv1 and layer1\'s four convolutions');
+    assert.ok(convs.every((s) => s.ms > 0), 'every convolution took time');
+    const stepNames = steps.map((s) => s.name);
+    assert.ok(!stepNames.includes('relu') && !stepNames.includes('layer1.0.relu'), 'a Relu after a Conv is fused into it');
+    assert.ok(stepNames.includes('layer1.0.add') && stepNames.includes('layer1.0.relu_1'), 'the residual Add and its Relu run');
+    assert.ok(steps.length <= fx.plannedNodeCount + 1);
+    assert.deepEqual(steps.at(-1).name, null);
+    assert.equal(steps.at(-1).opType, 'OutputCopy');
+    const names = model.nodes.map((n) => n.name);
+    const order = steps.slice(0, -1).map((s) => names.indexOf(s.name));
+    assert.deepEqual(order, [...order].sort((a, b) => a - b), 'execution order');
+    await assert.rejects(fx.profile(x, { runs: 0 }), (err) => err.code === 'INVALID_ARGUMENT');
+    const after = await fx.run(x); // profiling is off again and results are unchanged
+    assert.deepEqual(after.layer1.dims, [1, 64, 56, 56]);
+    model.dispose();
+  }
+});
+
 test('unknown names throw NODE_NOT_FOUND with a hint; layer1 never matches layer10', async () => {
   const model = await loadModel(modelPath('resnet18'));
   for (const bad of ['layer5', 'layer1.0.con', 'layer10', 'fc.']) {

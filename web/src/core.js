@@ -191,6 +191,28 @@ export class Core {
 }
 
 /**
+ * Runs an extractor `runs` times with profiling on; returns the mean milliseconds of every step
+ * it executed, in execution order: {node: graph node index, ms}, then {node: -1, ms} for the
+ * final copy of outputs to NCHW. Steps folded at plan time or fused away are left out.
+ */
+Core.prototype.profile = function profile(handle, tensors, runs) {
+  const m = this.mod;
+  this.check(m._ofx_extractor_set_profiling(handle, 1));
+  try {
+    for (let r = 0; r < runs; r++) this.run(handle, tensors);
+    const steps = m._ofx_extractor_planned_node_count(handle);
+    const result = [];
+    for (let i = 0; i <= steps; i++) {
+      const ms = m._ofx_extractor_step_ms(handle, i) / runs;
+      if (ms > 0 || i === steps) result.push({ node: i < steps ? m._ofx_extractor_step_node(handle, i) : -1, ms });
+    }
+    return result;
+  } finally {
+    m._ofx_extractor_set_profiling(handle, 0);
+  }
+};
+
+/**
  * Core.loadModel for a model with ONNX external data: the model bytes and every file are copied
  * into the heap (tensors point into them) and freed by freeModel.
  * @param {Uint8Array} bytes

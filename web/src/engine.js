@@ -57,6 +57,11 @@ export class LocalEngine {
     return this.core.run(handle, tensors);
   }
 
+  /** @returns {{node: number, ms: number}[]} */
+  profile({ handle, tensors, runs }) {
+    return this.core.profile(handle, tensors, runs);
+  }
+
   toOnnx({ handle, names }) {
     return this.core.extractorToOnnx(handle, names);
   }

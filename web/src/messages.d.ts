@@ -36,6 +36,7 @@ export interface Operations {
   createExtractor: { in: { model: number; names: string[]; train: boolean }; out: ExtractorInfo };
   freeExtractor: { in: { handle: number }; out: void };
   run: { in: { handle: number; tensors: WireTensor[] }; out: WireTensor[] };
+  profile: { in: { handle: number; tensors: WireTensor[]; runs: number }; out: { node: number; ms: number }[] };
   toOnnx: { in: { handle: number; names: string[] }; out: Uint8Array };
   setNumThreads: { in: { threads: number }; out: number };
   inferShapes: { in: { handle: number }; out: Record<string, (number | string | null)[]> };

@@ -8,7 +8,7 @@
 import { LocalEngine } from './engine.js';
 import { serializeError } from './errors.js';
 
-const OPERATIONS = new Set(['info', 'loadModel', 'freeModel', 'createExtractor', 'freeExtractor', 'run', 'toOnnx', 'inferShapes', 'setNumThreads']);
+const OPERATIONS = new Set(['info', 'loadModel', 'freeModel', 'createExtractor', 'freeExtractor', 'run', 'profile', 'toOnnx', 'inferShapes', 'setNumThreads']);
 
 let enginePromise = null;
 let post;
