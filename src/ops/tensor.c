@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "base/status.h"
+#include "kernels/kernel-config.h"
 #include "ops/op.h"
 #include "ops/typed.h"
 
@@ -29,18 +30,69 @@ typedef struct strided {
   int64_t dims[OFX_MAX_RANK], step[OFX_MAX_RANK], base;
 } strided;
 
+/* Element loop for the axes no fast path covers; es is a constant after inlining. */
+static inline void strided_elems(size_t n, int64_t step, const char *x, char *y, size_t es) {
+  for (size_t e = 0; e < n; e++) memcpy(y + e * es, x + (int64_t)e * step * (int64_t)es, es);
+}
+
+/* Copies in three shapes, after dropping size-1 axes and merging axes that are contiguous in
+ * the input (Transpose [197,1,768] -> [1,197,768] becomes one memcpy):
+ *   - innermost axis contiguous (head split/merge, Slice of the last axis): memcpy per run;
+ *   - 32-bit elements with another axis contiguous: 2-D transposes through x32_transpose
+ *     (attention's K transpose [197,12,64] -> [12,64,197]);
+ *   - otherwise element by element along the innermost axis. */
 static void strided_copy(const strided *s, const char *x, char *y, size_t es) {
-  int64_t idx[OFX_MAX_RANK] = {0}, off = s->base;
-  size_t n = 1;
-  for (int d = 0; d < s->rank; d++) n *= (size_t)s->dims[d];
-  for (size_t e = 0; e < n; e++) {
-    memcpy(y + e * es, x + off * (int64_t)es, es);
-    for (int d = s->rank - 1; d >= 0; d--) {
-      off += s->step[d];
-      if (++idx[d] < s->dims[d]) break;
-      off -= s->step[d] * s->dims[d];
-      idx[d] = 0;
+  int r = 0;
+  int64_t dims[OFX_MAX_RANK], step[OFX_MAX_RANK];
+  for (int d = 0; d < s->rank; d++) {
+    if (s->dims[d] == 0) return;
+    if (s->dims[d] == 1) continue;
+    if (r > 0 && step[r - 1] == s->step[d] * s->dims[d]) {
+      dims[r - 1] *= s->dims[d];
+      step[r - 1] = s->step[d];
+    } else {
+      dims[r] = s->dims[d];
+      step[r++] = s->step[d];
     }
+  }
+  x += s->base * (int64_t)es;
+  if (r == 0) {
+    memcpy(y, x, es);
+    return;
+  }
+  /* the axes walked by the outer loop, and what one step of each moves in x and y */
+  int64_t ostride[OFX_MAX_RANK];
+  strides_of(dims, r, ostride);
+  int inner = r - 1, tr = -1; /* tr: the contiguous input axis of a 2-D transpose */
+  if (step[inner] != 1 && es == 4)
+    for (int d = 0; d < inner; d++)
+      if (step[d] == 1) tr = d;
+  int loop[OFX_MAX_RANK], n_loop = 0;
+  for (int d = 0; d < inner; d++)
+    if (d != tr) loop[n_loop++] = d;
+  const size_t n_inner = (size_t)dims[inner];
+  int64_t idx[OFX_MAX_RANK] = {0}, xo = 0, yo = 0;
+  for (;;) {
+    if (tr >= 0)
+      ofx_kernels()->x32_transpose(n_inner, (size_t)dims[tr], (const uint32_t *)(x + xo * 4), (size_t)step[inner],
+                                   (uint32_t *)(y + yo * 4), (size_t)ostride[tr]);
+    else if (step[inner] == 1)
+      memcpy(y + yo * (int64_t)es, x + xo * (int64_t)es, n_inner * es);
+    else if (es == 4)
+      strided_elems(n_inner, step[inner], x + xo * 4, y + yo * 4, 4);
+    else
+      strided_elems(n_inner, step[inner], x + xo * (int64_t)es, y + yo * (int64_t)es, es);
+    int k = n_loop - 1;
+    for (; k >= 0; k--) {
+      const int d = loop[k];
+      xo += step[d];
+      yo += ostride[d];
+      if (++idx[k] < dims[d]) break;
+      xo -= step[d] * dims[d];
+      yo -= ostride[d] * dims[d];
+      idx[k] = 0;
+    }
+    if (k < 0) return;
   }
 }
 

@@ -222,6 +222,17 @@ test('Concat / Split / Slice / Transpose / Reshape after Conv match ORT', async 
   await check({ nodes: [conv('x', 'a', 4, 3), N('Sub', ['m', 'a'], ['y'])], inputs: x4([1, 3, 5, 5]), consts: [cw('a', 4, 3), C('m', [5])] });
 });
 
+// The strided copy's paths: merged axes, contiguous runs (memcpy), 2-D transposes (es 4) and
+// the element loop, over every perm of odd sizes with a size-1 axis, and last-axis slices.
+test('Transpose (every rank-4 perm) and Slice (last axis, strided) match ORT', async () => {
+  const perms = (a) => (a.length <= 1 ? [a] : a.flatMap((v, i) => perms([...a.slice(0, i), ...a.slice(i + 1)]).map((p) => [v, ...p])));
+  for (const dims of [[3, 5, 7, 9], [5, 1, 6, 7]])
+    for (const perm of perms([0, 1, 2, 3])) await check({ nodes: [N('Transpose', ['x'], ['y'], { perm })], inputs: [{ name: 'x', dims }] });
+  const i64 = (a) => BigInt64Array.from(a.map(BigInt));
+  for (const [st, en, sp] of [[7, 14, 1], [1, 20, 3], [19, 2, -2]])
+    await check({ nodes: [N('Slice', ['x', 'st', 'en', 'ax', 'sp'], ['y'])], inputs: [{ name: 'x', dims: [5, 1, 21] }], consts: [C('st', [1], i64([st]), INT64), C('en', [1], i64([en]), INT64), C('ax', [1], i64([-1]), INT64), C('sp', [1], i64([sp]), INT64)] });
+});
+
 // ---- chains through the layout planner ----
 test('Conv/Relu/MaxPool/Concat/Resize chains match ORT', async () => {
   const i64 = (a) => BigInt64Array.from(a.map(BigInt));
