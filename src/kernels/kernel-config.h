@@ -8,6 +8,7 @@
 #include "kernels/f32-gemm/f32-gemm.h"
 #include "kernels/f32-igemm/f32-igemm.h"
 #include "kernels/f32-pool/f32-pool.h"
+#include "kernels/f32-reduce/f32-reduce.h"
 #include "kernels/f32-vbinary/f32-vbinary.h"
 #include "kernels/f32-vunary/f32-vunary.h"
 #include "kernels/x32-transpose/x32-transpose.h"
@@ -31,6 +32,9 @@ typedef struct ofx_kernel_config {
   ofx_f32_vexpminusmax_fn f32_vexpminusmax; /* softmax rows */
   ofx_f32_vunary_fn f32_verf;
   ofx_x32_transpose_fn x32_transpose;
+  /* one contiguous row: ReduceMean/ReduceSum over trailing axes, softmax row max */
+  ofx_f32_rsum_fn f32_rsum;
+  ofx_f32_rmax_fn f32_rmax;
   /* NHWC pooling, one image per call */
   ofx_f32_pool2d_nhwc_fn f32_maxpool2d_nhwc, f32_avgpool2d_nhwc;
   ofx_f32_global_avgpool_nhwc_fn f32_global_avgpool_nhwc;

@@ -11,6 +11,7 @@
 #include "kernels/kernel-config.h"
 #include "ops/op.h"
 #include "ops/typed.h"
+#include "runtime/threadpool.h"
 
 typedef enum reduce_kind { R_MEAN, R_SUM, R_MAX, R_MIN, R_PROD, R_L1, R_L2, R_SUM_SQUARE, R_LOG_SUM, R_LOG_SUM_EXP, R_ARGMAX, R_ARGMIN } reduce_kind;
 
@@ -76,9 +77,30 @@ static ofx_status reduce_reshape(ofx_op *op, const ofx_tensor *in, ofx_tensor *o
   return OFX_OK;
 }
 
+/* Rows of the float ReduceMean/ReduceSum over trailing axes (LayerNorm's mean and variance
+ * over the last axis): the row length, or 0 when the reduced axes are not a trailing block. */
+static size_t trailing_row(const reduce_state *s, const ofx_tensor *x) {
+  if (x->dtype != OFX_DTYPE_FLOAT32 || (s->kind != R_MEAN && s->kind != R_SUM)) return 0;
+  size_t len = 1;
+  int d = s->rank - 1;
+  for (; d >= 0 && s->reduced[d]; d--) len *= (size_t)s->dims[d];
+  for (; d >= 0; d--)
+    if (s->reduced[d] && s->dims[d] != 1) return 0;
+  return len;
+}
+
 static void reduce_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *out, const ofx_run_context *ctx) {
   const reduce_state *s = op->state;
   size_t n_out = ofx_tensor_numel(&out[0]), n_in = ofx_tensor_numel(&in[0]);
+  const size_t row = trailing_row(s, &in[0]);
+  if (row > 0) {
+    const ofx_f32_rsum_fn rsum = ofx_kernels()->f32_rsum;
+    const float *x = in[0].data;
+    float *y = out[0].data;
+    const float scale = s->kind == R_MEAN ? 1.0f / (float)row : 1.0f;
+    for (size_t o = 0; o < n_out; o++) y[o] = rsum(row, x + o * row) * scale;
+    return;
+  }
   ofx_dtype t = in[0].dtype;
   bool ints = t != OFX_DTYPE_FLOAT32;
   double *acc = ctx->scratch;     /* per output: accumulator */
@@ -214,26 +236,40 @@ static ofx_status softmax_reshape(ofx_op *op, const ofx_tensor *in, ofx_tensor *
   return OFX_OK;
 }
 
+typedef struct softmax_rows {
+  const float *x;
+  float *y;
+  size_t len;
+} softmax_rows;
+
+/* contiguous rows (softmax over the last axis: attention): vectorized max, one e^(x - max)
+ * pass that also sums, then one scale by 1/sum */
+static void softmax_rows_tile(void *ctx, size_t i, size_t j, size_t rows, size_t cols) {
+  const softmax_rows *r = ctx;
+  const ofx_kernel_config *k = ofx_kernels();
+  for (size_t o = i; o < i + rows; o++) {
+    const float *row = r->x + o * r->len;
+    float *dst = r->y + o * r->len;
+    const float max = k->f32_rmax(r->len, row);
+    if (max == -INFINITY) { /* all -inf or NaN: the general loop's results */
+      for (size_t q = 0; q < r->len; q++) dst[q] = NAN;
+      continue;
+    }
+    const float inv = 1.0f / k->f32_vexpminusmax(r->len, row, max, dst);
+    k->f32_vmulc(r->len, dst, &inv, dst);
+  }
+}
+
 static void softmax_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *out, const ofx_run_context *ctx) {
   const softmax_state *s = op->state;
   const float *x = in[0].data;
   float *y = out[0].data;
   if (s->kind == S_SOFTMAX && s->inner == 1) {
-    /* contiguous rows (softmax over the last axis: attention): one vectorized e^(x - max)
-     * pass that also sums, then one scale by 1/sum */
-    const ofx_kernel_config *k = ofx_kernels();
-    for (size_t o = 0; o < s->outer; o++) {
-      const float *row = x + o * s->len;
-      float *dst = y + o * s->len;
-      float max = -INFINITY;
-      for (size_t i = 0; i < s->len; i++) max = row[i] > max ? row[i] : max;
-      if (max == -INFINITY || max != max) { /* all -inf or NaN: the general loop's results */
-        for (size_t i = 0; i < s->len; i++) dst[i] = NAN;
-        continue;
-      }
-      const float inv = 1.0f / k->f32_vexpminusmax(s->len, row, max, dst);
-      k->f32_vmulc(s->len, dst, &inv, dst);
-    }
+    softmax_rows r = {x, y, s->len};
+    /* ~16K elements per tile: well above the cost of waking a worker */
+    const size_t tile = s->len ? ofx_divide_round_up(16384, s->len) : s->outer;
+    ofx_threadpool *pool = s->outer * s->len >= 2 * 16384 ? ctx->pool : NULL;
+    ofx_threadpool_parallelize_2d_tile(pool, softmax_rows_tile, &r, s->outer, 1, tile ? tile : 1, 1);
     return;
   }
   for (size_t o = 0; o < s->outer; o++)
