@@ -28,7 +28,7 @@ typedef struct ofx_kernel_config {
   ofx_f32_vbinary_fn f32_vadd, f32_vaddc, f32_vraddc, f32_vsub, f32_vsubc, f32_vrsubc;
   ofx_f32_vbinary_fn f32_vmul, f32_vmulc, f32_vrmulc, f32_vdiv, f32_vdivc, f32_vrdivc;
   ofx_f32_vclamp_fn f32_vclamp;
-  ofx_f32_vunary_fn f32_vsigmoid, f32_vhardswish;
+  ofx_f32_vunary_fn f32_vsigmoid, f32_vhardswish, f32_vswish, f32_vsqrt;
   ofx_f32_vexpminusmax_fn f32_vexpminusmax; /* softmax rows */
   ofx_f32_vunary_fn f32_verf;
   ofx_x32_transpose_fn x32_transpose;

@@ -7,8 +7,8 @@
 #include <string.h>
 
 #include "base/status.h"
-#include "kernels/f32-vbinary/f32-vbinary.h"
-#include "kernels/f32-vunary/f32-vunary.h"
+#include "kernels/elementwise-driver.h"
+#include "kernels/kernel-config.h"
 #include "ops/op.h"
 #include "ops/typed.h"
 
@@ -22,6 +22,10 @@ typedef enum binary_kind {
 typedef struct binary_state {
   binary_kind kind;
   bool fast; /* float32 Add/Sub/Mul/Div through the kernels */
+  /* Pow with a constant scalar exponent 2 or 0.5 on float32: x*x / sqrt(x), vectorized (ViT's
+   * LayerNorm, exported as ReduceMean-Sub-Pow-...) */
+  float pow_exponent; /* 0: none */
+  bool fast_pow;
   int64_t fmod;
   int rank;
   int64_t dims[OFX_MAX_RANK];
@@ -110,6 +114,8 @@ static ofx_status binary_reshape(ofx_op *op, const ofx_tensor *in, ofx_tensor *o
   s->out_type = o->dtype = logic || compare ? OFX_DTYPE_BOOL : in[0].dtype;
   s->fast = s->kind <= B_DIV && in[0].dtype == OFX_DTYPE_FLOAT32 && in[1].dtype == OFX_DTYPE_FLOAT32;
   if (s->fast) fast_plan(s, t[0], t[1], o);
+  /* x and the output have the same elements in the same order: the exponent is one value */
+  s->fast_pow = s->pow_exponent != 0 && in[0].dtype == OFX_DTYPE_FLOAT32;
   if (nhwc) {
     out[0] = physical_out;
     out[0].dims[1] = physical_out.dims[3], out[0].dims[2] = physical_out.dims[1], out[0].dims[3] = physical_out.dims[2];
@@ -118,32 +124,57 @@ static ofx_status binary_reshape(ofx_op *op, const ofx_tensor *in, ofx_tensor *o
   return OFX_OK;
 }
 
-static void fast_run(const binary_state *s, const float *a, const float *b, float *y) {
+/* Output elements [start, start + count) of the fast plan: rows of the innermost merged axis
+ * through the vector kernels, the first and last row possibly partial. */
+static void fast_range(const binary_state *s, const float *a, const float *b, float *y, size_t start, size_t count) {
   const int last = s->rank - 1;
   const size_t n = (size_t)s->dims[last];
   const bool a_vec = s->a_strides[last] != 0, b_vec = s->b_strides[last] != 0;
-  size_t outer = 1;
-  for (int i = 0; i < last; i++) outer *= (size_t)s->dims[i];
+  size_t row = start / n, col = start % n;
   int64_t index[OFX_MAX_RANK] = {0};
-  for (size_t o = 0; o < outer; o++) {
+  for (int i = last - 1; i >= 0; i--) {
+    index[i] = (int64_t)(row % (size_t)s->dims[i]);
+    row /= (size_t)s->dims[i];
+  }
+  for (size_t end = start + count; start < end; col = 0) {
+    const size_t len = ofx_min_sz(n - col, end - start);
     int64_t ao = 0, bo = 0;
     for (int i = 0; i < last; i++) {
       ao += index[i] * s->a_strides[i];
       bo += index[i] * s->b_strides[i];
     }
-    float *dst = y + o * n;
-    if (a_vec && b_vec) s->vv(n, a + ao, b + bo, dst);
-    else if (a_vec) s->vc(n, a + ao, b + bo, dst);
-    else if (b_vec) s->rvc(n, a + ao, b + bo, dst);
+    const float *ar = a + ao + (a_vec ? col : 0), *br = b + bo + (b_vec ? col : 0);
+    float *dst = y + start;
+    if (a_vec && b_vec) s->vv(len, ar, br, dst);
+    else if (a_vec) s->vc(len, ar, br, dst);
+    else if (b_vec) s->rvc(len, ar, br, dst);
     else {
-      s->vc(1, a + ao, b + bo, dst);
-      for (size_t i = 1; i < n; i++) dst[i] = dst[0];
+      s->vc(1, ar, br, dst);
+      for (size_t i = 1; i < len; i++) dst[i] = dst[0];
     }
+    start += len;
     for (int i = last - 1; i >= 0; i--) {
       if (++index[i] < s->dims[i]) break;
       index[i] = 0;
     }
   }
+}
+
+typedef struct fast_job {
+  const binary_state *s;
+  const float *a, *b;
+  float *y;
+} fast_job;
+
+static void fast_chunk(void *ctx, size_t start, size_t count) {
+  const fast_job *g = ctx;
+  fast_range(g->s, g->a, g->b, g->y, start, count);
+}
+
+static void pow_chunk(void *ctx, size_t start, size_t count) {
+  const fast_job *g = ctx;
+  if (g->s->pow_exponent == 2.0f) ofx_kernels()->f32_vmul(count, g->a + start, g->a + start, g->y + start);
+  else ofx_kernels()->f32_vsqrt(count, g->a + start, g->y + start);
 }
 
 static int64_t int_binary(binary_kind kind, int64_t x, int64_t y, bool fmod_mode) {
@@ -200,8 +231,11 @@ static double float_binary(binary_kind kind, double x, double y) {
 
 static void binary_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *out, const ofx_run_context *ctx) {
   const binary_state *s = op->state;
-  if (s->fast) {
-    fast_run(s, in[0].data, in[1].data, out[0].data);
+  if (s->fast || s->fast_pow) {
+    fast_job g = {s, in[0].data, in[1].data, out[0].data};
+    size_t n = 1;
+    for (int i = 0; i < out[0].rank; i++) n *= (size_t)out[0].dims[i];
+    ofx_parallelize_elements(ctx->pool, n, s->fast ? fast_chunk : pow_chunk, &g);
     return;
   }
   const ofx_bcast *b = &s->bcast;
@@ -235,6 +269,13 @@ static ofx_status binary_make(ofx_op *op, binary_kind kind, ofx_f32_vbinary_fn v
     if (s->fmod != 0 && s->fmod != 1)
       return ofx_op_error(op, OFX_BAD_MODEL, "attribute 'fmod' must be 0 or 1, got %lld", (long long)s->fmod);
   }
+  const ofx_value *e = kind == B_POW ? ofx_op_const_input(op, 1) : NULL;
+  if (e != NULL && e->dtype == OFX_DTYPE_FLOAT32 && e->nbytes == sizeof(float)) {
+    float v;
+    memcpy(&v, e->data, sizeof v);
+    /* sqrt differs from pow only at -0 and -inf (pow gives +0, +inf); ORT's Pow takes sqrt too */
+    if (v == 2.0f || v == 0.5f) s->pow_exponent = v;
+  }
   if (op->opset < 7 && ofx_node_attribute(op->node, "broadcast"))
     return ofx_op_error(op, OFX_UNSUPPORTED_OP, "attribute 'broadcast' (opset < 7) is not supported");
   return OFX_OK;
@@ -242,7 +283,8 @@ static ofx_status binary_make(ofx_op *op, binary_kind kind, ofx_f32_vbinary_fn v
 
 #define DEFINE_FAST_BINARY(op_name, fn, kind)                                                              \
   static ofx_status fn##_init(ofx_op *op) {                                                                \
-    return binary_make(op, kind, ofx_f32_v##fn##__scalar, ofx_f32_v##fn##c__scalar, ofx_f32_vr##fn##c__scalar); \
+    const ofx_kernel_config *k = ofx_kernels();                                                          \
+    return binary_make(op, kind, k->f32_v##fn, k->f32_v##fn##c, k->f32_vr##fn##c);                      \
   }                                                                                                        \
   const ofx_op_def ofx_op_##fn = {op_name, fn##_init, binary_reshape, binary_run, NULL, OFX_OP_ANY_LAYOUT};
 
@@ -406,7 +448,7 @@ static void clamp_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *out, const o
   const unary_state *s = op->state;
   float min = s->dynamic[1] ? *(const float *)in[1].data : s->min;
   float max = s->dynamic[2] ? *(const float *)in[2].data : s->max;
-  ofx_f32_vclamp__scalar(ofx_tensor_numel(&in[0]), in[0].data, out[0].data, min, max);
+  ofx_f32_vclamp(ofx_tensor_numel(&in[0]), in[0].data, out[0].data, min, max, ctx->pool);
 }
 
 static bool clamp_bounds(const ofx_op *op, float *min, float *max) {
@@ -455,7 +497,7 @@ static ofx_status clip_init(ofx_op *op) {
 const ofx_op_def ofx_op_clip = {"Clip", clip_init, unary_reshape, clamp_run, NULL, OFX_OP_ANY_LAYOUT, clamp_bounds};
 
 static void sigmoid_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *out, const ofx_run_context *ctx) {
-  ofx_f32_vsigmoid__scalar(ofx_tensor_numel(&in[0]), in[0].data, out[0].data);
+  ofx_f32_vunary(ofx_kernels()->f32_vsigmoid, ofx_tensor_numel(&in[0]), in[0].data, out[0].data, ctx->pool);
 }
 
 const ofx_op_def ofx_op_sigmoid = {"Sigmoid", ofx_op_no_state, unary_reshape, sigmoid_run, NULL, OFX_OP_ANY_LAYOUT};

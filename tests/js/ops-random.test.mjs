@@ -45,7 +45,7 @@ const C = (name, dims, data, dataType = FLOAT) => ({ name, dims, data: data ?? r
  * Builds the model, runs it in ORT and in onnxfx (requesting the node that produces `output`,
  * default the last node's first output), and compares. inputs: [{name, dims}] get random data.
  */
-async function check({ nodes, inputs, consts = [], output, opset = 13, outputs: extraOutputs = [] }) {
+async function check({ nodes, inputs, consts = [], output, opset = 13, outputs: extraOutputs = [], threads }) {
   const id = ++counter;
   const out = output ?? nodes[nodes.length - 1].outputs[0];
   const bytes = W.model({
@@ -65,7 +65,7 @@ async function check({ nodes, inputs, consts = [], output, opset = 13, outputs: 
   }
   const session = await ort.InferenceSession.create(bytes);
   const expected = await session.run(feeds);
-  const model = await loadModel(bytes);
+  const model = await loadModel(bytes, threads ? { numThreads: threads } : {});
   try {
     // `name:k` addresses output k of a multi-output node (docs/naming.md)
     const requests = [out, ...extraOutputs].map((o) => {
@@ -323,4 +323,40 @@ test('spatial attributes near 2^62 are BAD_MODEL naming the attribute', async ()
       model.dispose();
     }
   }
+});
+
+// ---- activations and arithmetic large enough to be split over threads (chunks end mid-row),
+// and the activations the runtime fuses into Conv (Relu/Clip, HardSwish, Sigmoid, SiLU as
+// Conv -> Sigmoid -> Mul) next to the patterns it must leave alone ----
+test('threaded elementwise ops and Conv activation fusion match ORT', async () => {
+  const threads = 2;
+  const x = x4([1, 6, 48, 50]);
+  const w = (name, cout, cin, k = 3) => C(name, [cout, cin, k, k]);
+  const cv = (input, out, wname, pads = [1, 1, 1, 1]) => N('Conv', [input, wname], [out], { pads });
+  // SiLU: fused; the Sigmoid's output read twice or the Conv's read thrice: not fused
+  await check({ threads, nodes: [cv('x', 'c', 'w'), N('Sigmoid', ['c'], ['s']), N('Mul', ['c', 's'], ['y'])], inputs: x, consts: [w('w', 40, 6)] });
+  await check({ threads, nodes: [cv('x', 'c', 'w'), N('Sigmoid', ['c'], ['s']), N('Mul', ['s', 'c'], ['m']), N('Add', ['m', 's'], ['y'])], inputs: x, consts: [w('w', 40, 6)] });
+  await check({ threads, nodes: [cv('x', 'c', 'w'), N('Sigmoid', ['c'], ['s']), N('Mul', ['c', 's'], ['m']), N('Sub', ['m', 'c'], ['y'])], inputs: x, consts: [w('w', 40, 6)] });
+  await check({ threads, nodes: [cv('x', 'c', 'w'), N('Sigmoid', ['c'], ['s']), N('Mul', ['c', 's'], ['y'])], outputs: ['c'], inputs: x, consts: [w('w', 40, 6)] });
+  // squeeze-excite: x * sigmoid(conv(pool(x))) broadcast per channel (NHWC), depthwise SiLU
+  await check({
+    threads,
+    nodes: [N('Conv', ['x', 'dw'], ['d'], { group: 6, pads: [1, 1, 1, 1] }), N('Sigmoid', ['d'], ['ds']), N('Mul', ['d', 'ds'], ['a']),
+      N('GlobalAveragePool', ['a'], ['g']), N('Conv', ['g', 'sw'], ['gc']), N('Sigmoid', ['gc'], ['gs']), N('Mul', ['a', 'gs'], ['y'])],
+    inputs: x, consts: [C('dw', [6, 1, 3, 3]), C('sw', [6, 6, 1, 1])],
+  });
+  // HardSwish, Clip and Relu after a Conv; a Relu whose input is read again stays a pass
+  await check({ threads, nodes: [cv('x', 'c', 'w'), N('HardSwish', ['c'], ['y'])], opset: 14, inputs: x, consts: [C('w', [40, 6, 3, 3], randomData(2160).map((v) => v * 8))] });
+  await check({ threads, nodes: [cv('x', 'c', 'w'), N('Clip', ['c', 'lo', 'hi'], ['h']), N('HardSwish', ['h'], ['y'])], opset: 14, inputs: x,
+    consts: [w('w', 40, 6), C('lo', [], Float32Array.of(-0.5)), C('hi', [], Float32Array.of(1))] });
+  await check({ threads, nodes: [cv('x', 'c', 'w'), N('Relu', ['c'], ['r']), N('Add', ['r', 'c'], ['y'])], inputs: x, consts: [w('w', 40, 6)] });
+  // NCHW graph inputs: per-channel and per-column broadcasts, Pow 2 / 0.5, Sigmoid, Clip
+  const big = [{ name: 'x', dims: [1, 40, 30, 31] }];
+  await check({ threads, nodes: [N('Mul', ['x', 'm'], ['y'])], inputs: big, consts: [C('m', [1, 40, 1, 1])] });
+  await check({ threads, nodes: [N('Add', ['m', 'x'], ['y'])], inputs: big, consts: [C('m', [31])] });
+  await check({ threads, nodes: [N('Div', ['x', 'm'], ['y'])], inputs: big, consts: [C('m', [40, 30, 1], randomData(1200).map((v) => v + 2))] });
+  await check({ threads, nodes: [N('Sigmoid', ['x'], ['s']), N('Clip', ['s', 'lo'], ['y'])], inputs: big, consts: [C('lo', [], Float32Array.of(0.4))] });
+  await check({ threads, nodes: [N('Pow', ['x', 'e'], ['y'])], inputs: big, consts: [C('e', [], Float32Array.of(2))] });
+  await check({ threads, nodes: [N('Abs', ['x'], ['a']), N('Pow', ['a', 'e'], ['y'])], inputs: big, consts: [C('e', [1], Float32Array.of(0.5))] });
+  await check({ threads, nodes: [N('Abs', ['x'], ['a']), N('Pow', ['a', 'e'], ['y'])], inputs: big, consts: [C('e', [], Float32Array.of(3))] });
 });

@@ -25,6 +25,10 @@ static void scalar_checks(void) {
   CHECK(y[0] == 0 && y[1] == 0 && y[2] == 0 && fabsf(y[3] - 1.5f * 0.75f) < 1e-7f && y[4] == 3);
   ofx_f32_vsigmoid__scalar(5, x, y);
   CHECK(y[2] == 0.5f && fabsf(y[4] - 0.95257413f) < 1e-6f);
+  ofx_f32_vswish__scalar(5, x, y);
+  CHECK(y[2] == 0 && fabsf(y[4] - 3 * 0.95257413f) < 1e-5f && y[0] < 0 && y[0] > -0.08f);
+  ofx_f32_vsqrt__scalar(5, a, y);
+  CHECK(y[0] == 1 && isnan(y[1]) && y[4] == sqrtf(8.0f));
   ofx_f32_vclamp__scalar(5, x, y, -1, 2);
   CHECK(y[0] == -1 && y[3] == 1.5f && y[4] == 2);
 }
@@ -70,6 +74,16 @@ static void simd_checks(size_t n, size_t shift) {
   for (size_t i = 0; i < n + 9; i++)
     ok = ok && (fabsf(got[i] - want[i]) <= 2e-7f + 3e-6f * fabsf(want[i]));
   KT_CHECK_CASE(ok, "vsigmoid n=%zu", n);
+  ofx_f32_vswish__scalar(n, as, want + shift);
+  ofx_f32_vswish__wasmsimd_u8(n, as, got + shift);
+  ok = 1;
+  for (size_t i = 0; i < n + 9; i++)
+    ok = ok && (fabsf(got[i] - want[i]) <= 2e-7f * fabsf(a[i]) + 3e-6f * fabsf(want[i]) + 1e-30f);
+  KT_CHECK_CASE(ok, "vswish n=%zu", n);
+  for (size_t i = 0; i < n + 8; i++) b[i] = fabsf(a[i]);
+  ofx_f32_vsqrt__scalar(n, bs, want + shift);
+  ofx_f32_vsqrt__wasmsimd_u8(n, bs, got + shift);
+  KT_CHECK_CASE(same_prefix(got, want, n + 9, 0), "vsqrt n=%zu", n);
   float mx = -INFINITY;
   for (size_t i = 0; i < n; i++) mx = fmaxf(mx, as[i]);
   const float sum_want = ofx_f32_vexpminusmax__scalar(n, as, mx, want + shift);
@@ -107,6 +121,26 @@ static void sigmoid_extremes(void) {
   for (int i = 0; i < 8; i++) ok = ok && fabsf(y[i] - r[i]) <= 2e-7f + 3e-6f * fabsf(r[i]) && y[i] >= 0 && y[i] <= 1;
   KT_CHECK_CASE(ok, "vsigmoid extremes");
 }
+
+/* sigmoid and swish over [-100, 100] in fine steps, plus denormals, zeros, infinities, NaN */
+static void sigmoid_sweep(void) {
+  enum { N = 40001 };
+  static float x[N], y[N], r[N];
+  for (int i = 0; i < N; i++) x[i] = -100.0f + 200.0f * (float)i / (N - 1);
+  x[0] = NAN, x[1] = INFINITY, x[2] = -INFINITY, x[3] = -0.0f, x[4] = 0.0f, x[5] = 1e-40f, x[6] = -1e-40f,
+  x[7] = 1.17549435e-38f, x[8] = -3e-45f, x[9] = 88.7f, x[10] = -88.7f, x[11] = -103.0f, x[12] = 1e30f;
+  ofx_f32_vsigmoid__wasmsimd_u8(N, x, y);
+  ofx_f32_vsigmoid__scalar(N, x, r);
+  int ok = isnan(y[0]) && y[1] == 1.0f && y[2] >= 0.0f && y[2] < 1e-37f;
+  for (int i = 3; i < N; i++) ok = ok && fabsf(y[i] - r[i]) <= 2e-7f + 3e-6f * fabsf(r[i]) && y[i] >= 0 && y[i] <= 1;
+  KT_CHECK_CASE(ok, "vsigmoid sweep");
+  ofx_f32_vswish__wasmsimd_u8(N, x, y);
+  ofx_f32_vswish__scalar(N, x, r);
+  ok = isnan(y[0]) && y[1] == INFINITY; /* -inf: -inf * ~1e-38 (scalar: -inf * 0 = NaN), not checked */
+  for (int i = 3; i < N; i++) ok = ok && fabsf(y[i] - r[i]) <= 2e-7f * fabsf(x[i]) + 3e-6f * fabsf(r[i]) + 1e-30f;
+  ok = ok && y[4] == 0.0f && y[5] == 0.5e-40f;
+  KT_CHECK_CASE(ok, "vswish sweep");
+}
 #endif
 
 int main(void) {
@@ -117,6 +151,7 @@ int main(void) {
   simd_checks(4099, 1);
   simd_checks(100000, 0);
   sigmoid_extremes();
+  sigmoid_sweep();
   erf_sweep();
 #endif
   return ofx_test_finish("test-kernels-f32-velementwise");

@@ -10,17 +10,23 @@ void ofx_f32_vclamp__scalar(size_t n, const float *in, float *out, float min, fl
   }
 }
 
+/* 1/(1+e^-x) overflows e^-x for very negative x; the mirrored form does not */
+static inline float sigmoidf(float x) {
+  if (x >= 0) return 1.0f / (1.0f + expf(-x));
+  const float e = expf(x);
+  return e / (1.0f + e);
+}
+
 void ofx_f32_vsigmoid__scalar(size_t n, const float *in, float *out) {
-  for (size_t i = 0; i < n; i++) {
-    /* 1/(1+e^-x) overflows e^-x for very negative x; the mirrored form does not */
-    float x = in[i];
-    if (x >= 0) {
-      out[i] = 1.0f / (1.0f + expf(-x));
-    } else {
-      float e = expf(x);
-      out[i] = e / (1.0f + e);
-    }
-  }
+  for (size_t i = 0; i < n; i++) out[i] = sigmoidf(in[i]);
+}
+
+void ofx_f32_vswish__scalar(size_t n, const float *in, float *out) {
+  for (size_t i = 0; i < n; i++) out[i] = in[i] * sigmoidf(in[i]);
+}
+
+void ofx_f32_vsqrt__scalar(size_t n, const float *in, float *out) {
+  for (size_t i = 0; i < n; i++) out[i] = sqrtf(in[i]);
 }
 
 void ofx_f32_vhardswish__scalar(size_t n, const float *in, float *out) {

@@ -62,6 +62,18 @@ void ofx_f32_vsigmoid__wasmsimd_u8(size_t n, const float *in, float *out) {
   OFX_VUNARY_LOOP(sigmoid4)
 }
 
+/* x * sigmoid(x): Conv epilogue of Conv-Sigmoid-Mul (SiLU); bit-identical to vsigmoid then
+ * vmul, the unfused path */
+static inline v128_t swish4(v128_t x) { return wasm_f32x4_mul(x, sigmoid4(x)); }
+
+void ofx_f32_vswish__wasmsimd_u8(size_t n, const float *in, float *out) {
+  OFX_VUNARY_LOOP(swish4)
+}
+
+void ofx_f32_vsqrt__wasmsimd_u8(size_t n, const float *in, float *out) {
+  OFX_VUNARY_LOOP(wasm_f32x4_sqrt)
+}
+
 static inline v128_t hardswish4(v128_t x) {
   v128_t g = wasm_f32x4_add(wasm_f32x4_mul(x, wasm_f32x4_splat(1.0f / 6.0f)), wasm_f32x4_splat(0.5f));
   g = wasm_f32x4_pmin(wasm_f32x4_pmax(g, wasm_f32x4_splat(0.0f)), wasm_f32x4_splat(1.0f));

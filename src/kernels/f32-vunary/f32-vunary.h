@@ -11,6 +11,9 @@ typedef void (*ofx_f32_vunary_fn)(size_t n, const float *in, float *out);
 
 void ofx_f32_vclamp__scalar(size_t n, const float *in, float *out, float min, float max);
 void ofx_f32_vsigmoid__scalar(size_t n, const float *in, float *out);
+/* SiLU / swish: out[i] = x * sigmoid(x) */
+void ofx_f32_vswish__scalar(size_t n, const float *in, float *out);
+void ofx_f32_vsqrt__scalar(size_t n, const float *in, float *out);
 /* ONNX HardSwish: x * clamp(x / 6 + 0.5, 0, 1) */
 void ofx_f32_vhardswish__scalar(size_t n, const float *in, float *out);
 /* Softmax's middle pass: out[i] = e^(in[i] - max) (max >= every in[i]); returns their sum. */
@@ -23,6 +26,10 @@ void ofx_f32_verf__scalar(size_t n, const float *in, float *out);
 void ofx_f32_vclamp__wasmsimd_u8(size_t n, const float *in, float *out, float min, float max);
 /* within 2e-7 absolute + 3e-6 relative of the scalar (libm expf) version */
 void ofx_f32_vsigmoid__wasmsimd_u8(size_t n, const float *in, float *out);
+/* x * the wasmsimd sigmoid (so within 2e-7|x| + 3e-6 relative of the scalar one) */
+void ofx_f32_vswish__wasmsimd_u8(size_t n, const float *in, float *out);
+/* exact (IEEE sqrt) */
+void ofx_f32_vsqrt__wasmsimd_u8(size_t n, const float *in, float *out);
 void ofx_f32_vhardswish__wasmsimd_u8(size_t n, const float *in, float *out);
 /* within 3e-7 relative of the scalar (libm expf) version per element */
 float ofx_f32_vexpminusmax__wasmsimd_u8(size_t n, const float *in, float max, float *out);
