@@ -12,7 +12,7 @@
 import { OnnxfxError } from './src/errors.js';
 import { LocalEngine } from './src/engine.js';
 import { WorkerEngine } from './src/worker-client.js';
-import { readModelSource, findExternalLocations, readExternalData } from './src/source.js';
+import { readModelSource, findExternalLocations, readExternalData, nodeModelFile } from './src/source.js';
 import { Tensor, toTensor } from './src/tensor.js';
 
 export { Tensor };
@@ -79,6 +79,7 @@ export class Model {
     this.opset = d.opset;
     this._trainNodes = d.trainNodes;
     this._evalNodes = d.evalNodes;
+    this._trainOnlyNodes = d.trainOnlyNodes;
     this._warnedViews = false;
   }
 
@@ -147,13 +148,26 @@ export class Model {
  */
 export async function loadModel(source, options = {}) {
   if (options == null || typeof options !== 'object') throw new OnnxfxError('INVALID_ARGUMENT', 'loadModel options must be an object');
-  const { bytes, owned, dir } = await readModelSource(source, options);
-  const locations = findExternalLocations(bytes);
-  const externals = locations.length ? await readExternalData(locations, dir, options.externalData) : [];
   const { numThreads } = options;
   if (numThreads != null && !(Number.isInteger(numThreads) && numThreads >= 1)) {
     throw new OnnxfxError('INVALID_ARGUMENT', `numThreads must be a positive integer, got ${numThreads}`);
   }
+  // Node, a file, this thread: the file is read straight into the WebAssembly heap.
+  const file = options.worker ? null : nodeModelFile(source);
+  if (file != null) {
+    const { engine, release } = await acquireEngine(options);
+    try {
+      if (numThreads != null) engine.setNumThreads({ threads: numThreads });
+      const native = await engine.loadModelFile({ file: await file, onProgress: options.onProgress, externalData: options.externalData });
+      return new Model(engine, native, release);
+    } catch (err) {
+      release();
+      throw err;
+    }
+  }
+  const { bytes, owned, dir } = await readModelSource(source, options);
+  const locations = findExternalLocations(bytes);
+  const externals = locations.length ? await readExternalData(locations, dir, options.externalData) : [];
   const { engine, release } = await acquireEngine(options);
   try {
     if (numThreads != null) await invoke(engine, 'setNumThreads', { threads: numThreads });
@@ -404,12 +418,20 @@ export async function createFeatureExtractor(model, options = {}) {
   try {
     for (const mode of ['eval', 'train']) {
       const entries = specs[mode];
+      // Without train-only nodes both views resolve names alike: the same names share one
+      // native extractor (and one copy of the packed weights).
+      const same = mode === 'train' && model._trainOnlyNodes === 0 && entries.length === specs.eval.length &&
+        entries.every(([name], i) => name === specs.eval[i][0]);
+      if (same) {
+        modes.train = { native: modes.eval.native, keys: entries.map(([, key]) => key) };
+        continue;
+      }
       const native = await invoke(engine, 'createExtractor', { model: model._handle(), names: entries.map(([name]) => name), train: mode === 'train' });
       modes[mode] = { native, keys: entries.map(([, key]) => key) };
     }
   } catch (err) {
-    for (const m of Object.values(modes)) {
-      const done = invoke(engine, 'freeExtractor', { handle: m.native.handle });
+    for (const m of new Set(Object.values(modes).map((x) => x.native))) {
+      const done = invoke(engine, 'freeExtractor', { handle: m.handle });
       if (done instanceof Promise) done.catch(() => {});
     }
     throw withHint(err);

@@ -25,7 +25,7 @@ typedef enum conv_path { CONV_GEMM, CONV_DEPTHWISE, CONV_DEPTHWISE_GENERIC, CONV
 typedef struct conv_state {
   size_t out_channels, in_channels_per_group, kernel_h, kernel_w, groups;
   ofx_spatial_attrs spatial;
-  float *weights; /* OIHW, for the reference path */
+  float *weights; /* OIHW, kept only for the paths that read it at run time (1-D, DEPTHWISE_GENERIC) */
   float *bias;    /* [out_channels] */
   float *packed;  /* per group, for the NHWC paths */
   size_t packed_group_stride;
@@ -102,11 +102,18 @@ static ofx_status conv_init(ofx_op *op) {
 
   op->packed_inputs |= 1u << 1;
   if (op->shapes_only) return OFX_OK; /* reshape needs no weights */
+  /* An aligned copy of the OIHW weights (the model bytes may be unaligned). Only the 1-D and
+   * DEPTHWISE_GENERIC paths read it at run time; the others pack it and free it, so the model
+   * holds the weights once packed, not twice. */
   size_t count = w->nbytes / sizeof(float);
-  s->weights = malloc(count * sizeof(float));
+  float *weights = malloc(count * sizeof(float));
   s->bias = calloc(s->out_channels, sizeof(float));
-  if (!s->weights || !s->bias) return ofx_op_error(op, OFX_OUT_OF_MEMORY, "out of memory packing weights");
-  memcpy(s->weights, w->data, count * sizeof(float)); /* the model bytes may be unaligned */
+  if (!weights || !s->bias) {
+    free(weights);
+    return ofx_op_error(op, OFX_OUT_OF_MEMORY, "out of memory packing weights");
+  }
+  memcpy(weights, w->data, count * sizeof(float));
+  s->weights = weights;
   if (ofx_op_has_input(op, 2)) {
     const ofx_value *b = ofx_op_const_input(op, 2);
     if (b == NULL)
@@ -117,6 +124,7 @@ static ofx_status conv_init(ofx_op *op) {
     op->packed_inputs |= 1u << 2;
   }
 
+  if (s->one_d) return OFX_OK; /* rank 3 stays NCHW: the reference path reads s->weights */
   /* pack for the NHWC paths */
   const ofx_kernel_config *k = ofx_kernels();
   size_t taps = s->kernel_h * s->kernel_w, cout_g = s->out_channels / s->groups;
@@ -139,7 +147,20 @@ static ofx_status conv_init(ofx_op *op) {
                               s->weights + g * group_weights, s->bias + g * cout_g,
                               s->packed + g * s->packed_group_stride);
   }
+  if (s->path != CONV_DEPTHWISE_GENERIC) {
+    free(s->weights);
+    s->weights = NULL;
+  }
   return OFX_OK;
+}
+
+/* Weights for the NCHW reference path: the kept copy, else (a Conv evaluated at plan time) an
+ * aligned copy from the model into the scratch that reshape asked for. */
+static const float *conv_nchw_weights(const ofx_op *op, const conv_state *s, void *scratch) {
+  if (s->weights) return s->weights;
+  const ofx_value *w = ofx_op_const_input(op, 1);
+  memcpy(scratch, w->data, w->nbytes);
+  return scratch;
 }
 
 static ofx_status conv_reshape(ofx_op *op, const ofx_tensor *in, ofx_tensor *out) {
@@ -185,7 +206,10 @@ static ofx_status conv_reshape(ofx_op *op, const ofx_tensor *in, ofx_tensor *out
       .output_min = s->output_min,
       .output_max = s->output_max,
   };
-  if (in[0].layout != OFX_LAYOUT_NHWC) return OFX_OK;
+  if (in[0].layout != OFX_LAYOUT_NHWC) {
+    if (s->weights == NULL) op->scratch_bytes = s->out_channels * s->in_channels_per_group * s->kernel_h * s->kernel_w * sizeof(float);
+    return OFX_OK;
+  }
 
   const ofx_conv2d_params *p = &s->params;
   bool pointwise = p->kernel_height == 1 && p->kernel_width == 1 && p->stride_height == 1 && p->stride_width == 1 &&
@@ -259,9 +283,10 @@ static void conv_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *out, const of
   float *y = out[0].data;
   if (in[0].layout != OFX_LAYOUT_NHWC) {
     const size_t w_group = p->out_channels * p->in_channels * p->kernel_height * p->kernel_width;
+    const float *weights = conv_nchw_weights(op, s, ctx->scratch);
     for (size_t n = 0; n < batch; n++)
       for (size_t g = 0; g < groups; g++)
-        ofx_f32_conv2d_nchw_minmax__scalar(p, x + n * in_image + g * (in_image / groups), s->weights + g * w_group,
+        ofx_f32_conv2d_nchw_minmax__scalar(p, x + n * in_image + g * (in_image / groups), weights + g * w_group,
                                            s->bias + g * p->out_channels, y + n * out_image + g * (out_image / groups));
     return;
   }

@@ -78,7 +78,12 @@ static char *describe(const ofx_graph *g) {
       ofx_json_string(&j, g->listed[view][i].name);
     }
   }
-  ofx_json_raw(&j, "]}");
+  /* 0: the views resolve every name alike, so one extractor serves both modes (web/index.js) */
+  size_t train_only = 0;
+  for (size_t i = 0; i < g->n_nodes; i++) train_only += g->nodes[i].train_only;
+  ofx_json_raw(&j, "],\"trainOnlyNodes\":");
+  ofx_json_int(&j, (long long)train_only);
+  ofx_json_raw(&j, "}");
   if (j.failed) {
     ofx_json_free(&j);
     return NULL;

@@ -51,16 +51,50 @@ export class Core {
    */
   loadModel(bytes) {
     const bytesPtr = this.malloc(bytes.byteLength);
+    this.heapU8().set(bytes, bytesPtr);
+    return this.loadModelAt(bytesPtr, bytes.byteLength);
+  }
+
+  /**
+   * Loads a model whose bytes are already at bytesPtr in the heap; takes that allocation over
+   * (freed by freeModel, or here on failure).
+   * @returns {{handle: number, bytesPtr: number, description: object}}
+   */
+  loadModelAt(bytesPtr, size) {
     try {
-      this.heapU8().set(bytes, bytesPtr);
       const handle = this.withAlloc(POINTER_SIZE, (out) => {
-        this.check(this.mod._ofx_model_load(bytesPtr, bytes.byteLength, out));
+        this.check(this.mod._ofx_model_load(bytesPtr, size, out));
         return this.readPointer(out);
       });
       const description = JSON.parse(this.mod.UTF8ToString(this.mod._ofx_model_describe_json(handle)));
       return { handle, bytesPtr, description };
     } catch (err) {
       this.mod._free(bytesPtr);
+      throw err;
+    }
+  }
+
+  /**
+   * Node: reads a file straight into a new heap allocation, so its bytes never also sit in a
+   * JS buffer (a model's size counts twice at start-up otherwise). Reads in chunks, each into a
+   * fresh view of the heap (memory growth replaces the buffer) and yields between them.
+   * @returns {Promise<number>} the allocation (the caller frees it), `size` bytes
+   */
+  async readFileToHeap(fd, size, onProgress) {
+    const { readSync } = await import('node:fs');
+    const CHUNK = 16 << 20;
+    const ptr = this.malloc(size);
+    try {
+      for (let done = 0; done < size;) {
+        const n = readSync(fd, this.heapU8(), ptr + done, Math.min(CHUNK, size - done), done);
+        if (n === 0) throw new OnnxfxError('INVALID_ARGUMENT', `the model file ended after ${done} of its ${size} bytes`);
+        done += n;
+        onProgress?.(done, size);
+        if (done < size) await new Promise((resolve) => setImmediate(resolve));
+      }
+      return ptr;
+    } catch (err) {
+      this.mod._free(ptr);
       throw err;
     }
   }

@@ -8,6 +8,7 @@
 import { Core } from './core.js';
 import { loadWasm } from './loader.js';
 import { OnnxfxError } from './errors.js';
+import { findExternalLocations, openModelFile, readExternalData } from './source.js';
 
 export class LocalEngine {
   /** @param {Core} core @param {boolean} threaded */
@@ -32,6 +33,33 @@ export class LocalEngine {
   /** @param {{bytes: Uint8Array, externals?: {location: string, data: Uint8Array}[]}} args */
   loadModel({ bytes, externals }) {
     const native = externals?.length ? this.core.loadModelExternal(bytes, externals) : this.core.loadModel(bytes);
+    this.models.set(native.handle, native);
+    return { handle: native.handle, description: native.description };
+  }
+
+  /**
+   * Node: loads a model file read straight into the heap, so the model's bytes exist once.
+   * With external data the (small) model bytes take the copying path instead.
+   * @param {{file: string, onProgress?: Function, externalData?: object}} args
+   */
+  async loadModelFile({ file, onProgress, externalData }) {
+    const opened = await openModelFile(file);
+    let ptr;
+    try {
+      ptr = await this.core.readFileToHeap(opened.fd, opened.size, onProgress);
+    } finally {
+      await opened.close();
+    }
+    let native;
+    const locations = findExternalLocations(this.core.heapU8().subarray(ptr, ptr + opened.size));
+    if (locations.length) {
+      const bytes = this.core.heapU8().slice(ptr, ptr + opened.size);
+      this.core.mod._free(ptr);
+      const externals = await readExternalData(locations, opened.dir, externalData);
+      native = this.core.loadModelExternal(bytes, externals.map(({ location, data }) => ({ location, data })));
+    } else {
+      native = this.core.loadModelAt(ptr, opened.size);
+    }
     this.models.set(native.handle, native);
     return { handle: native.handle, description: native.description };
   }

@@ -53,14 +53,13 @@ export async function readModelSource(source, options = {}) {
     return { bytes: await readResponse(new Response(source), onProgress), owned: true, dir: null };
   }
   const isUrl = source instanceof URL;
-  if (isNode && (typeof source === 'string' || (isUrl && source.protocol === 'file:'))) {
+  if (nodeModelFile(source) != null) {
     if (typeof source === 'string' && hasScheme(source) && !source.startsWith('file:')) {
       return { bytes: await readResponse(await fetch(source, options.fetchOptions), onProgress), owned: true, dir: null };
     }
     const { readFile, realpath } = await import('node:fs/promises');
     const path = await import('node:path');
-    const { fileURLToPath } = await import('node:url');
-    const file = isUrl || source.startsWith('file:') ? fileURLToPath(source) : source;
+    const file = await nodeModelFile(source);
     let buf;
     try {
       buf = await readFile(file);
@@ -78,6 +77,36 @@ export async function readModelSource(source, options = {}) {
   }
   throw new OnnxfxError('INVALID_ARGUMENT',
     'loadModel expects a Uint8Array, ArrayBuffer, URL, Response or Blob (or, in Node, a file path)');
+}
+
+/**
+ * Node: the file path a source names (a path or a file: URL), else null. The promise it
+ * returns for a file is the path; callers test `!= null` before awaiting.
+ */
+export function nodeModelFile(source) {
+  const isUrl = source instanceof URL;
+  if (!isNode || !(typeof source === 'string' || (isUrl && source.protocol === 'file:'))) return null;
+  if (typeof source === 'string' && hasScheme(source) && !source.startsWith('file:')) return null;
+  if (!isUrl && !source.startsWith('file:')) return Promise.resolve(source);
+  return import('node:url').then(({ fileURLToPath }) => fileURLToPath(source));
+}
+
+/**
+ * Node: opens a model file for reading straight into the heap (Core.readFileToHeap).
+ * @returns {Promise<{fd: number, size: number, dir: string, close: () => Promise<void>}>}
+ */
+export async function openModelFile(file) {
+  const { open, realpath } = await import('node:fs/promises');
+  const path = await import('node:path');
+  let handle;
+  try {
+    handle = await open(file, 'r');
+    const { size } = await handle.stat();
+    return { fd: handle.fd, size, dir: path.dirname(await realpath(file)), close: () => handle.close() };
+  } catch (err) {
+    await handle?.close();
+    throw new OnnxfxError('INVALID_ARGUMENT', `cannot read the model file '${file}': ${err.code ?? err.message}`);
+  }
 }
 
 // ---- ONNX external data: which files a model names ------------------------------------------
@@ -125,8 +154,9 @@ export function findExternalLocations(bytes) {
     if (f !== 13) return; // external_data: StringStringEntryProto
     let key = '', value = '';
     forEachField(bytes, s, t, (ef, es, et) => {
-      if (ef === 1) key = utf8.decode(bytes.subarray(es, et));
-      if (ef === 2) value = utf8.decode(bytes.subarray(es, et));
+      // slice: TextDecoder refuses views of shared memory (the threaded heap)
+      if (ef === 1) key = utf8.decode(bytes.slice(es, et));
+      if (ef === 2) value = utf8.decode(bytes.slice(es, et));
     });
     if (key === 'location') found.add(value);
   });
