@@ -100,7 +100,7 @@ typedef struct igemm_ctx {
 static void igemm_loop(void *p) {
   igemm_ctx *g = p;
   ofx_f32_igemm(ofx_kernels()->igemm_mr, g->m, g->n, g->kc, g->ks, g->ind, g->w, g->c, g->n, 0,
-                g->zero, -INFINITY, INFINITY, g->pool);
+                g->zero, -INFINITY, INFINITY, NULL, g->pool);
 }
 
 typedef struct dw_ctx {
@@ -112,7 +112,7 @@ typedef struct dw_ctx {
 static void dw_loop(void *p) {
   dw_ctx *d = p;
   ofx_f32_dwconv(d->taps, d->channels, d->pixels, d->ind, d->w, d->y, d->channels, 0, d->zero,
-                 -INFINITY, INFINITY, d->pool);
+                 -INFINITY, INFINITY, NULL, d->pool);
 }
 
 static float *rnd(size_t n) {

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "base/status.h"
+#include "kernels/elementwise-driver.h"
 #include "kernels/f32-conv2d/f32-conv2d.h"
 #include "kernels/kernel-config.h"
 #include "kernels/x32-packw/x32-packw.h"
@@ -37,6 +38,7 @@ typedef struct conv_state {
   float *zero;
   size_t zero_size;
   float output_min, output_max;
+  ofx_f32_vunary_fn post; /* fused activation after the clamp (SiLU, HardSwish, Sigmoid) or NULL */
   bool one_d; /* 1-D Conv: [N, C, L] viewed as [N, C, 1, L], weights [O, I, K] as [O, I, 1, K] */
 } conv_state;
 
@@ -288,22 +290,25 @@ static void conv_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *out, const of
       for (size_t g = 0; g < groups; g++)
         ofx_f32_conv2d_nchw_minmax__scalar(p, x + n * in_image + g * (in_image / groups), weights + g * w_group,
                                            s->bias + g * p->out_channels, y + n * out_image + g * (out_image / groups));
+    if (s->post) ofx_f32_vunary(s->post, batch * out_image, y, y, ctx->pool);
     return;
   }
   const size_t out_pixels = p->out_height * p->out_width, taps = p->kernel_height * p->kernel_width;
   switch (s->path) {
     case CONV_GEMM:
-      ofx_f32_gemm(batch * out_pixels, cout, cin, x, cin, s->packed, y, cout, s->output_min, s->output_max, ctx->pool);
+      ofx_f32_gemm_post(batch * out_pixels, cout, cin, x, cin, s->packed, y, cout, s->output_min, s->output_max, s->post,
+                        ctx->pool);
       break;
     case CONV_DEPTHWISE:
       for (size_t n = 0; n < batch; n++) {
         size_t offset = (size_t)((uintptr_t)(x + n * in_image) - (uintptr_t)FAKE_INPUT);
         ofx_f32_dwconv(taps, cout, out_pixels, s->indirection, s->packed, y + n * out_image, cout, offset, s->zero,
-                       s->output_min, s->output_max, ctx->pool);
+                       s->output_min, s->output_max, s->post, ctx->pool);
       }
       break;
     case CONV_DEPTHWISE_GENERIC:
       for (size_t n = 0; n < batch; n++) depthwise_generic_nhwc(s, x + n * in_image, y + n * out_image);
+      if (s->post) ofx_f32_vunary(s->post, batch * out_image, y, y, ctx->pool);
       break;
     case CONV_IGEMM:
       for (size_t n = 0; n < batch; n++) {
@@ -312,19 +317,30 @@ static void conv_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *out, const of
           size_t offset = (size_t)((uintptr_t)group_input - (uintptr_t)FAKE_INPUT);
           ofx_f32_igemm(ofx_kernels()->igemm_mr, out_pixels, p->out_channels, p->in_channels, taps, s->indirection,
                         s->packed + g * s->packed_group_stride, y + n * out_image + g * p->out_channels, cout, offset,
-                        s->zero, s->output_min, s->output_max, ctx->pool);
+                        s->zero, s->output_min, s->output_max, s->post, ctx->pool);
         }
       }
       break;
   }
 }
 
-/* The activation after a Conv becomes its kernels' output clamp: no extra pass. */
-static bool conv_fuse_clamp(ofx_op *op, float min, float max) {
+/* The activation after a Conv becomes its kernels' output clamp, or a pass over each output
+ * tile while it is in cache (after the clamp, so nothing folds after it). */
+static bool conv_fuse_activation(ofx_op *op, const ofx_activation *act) {
   conv_state *s = op->state;
-  if (min > s->output_min) s->output_min = min;
-  if (max < s->output_max) s->output_max = max;
-  return true;
+  const ofx_kernel_config *k = ofx_kernels();
+  if (s->post != NULL) return false;
+  switch (act->kind) {
+    case OFX_ACTIVATION_CLAMP:
+      if (act->min > s->output_min) s->output_min = act->min;
+      if (act->max < s->output_max) s->output_max = act->max;
+      return true;
+    case OFX_ACTIVATION_SIGMOID: s->post = k->f32_vsigmoid; return true;
+    case OFX_ACTIVATION_HARDSIGMOID: return false; /* SE gates of a few channels: not worth a kernel */
+    case OFX_ACTIVATION_HARDSWISH: s->post = k->f32_vhardswish; return true;
+    case OFX_ACTIVATION_SWISH: s->post = k->f32_vswish; return true;
+  }
+  return false;
 }
 
 const ofx_op_def ofx_op_conv = {
@@ -334,5 +350,5 @@ const ofx_op_def ofx_op_conv = {
     .run = conv_run,
     .destroy = conv_destroy,
     .input_layout = OFX_OP_WANTS_NHWC,
-    .fuse_clamp = conv_fuse_clamp,
+    .fuse_activation = conv_fuse_activation,
 };

@@ -451,15 +451,14 @@ static void clamp_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *out, const o
   ofx_f32_vclamp(ofx_tensor_numel(&in[0]), in[0].data, out[0].data, min, max, ctx->pool);
 }
 
-static bool clamp_bounds(const ofx_op *op, float *min, float *max) {
+static bool clamp_activation(const ofx_op *op, ofx_activation *act) {
   const unary_state *s = op->state;
   if (s->dynamic[1] || s->dynamic[2]) return false;
-  *min = s->min;
-  *max = s->max;
+  *act = (ofx_activation){OFX_ACTIVATION_CLAMP, s->min, s->max};
   return true;
 }
 
-const ofx_op_def ofx_op_relu = {"Relu", relu_init, unary_reshape, clamp_run, NULL, OFX_OP_ANY_LAYOUT, clamp_bounds};
+const ofx_op_def ofx_op_relu = {"Relu", relu_init, unary_reshape, clamp_run, NULL, OFX_OP_ANY_LAYOUT, clamp_activation};
 
 /* Clip bounds: attributes before opset 11, optional scalar inputs since (packed when constant,
  * else read at run time). */
@@ -494,10 +493,16 @@ static ofx_status clip_init(ofx_op *op) {
   return OFX_OK;
 }
 
-const ofx_op_def ofx_op_clip = {"Clip", clip_init, unary_reshape, clamp_run, NULL, OFX_OP_ANY_LAYOUT, clamp_bounds};
+const ofx_op_def ofx_op_clip = {"Clip", clip_init, unary_reshape, clamp_run, NULL, OFX_OP_ANY_LAYOUT, clamp_activation};
 
 static void sigmoid_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *out, const ofx_run_context *ctx) {
   ofx_f32_vunary(ofx_kernels()->f32_vsigmoid, ofx_tensor_numel(&in[0]), in[0].data, out[0].data, ctx->pool);
 }
 
-const ofx_op_def ofx_op_sigmoid = {"Sigmoid", ofx_op_no_state, unary_reshape, sigmoid_run, NULL, OFX_OP_ANY_LAYOUT};
+static bool sigmoid_activation(const ofx_op *op, ofx_activation *act) {
+  *act = (ofx_activation){OFX_ACTIVATION_SIGMOID, 0, 0};
+  return true;
+}
+
+const ofx_op_def ofx_op_sigmoid = {"Sigmoid", ofx_op_no_state, unary_reshape, sigmoid_run, NULL, OFX_OP_ANY_LAYOUT,
+                                   sigmoid_activation};

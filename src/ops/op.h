@@ -40,6 +40,21 @@ typedef struct ofx_run_context {
 
 typedef struct ofx_op ofx_op;
 
+/* An activation the runtime folds into the op producing its input (see fuse_activations in
+ * runtime/extractor.c). */
+typedef enum ofx_activation_kind {
+  OFX_ACTIVATION_CLAMP,     /* min(max(x, min), max): Relu, Clip */
+  OFX_ACTIVATION_SIGMOID,
+  OFX_ACTIVATION_HARDSIGMOID, /* clamp(x / 6 + 0.5, 0, 1) (HardSigmoid with those alpha, beta) */
+  OFX_ACTIVATION_HARDSWISH, /* x * hardsigmoid(x): HardSwish, or HardSigmoid(v) -> Mul(v, hardsigmoid(v)) */
+  OFX_ACTIVATION_SWISH,     /* SiLU, x * sigmoid(x): Sigmoid(v) -> Mul(v, sigmoid(v)) */
+} ofx_activation_kind;
+
+typedef struct ofx_activation {
+  ofx_activation_kind kind;
+  float min, max; /* OFX_ACTIVATION_CLAMP */
+} ofx_activation;
+
 typedef struct ofx_op_def {
   const char *op_type;
   /* Validates attributes and constant inputs and packs weights into op->state. Input shapes of
@@ -57,11 +72,11 @@ typedef struct ofx_op_def {
   /* Frees op->state (may be NULL: then free(op->state) is used). */
   void (*destroy)(ofx_op *op);
   ofx_op_input_layout input_layout;
-  /* Optional, for fusing an activation into the op that produces its input: the clamp this op
-   * is (Relu, Clip with constant bounds); false when it is not a plain clamp. */
-  bool (*clamp_bounds)(const ofx_op *op, float *min, float *max);
-  /* Optional: folds a clamp into the op's output (Conv's epilogue); false when it cannot. */
-  bool (*fuse_clamp)(ofx_op *op, float min, float max);
+  /* Optional, for fusing an activation into the op that produces its input: the activation this
+   * op is (Relu, Clip with constant bounds, HardSwish, Sigmoid); false when it is none. */
+  bool (*activation)(const ofx_op *op, ofx_activation *act);
+  /* Optional: folds an activation into the op's output (Conv's epilogue); false when it cannot. */
+  bool (*fuse_activation)(ofx_op *op, const ofx_activation *act);
 } ofx_op_def;
 
 struct ofx_op {

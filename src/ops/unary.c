@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "base/status.h"
+#include "kernels/elementwise-driver.h"
 #include "kernels/kernel-config.h"
 #include "ops/op.h"
 #include "ops/typed.h"
@@ -136,6 +137,8 @@ static void unary_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *out, const o
                   : s->kind == U_NEG ? (int64_t)(0 - (uint64_t)x) : (x > 0) - (x < 0);
       ofx_store_i64(out[0].data, out[0].dtype, i, y);
     }
+  } else if (s->kind == U_HARD_SWISH) { /* mobilenet_v3 when not fused into its Conv */
+    ofx_f32_vunary(ofx_kernels()->f32_vhardswish, n, in[0].data, out[0].data, ctx->pool);
   } else if (s->kind == U_ERF) { /* GELU's Div-Erf-Add-Mul-Mul in transformers: vectorized */
     ofx_kernels()->f32_verf(n, in[0].data, out[0].data);
   } else {
@@ -178,8 +181,22 @@ DEFINE_UNARY("LeakyRelu", leaky_relu, U_LEAKY_RELU)
 DEFINE_UNARY("Elu", elu, U_ELU)
 DEFINE_UNARY("Selu", selu, U_SELU)
 DEFINE_UNARY("Celu", celu, U_CELU)
-DEFINE_UNARY("HardSigmoid", hard_sigmoid, U_HARD_SIGMOID)
-DEFINE_UNARY("HardSwish", hard_swish, U_HARD_SWISH)
+static ofx_status hard_sigmoid_init(ofx_op *op) { return unary_make(op, U_HARD_SIGMOID); }
+static ofx_status hard_swish_init(ofx_op *op) { return unary_make(op, U_HARD_SWISH); }
+static bool hard_swish_activation(const ofx_op *op, ofx_activation *act) {
+  *act = (ofx_activation){OFX_ACTIVATION_HARDSWISH, 0, 0};
+  return true;
+}
+/* HardSigmoid as mobilenet_v3 exports HardSwish (opset < 14): x * HardSigmoid(x) */
+static bool hard_sigmoid_activation(const ofx_op *op, ofx_activation *act) {
+  const unary_state *s = op->state;
+  *act = (ofx_activation){OFX_ACTIVATION_HARDSIGMOID, 0, 0};
+  return s->alpha == 1.0f / 6.0f && s->beta == 0.5f;
+}
+const ofx_op_def ofx_op_hard_sigmoid = {"HardSigmoid", hard_sigmoid_init, unary_reshape, unary_run, NULL, OFX_OP_ANY_LAYOUT,
+                                        hard_sigmoid_activation};
+const ofx_op_def ofx_op_hard_swish = {"HardSwish", hard_swish_init, unary_reshape, unary_run, NULL, OFX_OP_ANY_LAYOUT,
+                                      hard_swish_activation};
 DEFINE_UNARY("ThresholdedRelu", thresholded_relu, U_THRESHOLDED_RELU)
 DEFINE_UNARY("Gelu", gelu, U_GELU)
 DEFINE_UNARY("Shrink", shrink, U_SHRINK)

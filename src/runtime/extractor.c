@@ -223,43 +223,74 @@ static ofx_status check_declared_inputs(const ofx_extractor *fx) {
   return OFX_OK;
 }
 
-/* Folds each Relu/Clip into the Conv before it when the Conv's output feeds nothing else and
- * was not requested: the Conv clamps in its kernels and the activation's output aliases it. */
+/* The Mul step reading only `v` and `sig` (a gate of v), in either order: SiLU and HardSwish as
+ * exported (efficientnet's Conv -> Sigmoid -> Mul, mobilenet_v3's Conv -> HardSigmoid -> Mul).
+ * -1 when `reader` is not that. */
+static int swish_mul(const ofx_extractor *fx, int reader, int v, int sig) {
+  if (reader < 0) return -1;
+  const ofx_node *n = fx->steps[reader].node;
+  if (strcmp(fx->steps[reader].def->op_type, "Mul") != 0 || n->n_inputs != 2 || n->n_outputs != 1 || n->outputs[0] < 0)
+    return -1;
+  bool pair = (n->inputs[0] == v && n->inputs[1] == sig) || (n->inputs[0] == sig && n->inputs[1] == v);
+  return pair ? reader : -1;
+}
+
+/* Folds activations into the op before them (Conv: a clamp in its kernels, SiLU, HardSwish or
+ * Sigmoid on each output tile) when the values in between feed nothing else and were not
+ * requested: Relu/Clip/HardSwish/Sigmoid(v), and gate(v) -> Mul(v, gate) with gate Sigmoid
+ * (SiLU) or HardSigmoid (HardSwish). The
+ * folded steps are skipped and their outputs alias the op's. An activation after a folded one
+ * folds into the same op when the op can chain them (Conv -> Clip -> HardSwish). */
 static ofx_status fuse_activations(ofx_extractor *fx) {
   const ofx_graph *g = fx->graph;
   fx->fused = calloc(fx->n_steps + 1, sizeof *fx->fused);
   fx->alias_of = malloc((g->n_values + 1) * sizeof *fx->alias_of);
   int *step_of_node = malloc((g->n_nodes + 1) * sizeof *step_of_node);
   int *readers = calloc(g->n_values + 1, sizeof *readers);
-  if (!fx->fused || !fx->alias_of || !step_of_node || !readers) {
+  int *reader = malloc((g->n_values + 1) * sizeof *reader); /* the last step reading each value */
+  if (!fx->fused || !fx->alias_of || !step_of_node || !readers || !reader) {
     free(step_of_node);
     free(readers);
+    free(reader);
     return oom("creating an extractor");
   }
-  for (size_t v = 0; v < g->n_values; v++) fx->alias_of[v] = -1;
+  for (size_t v = 0; v < g->n_values; v++) fx->alias_of[v] = reader[v] = -1;
   for (size_t n = 0; n < g->n_nodes; n++) step_of_node[n] = -1;
   for (size_t i = 0; i < fx->n_steps; i++) {
     const ofx_node *n = fx->steps[i].node;
     step_of_node[n - g->nodes] = (int)i;
     for (size_t k = 0; k < n->n_inputs; k++)
-      if (n->inputs[k] >= 0) readers[n->inputs[k]]++;
+      if (n->inputs[k] >= 0) readers[n->inputs[k]]++, reader[n->inputs[k]] = (int)i;
     for (size_t k = 0; k < n->n_implicit_inputs; k++) readers[n->implicit_inputs[k]]++;
   }
   for (size_t o = 0; o < fx->n_outputs; o++) readers[fx->output_value[o]]++; /* requested: keep */
   for (size_t j = 0; j < fx->n_steps; j++) {
     ofx_op *act = &fx->steps[j];
-    float min, max;
-    if (!act->def->clamp_bounds || act->node->n_outputs != 1 || act->node->outputs[0] < 0) continue;
-    int v = act->node->inputs[0];
-    if (v < 0 || readers[v] != 1 || g->values[v].kind != OFX_VALUE_NODE || g->values[v].producer < 0) continue;
-    int i = step_of_node[g->values[v].producer];
-    if (i < 0 || fx->fused[i] || !fx->steps[i].def->fuse_clamp || fx->steps[i].node->n_outputs != 1) continue;
-    if (!act->def->clamp_bounds(act, &min, &max) || !fx->steps[i].def->fuse_clamp(&fx->steps[i], min, max)) continue;
+    ofx_activation a;
+    if (!act->def->activation || act->node->n_inputs < 1 || act->node->n_outputs != 1 || act->node->outputs[0] < 0) continue;
+    int v = act->node->inputs[0], out = act->node->outputs[0];
+    if (v < 0 || g->values[v].kind != OFX_VALUE_NODE || g->values[v].producer < 0) continue;
+    int source = fx->alias_of[v] >= 0 ? fx->alias_of[v] : v; /* after an activation already folded */
+    int i = step_of_node[g->values[source].producer];
+    if (i < 0 || fx->fused[i] || !fx->steps[i].def->fuse_activation || fx->steps[i].node->n_outputs != 1) continue;
+    if (!act->def->activation(act, &a)) continue;
+    int mul = -1;
+    bool gate = a.kind == OFX_ACTIVATION_SIGMOID || a.kind == OFX_ACTIVATION_HARDSIGMOID;
+    if (gate && readers[v] == 2 && readers[out] == 1 && (mul = swish_mul(fx, reader[out], v, out)) >= 0)
+      a.kind = a.kind == OFX_ACTIVATION_SIGMOID ? OFX_ACTIVATION_SWISH : OFX_ACTIVATION_HARDSWISH;
+    else if (readers[v] != 1)
+      continue;
+    if (!fx->steps[i].def->fuse_activation(&fx->steps[i], &a)) continue;
     fx->fused[j] = true;
-    fx->alias_of[act->node->outputs[0]] = v;
+    fx->alias_of[out] = source;
+    if (mul >= 0) {
+      fx->fused[mul] = true;
+      fx->alias_of[fx->steps[mul].node->outputs[0]] = source;
+    }
   }
   free(step_of_node);
   free(readers);
+  free(reader);
   return OFX_OK;
 }
 
@@ -498,6 +529,16 @@ static ofx_status plan_known_inputs(ofx_extractor *fx) {
 
 /* Runs step i now, into plan-owned memory; its outputs become known data. */
 static ofx_status plan_evaluate(ofx_extractor *fx, ofx_op *op, ofx_tensor *in, ofx_tensor *out, size_t i) {
+  if (fx->fused && fx->fused[i]) { /* its producer applied it already: share the producer's data */
+    for (size_t k = 0; k < op->node->n_outputs; k++) {
+      int v = op->node->outputs[k];
+      if (v < 0) continue;
+      fx->tensors[v].data = fx->tensors[fx->alias_of[v]].data;
+      fx->known[v] = true;
+    }
+    fx->step_done[i] = true;
+    return OFX_OK;
+  }
   for (size_t k = 0; k < op->node->n_outputs; k++) {
     int v = op->node->outputs[k];
     if (v < 0) continue;

@@ -350,6 +350,13 @@ test('threaded elementwise ops and Conv activation fusion match ORT', async () =
   await check({ threads, nodes: [cv('x', 'c', 'w'), N('Clip', ['c', 'lo', 'hi'], ['h']), N('HardSwish', ['h'], ['y'])], opset: 14, inputs: x,
     consts: [w('w', 40, 6), C('lo', [], Float32Array.of(-0.5)), C('hi', [], Float32Array.of(1))] });
   await check({ threads, nodes: [cv('x', 'c', 'w'), N('Relu', ['c'], ['r']), N('Add', ['r', 'c'], ['y'])], inputs: x, consts: [w('w', 40, 6)] });
+  // HardSwish as opset-13 exports write it (HardSigmoid(1/6, 0.5) -> Mul), and a HardSigmoid that is not one
+  const hs = (alpha) => [cv('x', 'c', 'w'), N('HardSigmoid', ['c'], ['h'], { alpha: { f: alpha } }), N('Mul', ['h', 'c'], ['y'])];
+  await check({ threads, nodes: hs(1 / 6), inputs: x, consts: [C('w', [40, 6, 3, 3], randomData(2160).map((v) => v * 8))] });
+  await check({ threads, nodes: hs(0.2), inputs: x, consts: [C('w', [40, 6, 3, 3], randomData(2160).map((v) => v * 8))] });
+  // a SiLU Conv on a constant: evaluated while planning
+  await check({ threads, nodes: [N('Conv', ['k', 'w'], ['c']), N('Sigmoid', ['c'], ['s']), N('Mul', ['c', 's'], ['m']), N('Add', ['m', 'x'], ['y'])],
+    inputs: [{ name: 'x', dims: [1, 4, 3, 3] }], consts: [C('k', [1, 2, 5, 5]), C('w', [4, 2, 3, 3])] });
   // NCHW graph inputs: per-channel and per-column broadcasts, Pow 2 / 0.5, Sigmoid, Clip
   const big = [{ name: 'x', dims: [1, 40, 30, 31] }];
   await check({ threads, nodes: [N('Mul', ['x', 'm'], ['y'])], inputs: big, consts: [C('m', [1, 40, 1, 1])] });

@@ -55,7 +55,7 @@ static void run_case(const variant *v, ofx_threadpool *pool, size_t k, size_t st
     const ofx_f32_minmax_params params = {lo, hi};
     v->fn(taps, channels, pixels, ind, packed, y, taps, out_stride, offset, zero, &params);
   } else {
-    ofx_f32_dwconv(taps, channels, pixels, ind, packed, y, out_stride, offset, zero, lo, hi, pool);
+    ofx_f32_dwconv(taps, channels, pixels, ind, packed, y, out_stride, offset, zero, lo, hi, NULL, pool);
   }
   int ok = 1;
   for (size_t p = 0; p < pixels; p++)

@@ -6,6 +6,7 @@
 #include <stddef.h>
 
 #include "kernels/common.h"
+#include "kernels/f32-vunary/f32-vunary.h"
 
 typedef struct ofx_threadpool ofx_threadpool;
 
@@ -37,10 +38,11 @@ typedef void (*ofx_f32_dwconv_minmax_ukernel_fn)(size_t taps, size_t channels, s
 
 /* One image: out_pixels outputs of `channels` channels, 1 <= taps <= OFX_DWCONV_MAX_TAPS
  * (the caller falls back otherwise), weights packed with cr = ofx_kernels()->dwconv_cr,
- * indirection built with mr = 1. Threads over the pool when not NULL. */
+ * indirection built with mr = 1. post (NULL: none) runs in place on each output tile right
+ * after it is computed. Threads over the pool when not NULL. */
 void ofx_f32_dwconv(size_t taps, size_t channels, size_t out_pixels, const float **indirection,
                     const float *packed_w, float *output, size_t output_pixel_stride,
                     size_t input_offset, const float *zero, float output_min, float output_max,
-                    ofx_threadpool *pool);
+                    ofx_f32_vunary_fn post, ofx_threadpool *pool);
 
 #endif

@@ -5,6 +5,7 @@
 #include <stddef.h>
 
 #include "kernels/common.h"
+#include "kernels/f32-vunary/f32-vunary.h"
 
 typedef struct ofx_threadpool ofx_threadpool;
 
@@ -36,5 +37,10 @@ typedef void (*ofx_f32_gemm_minmax_ukernel_fn)(size_t mr, size_t nc, size_t kc, 
 void ofx_f32_gemm(size_t m, size_t n, size_t k, const float *a, size_t a_stride,
                   const float *packed_w, float *c, size_t c_stride, float output_min,
                   float output_max, ofx_threadpool *pool);
+/* The same, then post(c) in place on each output tile as soon as it is computed (a Conv's
+ * fused activation; NULL: none). */
+void ofx_f32_gemm_post(size_t m, size_t n, size_t k, const float *a, size_t a_stride,
+                       const float *packed_w, float *c, size_t c_stride, float output_min,
+                       float output_max, ofx_f32_vunary_fn post, ofx_threadpool *pool);
 
 #endif

@@ -6,6 +6,7 @@
 #include <stddef.h>
 
 #include "kernels/common.h"
+#include "kernels/f32-vunary/f32-vunary.h"
 
 typedef struct ofx_threadpool ofx_threadpool;
 
@@ -50,10 +51,11 @@ typedef void (*ofx_f32_igemm_minmax_ukernel_fn)(size_t mr, size_t nc, size_t kc,
 /* One image (group) of an NHWC convolution: c[m][n] for m = out_h*out_w output pixels and
  * n output channels, c rows c_stride floats apart. indirection was built with mr_layout
  * (ofx_kernels()->igemm_mr normally, 1 for single-pixel outputs), kc = input channels (of
- * the group), ks = taps. Threads over the pool when not NULL. */
+ * the group), ks = taps. post (NULL: none) runs in place on each output tile right after it is
+ * computed (a Conv's fused activation). Threads over the pool when not NULL. */
 void ofx_f32_igemm(size_t mr_layout, size_t m, size_t n, size_t kc, size_t ks,
                    const float **indirection, const float *packed_w, float *c, size_t c_stride,
                    size_t a_offset, const float *zero, float output_min, float output_max,
-                   ofx_threadpool *pool);
+                   ofx_f32_vunary_fn post, ofx_threadpool *pool);
 
 #endif

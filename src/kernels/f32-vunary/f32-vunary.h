@@ -22,6 +22,16 @@ float ofx_f32_vexpminusmax__scalar(size_t n, const float *in, float max, float *
 /* out[i] = erf(in[i]) (GELU's Div-Erf-Add-Mul-Mul) */
 void ofx_f32_verf__scalar(size_t n, const float *in, float *out);
 
+/* fn in place on a rows x cols block whose rows are stride floats apart: the drivers apply a
+ * fused activation to each output tile right after computing it, while it is in cache. */
+static inline void ofx_f32_vunary_block(ofx_f32_vunary_fn fn, size_t rows, size_t cols, float *c, size_t stride) {
+  if (cols == stride) {
+    fn(rows * cols, c, c);
+    return;
+  }
+  for (size_t r = 0; r < rows; r++) fn(cols, c + r * stride, c + r * stride);
+}
+
 #if OFX_ARCH_WASMSIMD
 void ofx_f32_vclamp__wasmsimd_u8(size_t n, const float *in, float *out, float min, float max);
 /* within 2e-7 absolute + 3e-6 relative of the scalar (libm expf) version */
