@@ -32,10 +32,14 @@ void ofx_f32_vclamp__wasmsimd_u8(size_t n, const float *in, float *out, float mi
 
 /* e^z for z <= 0: z = n*ln2 + r with |r| <= ln2/2, e^r by a degree-6 Taylor polynomial
  * (error < 4e-8), 2^n built in the exponent bits. z is clamped at -87 so 2^n stays normal;
- * sigmoid there is below 1e-37 anyway. */
+ * sigmoid there is below 1e-37 anyway. n is rounded by adding 1.5*2^23 + 127: the sum's low
+ * mantissa bits are then n + 127, shifted into the exponent field as they are. */
 static inline v128_t exp_nonpositive(v128_t z) {
+  const v128_t magic = wasm_f32x4_splat(12583039.0f);
   z = wasm_f32x4_pmax(z, wasm_f32x4_splat(-87.0f));
-  const v128_t n = wasm_f32x4_nearest(wasm_f32x4_mul(z, wasm_f32x4_splat(1.44269504f)));
+  const v128_t t = wasm_f32x4_add(wasm_f32x4_mul(z, wasm_f32x4_splat(1.44269504f)), magic);
+  const v128_t scale = wasm_i32x4_shl(t, 23);
+  const v128_t n = wasm_f32x4_sub(t, magic);
   v128_t r = wasm_f32x4_sub(z, wasm_f32x4_mul(n, wasm_f32x4_splat(0.693145752f)));
   r = wasm_f32x4_sub(r, wasm_f32x4_mul(n, wasm_f32x4_splat(1.42860677e-6f)));
   v128_t p = wasm_f32x4_splat(1.0f / 720.0f);
@@ -45,17 +49,15 @@ static inline v128_t exp_nonpositive(v128_t z) {
   p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(0.5f));
   p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.0f));
   p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.0f));
-  const v128_t scale =
-      wasm_i32x4_shl(wasm_i32x4_add(wasm_i32x4_trunc_sat_f32x4(n), wasm_i32x4_splat(127)), 23);
   return wasm_f32x4_mul(p, scale);
 }
 
-/* sigmoid(x) = f for x <= 0 and 1 - f for x > 0, f = e/(1+e), e = exp(-|x|): never overflows */
+/* sigmoid(x) = e/(1+e) for x <= 0 and 1/(1+e) for x > 0, e = exp(-|x|): never overflows */
 static inline v128_t sigmoid4(v128_t x) {
-  const v128_t e = exp_nonpositive(wasm_f32x4_neg(wasm_f32x4_abs(x)));
-  const v128_t f = wasm_f32x4_div(e, wasm_f32x4_add(wasm_f32x4_splat(1.0f), e));
-  return wasm_v128_bitselect(wasm_f32x4_sub(wasm_f32x4_splat(1.0f), f), f,
-                             wasm_f32x4_gt(x, wasm_f32x4_splat(0.0f)));
+  const v128_t e = exp_nonpositive(wasm_v128_or(x, wasm_i32x4_splat((int32_t)0x80000000))); /* -|x| */
+  const v128_t one = wasm_f32x4_splat(1.0f);
+  const v128_t num = wasm_v128_bitselect(one, e, wasm_f32x4_gt(x, wasm_f32x4_splat(0.0f)));
+  return wasm_f32x4_div(num, wasm_f32x4_add(one, e));
 }
 
 void ofx_f32_vsigmoid__wasmsimd_u8(size_t n, const float *in, float *out) {
