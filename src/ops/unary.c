@@ -140,7 +140,7 @@ static void unary_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *out, const o
   } else if (s->kind == U_HARD_SWISH) { /* mobilenet_v3 when not fused into its Conv */
     ofx_f32_vunary(ofx_kernels()->f32_vhardswish, n, in[0].data, out[0].data, ctx->pool);
   } else if (s->kind == U_ERF) { /* GELU's Div-Erf-Add-Mul-Mul in transformers: vectorized */
-    ofx_kernels()->f32_verf(n, in[0].data, out[0].data);
+    ofx_f32_vunary(ofx_kernels()->f32_verf, n, in[0].data, out[0].data, ctx->pool);
   } else {
     const float *x = in[0].data;
     float *y = out[0].data;
