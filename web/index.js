@@ -157,8 +157,9 @@ export async function loadModel(source, options = {}) {
   if (file != null) {
     const { engine, release } = await acquireEngine(options);
     try {
-      if (numThreads != null) engine.setNumThreads({ threads: numThreads });
+      // the pool's workers boot while the file is read and parsed
       const native = await engine.loadModelFile({ file: await file, onProgress: options.onProgress, externalData: options.externalData });
+      if (numThreads != null) await engine.setNumThreads({ threads: numThreads });
       return new Model(engine, native, release);
     } catch (err) {
       release();

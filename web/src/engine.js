@@ -6,7 +6,7 @@
  * them.
  */
 import { Core } from './core.js';
-import { loadWasm } from './loader.js';
+import { loadWasm, poolReady } from './loader.js';
 import { OnnxfxError } from './errors.js';
 import { findExternalLocations, openModelFile, readExternalData } from './source.js';
 
@@ -94,7 +94,9 @@ export class LocalEngine {
     return this.core.extractorToOnnx(handle, names);
   }
 
-  setNumThreads({ threads }) {
+  /** Sets the thread count; with more than one, first waits for the pool's workers to load. */
+  async setNumThreads({ threads }) {
+    if (threads > 1) await poolReady(this.core.mod);
     return this.core.setNumThreads(threads);
   }
 

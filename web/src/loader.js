@@ -109,4 +109,15 @@ export function loadWasm(options = {}) {
   return promise;
 }
 
+/**
+ * Resolves once the pthread pool's workers have loaded the module. They boot in the background
+ * (PTHREAD_POOL_DELAY_LOAD), and a thread started on a worker still loading only runs after
+ * this thread returns to the event loop, which a synchronous run never does: call this (it
+ * yields) before asking for more than one thread.
+ */
+export async function poolReady(mod) {
+  const pool = mod.PThread?.unusedWorkers;
+  while (pool?.some((worker) => !worker.loaded)) await new Promise((resolve) => setTimeout(resolve, 1));
+}
+
 export { isNode };

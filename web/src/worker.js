@@ -37,7 +37,7 @@ async function handle(message) {
     if (!OPERATIONS.has(type)) throw new Error(`unknown message type '${type}'`);
     if (!enginePromise) throw new Error('the worker got a call before init');
     const engine = await enginePromise;
-    const out = engine[type](message.in);
+    const out = await engine[type](message.in);
     post({ type, id, out }, transferablesOf(out));
   } catch (err) {
     post({ type, id, err: serializeError(err) });
