@@ -7,12 +7,13 @@
 static const ofx_kernel_config config = {
 #if OFX_ARCH_WASMSIMD
     .arch = "wasmsimd",
-    /* bench/kernels, registered kernels round-robin on whole layers (V8 on x86-64): 6x8
-     * loadsplat ~ 5x8 > 4x8 loadsplat > 4x8 splat for both GEMM (1x1 256->64) and IGEMM (3x3
-     * 64->64): 12 accumulators + 2 weight vectors + 1 broadcast still fit x64's 16 XMM registers */
-    .gemm_mr = 6,
+    /* bench/kernels, registered kernels round-robin on whole layers (V8 on x86-64), loadsplat
+     * kernels unrolled 2 K steps: GEMM 4x8 > 6x8 (1x1 256->64 and the ViT Linears through the
+     * driver, ~+8%); IGEMM 6x8 > 5x8 ~ 4x8 (3x3 64->64: the per-tap pointer setup is shared by
+     * more rows). 12 accumulators + 2 weights + 1 broadcast fit x64's 16 XMM registers. */
+    .gemm_mr = 4,
     .igemm_mr = 6,
-    .f32_gemm_main = ofx_f32_gemm_minmax_ukernel_6x8__wasmsimd_loadsplat,
+    .f32_gemm_main = ofx_f32_gemm_minmax_ukernel_4x8__wasmsimd_loadsplat,
     .f32_gemm_1x8 = ofx_f32_gemm_minmax_ukernel_1x8__wasmsimd_splat,
     .f32_igemm_main = ofx_f32_igemm_minmax_ukernel_6x8__wasmsimd_loadsplat,
     .f32_igemm_1x8 = ofx_f32_igemm_minmax_ukernel_1x8__wasmsimd_splat,

@@ -1,6 +1,6 @@
 /* Every registered GEMM micro-kernel (scalar and, in WASM builds, wasmsimd) against the
  * unpacked reference ofx_f32_gemm_nt_minmax__scalar over odd shapes: row tails (mr < MR),
- * column tails (nc % 8), K tails (kc % 4), tiny and large K, row strides, fused clamp; stray
+ * column tails (nc % 8), K tails (kc % 2, kc % 4), tiny and large K, row strides, fused clamp; stray
  * writes are caught by canaries. Then the ofx_f32_gemm driver, inline and threaded. */
 #include <string.h>
 

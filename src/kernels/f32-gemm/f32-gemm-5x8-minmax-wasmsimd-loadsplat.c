@@ -52,13 +52,11 @@ void ofx_f32_gemm_minmax_ukernel_5x8__wasmsimd_loadsplat(size_t mr, size_t nc, s
     v128_t vacc4l = vacc0l, vacc4h = vacc0h;
     w += 8;
     size_t k = kc;
-    for (; k >= 4; k -= 4) {
+    for (; k >= 2; k -= 2) {
       OFX_STEP(0);
       OFX_STEP(1);
-      OFX_STEP(2);
-      OFX_STEP(3);
-      a0 += 4, a1 += 4, a2 += 4, a3 += 4, a4 += 4;
-      w += 32;
+      a0 += 2, a1 += 2, a2 += 2, a3 += 2, a4 += 2;
+      w += 16;
     }
     for (; k != 0; k--) {
       OFX_STEP(0);

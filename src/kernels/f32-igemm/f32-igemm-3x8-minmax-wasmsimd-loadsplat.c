@@ -44,13 +44,11 @@ void ofx_f32_igemm_minmax_ukernel_3x8__wasmsimd_loadsplat(size_t mr, size_t nc, 
       const float *a2 = ap[2] == zero ? zero : (const float *)((uintptr_t)ap[2] + a_offset);
       ap += 3;
       size_t k = kc;
-      for (; k >= 4; k -= 4) {
+      for (; k >= 2; k -= 2) {
         OFX_STEP(0);
         OFX_STEP(1);
-        OFX_STEP(2);
-        OFX_STEP(3);
-        a0 += 4, a1 += 4, a2 += 4;
-        w += 32;
+        a0 += 2, a1 += 2, a2 += 2;
+        w += 16;
       }
       for (; k != 0; k--) {
         OFX_STEP(0);

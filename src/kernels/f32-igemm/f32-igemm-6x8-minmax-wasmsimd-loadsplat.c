@@ -62,13 +62,11 @@ void ofx_f32_igemm_minmax_ukernel_6x8__wasmsimd_loadsplat(size_t mr, size_t nc, 
       const float *a5 = ap[5] == zero ? zero : (const float *)((uintptr_t)ap[5] + a_offset);
       ap += 6;
       size_t k = kc;
-      for (; k >= 4; k -= 4) {
+      for (; k >= 2; k -= 2) {
         OFX_STEP(0);
         OFX_STEP(1);
-        OFX_STEP(2);
-        OFX_STEP(3);
-        a0 += 4, a1 += 4, a2 += 4, a3 += 4, a4 += 4, a5 += 4;
-        w += 32;
+        a0 += 2, a1 += 2, a2 += 2, a3 += 2, a4 += 2, a5 += 2;
+        w += 16;
       }
       for (; k != 0; k--) {
         OFX_STEP(0);
