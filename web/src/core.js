@@ -10,6 +10,8 @@ const POINTER_SIZE = 4;
 export class Core {
   constructor(mod) {
     this.mod = mod;
+    /** Per extractor handle: {ptr, size} of the heap block its inputs are copied into. */
+    this.staging = new Map();
   }
 
   /** A view of the whole heap; made anew on each use because memory growth replaces it. */
@@ -181,6 +183,25 @@ export class Core {
 
   freeExtractor(handle) {
     this.mod._ofx_extractor_free(handle);
+    const block = this.staging.get(handle);
+    if (block) this.mod._free(block.ptr);
+    this.staging.delete(handle);
+  }
+
+  /**
+   * The extractor's input block, grown to at least `size` bytes. Reused from run to run: a
+   * fresh malloc of a large block each run cost as much as a small convolution (dlmalloc hands
+   * big blocks out zero-filled).
+   */
+  stagingBlock(handle, size) {
+    let block = this.staging.get(handle);
+    if (!block || block.size < size) {
+      if (block) this.mod._free(block.ptr);
+      this.staging.delete(handle);
+      block = { ptr: this.malloc(size), size };
+      this.staging.set(handle, block);
+    }
+    return block.ptr;
   }
 
   /**
@@ -189,38 +210,35 @@ export class Core {
    */
   run(handle, tensors) {
     const m = this.mod;
-    const allocations = [];
-    try {
-      tensors.forEach((tensor, i) => {
-        const info = DTYPES[tensor.type];
-        const bytes = new Uint8Array(tensor.data.buffer, tensor.data.byteOffset, tensor.data.byteLength);
-        const dataPtr = this.malloc(bytes.byteLength);
-        allocations.push(dataPtr);
-        this.heapU8().set(bytes, dataPtr);
-        const dimsPtr = this.malloc(8 * Math.max(tensor.dims.length, 1));
-        allocations.push(dimsPtr);
-        const view = new DataView(m.wasmMemory.buffer);
-        tensor.dims.forEach((d, k) => view.setBigInt64(dimsPtr + 8 * k, BigInt(d), true));
-        this.check(m._ofx_extractor_set_input(handle, i, info.code, dimsPtr, tensor.dims.length, dataPtr, bytes.byteLength));
-      });
-      this.check(m._ofx_extractor_run(handle));
-      const outputs = [];
-      const count = m._ofx_extractor_output_count(handle);
-      for (let i = 0; i < count; i++) {
-        const type = dtypeName(m._ofx_wasm_output_dtype(handle, i));
-        const rank = m._ofx_wasm_output_rank(handle, i);
-        const dims = Array.from({ length: rank }, (_, k) => m._ofx_wasm_output_dim(handle, i, k));
-        const ptr = m._ofx_wasm_output_data(handle, i);
-        const size = m._ofx_wasm_output_size(handle, i);
-        const ArrayType = DTYPES[type]?.array ?? Uint8Array;
-        const copy = new ArrayType(size / ArrayType.BYTES_PER_ELEMENT);
-        new Uint8Array(copy.buffer).set(this.heapU8().subarray(ptr, ptr + size));
-        outputs.push({ type, data: copy, dims });
-      }
-      return outputs;
-    } finally {
-      for (const ptr of allocations) m._free(ptr);
+    // one block: each input's dims (int64) then its data, 16-byte aligned
+    const align = (n) => (n + 15) & ~15;
+    const layout = tensors.map((t) => ({ dims: align(8 * Math.max(t.dims.length, 1)), data: align(t.data.byteLength) }));
+    let at = this.stagingBlock(handle, layout.reduce((sum, l) => sum + l.dims + l.data, 0));
+    tensors.forEach((tensor, i) => {
+      const info = DTYPES[tensor.type];
+      const bytes = new Uint8Array(tensor.data.buffer, tensor.data.byteOffset, tensor.data.byteLength);
+      const dimsPtr = at, dataPtr = at + layout[i].dims;
+      at = dataPtr + layout[i].data;
+      this.heapU8().set(bytes, dataPtr);
+      const view = new DataView(m.wasmMemory.buffer);
+      tensor.dims.forEach((d, k) => view.setBigInt64(dimsPtr + 8 * k, BigInt(d), true));
+      this.check(m._ofx_extractor_set_input(handle, i, info.code, dimsPtr, tensor.dims.length, dataPtr, bytes.byteLength));
+    });
+    this.check(m._ofx_extractor_run(handle));
+    const outputs = [];
+    const count = m._ofx_extractor_output_count(handle);
+    for (let i = 0; i < count; i++) {
+      const type = dtypeName(m._ofx_wasm_output_dtype(handle, i));
+      const rank = m._ofx_wasm_output_rank(handle, i);
+      const dims = Array.from({ length: rank }, (_, k) => m._ofx_wasm_output_dim(handle, i, k));
+      const ptr = m._ofx_wasm_output_data(handle, i);
+      const size = m._ofx_wasm_output_size(handle, i);
+      const ArrayType = DTYPES[type]?.array ?? Uint8Array;
+      const copy = new ArrayType(size / ArrayType.BYTES_PER_ELEMENT);
+      new Uint8Array(copy.buffer).set(this.heapU8().subarray(ptr, ptr + size));
+      outputs.push({ type, data: copy, dims });
     }
+    return outputs;
   }
 }
 
