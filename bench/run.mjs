@@ -62,14 +62,22 @@ function measureRow(variants) {
   });
 }
 
-/** The SIMD128 ceiling on this machine: the first line of bench/kernels' program (built into
- * build/wasm by the WebAssembly build); the rest of that program is not needed here. */
-function measurePeak() {
+/** The SIMD128 ceiling on this machine and the dense layers' micro-kernel rates, from bench/kernels'
+ * program (built into build/wasm by the WebAssembly build), in its short "layers" mode. */
+function measureKernels() {
   const program = path.join(repo, 'build/wasm/bench/kernels/bench-kernels.js');
-  if (!existsSync(program)) return null;
-  const r = spawnSync(process.execPath, [program], { encoding: 'utf8', timeout: 15000 });
-  const m = (r.stdout ?? '').match(/SIMD128 peak\s+([\d.]+)\s*GFLOP\/s/);
-  return m ? Number(m[1]) : null;
+  if (!existsSync(program)) return {};
+  const r = spawnSync(process.execPath, [program, '1', 'layers'], { encoding: 'utf8', timeout: 120000 });
+  const out = r.stdout ?? '';
+  const rate = (re) => {
+    const m = out.match(re);
+    return m ? Number(m[1]) : null;
+  };
+  return {
+    peak: rate(/SIMD128 peak\s+([\d.]+)\s*GFLOP\/s/),
+    conv3x3: rate(/igemm conv 3x3 64->64[^\n]*?\s([\d.]+) GFLOP\/s/),
+    conv1x1: rate(/gemm conv 1x1 256->64[^\n]*?\s([\d.]+) GFLOP\/s/),
+  };
 }
 
 const fmt = (x, d = 1) => (x == null || Number.isNaN(x) ? '–' : x.toFixed(d));
@@ -79,15 +87,20 @@ const emit = (line = '') => {
   console.log(line);
 };
 
-const peak = measurePeak();
+const kernels = measureKernels();
+const peak = kernels.peak;
 const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
 emit(`Machine: ${cpu}, ${os.cpus().length} cores, Node ${process.version}; ${RUNS} timed runs after ${WARMUP} warm-up, ${ROUNDS} alternating rounds.`);
 emit(`SIMD128 peak (independent f32x4 mul+add chains, 1 thread): ${peak ? `${fmt(peak)} GFLOP/s` : 'not measured (build bench/kernels)'}`);
+
+/** Every measured result by row label and engine label, for the targets summary. */
+const measured = {};
 
 function row(label, macs, variants, results, baselineIndex) {
   const base = results[baselineIndex];
   results.forEach((r, i) => {
     const v = variants[i];
+    (measured[label] ??= {})[v.label] = r;
     if (r.error) {
       emit(`| ${label} | ${v.label} | error: ${r.error.slice(0, 80)} | | | | | | |`);
       return;
@@ -155,10 +168,70 @@ if (only.has('pruning')) {
   }
 }
 
+/** Issue #5's targets, checked against this run's numbers. */
+function targets() {
+  const get = (rowLabel, engine) => {
+    const r = measured[rowLabel]?.[engine];
+    return r && !r.error ? r : null;
+  };
+  const ratio = (a, b, key = 'median') => (a && b ? a[key] / b[key] : null);
+  const out = [];
+  const check = (target, parts, met) => out.push(`| ${target} | ${parts} | ${met == null ? '–' : met ? 'yes' : 'no'} |`);
+  const all = (xs) => (xs.some((x) => x == null) ? null : xs.every(Boolean));
+  if (only.has('layers')) {
+    const pct = (g) => (g && peak ? (100 * g) / peak : null);
+    const k3 = pct(kernels.conv3x3), k1 = pct(kernels.conv1x1);
+    const engine = Object.keys(measured).filter((l) => l.startsWith('conv')).map((l) => {
+      const r = get(l, 'onnxfx');
+      const macs = JSON.parse(readFileSync(path.join(layerDir, 'layers.json'), 'utf8'))[l]?.macs;
+      return r && macs ? `${l} ${fmt(pct((2 * macs) / (r.median * 1e6)), 0)}%` : `${l} –`;
+    });
+    check('dense 3×3 / 1×1 convs ≥ 80% of the SIMD128 peak',
+      `micro-kernels on the layers: 3×3 ${fmt(k3, 0)}%, 1×1 ${fmt(k1, 0)}%; through the whole engine (input/output copies and layout conversions included): ${engine.join(', ')}`,
+      all([k3 == null ? null : k3 >= 80, k1 == null ? null : k1 >= 80]));
+    const layerRows = Object.keys(measured).filter((l) => measured[l]['tfjs-backend-wasm (XNNPACK)']);
+    const vsTfjs = layerRows.map((l) => ratio(get(l, 'onnxfx'), get(l, 'tfjs-backend-wasm (XNNPACK)')));
+    check('faster than tfjs-backend-wasm (XNNPACK) on every layer',
+      layerRows.map((l, i) => `${l} ${fmt(vsTfjs[i], 2)}×`).join(', '), all(vsTfjs.map((x) => (x == null ? null : x < 1))));
+  }
+  if (only.has('models')) {
+    for (const [models, limit] of [[['resnet50', 'vit_b_16'], 0.75], [['mobilenet_v2', 'efficientnet_b0'], 0.5]]) {
+      for (const name of models) {
+        const r = [1, 2].map((t) => ratio(get(name, `onnxfx ${t}T`), get(name, `onnxruntime-web ${t}T`)));
+        check(`${name} ≤ ${limit}× ORT-web`, `${fmt(r[0], 2)} (1 thread), ${fmt(r[1], 2)} (2 threads)`, all(r.map((x) => (x == null ? null : x <= limit))));
+      }
+    }
+    const speedups = MODELS.map(({ name }) => [name, ratio(get(name, 'onnxfx 1T'), get(name, 'onnxfx 2T'))]);
+    check('2 threads ≥ 1.8× faster than 1', speedups.map(([n, x]) => `${n} ${fmt(x, 2)}×`).join(', '), all(speedups.map(([, x]) => (x == null ? null : x >= 1.8))));
+    for (const key of ['rssMB', 'startupMs']) {
+      const limit = key === 'rssMB' ? 0.6 : 0.5;
+      const r = ['resnet50', 'vit_b_16'].flatMap((n) => [1, 2].map((t) => [`${n} ${t}T`, ratio(get(n, `onnxfx ${t}T`), get(n, `onnxruntime-web ${t}T`), key)]));
+      check(key === 'rssMB' ? 'peak RSS ≤ 0.6× ORT-web' : 'start-up ≤ 0.5× ORT-web session creation',
+        r.map(([n, x]) => `${n} ${fmt(x, 2)}×`).join(', '), all(r.map(([, x]) => (x == null ? null : x <= limit))));
+    }
+  }
+  if (only.has('pruning')) {
+    const label = 'resnet50 → layer2';
+    const own = ratio(get(label, 'onnxfx layer2'), get(label, 'onnxfx whole graph'));
+    const ort = ratio(get(label, 'onnxfx layer2'), get(label, 'onnxruntime-web (whole graph)'));
+    check('layer2 of resnet50 ≤ 0.5× our full run and ≤ 0.3× ORT-web', `${fmt(own, 2)}× and ${fmt(ort, 2)}×`,
+      all([own == null ? null : own <= 0.5, ort == null ? null : ort <= 0.3]));
+  }
+  return out;
+}
+
+emit("\n## Against issue #5's targets (this run)\n");
+emit('| target | result | met |\n|---|---|---|');
+targets().forEach((line) => emit(line));
+
 if (args.write) {
   const command = `node bench/run.mjs ${process.argv.slice(2).filter((a, i, all) => a !== '--write' && all[i - 1] !== '--write').join(' ')}`.trim();
   const doc = `# Benchmarks\n\nLatest results of \`${command}\` (made by \`bench/run.sh\`), ${new Date().toISOString().slice(0, 10)}.\n` +
     'Ratios are medians against onnxruntime-web measured in the same run; lower is better.\n\n' + lines.join('\n') + '\n';
-  writeFileSync(path.resolve(repo, args.write), doc);
+  // hand-written analysis below a '## Notes' heading survives re-runs
+  const target = path.resolve(repo, args.write);
+  const previous = existsSync(target) ? readFileSync(target, 'utf8') : '';
+  const notes = previous.indexOf('\n## Notes');
+  writeFileSync(target, notes >= 0 ? doc + previous.slice(notes) : doc);
   console.log(`\nwritten to ${args.write}`);
 }
