@@ -22,9 +22,8 @@ typedef struct conv_transpose_state {
 } conv_transpose_state;
 
 static ofx_status conv_transpose_init(ofx_op *op) {
-  conv_transpose_state *s = calloc(1, sizeof *s);
-  if (s == NULL) return ofx_op_error(op, OFX_OUT_OF_MEMORY, "out of memory");
-  op->state = s;
+  OFX_TRY(ofx_op_state_new(op, sizeof(conv_transpose_state)));
+  conv_transpose_state *s = op->state;
   OFX_TRY(ofx_attr_int(op, "group", 1, &s->group));
   if (s->group <= 0 || s->group > OFX_SPATIAL_ATTR_MAX)
     return ofx_op_error(op, OFX_BAD_MODEL, "attribute 'group' (%lld) must be positive", (long long)s->group);

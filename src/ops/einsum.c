@@ -37,9 +37,8 @@ static int label_id(char c) {
 }
 
 static ofx_status einsum_init(ofx_op *op) {
-  einsum_state *s = calloc(1, sizeof *s);
-  if (s == NULL) return ofx_op_error(op, OFX_OUT_OF_MEMORY, "out of memory");
-  op->state = s;
+  OFX_TRY(ofx_op_state_new(op, sizeof(einsum_state)));
+  einsum_state *s = op->state;
   char raw[256];
   OFX_TRY(ofx_attr_string(op, "equation", "", raw, sizeof raw));
   size_t n = 0;

@@ -257,9 +257,8 @@ static void binary_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *out, const 
 
 static ofx_status binary_make(ofx_op *op, binary_kind kind, ofx_f32_vbinary_fn vv, ofx_f32_vbinary_fn vc,
                               ofx_f32_vbinary_fn rvc) {
-  binary_state *s = calloc(1, sizeof *s);
-  if (s == NULL) return ofx_op_error(op, OFX_OUT_OF_MEMORY, "out of memory");
-  op->state = s;
+  OFX_TRY(ofx_op_state_new(op, sizeof(binary_state)));
+  binary_state *s = op->state;
   s->kind = kind;
   s->vv = vv;
   s->vc = vc;
@@ -373,11 +372,10 @@ static void variadic_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *out, cons
 
 #define DEFINE_VARIADIC(op_name, fn, k, is_mean)                                          \
   static ofx_status fn##_init(ofx_op *op) {                                               \
-    variadic_state *s = calloc(1, sizeof *s);                                             \
-    if (s == NULL) return ofx_op_error(op, OFX_OUT_OF_MEMORY, "out of memory");           \
+    OFX_TRY(ofx_op_state_new(op, sizeof(variadic_state)));                                \
+    variadic_state *s = op->state;                                                        \
     s->kind = k;                                                                          \
     s->mean = is_mean;                                                                    \
-    op->state = s;                                                                        \
     return OFX_OK;                                                                        \
   }                                                                                       \
   const ofx_op_def ofx_op_##fn = {op_name, fn##_init, variadic_reshape, variadic_run, NULL};
@@ -389,8 +387,7 @@ DEFINE_VARIADIC("Min", min, B_MIN, false)
 
 /* Where(condition, X, Y): three-way broadcast, any element type. */
 static ofx_status where_init(ofx_op *op) {
-  op->state = calloc(1, sizeof(ofx_bcast));
-  return op->state ? OFX_OK : ofx_op_error(op, OFX_OUT_OF_MEMORY, "out of memory");
+  return ofx_op_state_new(op, sizeof(ofx_bcast));
 }
 
 static ofx_status where_reshape(ofx_op *op, const ofx_tensor *in, ofx_tensor *out) {
@@ -436,11 +433,10 @@ static ofx_status unary_reshape(ofx_op *op, const ofx_tensor *in, ofx_tensor *ou
 }
 
 static ofx_status relu_init(ofx_op *op) {
-  unary_state *s = calloc(1, sizeof *s);
-  if (s == NULL) return ofx_op_error(op, OFX_OUT_OF_MEMORY, "out of memory");
+  OFX_TRY(ofx_op_state_new(op, sizeof(unary_state)));
+  unary_state *s = op->state;
   s->min = 0.0f;
   s->max = INFINITY;
-  op->state = s;
   return OFX_OK;
 }
 
@@ -478,9 +474,8 @@ static ofx_status clip_bound(ofx_op *op, size_t k, float *out) {
 }
 
 static ofx_status clip_init(ofx_op *op) {
-  unary_state *s = calloc(1, sizeof *s);
-  if (s == NULL) return ofx_op_error(op, OFX_OUT_OF_MEMORY, "out of memory");
-  op->state = s;
+  OFX_TRY(ofx_op_state_new(op, sizeof(unary_state)));
+  unary_state *s = op->state;
   s->min = -INFINITY;
   s->max = INFINITY;
   if (op->opset < 11) {

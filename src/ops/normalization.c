@@ -17,13 +17,6 @@ typedef struct norm_state {
   bool axes[OFX_MAX_RANK];
 } norm_state;
 
-static ofx_status norm_alloc(ofx_op *op, norm_state **out) {
-  *out = calloc(1, sizeof **out);
-  if (*out == NULL) return ofx_op_error(op, OFX_OUT_OF_MEMORY, "out of memory");
-  op->state = *out;
-  return OFX_OK;
-}
-
 /* Checks that input k is float32 with `count` elements. */
 static ofx_status check_param(const ofx_op *op, const ofx_tensor *in, size_t k, size_t count) {
   OFX_TRY(ofx_op_check_input(op, in, k, OFX_DTYPE_FLOAT32, -1));
@@ -41,8 +34,8 @@ static ofx_status channels_layout(norm_state *s, const ofx_tensor *x) {
 }
 
 static ofx_status batch_norm_init(ofx_op *op) {
-  norm_state *s;
-  OFX_TRY(norm_alloc(op, &s));
+  OFX_TRY(ofx_op_state_new(op, sizeof(norm_state)));
+  norm_state *s = op->state;
   OFX_TRY(ofx_attr_float(op, "epsilon", 1e-5f, &s->epsilon));
   int64_t training, spatial;
   OFX_TRY(ofx_attr_int(op, "training_mode", 0, &training));
@@ -81,8 +74,8 @@ static void batch_norm_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *out, co
 const ofx_op_def ofx_op_batch_normalization = {"BatchNormalization", batch_norm_init, batch_norm_reshape, batch_norm_run, NULL};
 
 static ofx_status instance_norm_init(ofx_op *op) {
-  norm_state *s;
-  OFX_TRY(norm_alloc(op, &s));
+  OFX_TRY(ofx_op_state_new(op, sizeof(norm_state)));
+  norm_state *s = op->state;
   return ofx_attr_float(op, "epsilon", 1e-5f, &s->epsilon);
 }
 
@@ -131,8 +124,8 @@ const ofx_op_def ofx_op_instance_normalization = {"InstanceNormalization", insta
 /* LayerNormalization: normalize over axes [axis, rank); scale and bias broadcast over them.
  * The Mean and InvStdDev outputs are computed too when requested. */
 static ofx_status layer_norm_init(ofx_op *op) {
-  norm_state *s;
-  OFX_TRY(norm_alloc(op, &s));
+  OFX_TRY(ofx_op_state_new(op, sizeof(norm_state)));
+  norm_state *s = op->state;
   int64_t stash;
   OFX_TRY(ofx_attr_int(op, "stash_type", 1, &stash));
   if (stash != 1) return ofx_op_error(op, OFX_UNSUPPORTED_OP, "attribute 'stash_type' must be 1 (float32)");
@@ -183,8 +176,8 @@ const ofx_op_def ofx_op_layer_normalization = {"LayerNormalization", layer_norm_
 
 /* LRN across channels (NCHW...). */
 static ofx_status lrn_init(ofx_op *op) {
-  norm_state *s;
-  OFX_TRY(norm_alloc(op, &s));
+  OFX_TRY(ofx_op_state_new(op, sizeof(norm_state)));
+  norm_state *s = op->state;
   OFX_TRY(ofx_attr_float(op, "alpha", 1e-4f, &s->alpha));
   OFX_TRY(ofx_attr_float(op, "beta", 0.75f, &s->beta));
   OFX_TRY(ofx_attr_float(op, "bias", 1.0f, &s->bias));
@@ -279,8 +272,7 @@ static void mvn_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *out, const ofx
 }
 
 static ofx_status mvn_init(ofx_op *op) {
-  norm_state *s;
-  return norm_alloc(op, &s);
+  return ofx_op_state_new(op, sizeof(norm_state));
 }
 
 const ofx_op_def ofx_op_mean_variance_normalization = {"MeanVarianceNormalization", mvn_init, mvn_reshape, mvn_run, NULL};

@@ -2,6 +2,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/status.h"
@@ -32,6 +33,11 @@ ofx_status ofx_op_error(const ofx_op *op, ofx_status status, const char *fmt, ..
   const ofx_node *n = op->node;
   return ofx_error(status, "node '%s' (%s, ONNX name '%s'): %s", n->name, n->op_type, n->onnx_name,
                    message);
+}
+
+ofx_status ofx_op_state_new(ofx_op *op, size_t size) {
+  op->state = calloc(1, size);
+  return op->state ? OFX_OK : ofx_op_error(op, OFX_OUT_OF_MEMORY, "out of memory for its state");
 }
 
 const ofx_value *ofx_op_const_input(const ofx_op *op, size_t k) {

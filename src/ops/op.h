@@ -95,6 +95,10 @@ struct ofx_op {
 /* The op definition for a node, or NULL when the op is not supported. */
 const ofx_op_def *ofx_op_find(const char *domain, const char *op_type);
 
+/* Allocates op->state (zeroed, `size` bytes) for an init; OUT_OF_MEMORY naming the node if not.
+ * The extractor frees it (or the op's destroy does). */
+ofx_status ofx_op_state_new(ofx_op *op, size_t size);
+
 /* Records an error prefixed with the node's name, op type and ONNX name. */
 ofx_status ofx_op_error(const ofx_op *op, ofx_status status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -31,9 +31,8 @@ bool ofx_pool_nd_wanted(const ofx_op *op) {
 }
 
 static ofx_status pool_nd_init(ofx_op *op) {
-  pool_nd_state *s = calloc(1, sizeof *s);
-  if (s == NULL) return ofx_op_error(op, OFX_OUT_OF_MEMORY, "out of memory");
-  op->state = s;
+  OFX_TRY(ofx_op_state_new(op, sizeof(pool_nd_state)));
+  pool_nd_state *s = op->state;
   s->is_max = op->def == &ofx_op_max_pool_nd;
   s->want_indices = op->node->n_outputs > 1 && op->node->outputs[1] >= 0;
   if (s->want_indices && !s->is_max) return ofx_op_error(op, OFX_BAD_MODEL, "AveragePool has one output");

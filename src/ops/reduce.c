@@ -24,9 +24,8 @@ typedef struct reduce_state {
 } reduce_state;
 
 static ofx_status reduce_make(ofx_op *op, reduce_kind kind) {
-  reduce_state *s = calloc(1, sizeof *s);
-  if (s == NULL) return ofx_op_error(op, OFX_OUT_OF_MEMORY, "out of memory");
-  op->state = s;
+  OFX_TRY(ofx_op_state_new(op, sizeof(reduce_state)));
+  reduce_state *s = op->state;
   s->kind = kind;
   op->plan_inputs |= 1u << 1;
   OFX_TRY(ofx_attr_int(op, "keepdims", 1, &s->keepdims));
@@ -297,10 +296,9 @@ static void softmax_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *out, const
 
 #define DEFINE_SOFTMAX(op_name, fn, k)                                                  \
   static ofx_status fn##_init(ofx_op *op) {                                             \
-    softmax_state *s = calloc(1, sizeof *s);                                            \
-    if (s == NULL) return ofx_op_error(op, OFX_OUT_OF_MEMORY, "out of memory");         \
+    OFX_TRY(ofx_op_state_new(op, sizeof(softmax_state)));                               \
+    softmax_state *s = op->state;                                                       \
     s->kind = k;                                                                        \
-    op->state = s;                                                                      \
     return OFX_OK;                                                                      \
   }                                                                                     \
   const ofx_op_def ofx_op_##fn = {op_name, fn##_init, softmax_reshape, softmax_run, NULL};

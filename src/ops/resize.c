@@ -82,9 +82,8 @@ static ofx_status parse_mode(ofx_op *op, resize_state *s) {
 }
 
 static ofx_status resize_init_common(ofx_op *op, bool upsample_op) {
-  resize_state *s = calloc(1, sizeof *s);
-  if (s == NULL) return ofx_op_error(op, OFX_OUT_OF_MEMORY, "out of memory");
-  op->state = s;
+  OFX_TRY(ofx_op_state_new(op, sizeof(resize_state)));
+  resize_state *s = op->state;
   s->scales_input = s->sizes_input = s->roi_input = -1;
   s->cubic_a = -0.75f;
   OFX_TRY(parse_mode(op, s));

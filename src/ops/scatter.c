@@ -18,9 +18,8 @@ typedef struct scatter_state {
 } scatter_state;
 
 static ofx_status scatter_init(ofx_op *op) {
-  scatter_state *s = calloc(1, sizeof *s);
-  if (s == NULL) return ofx_op_error(op, OFX_OUT_OF_MEMORY, "out of memory");
-  op->state = s;
+  OFX_TRY(ofx_op_state_new(op, sizeof(scatter_state)));
+  scatter_state *s = op->state;
   char reduction[16];
   OFX_TRY(ofx_attr_string(op, "reduction", "none", reduction, sizeof reduction));
   static const char *const names[] = {"none", "add", "mul", "max", "min"};

@@ -199,9 +199,8 @@ typedef struct shape_state {
 } shape_state;
 
 static ofx_status shape_init(ofx_op *op) {
-  shape_state *s = calloc(1, sizeof *s);
-  if (s == NULL) return ofx_op_error(op, OFX_OUT_OF_MEMORY, "out of memory");
-  op->state = s;
+  OFX_TRY(ofx_op_state_new(op, sizeof(shape_state)));
+  shape_state *s = op->state;
   op->shape_inputs |= 1u;
   OFX_TRY(ofx_attr_int(op, "start", 0, &s->start));
   return ofx_attr_int(op, "end", INT64_MAX, &s->end);
@@ -252,8 +251,7 @@ const ofx_op_def ofx_op_size = {"Size", size_init, size_reshape, size_run, NULL}
 /* Expand: broadcast input 0 to a shape (input 1, known at plan time). */
 static ofx_status expand_init(ofx_op *op) {
   op->plan_inputs |= 1u << 1;
-  op->state = calloc(1, sizeof(ofx_bcast));
-  return op->state ? OFX_OK : ofx_op_error(op, OFX_OUT_OF_MEMORY, "out of memory");
+  return ofx_op_state_new(op, sizeof(ofx_bcast));
 }
 
 static ofx_status expand_reshape(ofx_op *op, const ofx_tensor *in, ofx_tensor *out) {
@@ -288,9 +286,8 @@ typedef struct fill_state {
 } fill_state;
 
 static ofx_status constant_of_shape_init(ofx_op *op) {
-  fill_state *s = calloc(1, sizeof *s);
-  if (s == NULL) return ofx_op_error(op, OFX_OUT_OF_MEMORY, "out of memory");
-  op->state = s;
+  OFX_TRY(ofx_op_state_new(op, sizeof(fill_state)));
+  fill_state *s = op->state;
   op->plan_inputs |= 1u;
   s->dtype = OFX_DTYPE_FLOAT32;
   const onnx_attribute *a = ofx_node_attribute(op->node, "value");
@@ -391,10 +388,8 @@ static ofx_status cast_init(ofx_op *op) {
   OFX_TRY(ofx_attr_int(op, "to", 0, &to));
   if (!ofx_dtype_is_numeric((int)to))
     return ofx_op_error(op, OFX_UNSUPPORTED_OP, "attribute 'to' is %s, which is not supported", onnx_dtype_name((int32_t)to));
-  ofx_dtype *s = malloc(sizeof *s);
-  if (s == NULL) return ofx_op_error(op, OFX_OUT_OF_MEMORY, "out of memory");
-  *s = (ofx_dtype)to;
-  op->state = s;
+  OFX_TRY(ofx_op_state_new(op, sizeof(ofx_dtype)));
+  *(ofx_dtype *)op->state = (ofx_dtype)to;
   return OFX_OK;
 }
 

@@ -101,8 +101,7 @@ static void strided_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *out, const
 }
 
 static ofx_status strided_init(ofx_op *op) {
-  op->state = calloc(1, sizeof(strided));
-  return op->state ? OFX_OK : ofx_op_error(op, OFX_OUT_OF_MEMORY, "out of memory");
+  return ofx_op_state_new(op, sizeof(strided));
 }
 
 /* Transpose */
@@ -211,8 +210,7 @@ typedef struct concat_state {
 } concat_state;
 
 static ofx_status concat_init(ofx_op *op) {
-  op->state = calloc(1, sizeof(concat_state));
-  return op->state ? OFX_OK : ofx_op_error(op, OFX_OUT_OF_MEMORY, "out of memory");
+  return ofx_op_state_new(op, sizeof(concat_state));
 }
 
 static ofx_status concat_reshape(ofx_op *op, const ofx_tensor *in, ofx_tensor *out) {
@@ -265,8 +263,7 @@ typedef struct split_state {
 static ofx_status split_init(ofx_op *op) {
   op->plan_inputs |= 1u << 1;
   if (op->node->n_outputs > 64) return ofx_op_error(op, OFX_UNSUPPORTED_OP, "at most 64 outputs are supported");
-  op->state = calloc(1, sizeof(split_state));
-  return op->state ? OFX_OK : ofx_op_error(op, OFX_OUT_OF_MEMORY, "out of memory");
+  return ofx_op_state_new(op, sizeof(split_state));
 }
 
 static ofx_status split_reshape(ofx_op *op, const ofx_tensor *in, ofx_tensor *out) {
@@ -331,8 +328,7 @@ typedef struct gather_state {
 } gather_state;
 
 static ofx_status gather_init(ofx_op *op) {
-  op->state = calloc(1, sizeof(gather_state));
-  return op->state ? OFX_OK : ofx_op_error(op, OFX_OUT_OF_MEMORY, "out of memory");
+  return ofx_op_state_new(op, sizeof(gather_state));
 }
 
 static ofx_status check_indices(const ofx_op *op, const ofx_tensor *t, int64_t len) {
@@ -475,9 +471,8 @@ typedef struct pad_state {
 } pad_state;
 
 static ofx_status pad_init(ofx_op *op) {
-  pad_state *s = calloc(1, sizeof *s);
-  if (s == NULL) return ofx_op_error(op, OFX_OUT_OF_MEMORY, "out of memory");
-  op->state = s;
+  OFX_TRY(ofx_op_state_new(op, sizeof(pad_state)));
+  pad_state *s = op->state;
   op->plan_inputs |= (1u << 1) | (1u << 2) | (1u << 3);
   char mode[16];
   OFX_TRY(ofx_attr_string(op, "mode", "constant", mode, sizeof mode));

@@ -25,9 +25,8 @@ typedef struct unary_state {
 } unary_state;
 
 static ofx_status unary_make(ofx_op *op, unary_kind kind) {
-  unary_state *s = calloc(1, sizeof *s);
-  if (s == NULL) return ofx_op_error(op, OFX_OUT_OF_MEMORY, "out of memory");
-  op->state = s;
+  OFX_TRY(ofx_op_state_new(op, sizeof(unary_state)));
+  unary_state *s = op->state;
   s->kind = kind;
   switch (kind) {
     case U_LEAKY_RELU: return ofx_attr_float(op, "alpha", 0.01f, &s->alpha);
