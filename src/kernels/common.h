@@ -34,6 +34,12 @@ static inline size_t ofx_gemm_l2_columns(size_t k, size_t nr) {
 
 static inline size_t ofx_round_up(size_t n, size_t q) { return (n + q - 1) / q * q; }
 static inline size_t ofx_divide_round_up(size_t n, size_t q) { return (n + q - 1) / q; }
+
+/* Rows per tile when a parallel GEMM/IGEMM splits only M: ~16 tiles per thread, whole mr
+ * blocks. */
+static inline size_t ofx_parallel_tile_m(size_t m, size_t mr, size_t threads) {
+  return ofx_round_up(ofx_divide_round_up(m, threads * 16), mr);
+}
 static inline size_t ofx_min_sz(size_t a, size_t b) { return a < b ? a : b; }
 static inline float ofx_clampf(float v, float lo, float hi) {
   v = v < lo ? lo : v;

@@ -25,6 +25,7 @@
 #include "ops/op.h"
 #include "runtime/memory-plan.h"
 #include "runtime/runtime.h"
+#include "runtime/threadpool.h"
 #include "runtime/extractor-internal.h"
 #include "kernels/x32-transpose/x32-transpose.h"
 
@@ -823,6 +824,7 @@ ofx_status ofx_extractor_run(ofx_extractor *fx) {
     if (!fx->input_known[i]) fx->tensors[input_value(fx, i)].data = fx->bindings[i].tensor.data;
   ofx_tensor *in = fx->op_inputs, *out = fx->op_outputs;
   ofx_run_context ctx = {ofx_runtime_threadpool(), fx->scratch};
+  ofx_threadpool_wake(ctx.pool); /* workers asleep since the last run wake while step 0 starts */
   size_t cursor = 0;
   double started = fx->step_ms ? now_ms() : 0;
   for (size_t i = 0; i < fx->n_steps; i++) {

@@ -26,12 +26,17 @@ struct ofx_threadpool {
   atomic_bool shutdown;
   /* the current job; written under mutex before `generation` moves */
   _Atomic uint64_t generation;
+  uint64_t wakes; /* ofx_threadpool_wake calls: a sleeping worker goes back to polling */
   bool open;
   atomic_size_t active; /* workers inside the open job */
   ofx_task_2d_tile_fn fn;
   void *ctx;
   size_t range_i, range_j, tile_i, tile_j, tiles_j, tiles;
+  /* Alone on its cache line: every tile claim writes it, and the job fields above are read
+   * by every tile. */
+  char pad_before[64];
   atomic_size_t next;
+  char pad_after[64];
 };
 
 static void run_tiles(ofx_threadpool *p) {
@@ -75,8 +80,11 @@ static void *worker_main(void *arg) {
           break;
       pthread_mutex_lock(&p->mutex);
     }
-    while (!p->shutdown && !(p->open && p->generation != seen)) pthread_cond_wait(&p->wake, &p->mutex);
+    const uint64_t wakes = p->wakes;
+    while (!p->shutdown && !(p->open && p->generation != seen) && p->wakes == wakes)
+      pthread_cond_wait(&p->wake, &p->mutex);
     if (p->shutdown) break;
+    if (!(p->open && p->generation != seen)) continue; /* woken ahead of a job: poll again */
     seen = p->generation;
     p->active++;
     pthread_mutex_unlock(&p->mutex);
@@ -181,6 +189,14 @@ void ofx_threadpool_parallelize_2d_tile(ofx_threadpool *pool, ofx_task_2d_tile_f
   while (pool->active != 0) pthread_cond_wait(&pool->idle, &pool->mutex);
   pthread_mutex_unlock(&pool->mutex);
   pthread_mutex_unlock(&pool->submit);
+}
+
+void ofx_threadpool_wake(ofx_threadpool *pool) {
+  if (pool == NULL || pool->n_workers == 0) return;
+  pthread_mutex_lock(&pool->mutex);
+  pool->wakes++;
+  pthread_cond_broadcast(&pool->wake);
+  pthread_mutex_unlock(&pool->mutex);
 }
 
 void ofx_threadpool_destroy(ofx_threadpool *pool) {

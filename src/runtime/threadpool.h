@@ -35,6 +35,11 @@ void ofx_threadpool_parallelize_2d_tile(ofx_threadpool *pool, ofx_task_2d_tile_f
                                         size_t range_i, size_t range_j, size_t tile_i,
                                         size_t tile_j);
 
+/* Wakes sleeping workers so they poll for the next job: call ahead of a burst of jobs (a
+ * model run) to hide the wake-up latency, tens of microseconds or more, behind other work.
+ * Returns at once; NULL is fine. */
+void ofx_threadpool_wake(ofx_threadpool *pool);
+
 /* Stops the workers and frees the pool (NULL is fine). */
 void ofx_threadpool_destroy(ofx_threadpool *pool);
 

@@ -43,7 +43,7 @@ void ofx_f32_igemm(size_t mr_layout, size_t m, size_t n, size_t kc, size_t ks,
   size_t tile_n = ofx_min_sz(n, ofx_gemm_l2_columns(kc * ks, nr)), tile_m = m;
   if (threads > 1) {
     const size_t want = threads * 4, n_tiles = ofx_divide_round_up(n, tile_n);
-    if (n_tiles == 1) tile_m = mr_layout; /* all weights in L2: small tiles balance best */
+    if (n_tiles == 1) tile_m = ofx_parallel_tile_m(m, mr_layout, threads); /* all weights in L2 */
     else if (n_tiles < want)
       tile_m = ofx_round_up(ofx_divide_round_up(m, ofx_divide_round_up(want, n_tiles)), mr_layout);
     while (ofx_divide_round_up(m, tile_m) * ofx_divide_round_up(n, tile_n) < want && tile_n > nr)
