@@ -104,18 +104,8 @@ static ofx_status conv_init(ofx_op *op) {
 
   op->packed_inputs |= 1u << 1;
   if (op->shapes_only) return OFX_OK; /* reshape needs no weights */
-  /* An aligned copy of the OIHW weights (the model bytes may be unaligned). Only the 1-D and
-   * DEPTHWISE_GENERIC paths read it at run time; the others pack it and free it, so the model
-   * holds the weights once packed, not twice. */
-  size_t count = w->nbytes / sizeof(float);
-  float *weights = malloc(count * sizeof(float));
   s->bias = calloc(s->out_channels, sizeof(float));
-  if (!weights || !s->bias) {
-    free(weights);
-    return ofx_op_error(op, OFX_OUT_OF_MEMORY, "out of memory packing weights");
-  }
-  memcpy(weights, w->data, count * sizeof(float));
-  s->weights = weights;
+  if (!s->bias) return ofx_op_error(op, OFX_OUT_OF_MEMORY, "out of memory packing weights");
   if (ofx_op_has_input(op, 2)) {
     const ofx_value *b = ofx_op_const_input(op, 2);
     if (b == NULL)
@@ -126,16 +116,20 @@ static ofx_status conv_init(ofx_op *op) {
     op->packed_inputs |= 1u << 2;
   }
 
-  if (s->one_d) return OFX_OK; /* rank 3 stays NCHW: the reference path reads s->weights */
-  /* pack for the NHWC paths */
+  /* The NHWC paths pack straight from the (possibly unaligned) model bytes; only the 1-D and
+   * DEPTHWISE_GENERIC paths read OIHW weights at run time and keep an aligned copy, so the
+   * model holds the weights once, packed or copied, never twice. */
   const ofx_kernel_config *k = ofx_kernels();
   size_t taps = s->kernel_h * s->kernel_w, cout_g = s->out_channels / s->groups;
-  if (is_depthwise(s) && taps <= OFX_DWCONV_MAX_TAPS) { /* 3x3, 5x5, 7x7 (ConvNeXt), 1-D, ... */
+  if (s->one_d) {
+    /* rank 3 stays NCHW: the reference path reads s->weights */
+  } else if (is_depthwise(s) && taps <= OFX_DWCONV_MAX_TAPS) { /* 3x3, 5x5, 7x7 (ConvNeXt), 1-D, ... */
     s->path = CONV_DEPTHWISE;
     s->packed_group_stride = 0;
     s->packed = malloc(ofx_x32_packw_dwconv_size(s->out_channels, taps, k->dwconv_cr) * sizeof(float));
     if (s->packed == NULL) return ofx_op_error(op, OFX_OUT_OF_MEMORY, "out of memory packing weights");
-    ofx_x32_packw_dwconv_chw(s->out_channels, taps, k->dwconv_cr, s->weights, s->bias, s->packed);
+    ofx_x32_packw_dwconv_chw(s->out_channels, taps, k->dwconv_cr, w->data, s->bias, s->packed);
+    return OFX_OK;
   } else if (is_depthwise(s)) {
     s->path = CONV_DEPTHWISE_GENERIC; /* more than OFX_DWCONV_MAX_TAPS taps: plain loops */
   } else {
@@ -143,16 +137,16 @@ static ofx_status conv_init(ofx_op *op) {
     s->packed_group_stride = ofx_x32_packw_gemm_size(cout_g, taps * s->in_channels_per_group, k->gemm_nr);
     s->packed = malloc(s->packed_group_stride * s->groups * sizeof(float));
     if (s->packed == NULL) return ofx_op_error(op, OFX_OUT_OF_MEMORY, "out of memory packing weights");
-    size_t group_weights = cout_g * s->in_channels_per_group * taps;
+    size_t group_bytes = cout_g * s->in_channels_per_group * taps * sizeof(float);
     for (size_t g = 0; g < s->groups; g++)
       ofx_x32_packw_conv_oihw(cout_g, s->in_channels_per_group, s->kernel_h, s->kernel_w, k->gemm_nr,
-                              s->weights + g * group_weights, s->bias + g * cout_g,
+                              (const char *)w->data + g * group_bytes, s->bias + g * cout_g,
                               s->packed + g * s->packed_group_stride);
+    return OFX_OK;
   }
-  if (s->path != CONV_DEPTHWISE_GENERIC) {
-    free(s->weights);
-    s->weights = NULL;
-  }
+  s->weights = malloc(w->nbytes);
+  if (s->weights == NULL) return ofx_op_error(op, OFX_OUT_OF_MEMORY, "out of memory copying weights");
+  memcpy(s->weights, w->data, w->nbytes); /* aligned: the model bytes may not be */
   return OFX_OK;
 }
 

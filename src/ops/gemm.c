@@ -20,15 +20,13 @@ typedef struct gemm_state {
   ofx_bcast c_bcast;
   int64_t trans_a;
   size_t n, k;
-  float *weights; /* [n][k], alpha folded in (until packed) */
   float *bias;    /* [n], beta folded in; NULL without C */
-  float *packed;  /* ofx_x32_packw_gemm_goi(n, k, gemm_nr, weights, bias) */
+  float *packed;  /* B (times alpha) and bias packed for the GEMM kernels */
 } gemm_state;
 
 static void gemm_destroy(ofx_op *op) {
   gemm_state *s = op->state;
   if (s == NULL) return;
-  free(s->weights);
   free(s->bias);
   free(s->packed);
   free(s);
@@ -62,11 +60,6 @@ static ofx_status gemm_init(ofx_op *op) {
   }
   s->k = (size_t)(trans_b ? b->dims[1] : b->dims[0]);
   s->n = (size_t)(trans_b ? b->dims[0] : b->dims[1]);
-  s->weights = malloc((s->n * s->k + 1) * sizeof(float));
-  if (s->weights == NULL) return ofx_op_error(op, OFX_OUT_OF_MEMORY, "out of memory packing weights");
-  for (size_t j = 0; j < s->n; j++)
-    for (size_t x = 0; x < s->k; x++)
-      s->weights[j * s->k + x] = alpha * load_f32(b->data, trans_b ? j * s->k + x : x * s->n + j);
   op->packed_inputs |= 1u << 1;
   if (ofx_op_has_input(op, 2)) {
     const ofx_value *c = ofx_op_const_input(op, 2);
@@ -77,8 +70,6 @@ static ofx_status gemm_init(ofx_op *op) {
     if (!(count == 1 || row)) {
       s->dynamic = true; /* a matrix or column C */
       op->packed_inputs = 0;
-      free(s->weights);
-      s->weights = NULL;
       return OFX_OK;
     }
     s->bias = malloc((s->n ? s->n : 1) * sizeof(float));
@@ -89,9 +80,18 @@ static ofx_status gemm_init(ofx_op *op) {
   const size_t nr = ofx_kernels()->gemm_nr;
   s->packed = malloc((ofx_x32_packw_gemm_size(s->n, s->k, nr) + 1) * sizeof(float));
   if (s->packed == NULL) return ofx_op_error(op, OFX_OUT_OF_MEMORY, "out of memory packing weights");
-  ofx_x32_packw_gemm_goi(s->n, s->k, nr, s->weights, s->bias, s->packed);
-  free(s->weights);
-  s->weights = NULL;
+  /* straight from the (possibly unaligned) model bytes, then alpha on the weight rows only */
+  if (trans_b)
+    ofx_x32_packw_gemm_goi(s->n, s->k, nr, b->data, s->bias, s->packed);
+  else
+    ofx_x32_packw_gemm_gio(s->n, s->k, nr, b->data, s->bias, s->packed);
+  if (alpha != 1.0f) {
+    float *p = s->packed;
+    for (size_t j0 = 0; j0 < s->n; j0 += nr) {
+      p += nr; /* the block's biases */
+      for (size_t i = 0; i < s->k * nr; i++, p++) *p *= alpha;
+    }
+  }
   return OFX_OK;
 }
 

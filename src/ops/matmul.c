@@ -39,15 +39,9 @@ static ofx_status matmul_init(ofx_op *op) {
   const size_t k = (size_t)b->dims[0], n = b->rank == 2 ? (size_t)b->dims[1] : 1;
   if (b->nbytes != k * n * sizeof(float)) return OFX_OK; /* reshape reports it */
   const size_t nr = ofx_kernels()->gemm_nr;
-  float *w = malloc((k * n + 1) * sizeof(float));
   s->packed = malloc((ofx_x32_packw_gemm_size(n, k, nr) + 1) * sizeof(float));
-  if (w == NULL || s->packed == NULL) {
-    free(w);
-    return ofx_op_error(op, OFX_OUT_OF_MEMORY, "out of memory packing weights");
-  }
-  memcpy(w, b->data, k * n * sizeof(float)); /* the model bytes may be unaligned */
-  ofx_x32_packw_gemm_gio(n, k, nr, w, NULL, s->packed);
-  free(w);
+  if (s->packed == NULL) return ofx_op_error(op, OFX_OUT_OF_MEMORY, "out of memory packing weights");
+  ofx_x32_packw_gemm_gio(n, k, nr, b->data, NULL, s->packed); /* from the model bytes */
   s->packed_k = k;
   s->packed_n = n;
   op->packed_inputs |= 1u << 1;

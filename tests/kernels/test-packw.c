@@ -5,6 +5,24 @@
 #include "kernels/common.h"
 #include "kernels/x32-packw/x32-packw.h"
 
+/* The packers read weights straight from the model bytes, which may sit at any byte offset:
+ * a copy of w at an odd address (free with free(ptr - 1)). */
+static const char *misaligned_copy(const float *w, size_t count) {
+  char *buf = malloc(count * sizeof(float) + 1);
+  memcpy(buf + 1, w, count * sizeof(float));
+  return buf + 1;
+}
+
+/* Packing from the misaligned copy gives the same bytes as from the aligned one. */
+#define SAME_FROM_MISALIGNED(ok, size, packed, call)                      \
+  do {                                                                    \
+    float *p_u = kt_canary_alloc((size) + 4);                             \
+    call;                                                                 \
+    ok = ok && memcmp(p_u, packed, (size) * sizeof(float)) == 0;          \
+    for (size_t i_u = (size); i_u < (size) + 4; i_u++) ok = ok && p_u[i_u] == KT_CANARY; \
+    free(p_u);                                                            \
+  } while (0)
+
 static void test_gemm_goi_gio(size_t n, size_t k, size_t nr, int with_bias) {
   float *w = malloc(n * k * sizeof(float) + 4), *wt = malloc(n * k * sizeof(float) + 4);
   float *bias = malloc(n * sizeof(float) + 4);
@@ -25,6 +43,10 @@ static void test_gemm_goi_gio(size_t n, size_t k, size_t nr, int with_bias) {
       ok = blk[nr + kk * nr + j % nr] == (j < n ? w[j * k + kk] : 0.0f);
   }
   for (size_t i = size; i < size + 8; i++) ok = ok && p1[i] == KT_CANARY && p2[i] == KT_CANARY;
+  const char *wu = misaligned_copy(w, n * k), *wtu = misaligned_copy(wt, n * k);
+  SAME_FROM_MISALIGNED(ok, size, p1, ofx_x32_packw_gemm_goi(n, k, nr, wu, with_bias ? bias : NULL, p_u));
+  SAME_FROM_MISALIGNED(ok, size, p1, ofx_x32_packw_gemm_gio(n, k, nr, wtu, with_bias ? bias : NULL, p_u));
+  free((char *)wu - 1), free((char *)wtu - 1);
   KT_CHECK_CASE(ok, "packw gemm n=%zu k=%zu nr=%zu bias=%d", n, k, nr, with_bias);
   free(w), free(wt), free(bias), free(p1), free(p2);
 }
@@ -50,6 +72,9 @@ static void test_conv(size_t cout, size_t cin, size_t kh, size_t kw, size_t nr) 
         }
   }
   for (size_t i = size; i < size + 4; i++) ok = ok && p[i] == KT_CANARY;
+  const char *wu = misaligned_copy(w, cout * k);
+  SAME_FROM_MISALIGNED(ok, size, p, ofx_x32_packw_conv_oihw(cout, cin, kh, kw, nr, wu, bias, p_u));
+  free((char *)wu - 1);
   KT_CHECK_CASE(ok, "packw conv cout=%zu cin=%zu k=%zux%zu nr=%zu", cout, cin, kh, kw, nr);
   free(w), free(bias), free(p);
 }
@@ -69,6 +94,9 @@ static void test_dwconv(size_t channels, size_t taps, size_t cr) {
       ok = ok && blk[cr + t * cr + c % cr] == (c < channels ? w[c * taps + t] : 0.0f);
   }
   for (size_t i = size; i < size + 4; i++) ok = ok && p[i] == KT_CANARY;
+  const char *wu = misaligned_copy(w, channels * taps);
+  SAME_FROM_MISALIGNED(ok, size, p, ofx_x32_packw_dwconv_chw(channels, taps, cr, wu, bias, p_u));
+  free((char *)wu - 1);
   KT_CHECK_CASE(ok, "packw dwconv c=%zu taps=%zu cr=%zu", channels, taps, cr);
   free(w), free(bias), free(p);
 }
