@@ -11,6 +11,7 @@
 #include "ops/op.h"
 #include "ops/pool-nd.h"
 #include "ops/spatial.h"
+#include "runtime/threadpool.h"
 
 typedef struct pool_state {
   ofx_spatial_attrs spatial;
@@ -117,10 +118,51 @@ static void global_average_pool_run(ofx_op *op, const ofx_tensor *in, ofx_tensor
 
 /* [N, C, 1, 1] is the same memory in both layouts: the output is labelled NCHW, so nothing
  * converts it back. */
+/* NHWC inputs of at least this many floats are split over the pool in pixel ranges (each
+ * averaged into scratch, then combined): one image is typically a few MB in the early SE
+ * blocks. At most this many ranges. */
+#define GLOBAL_AVGPOOL_MIN_PARALLEL 65536
+#define GLOBAL_AVGPOOL_MAX_RANGES 8
+
 static ofx_status global_average_pool_reshape(ofx_op *op, const ofx_tensor *in, ofx_tensor *out) {
   OFX_TRY(global_pool_reshape(op, in, out));
   out[0].layout = OFX_LAYOUT_NCHW;
+  if (in[0].layout == OFX_LAYOUT_NHWC) op->scratch_bytes = GLOBAL_AVGPOOL_MAX_RANGES * (size_t)in[0].dims[1] * sizeof(float);
   return OFX_OK;
+}
+
+typedef struct global_avgpool_job {
+  const float *x;
+  float *partial; /* [range][channels] averages */
+  size_t channels, range_pixels;
+} global_avgpool_job;
+
+static void global_avgpool_range(void *ctx, size_t i, size_t j, size_t ni, size_t nj) {
+  const global_avgpool_job *g = ctx;
+  ofx_kernels()->f32_global_avgpool_nhwc(ni, g->channels, g->x + i * g->channels,
+                                         g->partial + i / g->range_pixels * g->channels);
+}
+
+/* One NHWC image: whole on the caller, or in pixel ranges over the pool. */
+static void global_avgpool_nhwc(size_t pixels, size_t channels, const float *x, float *y, float *scratch,
+                                ofx_threadpool *pool) {
+  const size_t threads = ofx_threadpool_threads_count(pool);
+  if (threads == 1 || pixels < 2 || pixels * channels < GLOBAL_AVGPOOL_MIN_PARALLEL) {
+    ofx_kernels()->f32_global_avgpool_nhwc(pixels, channels, x, y);
+    return;
+  }
+  /* 2 ranges per thread: balances a thread slowed by others sharing its core */
+  const size_t ranges = ofx_min_sz(ofx_min_sz(2 * threads, GLOBAL_AVGPOOL_MAX_RANGES), pixels);
+  const size_t range_pixels = ofx_divide_round_up(pixels, ranges);
+  global_avgpool_job g = {x, scratch, channels, range_pixels};
+  ofx_threadpool_parallelize_2d_tile(pool, global_avgpool_range, &g, pixels, 1, range_pixels, 1);
+  const size_t used = ofx_divide_round_up(pixels, range_pixels);
+  for (size_t c = 0; c < channels; c++) {
+    double sum = 0.0; /* each range's average weighted by its pixel count */
+    for (size_t r = 0; r < used; r++)
+      sum += (double)scratch[r * channels + c] * (double)ofx_min_sz(range_pixels, pixels - r * range_pixels);
+    y[c] = (float)(sum / (double)pixels);
+  }
 }
 
 static void global_average_pool_any_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *out,
@@ -134,7 +176,7 @@ static void global_average_pool_any_run(ofx_op *op, const ofx_tensor *in, ofx_te
   const float *x = in[0].data;
   float *y = out[0].data;
   for (size_t n = 0; n < batch; n++)
-    ofx_kernels()->f32_global_avgpool_nhwc(pixels, channels, x + n * pixels * channels, y + n * channels);
+    global_avgpool_nhwc(pixels, channels, x + n * pixels * channels, y + n * channels, ctx->scratch, ctx->pool);
 }
 
 const ofx_op_def ofx_op_global_average_pool = {"GlobalAveragePool", global_pool_init, global_average_pool_reshape,

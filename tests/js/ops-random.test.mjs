@@ -345,6 +345,12 @@ test('threaded elementwise ops and Conv activation fusion match ORT', async () =
       N('GlobalAveragePool', ['a'], ['g']), N('Conv', ['g', 'sw'], ['gc']), N('Sigmoid', ['gc'], ['gs']), N('Mul', ['a', 'gs'], ['y'])],
     inputs: x, consts: [C('dw', [6, 1, 3, 3]), C('sw', [6, 6, 1, 1])],
   });
+  // a GlobalAveragePool large enough to be split in pixel ranges (ragged last range), 2 images
+  await check({
+    threads,
+    nodes: [N('Conv', ['big', 'bw'], ['bc'], { pads: [1, 1, 1, 1] }), N('GlobalAveragePool', ['bc'], ['y'])],
+    inputs: [{ name: 'big', dims: [2, 3, 61, 47] }], consts: [C('bw', [37, 3, 3, 3])],
+  });
   // HardSwish, Clip and Relu after a Conv; a Relu whose input is read again stays a pass
   await check({ threads, nodes: [cv('x', 'c', 'w'), N('HardSwish', ['c'], ['y'])], opset: 14, inputs: x, consts: [C('w', [40, 6, 3, 3], randomData(2160).map((v) => v * 8))] });
   await check({ threads, nodes: [cv('x', 'c', 'w'), N('Clip', ['c', 'lo', 'hi'], ['h']), N('HardSwish', ['h'], ['y'])], opset: 14, inputs: x,

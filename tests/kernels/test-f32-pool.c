@@ -73,7 +73,7 @@ static void run_case(const variant *v, size_t channels, int with_nan) {
 int main(void) {
   kt_seed(7);
   CHECK(sizeof variants / sizeof *variants == (OFX_ARCH_WASMSIMD ? 2u : 1u));
-  const size_t channels[] = {1, 2, 3, 4, 5, 7, 8, 9, 12, 15, 16, 17, 33, 64};
+  const size_t channels[] = {1, 2, 3, 4, 5, 7, 8, 9, 12, 15, 16, 17, 23, 33, 37, 64};
   for (size_t vi = 0; vi < sizeof variants / sizeof *variants; vi++)
     for (size_t ci = 0; ci < sizeof channels / sizeof *channels; ci++)
       for (int r = 0; r < 12; r++) run_case(&variants[vi], channels[ci], r % 4 == 3);
