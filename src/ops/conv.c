@@ -62,9 +62,8 @@ static bool is_depthwise(const conv_state *s) {
 }
 
 static ofx_status conv_init(ofx_op *op) {
-  conv_state *s = calloc(1, sizeof *s);
-  if (s == NULL) return ofx_op_error(op, OFX_OUT_OF_MEMORY, "out of memory");
-  op->state = s;
+  OFX_TRY(ofx_op_state_new(op, sizeof(conv_state)));
+  conv_state *s = op->state;
   const ofx_value *w = ofx_op_const_input(op, 1);
   if (w == NULL)
     return ofx_op_error(op, OFX_UNSUPPORTED_OP, "weights (input 1) must be a constant initializer");

@@ -39,9 +39,8 @@ static float load_f32(const void *base, size_t i) {
 }
 
 static ofx_status gemm_init(ofx_op *op) {
-  gemm_state *s = calloc(1, sizeof *s);
-  if (s == NULL) return ofx_op_error(op, OFX_OUT_OF_MEMORY, "out of memory");
-  op->state = s;
+  OFX_TRY(ofx_op_state_new(op, sizeof(gemm_state)));
+  gemm_state *s = op->state;
   float alpha, beta;
   int64_t trans_b;
   OFX_TRY(ofx_attr_float(op, "alpha", 1.0f, &alpha));

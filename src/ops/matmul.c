@@ -31,9 +31,8 @@ static void matmul_destroy(ofx_op *op) {
 }
 
 static ofx_status matmul_init(ofx_op *op) {
-  matmul_state *s = calloc(1, sizeof(matmul_state));
-  if (s == NULL) return ofx_op_error(op, OFX_OUT_OF_MEMORY, "out of memory");
-  op->state = s;
+  OFX_TRY(ofx_op_state_new(op, sizeof(matmul_state)));
+  matmul_state *s = op->state;
   const ofx_value *b = ofx_op_const_input(op, 1);
   if (b == NULL || b->dtype != OFX_DTYPE_FLOAT32 || b->rank < 1 || b->rank > 2) return OFX_OK;
   const size_t k = (size_t)b->dims[0], n = b->rank == 2 ? (size_t)b->dims[1] : 1;

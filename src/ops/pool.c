@@ -21,9 +21,8 @@ typedef struct pool_state {
 
 static ofx_status pool_init(ofx_op *op) {
   OFX_POOL_ND_DISPATCH(op); /* 1-D/3-D pooling and Indices: pool-nd.c */
-  pool_state *s = calloc(1, sizeof *s);
-  if (s == NULL) return ofx_op_error(op, OFX_OUT_OF_MEMORY, "out of memory");
-  op->state = s;
+  OFX_TRY(ofx_op_state_new(op, sizeof(pool_state)));
+  pool_state *s = op->state;
   if (op->node->n_outputs > 1 && op->node->outputs[1] >= 0)
     return ofx_op_error(op, OFX_UNSUPPORTED_OP, "the Indices output is not supported");
   OFX_TRY(ofx_spatial_attrs_read(op, 2, NULL, false, &s->spatial));
