@@ -1,8 +1,5 @@
-#include <stdint.h>
-
+/* 9 taps: the any-taps scalar kernel with the count fixed (the reference of 9p4c/9p8c). */
 #include "kernels/f32-dwconv/f32-dwconv.h"
-
-#define TAPS 9
 
 void ofx_f32_dwconv_minmax_ukernel_9p1c__scalar(size_t taps, size_t channels, size_t output_width,
                                                  const float **input, const float *weights,
@@ -10,19 +7,7 @@ void ofx_f32_dwconv_minmax_ukernel_9p1c__scalar(size_t taps, size_t channels, si
                                                  size_t output_pixel_stride, size_t input_offset,
                                                  const float *zero,
                                                  const ofx_f32_minmax_params *params) {
-  for (size_t x = 0; x < output_width; x++) {
-    const float *in[TAPS];
-    for (size_t t = 0; t < TAPS; t++) {
-      const float *p = input[x * input_stride + t];
-      in[t] = p == zero ? zero : (const float *)((uintptr_t)p + input_offset);
-    }
-    const float *w = weights;
-    float *out = output + x * output_pixel_stride;
-    for (size_t c = 0; c < channels; c++) {
-      float acc = w[0];
-      for (size_t t = 0; t < TAPS; t++) acc += in[t][c] * w[1 + t];
-      out[c] = ofx_clampf(acc, params->min, params->max);
-      w += TAPS + 1;
-    }
-  }
+  (void)taps; /* the contract makes it 9 */
+  ofx_f32_dwconv_minmax_ukernel_up1c__scalar(9, channels, output_width, input, weights, output, input_stride,
+                                             output_pixel_stride, input_offset, zero, params);
 }
