@@ -239,9 +239,9 @@ static int swish_mul(const ofx_extractor *fx, int reader, int v, int sig) {
 /* Folds activations into the op before them (Conv: a clamp in its kernels, SiLU, HardSwish or
  * Sigmoid on each output tile) when the values in between feed nothing else and were not
  * requested: Relu/Clip/HardSwish/Sigmoid(v), and gate(v) -> Mul(v, gate) with gate Sigmoid
- * (SiLU) or HardSigmoid (HardSwish). The
- * folded steps are skipped and their outputs alias the op's. An activation after a folded one
- * folds into the same op when the op can chain them (Conv -> Clip -> HardSwish). */
+ * (SiLU) or HardSigmoid (HardSwish). The folded steps are skipped and their outputs alias the
+ * op's. An activation after a folded one folds into the same op when the op can chain them
+ * (Conv -> Clip -> HardSwish). */
 static ofx_status fuse_activations(ofx_extractor *fx) {
   const ofx_graph *g = fx->graph;
   fx->fused = calloc(fx->n_steps + 1, sizeof *fx->fused);
