@@ -2,7 +2,7 @@
 
 #include "kernels/common.h"
 #include "kernels/kernel-config.h"
-#include "runtime/threadpool.h"
+#include "threadpool/threadpool.h"
 
 typedef struct elements_job {
   ofx_elements_fn fn;

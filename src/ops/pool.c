@@ -11,7 +11,7 @@
 #include "ops/op.h"
 #include "ops/pool-nd.h"
 #include "ops/spatial.h"
-#include "runtime/threadpool.h"
+#include "threadpool/threadpool.h"
 
 typedef struct pool_state {
   ofx_spatial_attrs spatial;

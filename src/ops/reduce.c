@@ -11,7 +11,7 @@
 #include "kernels/kernel-config.h"
 #include "ops/op.h"
 #include "ops/typed.h"
-#include "runtime/threadpool.h"
+#include "threadpool/threadpool.h"
 
 typedef enum reduce_kind { R_MEAN, R_SUM, R_MAX, R_MIN, R_PROD, R_L1, R_L2, R_SUM_SQUARE, R_LOG_SUM, R_LOG_SUM_EXP, R_ARGMAX, R_ARGMIN } reduce_kind;
 

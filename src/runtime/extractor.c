@@ -25,7 +25,7 @@
 #include "ops/op.h"
 #include "runtime/memory-plan.h"
 #include "runtime/runtime.h"
-#include "runtime/threadpool.h"
+#include "threadpool/threadpool.h"
 #include "runtime/extractor-internal.h"
 #include "kernels/x32-transpose/x32-transpose.h"
 

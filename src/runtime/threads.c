@@ -3,7 +3,7 @@
  * machine or exhaust the WASM build's pre-spawned workers. */
 #include "base/status.h"
 #include "runtime/runtime.h"
-#include "runtime/threadpool.h"
+#include "threadpool/threadpool.h"
 
 static ofx_threadpool *pool;
 static size_t threads = 1;

@@ -10,7 +10,7 @@
 #include "kernels/f32-igemm/f32-igemm.h"
 #include "kernels/kernel-config.h"
 #include "kernels/x32-packw/x32-packw.h"
-#include "runtime/threadpool.h"
+#include "threadpool/threadpool.h"
 
 typedef struct variant {
   const char *name, *arch;

@@ -8,7 +8,7 @@
 #include "kernels/f32-gemm/f32-gemm.h"
 #include "kernels/kernel-config.h"
 #include "kernels/x32-packw/x32-packw.h"
-#include "runtime/threadpool.h"
+#include "threadpool/threadpool.h"
 
 typedef struct variant {
   const char *name, *arch;

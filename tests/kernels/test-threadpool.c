@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "kernel-test.h"
-#include "runtime/threadpool.h"
+#include "threadpool/threadpool.h"
 
 typedef struct job {
   size_t range_i, range_j, tile_i, tile_j;

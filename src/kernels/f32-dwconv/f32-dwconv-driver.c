@@ -1,7 +1,7 @@
 /* ofx_f32_dwconv: splits one image's output pixels over the configured dwconv kernel. */
 #include "kernels/f32-dwconv/f32-dwconv.h"
 #include "kernels/kernel-config.h"
-#include "runtime/threadpool.h"
+#include "threadpool/threadpool.h"
 
 typedef struct dwconv_job {
   ofx_f32_dwconv_minmax_ukernel_fn uk;

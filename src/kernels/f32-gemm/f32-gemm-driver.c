@@ -1,7 +1,7 @@
 /* ofx_f32_gemm: tiles an M x N GEMM over the configured micro-kernels and the thread pool. */
 #include "kernels/f32-gemm/f32-gemm.h"
 #include "kernels/kernel-config.h"
-#include "runtime/threadpool.h"
+#include "threadpool/threadpool.h"
 
 typedef struct gemm_job {
   const ofx_kernel_config *cfg;

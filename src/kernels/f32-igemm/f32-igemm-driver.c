@@ -2,7 +2,7 @@
  * thread pool. Tiles in M are whole indirection tiles (multiples of mr_layout). */
 #include "kernels/f32-igemm/f32-igemm.h"
 #include "kernels/kernel-config.h"
-#include "runtime/threadpool.h"
+#include "threadpool/threadpool.h"
 
 typedef struct igemm_job {
   ofx_f32_igemm_minmax_ukernel_fn uk;

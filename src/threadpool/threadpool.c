@@ -1,4 +1,4 @@
-#include "runtime/threadpool.h"
+#include "threadpool/threadpool.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
