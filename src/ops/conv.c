@@ -101,7 +101,7 @@ static ofx_status conv_init(ofx_op *op) {
   s->output_min = -INFINITY;
   s->output_max = INFINITY;
 
-  op->packed_inputs |= 1u << 1;
+  ofx_op_mark_input(op, 1, OFX_INPUT_PACKED);
   if (op->shapes_only) return OFX_OK; /* reshape needs no weights */
   s->bias = calloc(s->out_channels, sizeof(float));
   if (!s->bias) return ofx_op_error(op, OFX_OUT_OF_MEMORY, "out of memory packing weights");
@@ -112,7 +112,7 @@ static ofx_status conv_init(ofx_op *op) {
     if (b->dtype != OFX_DTYPE_FLOAT32 || b->nbytes != s->out_channels * sizeof(float))
       return ofx_op_error(op, OFX_BAD_MODEL, "bias must be float32 with %zu elements", s->out_channels);
     memcpy(s->bias, b->data, b->nbytes);
-    op->packed_inputs |= 1u << 2;
+    ofx_op_mark_input(op, 2, OFX_INPUT_PACKED);
   }
 
   /* The NHWC paths pack straight from the (possibly unaligned) model bytes; only the 1-D and

@@ -469,7 +469,7 @@ static ofx_status clip_bound(ofx_op *op, size_t k, float *out) {
   if (v->dtype != OFX_DTYPE_FLOAT32 || v->nbytes != sizeof(float))
     return ofx_op_error(op, OFX_BAD_MODEL, "input %zu (%s) must be a float32 scalar", k, k == 1 ? "min" : "max");
   memcpy(out, v->data, sizeof *out);
-  op->packed_inputs |= 1u << k;
+  ofx_op_mark_input(op, k, OFX_INPUT_PACKED);
   return OFX_OK;
 }
 

@@ -59,7 +59,7 @@ static ofx_status gemm_init(ofx_op *op) {
   }
   s->k = (size_t)(trans_b ? b->dims[1] : b->dims[0]);
   s->n = (size_t)(trans_b ? b->dims[0] : b->dims[1]);
-  op->packed_inputs |= 1u << 1;
+  ofx_op_mark_input(op, 1, OFX_INPUT_PACKED);
   if (ofx_op_has_input(op, 2)) {
     const ofx_value *c = ofx_op_const_input(op, 2);
     if (c == NULL || c->dtype != OFX_DTYPE_FLOAT32)
@@ -68,13 +68,13 @@ static ofx_status gemm_init(ofx_op *op) {
     bool row = (c->rank == 1 && count == s->n) || (c->rank == 2 && c->dims[0] == 1 && (size_t)c->dims[1] == s->n);
     if (!(count == 1 || row)) {
       s->dynamic = true; /* a matrix or column C */
-      op->packed_inputs = 0;
+      ofx_op_unmark_input(op, 1, OFX_INPUT_PACKED);
       return OFX_OK;
     }
     s->bias = malloc((s->n ? s->n : 1) * sizeof(float));
     if (s->bias == NULL) return ofx_op_error(op, OFX_OUT_OF_MEMORY, "out of memory");
     for (size_t j = 0; j < s->n; j++) s->bias[j] = beta * load_f32(c->data, count == 1 ? 0 : j);
-    op->packed_inputs |= 1u << 2;
+    ofx_op_mark_input(op, 2, OFX_INPUT_PACKED);
   }
   const size_t nr = ofx_kernels()->gemm_nr;
   s->packed = malloc((ofx_x32_packw_gemm_size(s->n, s->k, nr) + 1) * sizeof(float));

@@ -33,6 +33,13 @@ typedef enum ofx_op_input_layout {
 
 typedef struct ofx_threadpool ofx_threadpool;
 
+/* What an op's init says about one of its inputs (ofx_op_mark_input). */
+enum {
+  OFX_INPUT_PACKED = 1u << 0,     /* a constant packed by init: run never reads it */
+  OFX_INPUT_PLAN = 1u << 1,       /* reshape reads its data (Reshape's shape, Resize's scales) */
+  OFX_INPUT_SHAPE_ONLY = 1u << 2, /* run reads only its shape, never its data (Shape, Size) */
+};
+
 typedef struct ofx_run_context {
   ofx_threadpool *pool; /* NULL: run on the calling thread */
   void *scratch;        /* at least op->scratch_bytes, 16-byte aligned */
@@ -62,7 +69,7 @@ typedef struct ofx_op_def {
   ofx_status (*init)(ofx_op *op);
   /* Sets out[k].dtype/rank/dims from the inputs', validates them, and may set
    * op->scratch_bytes. in[k].data is non-NULL whenever input k's data is known at plan time:
-   * constants, small integer graph inputs, inputs marked in op->plan_inputs, and outputs of ops
+   * constants, small integer graph inputs, inputs marked OFX_INPUT_PLAN, and outputs of ops
    * the planner evaluated early (see runtime/extractor.c). Ops that need an input's data to
    * size their outputs (Reshape's target, Slice's starts) read it here and fail when it is
    * NULL. */
@@ -85,9 +92,9 @@ struct ofx_op {
   const ofx_node *node;
   int64_t opset;
   void *state;
-  uint32_t packed_inputs; /* bit k: constant input k was packed by init and is not read by run */
-  uint32_t plan_inputs;   /* bit k: reshape reads input k's data (set by init) */
-  uint32_t shape_inputs;  /* bit k: run reads only input k's shape, never its data (Shape) */
+  /* Per node input (n_inputs entries, zeroed by the runtime before init): OFX_INPUT_* flags set
+   * by init. Flags, not bit masks, so that a Concat of 49 inputs is no different from one of 2. */
+  uint8_t *input_flags;
   bool shapes_only;       /* built only to infer shapes: init may skip packing weights */
   size_t scratch_bytes;
 };
@@ -102,6 +109,17 @@ ofx_status ofx_op_state_new(ofx_op *op, size_t size);
 /* Records an error prefixed with the node's name, op type and ONNX name. */
 ofx_status ofx_op_error(const ofx_op *op, ofx_status status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* Sets or clears OFX_INPUT_* flags of input k (ignored past the node's inputs). */
+static inline void ofx_op_mark_input(ofx_op *op, size_t k, unsigned flags) {
+  if (k < op->node->n_inputs) op->input_flags[k] |= (uint8_t)flags;
+}
+static inline void ofx_op_unmark_input(ofx_op *op, size_t k, unsigned flags) {
+  if (k < op->node->n_inputs) op->input_flags[k] &= (uint8_t)~flags;
+}
+static inline bool ofx_op_input_is(const ofx_op *op, size_t k, unsigned flag) {
+  return k < op->node->n_inputs && (op->input_flags[k] & flag) != 0;
+}
 
 /* Constant input k as a graph value, or NULL when the input is absent or not constant. */
 const ofx_value *ofx_op_const_input(const ofx_op *op, size_t k);

@@ -27,7 +27,7 @@ static ofx_status reduce_make(ofx_op *op, reduce_kind kind) {
   OFX_TRY(ofx_op_state_new(op, sizeof(reduce_state)));
   reduce_state *s = op->state;
   s->kind = kind;
-  op->plan_inputs |= 1u << 1;
+  ofx_op_mark_input(op, 1, OFX_INPUT_PLAN);
   OFX_TRY(ofx_attr_int(op, "keepdims", 1, &s->keepdims));
   OFX_TRY(ofx_attr_int(op, "noop_with_empty_axes", 0, &s->noop_with_empty_axes));
   OFX_TRY(ofx_attr_int(op, "select_last_index", 0, &s->select_last));

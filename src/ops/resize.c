@@ -131,7 +131,7 @@ static ofx_status resize_init_common(ofx_op *op, bool upsample_op) {
     else if (strcmp(buf, "not_smaller") == 0) s->aspect = ASPECT_NOT_SMALLER;
     else return ofx_op_error(op, OFX_BAD_MODEL, "attribute 'keep_aspect_ratio_policy' has unknown value '%s'", buf);
   }
-  for (int k = 1; k <= 3; k++) op->plan_inputs |= 1u << k;
+  for (size_t k = 1; k <= 3; k++) ofx_op_mark_input(op, k, OFX_INPUT_PLAN);
   return OFX_OK;
 }
 

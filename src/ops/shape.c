@@ -85,7 +85,7 @@ const ofx_op_def ofx_op_flatten = {"Flatten", ofx_op_no_state, flatten_reshape, 
 
 static ofx_status reshape_init(ofx_op *op) {
   if (op->opset < 5) return ofx_op_error(op, OFX_UNSUPPORTED_OP, "Reshape before opset 5 (shape attribute) is not supported");
-  op->plan_inputs |= 1u << 1;
+  ofx_op_mark_input(op, 1, OFX_INPUT_PLAN);
   return OFX_OK;
 }
 
@@ -145,7 +145,7 @@ static ofx_status read_axes(ofx_op *op, const ofx_tensor *in, int64_t *axes, siz
 }
 
 static ofx_status axes_init(ofx_op *op) {
-  op->plan_inputs |= 1u << 1;
+  ofx_op_mark_input(op, 1, OFX_INPUT_PLAN);
   return OFX_OK;
 }
 
@@ -201,7 +201,7 @@ typedef struct shape_state {
 static ofx_status shape_init(ofx_op *op) {
   OFX_TRY(ofx_op_state_new(op, sizeof(shape_state)));
   shape_state *s = op->state;
-  op->shape_inputs |= 1u;
+  ofx_op_mark_input(op, 0, OFX_INPUT_SHAPE_ONLY);
   OFX_TRY(ofx_attr_int(op, "start", 0, &s->start));
   return ofx_attr_int(op, "end", INT64_MAX, &s->end);
 }
@@ -231,7 +231,7 @@ static void shape_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *out, const o
 const ofx_op_def ofx_op_shape = {"Shape", shape_init, shape_reshape, shape_run, NULL};
 
 static ofx_status size_init(ofx_op *op) {
-  op->shape_inputs |= 1u;
+  ofx_op_mark_input(op, 0, OFX_INPUT_SHAPE_ONLY);
   return OFX_OK;
 }
 
@@ -250,7 +250,7 @@ const ofx_op_def ofx_op_size = {"Size", size_init, size_reshape, size_run, NULL}
 
 /* Expand: broadcast input 0 to a shape (input 1, known at plan time). */
 static ofx_status expand_init(ofx_op *op) {
-  op->plan_inputs |= 1u << 1;
+  ofx_op_mark_input(op, 1, OFX_INPUT_PLAN);
   return ofx_op_state_new(op, sizeof(ofx_bcast));
 }
 
@@ -288,7 +288,7 @@ typedef struct fill_state {
 static ofx_status constant_of_shape_init(ofx_op *op) {
   OFX_TRY(ofx_op_state_new(op, sizeof(fill_state)));
   fill_state *s = op->state;
-  op->plan_inputs |= 1u;
+  ofx_op_mark_input(op, 0, OFX_INPUT_PLAN);
   s->dtype = OFX_DTYPE_FLOAT32;
   const onnx_attribute *a = ofx_node_attribute(op->node, "value");
   if (a == NULL) return OFX_OK;
@@ -341,7 +341,7 @@ const ofx_op_def ofx_op_constant_of_shape = {"ConstantOfShape", constant_of_shap
 
 /* Range(start, limit, delta): scalars known at plan time (the length depends on them). */
 static ofx_status range_init(ofx_op *op) {
-  op->plan_inputs |= 7u;
+  for (size_t k = 0; k < 3; k++) ofx_op_mark_input(op, k, OFX_INPUT_PLAN);
   return OFX_OK;
 }
 

@@ -139,7 +139,7 @@ const ofx_op_def ofx_op_transpose = {"Transpose", strided_init, transpose_reshap
 
 /* Slice: attributes before opset 10, inputs (known at plan time) since; negative steps. */
 static ofx_status slice_init(ofx_op *op) {
-  op->plan_inputs |= 0x1eu;
+  for (size_t k = 1; k <= 4; k++) ofx_op_mark_input(op, k, OFX_INPUT_PLAN);
   return strided_init(op);
 }
 
@@ -261,7 +261,7 @@ typedef struct split_state {
 } split_state;
 
 static ofx_status split_init(ofx_op *op) {
-  op->plan_inputs |= 1u << 1;
+  ofx_op_mark_input(op, 1, OFX_INPUT_PLAN);
   if (op->node->n_outputs > 64) return ofx_op_error(op, OFX_UNSUPPORTED_OP, "at most 64 outputs are supported");
   return ofx_op_state_new(op, sizeof(split_state));
 }
@@ -425,7 +425,7 @@ const ofx_op_def ofx_op_gather_elements = {"GatherElements", gather_init, gather
 
 /* Tile(input, repeats known at plan time) */
 static ofx_status tile_init(ofx_op *op) {
-  op->plan_inputs |= 1u << 1;
+  ofx_op_mark_input(op, 1, OFX_INPUT_PLAN);
   return OFX_OK;
 }
 
@@ -473,7 +473,7 @@ typedef struct pad_state {
 static ofx_status pad_init(ofx_op *op) {
   OFX_TRY(ofx_op_state_new(op, sizeof(pad_state)));
   pad_state *s = op->state;
-  op->plan_inputs |= (1u << 1) | (1u << 2) | (1u << 3);
+  for (size_t k = 1; k <= 3; k++) ofx_op_mark_input(op, k, OFX_INPUT_PLAN);
   char mode[16];
   OFX_TRY(ofx_attr_string(op, "mode", "constant", mode, sizeof mode));
   if (strcmp(mode, "constant") == 0) s->mode = 0;

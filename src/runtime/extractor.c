@@ -55,6 +55,7 @@ struct ofx_extractor {
   const ofx_graph *graph;
   size_t n_steps;
   ofx_op *steps;
+  uint8_t *input_flags; /* the steps' ofx_op.input_flags, one block */
   size_t n_inputs;
   size_t *input_nodes; /* graph-input pseudo nodes the plan needs */
   input_binding *bindings;
@@ -140,6 +141,10 @@ static ofx_status bind_constant(ofx_extractor *fx, int v) {
 
 static ofx_status build_steps(ofx_extractor *fx, const bool *keep) {
   const ofx_graph *g = fx->graph;
+  size_t n_flags = 0;
+  for (size_t i = 0; i < g->n_nodes; i++) n_flags += keep[i] ? g->nodes[i].n_inputs : 0;
+  if ((fx->input_flags = calloc(n_flags + 1, 1)) == NULL) return oom("creating an extractor");
+  n_flags = 0;
   for (size_t i = 0; i < g->n_nodes; i++) {
     if (!keep[i]) continue;
     const ofx_node *node = &g->nodes[i];
@@ -152,6 +157,8 @@ static ofx_status build_steps(ofx_extractor *fx, const bool *keep) {
     op->node = node;
     op->opset = g->opset;
     op->shapes_only = fx->shapes_only;
+    op->input_flags = fx->input_flags + n_flags;
+    n_flags += node->n_inputs;
     op->def = ofx_op_find(node->domain, node->op_type);
     if (op->def == NULL)
       return ofx_error(OFX_UNSUPPORTED_OP, "node '%s' (ONNX name '%s'): op %s%s%s (opset %lld) is not supported",
@@ -163,7 +170,7 @@ static ofx_status build_steps(ofx_extractor *fx, const bool *keep) {
       int v = node->inputs[k];
       /* small packed constants are bound too: plan-time evaluation may read them */
       if (v >= 0 && g->values[v].kind == OFX_VALUE_CONSTANT &&
-          (!(op->packed_inputs & (1u << k)) || g->values[v].nbytes <= OFX_PLAN_EVAL_MAX * 8))
+          (!ofx_op_input_is(op, k, OFX_INPUT_PACKED) || g->values[v].nbytes <= OFX_PLAN_EVAL_MAX * 8))
         OFX_TRY(bind_constant(fx, v));
     }
   }
@@ -181,6 +188,7 @@ void ofx_extractor_free(ofx_extractor *fx) {
     for (size_t v = 0; v < fx->graph->n_values; v++) free(fx->constant_copies[v]);
   free(fx->constant_copies);
   free(fx->steps);
+  free(fx->input_flags);
   free(fx->input_nodes);
   free(fx->bindings);
   free(fx->output_request);
@@ -513,8 +521,8 @@ static ofx_status plan_known_inputs(ofx_extractor *fx) {
     const ofx_tensor *t = &fx->bindings[i].tensor;
     bool read_by_reshape = false;
     for (size_t j = 0; j < fx->n_steps && !read_by_reshape; j++)
-      for (size_t k = 0; k < fx->steps[j].node->n_inputs && k < 32; k++)
-        if (fx->steps[j].node->inputs[k] == v && (fx->steps[j].plan_inputs & (1u << k))) read_by_reshape = true;
+      for (size_t k = 0; k < fx->steps[j].node->n_inputs; k++)
+        if (fx->steps[j].node->inputs[k] == v && ofx_op_input_is(&fx->steps[j], k, OFX_INPUT_PLAN)) read_by_reshape = true;
     bool integer = t->dtype == OFX_DTYPE_INT64 || t->dtype == OFX_DTYPE_INT32;
     fx->input_known[i] = ofx_tensor_numel(t) <= OFX_PLAN_EVAL_MAX && (integer || read_by_reshape);
     fx->tensors[v] = *t;
@@ -602,7 +610,7 @@ static ofx_status plan_layouts(ofx_extractor *fx, const ofx_op *op, size_t i, of
   }
   for (size_t k = 0; k < node->n_inputs; k++) {
     int v = node->inputs[k];
-    if (v < 0 || in[k].rank != 4 || (op->packed_inputs & (1u << k)) || ofx_dtype_size(in[k].dtype) != 4) continue;
+    if (v < 0 || in[k].rank != 4 || ofx_op_input_is(op, k, OFX_INPUT_PACKED) || ofx_dtype_size(in[k].dtype) != 4) continue;
     ofx_layout target = OFX_LAYOUT_NCHW;
     if (op->def->input_layout == OFX_OP_WANTS_NHWC && k == 0) target = OFX_LAYOUT_NHWC;
     if (op->def->input_layout == OFX_OP_ANY_LAYOUT) target = any_target;
@@ -660,7 +668,7 @@ static ofx_status plan(ofx_extractor *fx) {
       int v = op->node->inputs[k];
       if (v < 0) continue;
       if (!fx->known[v]) in[k].data = NULL;
-      if (!fx->known[v] && !(op->shape_inputs & (1u << k)) && !(op->packed_inputs & (1u << k))) evaluable = false;
+      if (!fx->known[v] && !ofx_op_input_is(op, k, OFX_INPUT_SHAPE_ONLY | OFX_INPUT_PACKED)) evaluable = false;
     }
     if (!evaluable && !(fx->fused && fx->fused[i])) s = plan_layouts(fx, op, i, in);
     if (s != OFX_OK) break;
