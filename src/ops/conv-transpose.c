@@ -165,5 +165,6 @@ static void conv_transpose_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *out
   }
 }
 
-const ofx_op_def ofx_op_conv_transpose = {"ConvTranspose", conv_transpose_init, conv_transpose_reshape,
-                                          conv_transpose_run, NULL};
+const ofx_op_def ofx_op_conv_transpose = {.op_type = "ConvTranspose", .kind = OFX_OP_ConvTranspose,
+                                          .init = conv_transpose_init, .reshape = conv_transpose_reshape,
+                                          .run = conv_transpose_run};

@@ -338,6 +338,7 @@ static bool conv_fuse_activation(ofx_op *op, const ofx_activation *act) {
 
 const ofx_op_def ofx_op_conv = {
     .op_type = "Conv",
+    .kind = OFX_OP_Conv,
     .init = conv_init,
     .reshape = conv_reshape,
     .run = conv_run,

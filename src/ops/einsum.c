@@ -215,4 +215,5 @@ static void einsum_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *out, const 
   }
 }
 
-const ofx_op_def ofx_op_einsum = {"Einsum", einsum_init, einsum_reshape, einsum_run, NULL};
+const ofx_op_def ofx_op_einsum = {.op_type = "Einsum", .kind = OFX_OP_Einsum, .init = einsum_init,
+                                  .reshape = einsum_reshape, .run = einsum_run};

@@ -280,33 +280,38 @@ static ofx_status binary_make(ofx_op *op, binary_kind kind, ofx_f32_vbinary_fn v
   return OFX_OK;
 }
 
-#define DEFINE_FAST_BINARY(op_name, fn, kind)                                                              \
+/* name: the op's row in op-defs.inc (its .op_type and .kind); math: its binary_kind. */
+#define DEFINE_FAST_BINARY(name, fn, math)                                                                 \
   static ofx_status fn##_init(ofx_op *op) {                                                                \
-    const ofx_kernel_config *k = ofx_kernels();                                                          \
-    return binary_make(op, kind, k->f32_v##fn, k->f32_v##fn##c, k->f32_vr##fn##c);                      \
+    const ofx_kernel_config *k = ofx_kernels();                                                            \
+    return binary_make(op, math, k->f32_v##fn, k->f32_v##fn##c, k->f32_vr##fn##c);                         \
   }                                                                                                        \
-  const ofx_op_def ofx_op_##fn = {op_name, fn##_init, binary_reshape, binary_run, NULL, OFX_OP_ANY_LAYOUT};
+  const ofx_op_def ofx_op_##fn = {.op_type = #name, .kind = OFX_OP_##name, .init = fn##_init,             \
+                                  .reshape = binary_reshape, .run = binary_run, .input_layout = OFX_OP_ANY_LAYOUT};
 
-DEFINE_FAST_BINARY("Add", add, B_ADD)
-DEFINE_FAST_BINARY("Sub", sub, B_SUB)
-DEFINE_FAST_BINARY("Mul", mul, B_MUL)
-DEFINE_FAST_BINARY("Div", div, B_DIV)
+DEFINE_FAST_BINARY(Add, add, B_ADD)
+DEFINE_FAST_BINARY(Sub, sub, B_SUB)
+DEFINE_FAST_BINARY(Mul, mul, B_MUL)
+DEFINE_FAST_BINARY(Div, div, B_DIV)
 
-#define DEFINE_BINARY(op_name, fn, kind)                                                          \
-  static ofx_status fn##_init(ofx_op *op) { return binary_make(op, kind, NULL, NULL, NULL); }    \
-  const ofx_op_def ofx_op_##fn = {op_name, fn##_init, binary_reshape, binary_run, NULL, OFX_OP_ANY_LAYOUT};
+/* The same without a fast kernel; trailing arguments are more fields of the definition. */
+#define DEFINE_BINARY(name, fn, math, ...)                                                         \
+  static ofx_status fn##_init(ofx_op *op) { return binary_make(op, math, NULL, NULL, NULL); }     \
+  const ofx_op_def ofx_op_##fn = {.op_type = #name, .kind = OFX_OP_##name, .init = fn##_init,     \
+                                  .reshape = binary_reshape, .run = binary_run,                   \
+                                  .input_layout = OFX_OP_ANY_LAYOUT, __VA_ARGS__};
 
-DEFINE_BINARY("Pow", pow, B_POW)
-DEFINE_BINARY("Mod", mod, B_MOD)
-DEFINE_BINARY("PRelu", prelu, B_PRELU)
-DEFINE_BINARY("Equal", equal, B_EQUAL)
-DEFINE_BINARY("Less", less, B_LESS)
-DEFINE_BINARY("Greater", greater, B_GREATER)
-DEFINE_BINARY("LessOrEqual", less_or_equal, B_LESS_EQUAL)
-DEFINE_BINARY("GreaterOrEqual", greater_or_equal, B_GREATER_EQUAL)
-DEFINE_BINARY("And", and, B_AND)
-DEFINE_BINARY("Or", or, B_OR)
-DEFINE_BINARY("Xor", xor, B_XOR)
+DEFINE_BINARY(Pow, pow, B_POW)
+DEFINE_BINARY(Mod, mod, B_MOD)
+DEFINE_BINARY(PRelu, prelu, B_PRELU)
+DEFINE_BINARY(Equal, equal, B_EQUAL)
+DEFINE_BINARY(Less, less, B_LESS)
+DEFINE_BINARY(Greater, greater, B_GREATER)
+DEFINE_BINARY(LessOrEqual, less_or_equal, B_LESS_EQUAL)
+DEFINE_BINARY(GreaterOrEqual, greater_or_equal, B_GREATER_EQUAL)
+DEFINE_BINARY(And, and, B_AND)
+DEFINE_BINARY(Or, or, B_OR)
+DEFINE_BINARY(Xor, xor, B_XOR)
 
 /* Sum, Mean, Max, Min: any number of inputs, all broadcast to one output shape; folded into
  * the output one input at a time. */
@@ -370,7 +375,7 @@ static void variadic_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *out, cons
   }
 }
 
-#define DEFINE_VARIADIC(op_name, fn, k, is_mean)                                          \
+#define DEFINE_VARIADIC(name, fn, k, is_mean)                                             \
   static ofx_status fn##_init(ofx_op *op) {                                               \
     OFX_TRY(ofx_op_state_new(op, sizeof(variadic_state)));                                \
     variadic_state *s = op->state;                                                        \
@@ -378,12 +383,13 @@ static void variadic_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *out, cons
     s->mean = is_mean;                                                                    \
     return OFX_OK;                                                                        \
   }                                                                                       \
-  const ofx_op_def ofx_op_##fn = {op_name, fn##_init, variadic_reshape, variadic_run, NULL};
+  const ofx_op_def ofx_op_##fn = {.op_type = #name, .kind = OFX_OP_##name, .init = fn##_init, \
+                                  .reshape = variadic_reshape, .run = variadic_run};
 
-DEFINE_VARIADIC("Sum", sum, B_ADD, false)
-DEFINE_VARIADIC("Mean", mean, B_ADD, true)
-DEFINE_VARIADIC("Max", max, B_MAX, false)
-DEFINE_VARIADIC("Min", min, B_MIN, false)
+DEFINE_VARIADIC(Sum, sum, B_ADD, false)
+DEFINE_VARIADIC(Mean, mean, B_ADD, true)
+DEFINE_VARIADIC(Max, max, B_MAX, false)
+DEFINE_VARIADIC(Min, min, B_MIN, false)
 
 /* Where(condition, X, Y): three-way broadcast, any element type. */
 static ofx_status where_init(ofx_op *op) {
@@ -411,7 +417,8 @@ static void where_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *out, const o
   OFX_BCAST_FOR(b, memcpy(z + e * es, c[off[0]] ? x + off[1] * es : y + off[2] * es, es));
 }
 
-const ofx_op_def ofx_op_where = {"Where", where_init, where_reshape, where_run, NULL};
+const ofx_op_def ofx_op_where = {.op_type = "Where", .kind = OFX_OP_Where, .init = where_init,
+                                 .reshape = where_reshape, .run = where_run};
 
 /* Unary activations: one state holding the clamp bounds (Relu and Clip are both clamps). */
 typedef struct unary_state {
@@ -454,7 +461,8 @@ static bool clamp_activation(const ofx_op *op, ofx_activation *act) {
   return true;
 }
 
-const ofx_op_def ofx_op_relu = {"Relu", relu_init, unary_reshape, clamp_run, NULL, OFX_OP_ANY_LAYOUT, clamp_activation};
+const ofx_op_def ofx_op_relu = {.op_type = "Relu", .kind = OFX_OP_Relu, .init = relu_init, .reshape = unary_reshape,
+                                .run = clamp_run, .input_layout = OFX_OP_ANY_LAYOUT, .activation = clamp_activation};
 
 /* Clip bounds: attributes before opset 11, optional scalar inputs since (packed when constant,
  * else read at run time). */
@@ -488,7 +496,8 @@ static ofx_status clip_init(ofx_op *op) {
   return OFX_OK;
 }
 
-const ofx_op_def ofx_op_clip = {"Clip", clip_init, unary_reshape, clamp_run, NULL, OFX_OP_ANY_LAYOUT, clamp_activation};
+const ofx_op_def ofx_op_clip = {.op_type = "Clip", .kind = OFX_OP_Clip, .init = clip_init, .reshape = unary_reshape,
+                                .run = clamp_run, .input_layout = OFX_OP_ANY_LAYOUT, .activation = clamp_activation};
 
 static void sigmoid_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *out, const ofx_run_context *ctx) {
   ofx_f32_vunary(ofx_kernels()->f32_vsigmoid, ofx_tensor_numel(&in[0]), in[0].data, out[0].data, ctx->pool);
@@ -499,5 +508,6 @@ static bool sigmoid_activation(const ofx_op *op, ofx_activation *act) {
   return true;
 }
 
-const ofx_op_def ofx_op_sigmoid = {"Sigmoid", ofx_op_no_state, unary_reshape, sigmoid_run, NULL, OFX_OP_ANY_LAYOUT,
-                                   sigmoid_activation};
+const ofx_op_def ofx_op_sigmoid = {.op_type = "Sigmoid", .kind = OFX_OP_Sigmoid, .init = ofx_op_no_state,
+                                   .reshape = unary_reshape, .run = sigmoid_run, .input_layout = OFX_OP_ANY_LAYOUT,
+                                   .activation = sigmoid_activation};

@@ -171,4 +171,5 @@ static void gemm_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *out, const of
   ofx_f32_gemm(m, s->n, s->k, a, s->k, s->packed, out[0].data, s->n, -INFINITY, INFINITY, ctx->pool);
 }
 
-const ofx_op_def ofx_op_gemm = {"Gemm", gemm_init, gemm_reshape, gemm_run, gemm_destroy};
+const ofx_op_def ofx_op_gemm = {.op_type = "Gemm", .kind = OFX_OP_Gemm, .init = gemm_init, .reshape = gemm_reshape,
+                                .run = gemm_run, .destroy = gemm_destroy};

@@ -110,4 +110,5 @@ static void matmul_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *out, const 
   });
 }
 
-const ofx_op_def ofx_op_matmul = {"MatMul", matmul_init, matmul_reshape, matmul_run, matmul_destroy};
+const ofx_op_def ofx_op_matmul = {.op_type = "MatMul", .kind = OFX_OP_MatMul, .init = matmul_init,
+                                  .reshape = matmul_reshape, .run = matmul_run, .destroy = matmul_destroy};

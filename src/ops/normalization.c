@@ -71,7 +71,9 @@ static void batch_norm_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *out, co
     }
 }
 
-const ofx_op_def ofx_op_batch_normalization = {"BatchNormalization", batch_norm_init, batch_norm_reshape, batch_norm_run, NULL};
+const ofx_op_def ofx_op_batch_normalization = {.op_type = "BatchNormalization", .kind = OFX_OP_BatchNormalization,
+                                               .init = batch_norm_init, .reshape = batch_norm_reshape,
+                                               .run = batch_norm_run};
 
 static ofx_status instance_norm_init(ofx_op *op) {
   OFX_TRY(ofx_op_state_new(op, sizeof(norm_state)));
@@ -118,8 +120,9 @@ static void instance_norm_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *out,
     }
 }
 
-const ofx_op_def ofx_op_instance_normalization = {"InstanceNormalization", instance_norm_init, instance_norm_reshape,
-                                                  instance_norm_run, NULL};
+const ofx_op_def ofx_op_instance_normalization = {.op_type = "InstanceNormalization",
+                                                  .kind = OFX_OP_InstanceNormalization, .init = instance_norm_init,
+                                                  .reshape = instance_norm_reshape, .run = instance_norm_run};
 
 /* LayerNormalization: normalize over axes [axis, rank); scale and bias broadcast over them.
  * The Mean and InvStdDev outputs are computed too when requested. */
@@ -172,7 +175,9 @@ static void layer_norm_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *out, co
   }
 }
 
-const ofx_op_def ofx_op_layer_normalization = {"LayerNormalization", layer_norm_init, layer_norm_reshape, layer_norm_run, NULL};
+const ofx_op_def ofx_op_layer_normalization = {.op_type = "LayerNormalization", .kind = OFX_OP_LayerNormalization,
+                                               .init = layer_norm_init, .reshape = layer_norm_reshape,
+                                               .run = layer_norm_run};
 
 /* LRN across channels (NCHW...). */
 static ofx_status lrn_init(ofx_op *op) {
@@ -215,7 +220,8 @@ static void lrn_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *out, const ofx
       }
 }
 
-const ofx_op_def ofx_op_lrn = {"LRN", lrn_init, lrn_reshape, lrn_run, NULL};
+const ofx_op_def ofx_op_lrn = {.op_type = "LRN", .kind = OFX_OP_LRN, .init = lrn_init, .reshape = lrn_reshape,
+                               .run = lrn_run};
 
 /* MeanVarianceNormalization over 'axes' (default N, H, W). */
 static ofx_status mvn_reshape(ofx_op *op, const ofx_tensor *in, ofx_tensor *out) {
@@ -275,4 +281,6 @@ static ofx_status mvn_init(ofx_op *op) {
   return ofx_op_state_new(op, sizeof(norm_state));
 }
 
-const ofx_op_def ofx_op_mean_variance_normalization = {"MeanVarianceNormalization", mvn_init, mvn_reshape, mvn_run, NULL};
+const ofx_op_def ofx_op_mean_variance_normalization = {.op_type = "MeanVarianceNormalization",
+                                                       .kind = OFX_OP_MeanVarianceNormalization, .init = mvn_init,
+                                                       .reshape = mvn_reshape, .run = mvn_run};

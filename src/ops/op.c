@@ -11,16 +11,20 @@
 #include "ops/op-defs.inc"
 #undef OFX_OP
 
+/* Indexed by kind: row k of op-defs.inc is op_table[k]. */
 static const ofx_op_def *const op_table[] = {
-#define OFX_OP(op_type, symbol) &symbol,
+#define OFX_OP(op_type, symbol) [OFX_OP_##op_type] = &symbol,
 #include "ops/op-defs.inc"
 #undef OFX_OP
 };
+_Static_assert(sizeof op_table / sizeof op_table[0] == OFX_OP_KIND_COUNT, "one definition per kind");
+
+const ofx_op_def *ofx_op_def_of_kind(ofx_op_kind kind) { return op_table[kind]; }
 
 const ofx_op_def *ofx_op_find(const char *domain, const char *op_type) {
   if (domain[0] != '\0' && strcmp(domain, "ai.onnx") != 0) return NULL;
-  for (size_t i = 0; i < sizeof op_table / sizeof op_table[0]; i++)
-    if (strcmp(op_table[i]->op_type, op_type) == 0) return op_table[i];
+  for (size_t k = 0; k < OFX_OP_KIND_COUNT; k++)
+    if (strcmp(op_table[k]->op_type, op_type) == 0) return op_table[k];
   return NULL;
 }
 

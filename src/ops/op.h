@@ -11,6 +11,7 @@
 
 #include "graph/graph.h"
 #include "onnxfx.h"
+#include "ops/op-kind.h"
 
 /* Memory order of a rank-4 activation. dims are always the logical (ONNX, NCHW) shape; NHWC
  * says the data is stored with channels innermost, the order the fast kernels want. */
@@ -62,8 +63,17 @@ typedef struct ofx_activation {
   float min, max; /* OFX_ACTIVATION_CLAMP */
 } ofx_activation;
 
+/* Everything the code knows about one op, written with designated initializers only (fields
+ * left out are NULL, 0 or the first enumerator):
+ *
+ *   const ofx_op_def ofx_op_relu = {.op_type = "Relu", .kind = OFX_OP_Relu, .init = relu_init,
+ *                                   .reshape = unary_reshape, .run = clamp_run,
+ *                                   .input_layout = OFX_OP_ANY_LAYOUT, .activation = clamp_activation};
+ *
+ * Adding an op: write its definition in the family's file and add its row to op-defs.inc. */
 typedef struct ofx_op_def {
-  const char *op_type;
+  const char *op_type; /* the ONNX op type, as its row in op-defs.inc names it */
+  ofx_op_kind kind;    /* its row: OFX_OP_<op_type> */
   /* Validates attributes and constant inputs and packs weights into op->state. Input shapes of
    * non-constant inputs are not known yet. */
   ofx_status (*init)(ofx_op *op);
@@ -79,11 +89,22 @@ typedef struct ofx_op_def {
   /* Frees op->state (may be NULL: then free(op->state) is used). */
   void (*destroy)(ofx_op *op);
   ofx_op_input_layout input_layout;
-  /* Optional, for fusing an activation into the op that produces its input: the activation this
-   * op is (Relu, Clip with constant bounds, HardSwish, Sigmoid); false when it is none. */
+
+  /* Fusion. The runtime folds an activation node into the op producing its input when that
+   * producer has .fuse_activation and the activation node's .activation says what it is (see
+   * fuse_activations in runtime/extractor.c). Both are optional and called after init.
+   * - activation: this op as an activation (Relu and Clip with constant bounds: CLAMP; Sigmoid;
+   *   HardSwish; HardSigmoid with alpha 1/6, beta 0.5); false when this node is none.
+   * - fuse_activation: folds `act` into this op's output (Conv's epilogue); false when it
+   *   cannot, and the activation then runs as its own node.
+   * A new fusable activation: an ofx_activation_kind if none fits, the .activation of its op,
+   * and a case in each .fuse_activation that can apply it. */
   bool (*activation)(const ofx_op *op, ofx_activation *act);
-  /* Optional: folds an activation into the op's output (Conv's epilogue); false when it cannot. */
   bool (*fuse_activation)(ofx_op *op, const ofx_activation *act);
+
+  /* Output 0 is input 0's elements in the same order under another shape (Reshape, Flatten,
+   * Squeeze, Unsqueeze, Identity): the planner may let it share input 0's memory and skip run. */
+  bool view;
 } ofx_op_def;
 
 struct ofx_op {
@@ -97,10 +118,14 @@ struct ofx_op {
   uint8_t *input_flags;
   bool shapes_only;       /* built only to infer shapes: init may skip packing weights */
   size_t scratch_bytes;
+  size_t packed_bytes; /* weights init packed into op->state (explain's totals) */
 };
 
-/* The op definition for a node, or NULL when the op is not supported. */
+/* The op definition for a node, or NULL when the op is not supported. The one place that
+ * compares op-type strings; everything else compares kinds. */
 const ofx_op_def *ofx_op_find(const char *domain, const char *op_type);
+/* The definition of a kind (kind < OFX_OP_KIND_COUNT). */
+const ofx_op_def *ofx_op_def_of_kind(ofx_op_kind kind);
 
 /* Allocates op->state (zeroed, `size` bytes) for an init; OUT_OF_MEMORY naming the node if not.
  * The extractor frees it (or the op's destroy does). */

@@ -135,5 +135,7 @@ static void pool_nd_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *out, const
   }
 }
 
-const ofx_op_def ofx_op_max_pool_nd = {"MaxPool", pool_nd_init, pool_nd_reshape, pool_nd_run, NULL};
-const ofx_op_def ofx_op_average_pool_nd = {"AveragePool", pool_nd_init, pool_nd_reshape, pool_nd_run, NULL};
+const ofx_op_def ofx_op_max_pool_nd = {.op_type = "MaxPool", .kind = OFX_OP_MaxPool, .init = pool_nd_init,
+                                       .reshape = pool_nd_reshape, .run = pool_nd_run};
+const ofx_op_def ofx_op_average_pool_nd = {.op_type = "AveragePool", .kind = OFX_OP_AveragePool, .init = pool_nd_init,
+                                           .reshape = pool_nd_reshape, .run = pool_nd_run};

@@ -2,8 +2,6 @@
 #ifndef OFX_OPS_POOL_ND_H
 #define OFX_OPS_POOL_ND_H
 
-#include <string.h>
-
 #include "ops/op.h"
 
 /* True when a MaxPool/AveragePool node needs the N-D path rather than the 2-D one. */
@@ -16,7 +14,7 @@ extern const ofx_op_def ofx_op_max_pool_nd, ofx_op_average_pool_nd;
 #define OFX_POOL_ND_DISPATCH(op)                                                                          \
   do {                                                                                                    \
     if (ofx_pool_nd_wanted(op)) {                                                                         \
-      (op)->def = strcmp((op)->node->op_type, "MaxPool") == 0 ? &ofx_op_max_pool_nd : &ofx_op_average_pool_nd; \
+      (op)->def = (op)->def->kind == OFX_OP_MaxPool ? &ofx_op_max_pool_nd : &ofx_op_average_pool_nd;      \
       return (op)->def->init(op);                                                                         \
     }                                                                                                     \
   } while (0)

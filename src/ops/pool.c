@@ -91,9 +91,11 @@ static void average_pool_any_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *o
   else average_pool_run(op, in, out, ctx);
 }
 
-const ofx_op_def ofx_op_max_pool = {"MaxPool", pool_init, pool_reshape, max_pool_any_run, NULL,
+const ofx_op_def ofx_op_max_pool = {.op_type = "MaxPool", .kind = OFX_OP_MaxPool, .init = pool_init,
+                                    .reshape = pool_reshape, .run = max_pool_any_run,
                                     .input_layout = OFX_OP_WANTS_NHWC};
-const ofx_op_def ofx_op_average_pool = {"AveragePool", pool_init, pool_reshape, average_pool_any_run, NULL,
+const ofx_op_def ofx_op_average_pool = {.op_type = "AveragePool", .kind = OFX_OP_AveragePool, .init = pool_init,
+                                        .reshape = pool_reshape, .run = average_pool_any_run,
                                         .input_layout = OFX_OP_WANTS_NHWC};
 
 static ofx_status global_pool_init(ofx_op *op) { return OFX_OK; }
@@ -178,9 +180,9 @@ static void global_average_pool_any_run(ofx_op *op, const ofx_tensor *in, ofx_te
     global_avgpool_nhwc(pixels, channels, x + n * pixels * channels, y + n * channels, ctx->scratch, ctx->pool);
 }
 
-const ofx_op_def ofx_op_global_average_pool = {"GlobalAveragePool", global_pool_init, global_average_pool_reshape,
-                                               global_average_pool_any_run, NULL,
-                                               .input_layout = OFX_OP_WANTS_NHWC};
+const ofx_op_def ofx_op_global_average_pool = {.op_type = "GlobalAveragePool", .kind = OFX_OP_GlobalAveragePool,
+                                               .init = global_pool_init, .reshape = global_average_pool_reshape,
+                                               .run = global_average_pool_any_run, .input_layout = OFX_OP_WANTS_NHWC};
 
 /* GlobalMaxPool: a plain loop (no kernel yet), any spatial rank. */
 static void global_max_pool_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *out, const ofx_run_context *ctx) {
@@ -195,4 +197,6 @@ static void global_max_pool_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *ou
   }
 }
 
-const ofx_op_def ofx_op_global_max_pool = {"GlobalMaxPool", global_pool_init, global_pool_reshape, global_max_pool_run, NULL};
+const ofx_op_def ofx_op_global_max_pool = {.op_type = "GlobalMaxPool", .kind = OFX_OP_GlobalMaxPool,
+                                           .init = global_pool_init, .reshape = global_pool_reshape,
+                                           .run = global_max_pool_run};

@@ -191,22 +191,25 @@ static ofx_status reduce_reshape_scratch(ofx_op *op, const ofx_tensor *in, ofx_t
   return OFX_OK;
 }
 
-#define DEFINE_REDUCE(op_name, fn, kind)                                       \
-  static ofx_status fn##_init(ofx_op *op) { return reduce_make(op, kind); }   \
-  const ofx_op_def ofx_op_##fn = {op_name, fn##_init, reduce_reshape_scratch, reduce_run, NULL};
+/* name: the op's row in op-defs.inc (its .op_type and .kind); math: its reduce_kind; trailing
+ * arguments are more fields of the definition. */
+#define DEFINE_REDUCE(name, fn, math, ...)                                                     \
+  static ofx_status fn##_init(ofx_op *op) { return reduce_make(op, math); }                   \
+  const ofx_op_def ofx_op_##fn = {.op_type = #name, .kind = OFX_OP_##name, .init = fn##_init, \
+                                  .reshape = reduce_reshape_scratch, .run = reduce_run, __VA_ARGS__};
 
-DEFINE_REDUCE("ReduceMean", reduce_mean, R_MEAN)
-DEFINE_REDUCE("ReduceSum", reduce_sum, R_SUM)
-DEFINE_REDUCE("ReduceMax", reduce_max, R_MAX)
-DEFINE_REDUCE("ReduceMin", reduce_min, R_MIN)
-DEFINE_REDUCE("ReduceProd", reduce_prod, R_PROD)
-DEFINE_REDUCE("ReduceL1", reduce_l1, R_L1)
-DEFINE_REDUCE("ReduceL2", reduce_l2, R_L2)
-DEFINE_REDUCE("ReduceSumSquare", reduce_sum_square, R_SUM_SQUARE)
-DEFINE_REDUCE("ReduceLogSum", reduce_log_sum, R_LOG_SUM)
-DEFINE_REDUCE("ReduceLogSumExp", reduce_log_sum_exp, R_LOG_SUM_EXP)
-DEFINE_REDUCE("ArgMax", argmax, R_ARGMAX)
-DEFINE_REDUCE("ArgMin", argmin, R_ARGMIN)
+DEFINE_REDUCE(ReduceMean, reduce_mean, R_MEAN)
+DEFINE_REDUCE(ReduceSum, reduce_sum, R_SUM)
+DEFINE_REDUCE(ReduceMax, reduce_max, R_MAX)
+DEFINE_REDUCE(ReduceMin, reduce_min, R_MIN)
+DEFINE_REDUCE(ReduceProd, reduce_prod, R_PROD)
+DEFINE_REDUCE(ReduceL1, reduce_l1, R_L1)
+DEFINE_REDUCE(ReduceL2, reduce_l2, R_L2)
+DEFINE_REDUCE(ReduceSumSquare, reduce_sum_square, R_SUM_SQUARE)
+DEFINE_REDUCE(ReduceLogSum, reduce_log_sum, R_LOG_SUM)
+DEFINE_REDUCE(ReduceLogSumExp, reduce_log_sum_exp, R_LOG_SUM_EXP)
+DEFINE_REDUCE(ArgMax, argmax, R_ARGMAX)
+DEFINE_REDUCE(ArgMin, argmin, R_ARGMIN)
 
 /* Softmax family: rows of `inner` elements strided by `stride` (1 for the 2-D coercion). */
 typedef enum softmax_kind { S_SOFTMAX, S_LOG_SOFTMAX, S_HARDMAX } softmax_kind;
@@ -294,15 +297,16 @@ static void softmax_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *out, const
     }
 }
 
-#define DEFINE_SOFTMAX(op_name, fn, k)                                                  \
+#define DEFINE_SOFTMAX(name, fn, k)                                                     \
   static ofx_status fn##_init(ofx_op *op) {                                             \
     OFX_TRY(ofx_op_state_new(op, sizeof(softmax_state)));                               \
     softmax_state *s = op->state;                                                       \
     s->kind = k;                                                                        \
     return OFX_OK;                                                                      \
   }                                                                                     \
-  const ofx_op_def ofx_op_##fn = {op_name, fn##_init, softmax_reshape, softmax_run, NULL};
+  const ofx_op_def ofx_op_##fn = {.op_type = #name, .kind = OFX_OP_##name, .init = fn##_init, \
+                                  .reshape = softmax_reshape, .run = softmax_run};
 
-DEFINE_SOFTMAX("Softmax", softmax, S_SOFTMAX)
-DEFINE_SOFTMAX("LogSoftmax", log_softmax, S_LOG_SOFTMAX)
-DEFINE_SOFTMAX("Hardmax", hardmax, S_HARDMAX)
+DEFINE_SOFTMAX(Softmax, softmax, S_SOFTMAX)
+DEFINE_SOFTMAX(LogSoftmax, log_softmax, S_LOG_SOFTMAX)
+DEFINE_SOFTMAX(Hardmax, hardmax, S_HARDMAX)

@@ -304,7 +304,7 @@ static ofx_status resize_reshape(ofx_op *op, const ofx_tensor *in, ofx_tensor *o
       double sc = given_scales[i];
       if (!(sc > 0) || sc > 1e6)
         return ofx_op_error(op, OFX_BAD_MODEL, "'scales' value %g must be positive and at most 1e6", sc);
-      if (s->upsample && op->node->op_type[0] == 'U' && sc < 1)
+      if (op->def->kind == OFX_OP_Upsample && sc < 1)
         return ofx_op_error(op, OFX_BAD_MODEL, "Upsample 'scales' value %g must be at least 1", sc);
       int a = axes[i];
       scales[a] = sc;
@@ -431,5 +431,7 @@ static void resize_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *out, const 
   }
 }
 
-const ofx_op_def ofx_op_resize = {"Resize", resize_init, resize_reshape, resize_run, resize_destroy};
-const ofx_op_def ofx_op_upsample = {"Upsample", upsample_init, resize_reshape, resize_run, resize_destroy};
+const ofx_op_def ofx_op_resize = {.op_type = "Resize", .kind = OFX_OP_Resize, .init = resize_init,
+                                  .reshape = resize_reshape, .run = resize_run, .destroy = resize_destroy};
+const ofx_op_def ofx_op_upsample = {.op_type = "Upsample", .kind = OFX_OP_Upsample, .init = upsample_init,
+                                    .reshape = resize_reshape, .run = resize_run, .destroy = resize_destroy};

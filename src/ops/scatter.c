@@ -99,4 +99,5 @@ static void scatter_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *out, const
   }
 }
 
-const ofx_op_def ofx_op_scatter_nd = {"ScatterND", scatter_init, scatter_reshape, scatter_run, NULL};
+const ofx_op_def ofx_op_scatter_nd = {.op_type = "ScatterND", .kind = OFX_OP_ScatterND, .init = scatter_init,
+                                      .reshape = scatter_reshape, .run = scatter_run};

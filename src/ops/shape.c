@@ -30,7 +30,8 @@ static ofx_status identity_reshape(ofx_op *op, const ofx_tensor *in, ofx_tensor 
   return OFX_OK;
 }
 
-const ofx_op_def ofx_op_identity = {"Identity", ofx_op_no_state, identity_reshape, copy_run, NULL};
+const ofx_op_def ofx_op_identity = {.op_type = "Identity", .kind = OFX_OP_Identity, .init = ofx_op_no_state,
+                                    .reshape = identity_reshape, .run = copy_run, .view = true};
 
 /* Dropout at inference: Y = X, and the optional mask is all true. training_mode (opset 12+
  * input 2) must be absent or a constant false -- or the ratio a constant 0, which drops nothing
@@ -64,7 +65,8 @@ static void dropout_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *out, const
     for (size_t i = 0, n = ofx_tensor_numel(&out[1]); i < n; i++) ofx_store_f64(out[1].data, out[1].dtype, i, 1.0);
 }
 
-const ofx_op_def ofx_op_dropout = {"Dropout", dropout_init, dropout_reshape, dropout_run, NULL};
+const ofx_op_def ofx_op_dropout = {.op_type = "Dropout", .kind = OFX_OP_Dropout, .init = dropout_init,
+                                   .reshape = dropout_reshape, .run = dropout_run, .view = true};
 
 static ofx_status flatten_reshape(ofx_op *op, const ofx_tensor *in, ofx_tensor *out) {
   OFX_TRY(any_input0(op, in));
@@ -81,7 +83,8 @@ static ofx_status flatten_reshape(ofx_op *op, const ofx_tensor *in, ofx_tensor *
   return OFX_OK;
 }
 
-const ofx_op_def ofx_op_flatten = {"Flatten", ofx_op_no_state, flatten_reshape, copy_run, NULL};
+const ofx_op_def ofx_op_flatten = {.op_type = "Flatten", .kind = OFX_OP_Flatten, .init = ofx_op_no_state,
+                                   .reshape = flatten_reshape, .run = copy_run, .view = true};
 
 static ofx_status reshape_init(ofx_op *op) {
   if (op->opset < 5) return ofx_op_error(op, OFX_UNSUPPORTED_OP, "Reshape before opset 5 (shape attribute) is not supported");
@@ -134,7 +137,8 @@ static ofx_status reshape_reshape(ofx_op *op, const ofx_tensor *in, ofx_tensor *
   return OFX_OK;
 }
 
-const ofx_op_def ofx_op_reshape = {"Reshape", reshape_init, reshape_reshape, copy_run, NULL};
+const ofx_op_def ofx_op_reshape = {.op_type = "Reshape", .kind = OFX_OP_Reshape, .init = reshape_init,
+                                   .reshape = reshape_reshape, .run = copy_run, .view = true};
 
 /* Squeeze/Unsqueeze axes: attribute before opset 13, optional input 1 since. */
 static ofx_status read_axes(ofx_op *op, const ofx_tensor *in, int64_t *axes, size_t *n) {
@@ -168,7 +172,8 @@ static ofx_status squeeze_reshape(ofx_op *op, const ofx_tensor *in, ofx_tensor *
   return OFX_OK;
 }
 
-const ofx_op_def ofx_op_squeeze = {"Squeeze", axes_init, squeeze_reshape, copy_run, NULL};
+const ofx_op_def ofx_op_squeeze = {.op_type = "Squeeze", .kind = OFX_OP_Squeeze, .init = axes_init,
+                                   .reshape = squeeze_reshape, .run = copy_run, .view = true};
 
 static ofx_status unsqueeze_reshape(ofx_op *op, const ofx_tensor *in, ofx_tensor *out) {
   OFX_TRY(any_input0(op, in));
@@ -191,7 +196,8 @@ static ofx_status unsqueeze_reshape(ofx_op *op, const ofx_tensor *in, ofx_tensor
   return OFX_OK;
 }
 
-const ofx_op_def ofx_op_unsqueeze = {"Unsqueeze", axes_init, unsqueeze_reshape, copy_run, NULL};
+const ofx_op_def ofx_op_unsqueeze = {.op_type = "Unsqueeze", .kind = OFX_OP_Unsqueeze, .init = axes_init,
+                                     .reshape = unsqueeze_reshape, .run = copy_run, .view = true};
 
 /* Shape (start/end since opset 15) and Size: read only their input's shape. */
 typedef struct shape_state {
@@ -228,7 +234,8 @@ static void shape_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *out, const o
   for (int64_t i = b; i < e; i++) ((int64_t *)out[0].data)[i - b] = in[0].dims[i];
 }
 
-const ofx_op_def ofx_op_shape = {"Shape", shape_init, shape_reshape, shape_run, NULL};
+const ofx_op_def ofx_op_shape = {.op_type = "Shape", .kind = OFX_OP_Shape, .init = shape_init,
+                                 .reshape = shape_reshape, .run = shape_run};
 
 static ofx_status size_init(ofx_op *op) {
   ofx_op_mark_input(op, 0, OFX_INPUT_SHAPE_ONLY);
@@ -246,7 +253,8 @@ static void size_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *out, const of
   *(int64_t *)out[0].data = (int64_t)ofx_tensor_numel(&in[0]);
 }
 
-const ofx_op_def ofx_op_size = {"Size", size_init, size_reshape, size_run, NULL};
+const ofx_op_def ofx_op_size = {.op_type = "Size", .kind = OFX_OP_Size, .init = size_init, .reshape = size_reshape,
+                                .run = size_run};
 
 /* Expand: broadcast input 0 to a shape (input 1, known at plan time). */
 static ofx_status expand_init(ofx_op *op) {
@@ -277,7 +285,8 @@ static void expand_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *out, const 
   OFX_BCAST_FOR(b, memcpy(y + e * es, x + off[0] * es, es));
 }
 
-const ofx_op_def ofx_op_expand = {"Expand", expand_init, expand_reshape, expand_run, NULL};
+const ofx_op_def ofx_op_expand = {.op_type = "Expand", .kind = OFX_OP_Expand, .init = expand_init,
+                                  .reshape = expand_reshape, .run = expand_run};
 
 /* ConstantOfShape: a tensor of the shape in input 0 filled with the 'value' attribute. */
 typedef struct fill_state {
@@ -336,8 +345,9 @@ static void constant_of_shape_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *
   for (size_t i = 0, n = ofx_tensor_numel(&out[0]); i < n; i++) memcpy((char *)out[0].data + i * es, s->value, es);
 }
 
-const ofx_op_def ofx_op_constant_of_shape = {"ConstantOfShape", constant_of_shape_init, constant_of_shape_reshape,
-                                             constant_of_shape_run, NULL};
+const ofx_op_def ofx_op_constant_of_shape = {.op_type = "ConstantOfShape", .kind = OFX_OP_ConstantOfShape,
+                                             .init = constant_of_shape_init, .reshape = constant_of_shape_reshape,
+                                             .run = constant_of_shape_run};
 
 /* Range(start, limit, delta): scalars known at plan time (the length depends on them). */
 static ofx_status range_init(ofx_op *op) {
@@ -379,11 +389,12 @@ static void range_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *out, const o
   }
 }
 
-const ofx_op_def ofx_op_range = {"Range", range_init, range_reshape, range_run, NULL};
+const ofx_op_def ofx_op_range = {.op_type = "Range", .kind = OFX_OP_Range, .init = range_init,
+                                 .reshape = range_reshape, .run = range_run};
 
 /* Cast / CastLike between the numeric types (float16, bfloat16 and strings are not supported). */
 static ofx_status cast_init(ofx_op *op) {
-  if (strcmp(op->node->op_type, "CastLike") == 0) return OFX_OK;
+  if (op->def->kind == OFX_OP_CastLike) return OFX_OK;
   int64_t to;
   OFX_TRY(ofx_attr_int(op, "to", 0, &to));
   if (!ofx_dtype_is_numeric((int)to))
@@ -420,5 +431,7 @@ static void cast_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *out, const of
     for (size_t i = 0; i < n; i++) ofx_store_f64(out[0].data, to, i, ofx_load_f64(in[0].data, from, i));
 }
 
-const ofx_op_def ofx_op_cast = {"Cast", cast_init, cast_reshape, cast_run, NULL};
-const ofx_op_def ofx_op_cast_like = {"CastLike", cast_init, cast_reshape, cast_run, NULL};
+const ofx_op_def ofx_op_cast = {.op_type = "Cast", .kind = OFX_OP_Cast, .init = cast_init, .reshape = cast_reshape,
+                                .run = cast_run};
+const ofx_op_def ofx_op_cast_like = {.op_type = "CastLike", .kind = OFX_OP_CastLike, .init = cast_init,
+                                     .reshape = cast_reshape, .run = cast_run};

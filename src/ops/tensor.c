@@ -135,7 +135,8 @@ static ofx_status transpose_reshape(ofx_op *op, const ofx_tensor *in, ofx_tensor
   return OFX_OK;
 }
 
-const ofx_op_def ofx_op_transpose = {"Transpose", strided_init, transpose_reshape, strided_run, NULL};
+const ofx_op_def ofx_op_transpose = {.op_type = "Transpose", .kind = OFX_OP_Transpose, .init = strided_init,
+                                     .reshape = transpose_reshape, .run = strided_run};
 
 /* Slice: attributes before opset 10, inputs (known at plan time) since; negative steps. */
 static ofx_status slice_init(ofx_op *op) {
@@ -201,7 +202,8 @@ static ofx_status slice_reshape(ofx_op *op, const ofx_tensor *in, ofx_tensor *ou
   return OFX_OK;
 }
 
-const ofx_op_def ofx_op_slice = {"Slice", slice_init, slice_reshape, strided_run, NULL};
+const ofx_op_def ofx_op_slice = {.op_type = "Slice", .kind = OFX_OP_Slice, .init = slice_init,
+                                 .reshape = slice_reshape, .run = strided_run};
 
 /* Concat */
 typedef struct concat_state {
@@ -251,7 +253,8 @@ static void concat_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *out, const 
   }
 }
 
-const ofx_op_def ofx_op_concat = {"Concat", concat_init, concat_reshape, concat_run, NULL};
+const ofx_op_def ofx_op_concat = {.op_type = "Concat", .kind = OFX_OP_Concat, .init = concat_init,
+                                  .reshape = concat_reshape, .run = concat_run};
 
 /* Split: 'split' attribute before opset 13, input 1 since; num_outputs (opset 18) or equal parts. */
 typedef struct split_state {
@@ -318,7 +321,8 @@ static void split_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *out, const o
   }
 }
 
-const ofx_op_def ofx_op_split = {"Split", split_init, split_reshape, split_run, NULL};
+const ofx_op_def ofx_op_split = {.op_type = "Split", .kind = OFX_OP_Split, .init = split_init,
+                                 .reshape = split_reshape, .run = split_run};
 
 /* Gather along an axis with int64/int32 indices (negative wrap); out-of-range indices are
  * clamped at run time only when the data was not known at plan time (run cannot fail). */
@@ -383,7 +387,8 @@ static void gather_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *out, const 
     }
 }
 
-const ofx_op_def ofx_op_gather = {"Gather", gather_init, gather_reshape, gather_run, NULL};
+const ofx_op_def ofx_op_gather = {.op_type = "Gather", .kind = OFX_OP_Gather, .init = gather_init,
+                                  .reshape = gather_reshape, .run = gather_run};
 
 /* GatherElements: out[i...] = data[... index[i...] on axis ...] */
 static ofx_status gather_elements_reshape(ofx_op *op, const ofx_tensor *in, ofx_tensor *out) {
@@ -421,7 +426,9 @@ static void gather_elements_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *ou
   }
 }
 
-const ofx_op_def ofx_op_gather_elements = {"GatherElements", gather_init, gather_elements_reshape, gather_elements_run, NULL};
+const ofx_op_def ofx_op_gather_elements = {.op_type = "GatherElements", .kind = OFX_OP_GatherElements,
+                                           .init = gather_init, .reshape = gather_elements_reshape,
+                                           .run = gather_elements_run};
 
 /* Tile(input, repeats known at plan time) */
 static ofx_status tile_init(ofx_op *op) {
@@ -460,7 +467,8 @@ static void tile_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *out, const of
   }
 }
 
-const ofx_op_def ofx_op_tile = {"Tile", tile_init, tile_reshape, tile_run, NULL};
+const ofx_op_def ofx_op_tile = {.op_type = "Tile", .kind = OFX_OP_Tile, .init = tile_init, .reshape = tile_reshape,
+                                .run = tile_run};
 
 /* Pad: attributes before opset 11 ('pads', 'value'), inputs since (pads, constant_value,
  * axes); modes constant, reflect, edge. */
@@ -562,7 +570,8 @@ static void pad_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *out, const ofx
   }
 }
 
-const ofx_op_def ofx_op_pad = {"Pad", pad_init, pad_reshape, pad_run, NULL};
+const ofx_op_def ofx_op_pad = {.op_type = "Pad", .kind = OFX_OP_Pad, .init = pad_init, .reshape = pad_reshape,
+                               .run = pad_run};
 
 /* DepthToSpace (DCR/CRD) and SpaceToDepth as 6-D transposes. */
 static ofx_status depth_space_reshape(ofx_op *op, const ofx_tensor *in, ofx_tensor *out) {
@@ -575,7 +584,7 @@ static ofx_status depth_space_reshape(ofx_op *op, const ofx_tensor *in, ofx_tens
   if (b <= 0) return ofx_op_error(op, OFX_BAD_MODEL, "attribute 'blocksize' must be positive");
   int64_t N = in[0].dims[0], C = in[0].dims[1], H = in[0].dims[2], W = in[0].dims[3];
   int64_t v[6], perm[6];
-  bool to_space = strcmp(op->node->op_type, "DepthToSpace") == 0;
+  bool to_space = op->def->kind == OFX_OP_DepthToSpace;
   out[0].dtype = in[0].dtype;
   out[0].rank = 4;
   if (to_space) {
@@ -614,5 +623,7 @@ static ofx_status depth_space_reshape(ofx_op *op, const ofx_tensor *in, ofx_tens
   return OFX_OK;
 }
 
-const ofx_op_def ofx_op_depth_to_space = {"DepthToSpace", strided_init, depth_space_reshape, strided_run, NULL};
-const ofx_op_def ofx_op_space_to_depth = {"SpaceToDepth", strided_init, depth_space_reshape, strided_run, NULL};
+const ofx_op_def ofx_op_depth_to_space = {.op_type = "DepthToSpace", .kind = OFX_OP_DepthToSpace,
+                                          .init = strided_init, .reshape = depth_space_reshape, .run = strided_run};
+const ofx_op_def ofx_op_space_to_depth = {.op_type = "SpaceToDepth", .kind = OFX_OP_SpaceToDepth,
+                                          .init = strided_init, .reshape = depth_space_reshape, .run = strided_run};

@@ -147,39 +147,43 @@ static void unary_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *out, const o
   }
 }
 
-#define DEFINE_UNARY(op_name, fn, kind)                                        \
-  static ofx_status fn##_init(ofx_op *op) { return unary_make(op, kind); }    \
-  const ofx_op_def ofx_op_##fn = {op_name, fn##_init, unary_reshape, unary_run, NULL, OFX_OP_ANY_LAYOUT};
+/* name: the op's row in op-defs.inc (its .op_type and .kind); math: its unary_kind; trailing
+ * arguments are more fields of the definition. */
+#define DEFINE_UNARY(name, fn, math, ...)                                                       \
+  static ofx_status fn##_init(ofx_op *op) { return unary_make(op, math); }                     \
+  const ofx_op_def ofx_op_##fn = {.op_type = #name, .kind = OFX_OP_##name, .init = fn##_init,  \
+                                  .reshape = unary_reshape, .run = unary_run,                  \
+                                  .input_layout = OFX_OP_ANY_LAYOUT, __VA_ARGS__};
 
-DEFINE_UNARY("Abs", abs, U_ABS)
-DEFINE_UNARY("Neg", neg, U_NEG)
-DEFINE_UNARY("Sign", sign, U_SIGN)
-DEFINE_UNARY("Sqrt", sqrt, U_SQRT)
-DEFINE_UNARY("Exp", exp, U_EXP)
-DEFINE_UNARY("Log", log, U_LOG)
-DEFINE_UNARY("Tanh", tanh, U_TANH)
-DEFINE_UNARY("Erf", erf, U_ERF)
-DEFINE_UNARY("Reciprocal", reciprocal, U_RECIPROCAL)
-DEFINE_UNARY("Floor", floor, U_FLOOR)
-DEFINE_UNARY("Ceil", ceil, U_CEIL)
-DEFINE_UNARY("Round", round, U_ROUND)
-DEFINE_UNARY("Sin", sin, U_SIN)
-DEFINE_UNARY("Cos", cos, U_COS)
-DEFINE_UNARY("Tan", tan, U_TAN)
-DEFINE_UNARY("Asin", asin, U_ASIN)
-DEFINE_UNARY("Acos", acos, U_ACOS)
-DEFINE_UNARY("Atan", atan, U_ATAN)
-DEFINE_UNARY("Sinh", sinh, U_SINH)
-DEFINE_UNARY("Cosh", cosh, U_COSH)
-DEFINE_UNARY("Asinh", asinh, U_ASINH)
-DEFINE_UNARY("Acosh", acosh, U_ACOSH)
-DEFINE_UNARY("Atanh", atanh, U_ATANH)
-DEFINE_UNARY("Softplus", softplus, U_SOFTPLUS)
-DEFINE_UNARY("Softsign", softsign, U_SOFTSIGN)
-DEFINE_UNARY("LeakyRelu", leaky_relu, U_LEAKY_RELU)
-DEFINE_UNARY("Elu", elu, U_ELU)
-DEFINE_UNARY("Selu", selu, U_SELU)
-DEFINE_UNARY("Celu", celu, U_CELU)
+DEFINE_UNARY(Abs, abs, U_ABS)
+DEFINE_UNARY(Neg, neg, U_NEG)
+DEFINE_UNARY(Sign, sign, U_SIGN)
+DEFINE_UNARY(Sqrt, sqrt, U_SQRT)
+DEFINE_UNARY(Exp, exp, U_EXP)
+DEFINE_UNARY(Log, log, U_LOG)
+DEFINE_UNARY(Tanh, tanh, U_TANH)
+DEFINE_UNARY(Erf, erf, U_ERF)
+DEFINE_UNARY(Reciprocal, reciprocal, U_RECIPROCAL)
+DEFINE_UNARY(Floor, floor, U_FLOOR)
+DEFINE_UNARY(Ceil, ceil, U_CEIL)
+DEFINE_UNARY(Round, round, U_ROUND)
+DEFINE_UNARY(Sin, sin, U_SIN)
+DEFINE_UNARY(Cos, cos, U_COS)
+DEFINE_UNARY(Tan, tan, U_TAN)
+DEFINE_UNARY(Asin, asin, U_ASIN)
+DEFINE_UNARY(Acos, acos, U_ACOS)
+DEFINE_UNARY(Atan, atan, U_ATAN)
+DEFINE_UNARY(Sinh, sinh, U_SINH)
+DEFINE_UNARY(Cosh, cosh, U_COSH)
+DEFINE_UNARY(Asinh, asinh, U_ASINH)
+DEFINE_UNARY(Acosh, acosh, U_ACOSH)
+DEFINE_UNARY(Atanh, atanh, U_ATANH)
+DEFINE_UNARY(Softplus, softplus, U_SOFTPLUS)
+DEFINE_UNARY(Softsign, softsign, U_SOFTSIGN)
+DEFINE_UNARY(LeakyRelu, leaky_relu, U_LEAKY_RELU)
+DEFINE_UNARY(Elu, elu, U_ELU)
+DEFINE_UNARY(Selu, selu, U_SELU)
+DEFINE_UNARY(Celu, celu, U_CELU)
 static ofx_status hard_sigmoid_init(ofx_op *op) { return unary_make(op, U_HARD_SIGMOID); }
 static ofx_status hard_swish_init(ofx_op *op) { return unary_make(op, U_HARD_SWISH); }
 static bool hard_swish_activation(const ofx_op *op, ofx_activation *act) {
@@ -192,13 +196,15 @@ static bool hard_sigmoid_activation(const ofx_op *op, ofx_activation *act) {
   *act = (ofx_activation){OFX_ACTIVATION_HARDSIGMOID, 0, 0};
   return s->alpha == 1.0f / 6.0f && s->beta == 0.5f;
 }
-const ofx_op_def ofx_op_hard_sigmoid = {"HardSigmoid", hard_sigmoid_init, unary_reshape, unary_run, NULL, OFX_OP_ANY_LAYOUT,
-                                        hard_sigmoid_activation};
-const ofx_op_def ofx_op_hard_swish = {"HardSwish", hard_swish_init, unary_reshape, unary_run, NULL, OFX_OP_ANY_LAYOUT,
-                                      hard_swish_activation};
-DEFINE_UNARY("ThresholdedRelu", thresholded_relu, U_THRESHOLDED_RELU)
-DEFINE_UNARY("Gelu", gelu, U_GELU)
-DEFINE_UNARY("Shrink", shrink, U_SHRINK)
-DEFINE_UNARY("IsNaN", is_nan, U_IS_NAN)
-DEFINE_UNARY("IsInf", is_inf, U_IS_INF)
-DEFINE_UNARY("Not", not, U_NOT)
+const ofx_op_def ofx_op_hard_sigmoid = {.op_type = "HardSigmoid", .kind = OFX_OP_HardSigmoid,
+                                        .init = hard_sigmoid_init, .reshape = unary_reshape, .run = unary_run,
+                                        .input_layout = OFX_OP_ANY_LAYOUT, .activation = hard_sigmoid_activation};
+const ofx_op_def ofx_op_hard_swish = {.op_type = "HardSwish", .kind = OFX_OP_HardSwish, .init = hard_swish_init,
+                                      .reshape = unary_reshape, .run = unary_run, .input_layout = OFX_OP_ANY_LAYOUT,
+                                      .activation = hard_swish_activation};
+DEFINE_UNARY(ThresholdedRelu, thresholded_relu, U_THRESHOLDED_RELU)
+DEFINE_UNARY(Gelu, gelu, U_GELU)
+DEFINE_UNARY(Shrink, shrink, U_SHRINK)
+DEFINE_UNARY(IsNaN, is_nan, U_IS_NAN)
+DEFINE_UNARY(IsInf, is_inf, U_IS_INF)
+DEFINE_UNARY(Not, not, U_NOT)
