@@ -116,9 +116,16 @@ export class Model {
    * that an output dim follows are given by name (`'batch'`). Computed once per model.
    */
   inferShapes(): Promise<Record<string, (number | string | null)[]>>;
-  /** Frees the model and every extractor made from it. Safe to call twice. */
-  dispose(): void;
+  /**
+   * Frees the model and every extractor made from it. The model is unusable from the call on
+   * (`DisposedError`); the promise resolves once everything is freed and, when this was the
+   * last model of the worker, the worker has stopped. Calling it again returns the same promise.
+   */
+  dispose(): Promise<void>;
+  /** `using model = ...`: starts `dispose()` (for a model in this thread, it is done on return). */
   [Symbol.dispose](): void;
+  /** `await using model = ...`: awaits `dispose()`. */
+  [Symbol.asyncDispose](): Promise<void>;
 }
 
 /** Where a model comes from. */
@@ -235,14 +242,29 @@ export class FeatureExtractor {
   /**
    * The pruned graph of the current mode as a standalone ONNX model whose outputs are the
    * requested nodes, named by their output keys; only the initializers it uses are kept, opset
-   * imports and metadata are copied.
+   * imports and metadata are copied. The same in a worker.
    */
-  toONNX(): Uint8Array;
-  /** `toONNX()` that also works for a model in a worker (where `toONNX()` throws INVALID_ARGUMENT). */
+  toONNX(): Promise<Uint8Array>;
+  /** @deprecated `toONNX()` returns a promise now, also for a model in a worker; use it. */
   toONNXAsync(): Promise<Uint8Array>;
-  /** Frees the extractor (also done by its model's `dispose()`). */
-  dispose(): void;
+  /**
+   * The current mode's plan as text: what `run` would execute, step by step (docs/api.md shows
+   * an example). Planned for `input`'s shapes when given (it stays bound, as a run's input
+   * does), else for the input of the last `run`/`profile`/`explain`, else for the model's
+   * declared input shapes.
+   * @throws OnnxfxError `BAD_INPUT` when no input was given and a declared input dim is symbolic
+   *   (`'batch'`).
+   */
+  explain(input?: Tensor | TensorLike | Record<string, Tensor | TensorLike>): Promise<string>;
+  /**
+   * Frees the extractor (also done by its model's `dispose()`); unusable from the call on.
+   * Resolves once it is freed; calling it again returns the same promise.
+   */
+  dispose(): Promise<void>;
+  /** `using fx = ...`: starts `dispose()` (in this thread, it is done on return). */
   [Symbol.dispose](): void;
+  /** `await using fx = ...`: awaits `dispose()`. */
+  [Symbol.asyncDispose](): Promise<void>;
 }
 
 /**

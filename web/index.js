@@ -1,3 +1,4 @@
+// @ts-check (tests/js/contract/tsconfig.json: every engine call against web/src/messages.d.ts)
 /**
  * onnxfx: torchvision's feature_extraction for ONNX models, in WebAssembly.
  *
@@ -22,14 +23,26 @@ export {
 } from './src/errors.js';
 export { imageToTensor, PRESETS as imagePresets } from './src/images.js';
 
-/** The worker shared by every `loadModel(..., { worker: true })` model; ended with its last model. */
+/** @typedef {import('./src/messages.js').Engine} Engine */
+/** @typedef {import('./src/messages.js').ExtractorInfo} ExtractorInfo */
+/** @typedef {{native: ExtractorInfo, keys: string[]}} Mode one view's native extractor, and the output keys of its requests */
+
+/**
+ * The worker shared by every `loadModel(..., { worker: true })` model; ended with its last model.
+ * @type {{users: number, promise: Promise<WorkerEngine>} | null}
+ */
 let shared = null;
 
+/**
+ * The engine for a new model, and `release()` to call once the model is freed: it resolves
+ * when the engine has let go (the shared worker stopped, when this was its last model).
+ * @returns {Promise<{engine: Engine, release: () => Promise<void>}>}
+ */
 async function acquireEngine(options) {
-  if (!options.worker) return { engine: await LocalEngine.create(options), release() {} };
+  if (!options.worker) return { engine: await LocalEngine.create(options), release: async () => {} };
   if (!shared) {
-    const entry = { users: 0, promise: null };
-    entry.promise = WorkerEngine.create(options).catch((err) => {
+    const entry = { users: 0, promise: WorkerEngine.create(options) };
+    entry.promise = entry.promise.catch((err) => {
       if (shared === entry) shared = null;
       throw err;
     });
@@ -37,14 +50,17 @@ async function acquireEngine(options) {
   }
   const entry = shared;
   entry.users++;
-  let released = false;
+  /** @type {Promise<void> | null} */
+  let released = null;
   const release = () => {
-    if (released) return;
-    released = true;
-    if (--entry.users === 0) {
-      if (shared === entry) shared = null;
-      entry.promise.then((engine) => engine.terminate(), () => {});
+    if (!released) {
+      released = Promise.resolve();
+      if (--entry.users === 0) {
+        if (shared === entry) shared = null;
+        released = entry.promise.then((engine) => engine.terminate(), () => {});
+      }
     }
+    return released;
   };
   try {
     return { engine: await entry.promise, release };
@@ -54,24 +70,43 @@ async function acquireEngine(options) {
   }
 }
 
-/** Calls an engine operation: directly in this thread, or as a message to the worker. */
-function invoke(engine, type, input, transfer) {
-  return engine instanceof WorkerEngine ? engine.call(type, input, transfer) : engine[type](input);
+/**
+ * Waits for the engine calls that free things. A DISPOSED answer means the worker has already
+ * stopped, which freed everything: that counts as freed.
+ * @param {Promise<unknown>[]} frees
+ */
+async function allFreed(frees) {
+  const results = await Promise.allSettled(frees);
+  for (const r of results) if (r.status === 'rejected' && r.reason?.code !== 'DISPOSED') throw r.reason;
 }
 
 /** A loaded ONNX model: its named nodes, inputs and outputs. */
 export class Model {
+  /** @type {Engine} */
   #engine;
+  /** @type {number | null} */
   #handle;
+  /** @type {() => Promise<void>} */
   #release;
+  /** @type {Set<FeatureExtractor>} */
   #extractors = new Set();
+  /** @type {Promise<void> | null} */
+  #disposed = null;
 
+  /**
+   * @param {Engine} engine
+   * @param {import('./src/messages.js').LoadedModel} native
+   * @param {() => Promise<void>} release called once the model is freed
+   */
   constructor(engine, native, release) {
     this.#engine = engine;
     this.#handle = native.handle;
     this.#release = release;
     const d = native.description;
-    /** Every node in execution order: graph inputs first, then the graph's nodes. */
+    /**
+     * Every node in execution order: graph inputs first, then the graph's nodes.
+     * @type {import('./index.js').NodeInfo[]}
+     */
     this.nodes = d.nodes;
     /** @type {{name: string, type: string, dims: (number|string|null)[]|null}[]} */
     this.inputs = d.inputs;
@@ -85,7 +120,7 @@ export class Model {
 
   /** True when the model lives in a worker (`loadModel(..., { worker: true })`). */
   get inWorker() {
-    return this.#engine instanceof WorkerEngine;
+    return this.#engine.inWorker;
   }
 
   /** True when the engine running this model uses threads (cross-origin isolated page, or Node). */
@@ -118,25 +153,45 @@ export class Model {
    * @returns {Promise<Record<string, (number|string|null)[]>>} shapes by ONNX value name
    */
   async inferShapes() {
-    const shapes = await invoke(this.#engine, 'inferShapes', { handle: this._handle() });
+    const shapes = await this.#engine.call('inferShapes', { handle: this._handle() });
     for (const node of this.nodes) {
       node.outputShapes = node.outputs.map((v) => shapes[v] ?? (node.opType === 'Input' ? this.inputs.find((i) => i.name === v)?.dims ?? null : null));
     }
     return shapes;
   }
 
-  /** Frees the model and every extractor made from it. Safe to call twice. */
+  /**
+   * Frees the model and every extractor made from it; the returned promise resolves once they
+   * are freed (and, for the last model of the worker, the worker has stopped). The model is
+   * unusable from the call on. Calling it again returns the same promise.
+   * @returns {Promise<void>}
+   */
   dispose() {
-    if (this.#handle == null) return;
-    for (const fx of [...this.#extractors]) fx.dispose();
-    const done = invoke(this.#engine, 'freeModel', { handle: this.#handle });
-    this.#handle = null;
-    if (done instanceof Promise) done.catch(() => {}).finally(this.#release);
-    else this.#release();
+    this.#disposed ??= this.#free();
+    return this.#disposed;
   }
 
+  async #free() {
+    const handle = this._handle();
+    this.#handle = null;
+    // The extractors' frees are sent first, so a worker runs them before the model's.
+    const frees = [...this.#extractors].map((fx) => fx.dispose());
+    frees.push(this.#engine.call('freeModel', { handle }));
+    try {
+      await allFreed(frees);
+    } finally {
+      await this.#release();
+    }
+  }
+
+  /** `using model = ...`: starts dispose() (in this thread, it is done on return). */
   [Symbol.dispose]() {
-    this.dispose();
+    void this.dispose();
+  }
+
+  /** `await using model = ...`: dispose(), awaited. */
+  async [Symbol.asyncDispose]() {
+    await this.dispose();
   }
 }
 
@@ -155,30 +210,24 @@ export async function loadModel(source, options = {}) {
   // Node, a file, this thread: the file is read straight into the WebAssembly heap.
   const file = options.worker ? null : nodeModelFile(source);
   if (file != null) {
-    const { engine, release } = await acquireEngine(options);
-    try {
-      // the pool's workers boot while the file is read and parsed
-      const native = await engine.loadModelFile({ file: await file, onProgress: options.onProgress, externalData: options.externalData });
-      if (numThreads != null) await engine.setNumThreads({ threads: numThreads });
-      return new Model(engine, native, release);
-    } catch (err) {
-      release();
-      throw err;
-    }
+    const engine = await LocalEngine.create(options);
+    // the pool's workers boot while the file is read and parsed
+    const native = await engine.loadModelFile({ file: await file, onProgress: options.onProgress, externalData: options.externalData });
+    if (numThreads != null) await engine.call('setNumThreads', { threads: numThreads });
+    return new Model(engine, native, async () => {});
   }
   const { bytes, owned, dir } = await readModelSource(source, options);
   const locations = findExternalLocations(bytes);
   const externals = locations.length ? await readExternalData(locations, dir, options.externalData) : [];
   const { engine, release } = await acquireEngine(options);
   try {
-    if (numThreads != null) await invoke(engine, 'setNumThreads', { threads: numThreads });
+    if (numThreads != null) await engine.call('setNumThreads', { threads: numThreads });
+    // Buffers nobody else holds move to a worker instead of being copied (ignored in-thread).
     const transfer = [];
-    if (engine instanceof WorkerEngine) {
-      if (owned) transfer.push(bytes.buffer);
-      for (const e of externals) if (e.owned) transfer.push(e.data.buffer);
-    }
+    if (owned) transfer.push(bytes.buffer);
+    for (const e of externals) if (e.owned) transfer.push(e.data.buffer);
     const input = { bytes, externals: externals.map(({ location, data }) => ({ location, data })) };
-    const native = await invoke(engine, 'loadModel', input, transfer);
+    const native = await engine.call('loadModel', input, transfer);
     return new Model(engine, native, release);
   } catch (err) {
     release();
@@ -245,11 +294,20 @@ function withHint(err) {
 
 /** Runs the part of a model that some requested nodes need and returns their values. */
 export class FeatureExtractor {
+  /** @type {Model} */
   #model;
+  /** @type {Engine} */
   #engine;
+  /** @type {Record<'train' | 'eval', Mode> | null} */
   #modes;
   #training = false;
+  /** @type {Promise<void> | null} */
+  #disposed = null;
 
+  /**
+   * @param {Model} model
+   * @param {Record<'train' | 'eval', Mode>} modes
+   */
   constructor(model, modes) {
     this.#model = model;
     this.#engine = model._engine();
@@ -294,7 +352,7 @@ export class FeatureExtractor {
    */
   async run(input) {
     const mode = this.#current();
-    const outputs = await invoke(this.#engine, 'run', { handle: mode.native.handle, tensors: this.#inputTensors(mode, input) });
+    const outputs = await this.#engine.call('run', { handle: mode.native.handle, tensors: this.#inputTensors(mode, input) });
     const result = {};
     mode.native.outputRequests.forEach((request, i) => {
       const o = outputs[i];
@@ -338,8 +396,8 @@ export class FeatureExtractor {
     if (!Number.isInteger(runs) || runs < 1) throw new OnnxfxError('INVALID_ARGUMENT', `runs must be a positive integer, got ${runs}`);
     const mode = this.#current();
     const tensors = this.#inputTensors(mode, input);
-    await invoke(this.#engine, 'run', { handle: mode.native.handle, tensors });
-    const steps = await invoke(this.#engine, 'profile', { handle: mode.native.handle, tensors, runs });
+    await this.#engine.call('run', { handle: mode.native.handle, tensors });
+    const steps = await this.#engine.call('profile', { handle: mode.native.handle, tensors, runs });
     const nodes = this.#model.nodes;
     return steps.map(({ node, ms }) => (node < 0
       ? { name: null, opType: 'OutputCopy', ms }
@@ -347,40 +405,64 @@ export class FeatureExtractor {
   }
 
   /**
-   * The pruned graph of the current mode as a standalone ONNX model (Uint8Array) whose outputs
-   * are the requested nodes, named by their output keys. Only the initializers it uses are kept;
-   * the model's opset imports and metadata are copied.
+   * The pruned graph of the current mode as a standalone ONNX model whose outputs are the
+   * requested nodes, named by their output keys. Only the initializers it uses are kept; the
+   * model's opset imports and metadata are copied.
+   * @returns {Promise<Uint8Array>}
    */
-  toONNX() {
-    if (this.#engine instanceof WorkerEngine) {
-      throw new OnnxfxError('INVALID_ARGUMENT', 'toONNX() cannot answer synchronously for a model in a worker: use await fx.toONNXAsync()');
-    }
-    return this.#engine.toOnnx(this.#toOnnxArgs());
-  }
-
-  /** toONNX() that also works for models in a worker. */
-  async toONNXAsync() {
-    return invoke(this.#engine, 'toOnnx', this.#toOnnxArgs());
-  }
-
-  #toOnnxArgs() {
+  async toONNX() {
     const mode = this.#current();
-    return { handle: mode.native.handle, names: mode.native.outputRequests.map((request) => mode.keys[request]) };
+    const names = mode.native.outputRequests.map((request) => mode.keys[request]);
+    return this.#engine.call('toOnnx', { handle: mode.native.handle, names });
   }
 
+  /**
+   * @deprecated toONNX() itself returns a promise now, in a worker too.
+   * @returns {Promise<Uint8Array>}
+   */
+  toONNXAsync() {
+    return this.toONNX();
+  }
+
+  /**
+   * The current mode's plan as text: the nodes it runs, in order (see docs/api.md). With
+   * `input` (as for run()) it plans for that input's shapes, which stay bound as a run's do;
+   * without, for the input last given to run(), profile() or explain(), else for the model's
+   * declared input shapes (BAD_INPUT when one of them is symbolic).
+   * @param {Tensor|Record<string, Tensor>} [input]
+   * @returns {Promise<string>}
+   */
+  async explain(input) {
+    const mode = this.#current();
+    const tensors = input === undefined ? undefined : this.#inputTensors(mode, input);
+    return this.#engine.call('explain', { handle: mode.native.handle, tensors });
+  }
+
+  /**
+   * Frees the extractor (also done by its model's dispose()); resolves once it is freed. The
+   * extractor is unusable from the call on. Calling it again returns the same promise.
+   * @returns {Promise<void>}
+   */
   dispose() {
-    if (!this.#modes) return;
-    const natives = new Set(Object.values(this.#modes).map((m) => m.native.handle));
-    for (const handle of natives) {
-      const done = invoke(this.#engine, 'freeExtractor', { handle });
-      if (done instanceof Promise) done.catch(() => {});
-    }
+    this.#disposed ??= this.#free();
+    return this.#disposed;
+  }
+
+  async #free() {
+    const natives = new Set(Object.values(this.#modes ?? {}).map((m) => m.native.handle));
     this.#modes = null;
     this.#model._track(this, false);
+    await allFreed([...natives].map((handle) => this.#engine.call('freeExtractor', { handle })));
   }
 
+  /** `using fx = ...`: starts dispose() (in this thread, it is done on return). */
   [Symbol.dispose]() {
-    this.dispose();
+    void this.dispose();
+  }
+
+  /** `await using fx = ...`: dispose(), awaited. */
+  async [Symbol.asyncDispose]() {
+    await this.dispose();
   }
 }
 
@@ -415,6 +497,7 @@ export async function createFeatureExtractor(model, options = {}) {
     train: normalizeReturnNodes(returnNodes ?? trainReturnNodes, returnNodes != null ? 'returnNodes' : 'trainReturnNodes'),
     eval: normalizeReturnNodes(returnNodes ?? evalReturnNodes, returnNodes != null ? 'returnNodes' : 'evalReturnNodes'),
   };
+  /** @type {Record<string, Mode>} */
   const modes = {};
   try {
     for (const mode of ['eval', 'train']) {
@@ -427,15 +510,14 @@ export async function createFeatureExtractor(model, options = {}) {
         modes.train = { native: modes.eval.native, keys: entries.map(([, key]) => key) };
         continue;
       }
-      const native = await invoke(engine, 'createExtractor', { model: model._handle(), names: entries.map(([name]) => name), train: mode === 'train' });
+      const native = await engine.call('createExtractor', { model: model._handle(), names: entries.map(([name]) => name), train: mode === 'train' });
       modes[mode] = { native, keys: entries.map(([, key]) => key) };
     }
+    model._handle(); // DISPOSED when the model was disposed while this was being made
   } catch (err) {
-    for (const m of new Set(Object.values(modes).map((x) => x.native))) {
-      const done = invoke(engine, 'freeExtractor', { handle: m.handle });
-      if (done instanceof Promise) done.catch(() => {});
-    }
+    const natives = new Set(Object.values(modes).map((x) => x.native.handle));
+    await allFreed([...natives].map((handle) => engine.call('freeExtractor', { handle }))).catch(() => {});
     throw withHint(err);
   }
-  return new FeatureExtractor(model, modes);
+  return new FeatureExtractor(model, /** @type {Record<'train' | 'eval', Mode>} */ (modes));
 }

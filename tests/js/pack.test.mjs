@@ -70,15 +70,19 @@ async function main(bytes: Uint8Array, img: ImageBitmap): Promise<number[]> {
   const out = await fx.run(x);
   const ids = new Tensor('int64', new BigInt64Array([1n, 2n]), [2]);
   await fx.run({ x, ids, plain: { type: 'float32', data: new Float32Array(4), dims: [1, 4] } });
-  const bytesOut: Uint8Array = await fx.toONNXAsync();
+  const bytesOut: Uint8Array = await fx.toONNX();
+  const plan: string = await fx.explain(x);
   const crop = imagePresets.imagenet.crop;
   try { fx.train().eval(); } catch (e) {
     if (e instanceof NodeNotFoundError) { const c: 'NODE_NOT_FOUND' = e.code; void c; }
     if (e instanceof OnnxfxError) { const c: ErrorCode = e.code; void c; }
   }
   { using m = other; void m.nodes.length; }
-  void train; void bytesOut; void crop;
-  model.dispose();
+  { await using f = await createFeatureExtractor(model, { returnNodes: ['x'] }); void f.plannedNodeCount; }
+  void train; void bytesOut; void crop; void plan;
+  const done: Promise<void> = fx.dispose();
+  await done;
+  await model.dispose();
   return out.a.dims;
 }
 void main;
@@ -95,10 +99,14 @@ void main;
   assert.equal(run(), '', 'the typical program type-checks');
   writeFileSync(path.join(packed.dir, 'usage.ts'), `import { loadModel, createFeatureExtractor } from 'onnxfx';
 const m = await loadModel(42);
-await createFeatureExtractor(m, { returnNodes: 7 });
-export {};
+const fx = await createFeatureExtractor(m, { returnNodes: 7 });
+const bytes: Uint8Array = fx.toONNX();
+const plan: string = fx.explain();
+export { bytes, plan };
 `);
   const errors = run();
   assert.match(errors, /usage\.ts\(2,/, 'a number is not a model source');
   assert.match(errors, /usage\.ts\(3,/, 'returnNodes must be names');
+  assert.match(errors, /usage\.ts\(4,/, 'toONNX() gives a promise');
+  assert.match(errors, /usage\.ts\(5,/, 'explain() gives a promise');
 });

@@ -106,7 +106,7 @@ test('toONNX: the pruned model runs in onnxruntime-node with the user keys as ou
   const model = await loadModel(modelPath('resnet18'));
   const fx = await createFeatureExtractor(model, { returnNodes: { layer2: 'mid', maxpool: 'pool' } });
   const ours = await fx.run(x);
-  const bytes = fx.toONNX();
+  const bytes = await fx.toONNX();
   const full = (await import('node:fs')).statSync(modelPath('resnet18')).size;
   assert.ok(bytes.length < full / 4, `only the initializers it uses: ${bytes.length} of ${full} bytes`);
 
@@ -132,7 +132,7 @@ test('toONNX keeps folded constants (MobileNetV2 Clip bounds) and tf2onnx names'
   const fx = await createFeatureExtractor(mobile, { returnNodes: { 'features.2': 'f2' } });
   const x = randomImage([1, 3, 224, 224]);
   const ours = (await fx.run(x)).f2;
-  const session = await ort.InferenceSession.create(fx.toONNX());
+  const session = await ort.InferenceSession.create(await fx.toONNX());
   const theirs = (await session.run({ x: new ort.Tensor('float32', x.data, x.dims) })).f2;
   assert.ok(maxRelativeError(theirs.data, ours.data) < 1e-4);
   mobile.dispose();
@@ -140,7 +140,7 @@ test('toONNX keeps folded constants (MobileNetV2 Clip bounds) and tf2onnx names'
   const tf = await loadModel(naming('tf2onnx'));
   const tfx = await createFeatureExtractor(tf, { returnNodes: { block1_pool: 'pooled' } });
   const input = randomImage([2, 3, 8, 8]);
-  const session2 = await ort.InferenceSession.create(tfx.toONNX());
+  const session2 = await ort.InferenceSession.create(await tfx.toONNX());
   const out = await session2.run({ 'input_1:0': new ort.Tensor('float32', input.data, input.dims) });
   assert.ok(maxRelativeError(out.pooled.data, (await tfx.run({ 'input_1:0': input })).pooled.data) < 1e-5);
   tf.dispose();
@@ -149,7 +149,7 @@ test('toONNX keeps folded constants (MobileNetV2 Clip bounds) and tf2onnx names'
 test('toONNX refuses an output key that names another value', async () => {
   const model = await loadModel(modelPath('resnet18'));
   const fx = await createFeatureExtractor(model, { returnNodes: { layer1: 'x' } });
-  assert.throws(() => fx.toONNX(), (err) => err.code === 'INVALID_ARGUMENT' && /'x' is already the name of another value/.test(err.message));
+  await assert.rejects(fx.toONNX(), (err) => err.code === 'INVALID_ARGUMENT' && /'x' is already the name of another value/.test(err.message));
   model.dispose();
 });
 

@@ -49,7 +49,7 @@ export class Core {
 
   /**
    * Copies the model into the heap (the C side keeps pointers into it) and loads it.
-   * @returns {{handle: number, bytesPtr: number, description: object}}
+   * @returns {{handle: number, bytesPtr: number, description: import('./messages.js').ModelDescription}}
    */
   loadModel(bytes) {
     const bytesPtr = this.malloc(bytes.byteLength);
@@ -60,7 +60,7 @@ export class Core {
   /**
    * Loads a model whose bytes are already at bytesPtr in the heap; takes that allocation over
    * (freed by freeModel, or here on failure).
-   * @returns {{handle: number, bytesPtr: number, description: object}}
+   * @returns {{handle: number, bytesPtr: number, description: import('./messages.js').ModelDescription}}
    */
   loadModelAt(bytesPtr, size) {
     try {
@@ -205,10 +205,10 @@ export class Core {
   }
 
   /**
-   * Runs an extractor on tensors given in its input order; returns its outputs (copied out of
-   * the heap) in its output order, as {type, data, dims}.
+   * Binds an extractor's inputs (ofx_extractor_set_input), given in its input order: copied
+   * into its staging block, which stays bound until the next call.
    */
-  run(handle, tensors) {
+  setInputs(handle, tensors) {
     const m = this.mod;
     // one block: each input's dims (int64) then its data, 16-byte aligned
     const align = (n) => (n + 15) & ~15;
@@ -224,6 +224,16 @@ export class Core {
       tensor.dims.forEach((d, k) => view.setBigInt64(dimsPtr + 8 * k, BigInt(d), true));
       this.check(m._ofx_extractor_set_input(handle, i, info.code, dimsPtr, tensor.dims.length, dataPtr, bytes.byteLength));
     });
+  }
+
+  /**
+   * Runs an extractor on tensors given in its input order; returns its outputs (copied out of
+   * the heap) in its output order, as {type, data, dims}.
+   * @returns {import('./messages.js').WireTensor[]}
+   */
+  run(handle, tensors) {
+    const m = this.mod;
+    this.setInputs(handle, tensors);
     this.check(m._ofx_extractor_run(handle));
     const outputs = [];
     const count = m._ofx_extractor_output_count(handle);
@@ -240,72 +250,96 @@ export class Core {
     }
     return outputs;
   }
-}
 
-/**
- * Runs an extractor `runs` times with profiling on; returns the mean milliseconds of every step
- * it executed, in execution order: {node: graph node index, ms}, then {node: -1, ms} for the
- * final copy of outputs to NCHW. Steps folded at plan time or fused away are left out.
- */
-Core.prototype.profile = function profile(handle, tensors, runs) {
-  const m = this.mod;
-  this.check(m._ofx_extractor_set_profiling(handle, 1));
-  try {
-    for (let r = 0; r < runs; r++) this.run(handle, tensors);
-    const steps = m._ofx_extractor_planned_node_count(handle);
-    const result = [];
-    for (let i = 0; i <= steps; i++) {
-      const ms = m._ofx_extractor_step_ms(handle, i) / runs;
-      if (ms > 0 || i === steps) result.push({ node: i < steps ? m._ofx_extractor_step_node(handle, i) : -1, ms });
+  /**
+   * The extractor's plan as text (ofx_extractor_explain). With `tensors` (its input order) they
+   * are bound first, as run() binds them; without, the C side plans with the inputs bound last,
+   * else with the model's declared input shapes.
+   * @returns {string}
+   */
+  explain(handle, tensors) {
+    const m = this.mod;
+    if (typeof m._ofx_extractor_explain !== 'function') {
+      throw new OnnxfxError('INVALID_ARGUMENT', 'this build of the WebAssembly module has no ofx_extractor_explain: rebuild web/dist');
     }
-    return result;
-  } finally {
-    m._ofx_extractor_set_profiling(handle, 0);
+    if (tensors) this.setInputs(handle, tensors);
+    return this.withAlloc(POINTER_SIZE, (out) => {
+      this.check(m._ofx_extractor_explain(handle, out));
+      const ptr = this.readPointer(out);
+      try {
+        return m.UTF8ToString(ptr);
+      } finally {
+        m._ofx_free(ptr);
+      }
+    });
   }
-};
 
-/**
- * Core.loadModel for a model with ONNX external data: the model bytes and every file are copied
- * into the heap (tensors point into them) and freed by freeModel.
- * @param {Uint8Array} bytes
- * @param {{location: string, data: Uint8Array}[]} externals
- * @returns {{handle: number, bytesPtr: number, extraPtrs: number[], description: object}}
- */
-Core.prototype.loadModelExternal = function loadModelExternal(bytes, externals) {
-  const m = this.mod;
-  const owned = [];
-  try {
-    const bytesPtr = this.malloc(bytes.byteLength);
-    owned.push(bytesPtr);
-    this.heapU8().set(bytes, bytesPtr);
-    const n = externals.length;
-    const tables = this.malloc(3 * POINTER_SIZE * n);
-    owned.push(tables);
-    externals.forEach(({ location, data }, i) => {
-      const size = m.lengthBytesUTF8(location) + 1;
-      const namePtr = this.malloc(size);
-      owned.push(namePtr);
-      m.stringToUTF8(location, namePtr, size);
-      const dataPtr = this.malloc(data.byteLength);
-      owned.push(dataPtr);
-      this.heapU8().set(data, dataPtr);
-      const view = new DataView(m.wasmMemory.buffer);
-      view.setUint32(tables + i * POINTER_SIZE, namePtr, true);
-      view.setUint32(tables + (n + i) * POINTER_SIZE, dataPtr, true);
-      view.setUint32(tables + (2 * n + i) * POINTER_SIZE, data.byteLength, true);
-    });
-    const handle = this.withAlloc(POINTER_SIZE, (out) => {
-      this.check(m._ofx_model_load_external(bytesPtr, bytes.byteLength, tables, tables + n * POINTER_SIZE,
-        tables + 2 * n * POINTER_SIZE, n, out));
-      return this.readPointer(out);
-    });
-    const description = JSON.parse(m.UTF8ToString(m._ofx_model_describe_json(handle)));
-    m._free(tables);
-    owned.splice(owned.indexOf(tables), 1);
-    owned.splice(owned.indexOf(bytesPtr), 1);
-    const extraPtrs = owned.splice(0);
-    return { handle, bytesPtr, extraPtrs, description };
-  } finally {
-    for (const ptr of owned) m._free(ptr);
+  /**
+   * Runs an extractor `runs` times with profiling on; returns the mean milliseconds of every step
+   * it executed, in execution order: {node: graph node index, ms}, then {node: -1, ms} for the
+   * final copy of outputs to NCHW. Steps folded at plan time or fused away are left out.
+   * @returns {{node: number, ms: number}[]}
+   */
+  profile(handle, tensors, runs) {
+    const m = this.mod;
+    this.check(m._ofx_extractor_set_profiling(handle, 1));
+    try {
+      for (let r = 0; r < runs; r++) this.run(handle, tensors);
+      const steps = m._ofx_extractor_planned_node_count(handle);
+      const result = [];
+      for (let i = 0; i <= steps; i++) {
+        const ms = m._ofx_extractor_step_ms(handle, i) / runs;
+        if (ms > 0 || i === steps) result.push({ node: i < steps ? m._ofx_extractor_step_node(handle, i) : -1, ms });
+      }
+      return result;
+    } finally {
+      m._ofx_extractor_set_profiling(handle, 0);
+    }
   }
-};
+
+  /**
+   * Core.loadModel for a model with ONNX external data: the model bytes and every file are copied
+   * into the heap (tensors point into them) and freed by freeModel.
+   * @param {Uint8Array} bytes
+   * @param {{location: string, data: Uint8Array}[]} externals
+   * @returns {{handle: number, bytesPtr: number, extraPtrs: number[], description: import('./messages.js').ModelDescription}}
+   */
+  loadModelExternal(bytes, externals) {
+    const m = this.mod;
+    const owned = [];
+    try {
+      const bytesPtr = this.malloc(bytes.byteLength);
+      owned.push(bytesPtr);
+      this.heapU8().set(bytes, bytesPtr);
+      const n = externals.length;
+      const tables = this.malloc(3 * POINTER_SIZE * n);
+      owned.push(tables);
+      externals.forEach(({ location, data }, i) => {
+        const size = m.lengthBytesUTF8(location) + 1;
+        const namePtr = this.malloc(size);
+        owned.push(namePtr);
+        m.stringToUTF8(location, namePtr, size);
+        const dataPtr = this.malloc(data.byteLength);
+        owned.push(dataPtr);
+        this.heapU8().set(data, dataPtr);
+        const view = new DataView(m.wasmMemory.buffer);
+        view.setUint32(tables + i * POINTER_SIZE, namePtr, true);
+        view.setUint32(tables + (n + i) * POINTER_SIZE, dataPtr, true);
+        view.setUint32(tables + (2 * n + i) * POINTER_SIZE, data.byteLength, true);
+      });
+      const handle = this.withAlloc(POINTER_SIZE, (out) => {
+        this.check(m._ofx_model_load_external(bytesPtr, bytes.byteLength, tables, tables + n * POINTER_SIZE,
+          tables + 2 * n * POINTER_SIZE, n, out));
+        return this.readPointer(out);
+      });
+      const description = JSON.parse(m.UTF8ToString(m._ofx_model_describe_json(handle)));
+      m._free(tables);
+      owned.splice(owned.indexOf(tables), 1);
+      owned.splice(owned.indexOf(bytesPtr), 1);
+      const extraPtrs = owned.splice(0);
+      return { handle, bytesPtr, extraPtrs, description };
+    } finally {
+      for (const ptr of owned) m._free(ptr);
+    }
+  }
+}

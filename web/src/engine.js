@@ -1,37 +1,88 @@
+// @ts-check
 /**
  * The engine: the same operations whether the core runs here (LocalEngine) or in a worker
- * (WorkerEngine, web/src/worker-client.js). Each operation takes one plain `in` object and
- * returns one `out` value, which is exactly what crosses the worker boundary
- * (web/src/messages.d.ts lists them). Handles are numbers, valid only in the engine that made
- * them.
+ * (WorkerEngine, web/src/worker-client.js). Both answer `call(type, in)` with a Promise of one
+ * `out` value, which is exactly what crosses the worker boundary (web/src/messages.d.ts types
+ * every operation; tests/js/engine-contract.test.mjs checks these methods against it with tsc).
+ * Handles are numbers, valid only in the engine that made them.
+ *
+ * Every operation is async here too, so callers have one code path; the body runs up to its
+ * first `await` synchronously, so an in-thread call starts at once, as before.
  */
 import { Core } from './core.js';
 import { loadWasm, poolReady } from './loader.js';
 import { OnnxfxError } from './errors.js';
 import { findExternalLocations, openModelFile, readExternalData } from './source.js';
 
+/** @typedef {import('./messages.js').Operations} Operations */
+/** @typedef {import('./messages.js').OperationType} OperationType */
+/** @typedef {import('./messages.js').LocalOperations} LocalOperations */
+/** @typedef {import('./messages.js').Engine} Engine */
+
+/** The operations `call` (and the worker) accepts: LocalEngine's methods of those names. */
+export const OPERATIONS = /** @type {const} */ ([
+  'info', 'loadModel', 'freeModel', 'createExtractor', 'freeExtractor', 'run', 'profile', 'toOnnx', 'explain',
+  'setNumThreads', 'inferShapes',
+]);
+
+/** @implements {Engine} */
 export class LocalEngine {
   /** @param {Core} core @param {boolean} threaded */
   constructor(core, threaded) {
     this.core = core;
     this.threaded = threaded;
+    /** @type {boolean} */
     this.inWorker = false;
+    /** @type {Map<number, {handle: number, bytesPtr: number, extraPtrs?: number[], description: any}>} */
     this.models = new Map();
+    /** Live extractor handles, with the model handle each was made from. */
+    /** @type {Map<number, number>} */
+    this.extractors = new Map();
   }
 
-  /** Loads the WebAssembly module (once per variant) and wraps it. */
+  /** The extractor handle, if it is live; else DISPOSED. @param {number} handle */
+  #extractor(handle) {
+    if (!this.extractors.has(handle)) throw new OnnxfxError('DISPOSED', 'this feature extractor has been disposed');
+    return handle;
+  }
+
+  /**
+   * Loads the WebAssembly module (once per variant) and wraps it.
+   * @param {{wasmPath?: string, wasmUrl?: string|URL, distUrl?: string|URL, threads?: boolean}} [options]
+   */
   static async create(options = {}) {
     const { mod, threaded } = await loadWasm(options);
     mod.__onnxfxCore ??= new Core(mod);
     return new LocalEngine(mod.__onnxfxCore, threaded);
   }
 
-  info() {
+  /**
+   * Runs one operation, by name; what the worker does with each message.
+   * @template {OperationType} T
+   * @param {T} type
+   * @param {Operations[T]['in']} input
+   * @param {Transferable[]} [_transfer] ignored: nothing crosses a thread here
+   * @returns {Promise<Operations[T]['out']>}
+   */
+  async call(type, input, _transfer) {
+    if (!OPERATIONS.includes(type)) throw new OnnxfxError('INVALID_ARGUMENT', `unknown engine operation '${type}'`);
+    const op = /** @type {(input: Operations[T]['in']) => Promise<Operations[T]['out']>} */ (this[type]);
+    return op.call(this, input);
+  }
+
+  /**
+   * @param {Operations['info']['in']} [_input]
+   * @returns {Promise<Operations['info']['out']>}
+   */
+  async info(_input) {
     return { threaded: this.threaded };
   }
 
-  /** @param {{bytes: Uint8Array, externals?: {location: string, data: Uint8Array}[]}} args */
-  loadModel({ bytes, externals }) {
+  /**
+   * @param {Operations['loadModel']['in']} input
+   * @returns {Promise<Operations['loadModel']['out']>}
+   */
+  async loadModel({ bytes, externals }) {
     const native = externals?.length ? this.core.loadModelExternal(bytes, externals) : this.core.loadModel(bytes);
     this.models.set(native.handle, native);
     return { handle: native.handle, description: native.description };
@@ -39,8 +90,9 @@ export class LocalEngine {
 
   /**
    * Node: loads a model file read straight into the heap, so the model's bytes exist once.
-   * With external data the (small) model bytes take the copying path instead.
-   * @param {{file: string, onProgress?: Function, externalData?: object}} args
+   * With external data the (small) model bytes take the copying path instead. In-thread only.
+   * @param {LocalOperations['loadModelFile']['in']} input
+   * @returns {Promise<LocalOperations['loadModelFile']['out']>}
    */
   async loadModelFile({ file, onProgress, externalData }) {
     const opened = await openModelFile(file);
@@ -64,43 +116,92 @@ export class LocalEngine {
     return { handle: native.handle, description: native.description };
   }
 
-  freeModel({ handle }) {
+  /**
+   * Frees a model and the extractors still alive that were made from it (before it: they
+   * point into it). A handle already freed is ignored.
+   * @param {Operations['freeModel']['in']} input
+   * @returns {Promise<Operations['freeModel']['out']>}
+   */
+  async freeModel({ handle }) {
     const native = this.models.get(handle);
     if (!native) return;
+    for (const [fx, model] of this.extractors) if (model === handle) this.#freeExtractor(fx);
     this.models.delete(handle);
     this.core.freeModel(native);
   }
 
-  createExtractor({ model, names, train }) {
+  /**
+   * @param {Operations['createExtractor']['in']} input
+   * @returns {Promise<Operations['createExtractor']['out']>}
+   */
+  async createExtractor({ model, names, train }) {
     if (!this.models.has(model)) throw new OnnxfxError('DISPOSED', 'this model has been disposed');
-    return this.core.createExtractor(model, names, train);
+    const info = this.core.createExtractor(model, names, train);
+    this.extractors.set(info.handle, model);
+    return info;
   }
 
-  freeExtractor({ handle }) {
-    this.core.freeExtractor(handle);
+  /**
+   * Frees an extractor; a handle already freed (or freed with its model) is ignored.
+   * @param {Operations['freeExtractor']['in']} input
+   * @returns {Promise<Operations['freeExtractor']['out']>}
+   */
+  async freeExtractor({ handle }) {
+    this.#freeExtractor(handle);
   }
 
-  /** @returns {{type: string, data: ArrayBufferView, dims: number[]}[]} */
-  run({ handle, tensors }) {
-    return this.core.run(handle, tensors);
+  /** @param {number} handle */
+  #freeExtractor(handle) {
+    if (this.extractors.delete(handle)) this.core.freeExtractor(handle);
   }
 
-  /** @returns {{node: number, ms: number}[]} */
-  profile({ handle, tensors, runs }) {
-    return this.core.profile(handle, tensors, runs);
+  /**
+   * @param {Operations['run']['in']} input
+   * @returns {Promise<Operations['run']['out']>}
+   */
+  async run({ handle, tensors }) {
+    return this.core.run(this.#extractor(handle), tensors);
   }
 
-  toOnnx({ handle, names }) {
-    return this.core.extractorToOnnx(handle, names);
+  /**
+   * @param {Operations['profile']['in']} input
+   * @returns {Promise<Operations['profile']['out']>}
+   */
+  async profile({ handle, tensors, runs }) {
+    return this.core.profile(this.#extractor(handle), tensors, runs);
   }
 
-  /** Sets the thread count; with more than one, first waits for the pool's workers to load. */
+  /**
+   * @param {Operations['toOnnx']['in']} input
+   * @returns {Promise<Operations['toOnnx']['out']>}
+   */
+  async toOnnx({ handle, names }) {
+    return this.core.extractorToOnnx(this.#extractor(handle), names);
+  }
+
+  /**
+   * @param {Operations['explain']['in']} input
+   * @returns {Promise<Operations['explain']['out']>}
+   */
+  async explain({ handle, tensors }) {
+    return this.core.explain(this.#extractor(handle), tensors);
+  }
+
+  /**
+   * Sets the thread count; with more than one, first waits for the pool's workers to load.
+   * @param {Operations['setNumThreads']['in']} input
+   * @returns {Promise<Operations['setNumThreads']['out']>}
+   */
   async setNumThreads({ threads }) {
     if (threads > 1) await poolReady(this.core.mod);
     return this.core.setNumThreads(threads);
   }
 
-  inferShapes({ handle }) {
+  /**
+   * @param {Operations['inferShapes']['in']} input
+   * @returns {Promise<Operations['inferShapes']['out']>}
+   */
+  async inferShapes({ handle }) {
     if (!this.models.has(handle)) throw new OnnxfxError('DISPOSED', 'this model has been disposed');
     return this.core.inferShapes(handle);
   }

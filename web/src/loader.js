@@ -87,7 +87,7 @@ async function instantiateInBrowser(variant, options) {
 
 /**
  * @param {{wasmPath?: string, wasmUrl?: string|URL, distUrl?: string|URL, threads?: boolean}} [options]
- * @returns {Promise<{mod: object, threaded: boolean}>} the Emscripten module
+ * @returns {Promise<{mod: any, threaded: boolean}>} the Emscripten module
  */
 export function loadWasm(options = {}) {
   const variant = pickVariant(options);

@@ -1,7 +1,10 @@
 /**
- * The worker protocol: the client posts `Request`s, the worker answers each with a `Response`
- * carrying the same `type` and `id`, in arrival order. Operation payloads are LocalEngine's
- * (web/src/engine.js); `call(type, in)` in web/src/worker-client.js is the only sender.
+ * The engine's operations and the worker protocol. Both engines (LocalEngine in
+ * web/src/engine.js, WorkerEngine in web/src/worker-client.js) answer
+ * `call(type, in)` with a Promise of that operation's `out`; LocalEngine has one async method
+ * per operation, the worker answers messages. The client posts `Request`s, the worker answers
+ * each with a `Response` carrying the same `type` and `id`, in arrival order.
+ * tests/js/engine-contract.test.mjs checks with tsc that the engines and these types agree.
  */
 import type { TensorType } from '../index.js';
 
@@ -17,6 +20,7 @@ export interface ModelDescription {
   nodes: { name: string; scope: string; opType: string; onnxName: string; inputs: string[]; outputs: string[] }[];
   trainNodes: string[];
   evalNodes: string[];
+  trainOnlyNodes: number;
   opset: number;
 }
 
@@ -27,27 +31,61 @@ export interface ExtractorInfo {
   plannedNodeCount: number;
 }
 
-/** Every operation: its input (`in`) and output (`out`). */
+export interface LoadedModel {
+  handle: number;
+  description: ModelDescription;
+}
+
+/** Every engine operation: its input (`in`) and output (`out`). */
 export interface Operations {
-  init: { in: { distUrl?: string; wasmUrl?: string; wasmPath?: string; threads?: boolean }; out: { threaded: boolean } };
   info: { in: undefined; out: { threaded: boolean } };
-  loadModel: { in: { bytes: Uint8Array; externals: { location: string; data: Uint8Array }[] }; out: { handle: number; description: ModelDescription } };
+  loadModel: { in: { bytes: Uint8Array; externals: { location: string; data: Uint8Array }[] }; out: LoadedModel };
   freeModel: { in: { handle: number }; out: void };
   createExtractor: { in: { model: number; names: string[]; train: boolean }; out: ExtractorInfo };
   freeExtractor: { in: { handle: number }; out: void };
   run: { in: { handle: number; tensors: WireTensor[] }; out: WireTensor[] };
   profile: { in: { handle: number; tensors: WireTensor[]; runs: number }; out: { node: number; ms: number }[] };
   toOnnx: { in: { handle: number; names: string[] }; out: Uint8Array };
+  /** The extractor's plan as text; `tensors` (in its input order) are bound first when given. */
+  explain: { in: { handle: number; tensors?: WireTensor[] }; out: string };
   setNumThreads: { in: { threads: number }; out: number };
   inferShapes: { in: { handle: number }; out: Record<string, (number | string | null)[]> };
 }
 
 export type OperationType = keyof Operations;
 
-export type Request = { [T in OperationType]: { type: T; id: number; in: Operations[T]['in'] } }[OperationType];
+/**
+ * What the in-thread engine has besides `Operations`: arguments that cannot cross to a worker
+ * (a file read straight into the heap, a progress callback). Not messages.
+ */
+export interface LocalOperations {
+  loadModelFile: {
+    in: { file: string; onProgress?: (loaded: number, total: number) => void; externalData?: Record<string, Uint8Array | ArrayBuffer> };
+    out: LoadedModel;
+  };
+}
+
+/** The worker's messages: every operation, and `init`, which loads the module in the worker. */
+export interface WorkerOperations extends Operations {
+  init: { in: { distUrl?: string; wasmUrl?: string; wasmPath?: string; threads?: boolean }; out: { threaded: boolean } };
+}
+
+export type MessageType = keyof WorkerOperations;
+
+export type Request = { [T in MessageType]: { type: T; id: number; in: WorkerOperations[T]['in'] } }[MessageType];
 
 export type Response = {
-  [T in OperationType]:
-    | { type: T; id: number; out: Operations[T]['out']; err?: undefined }
+  [T in MessageType]:
+    | { type: T; id: number; out: WorkerOperations[T]['out']; err?: undefined }
     | { type: T; id: number; out?: undefined; err: { code: string | null; message: string } };
-}[OperationType];
+}[MessageType];
+
+/** What index.js sees of either engine. */
+export interface Engine {
+  /** True for WorkerEngine. */
+  readonly inWorker: boolean;
+  /** True when the engine runs the threaded build. */
+  readonly threaded: boolean;
+  /** Runs one operation; `transfer` lists buffers a worker may take over (ignored in-thread). */
+  call<T extends OperationType>(type: T, input: Operations[T]['in'], transfer?: Transferable[]): Promise<Operations[T]['out']>;
+}

@@ -1,20 +1,31 @@
 /**
  * The client side of the worker proxy: one generic `call(type, in, transfer)` that posts
  * `{type, id, in}` and resolves with the answer's `out` (or rejects with its `err` as an
- * OnnxfxError). Operation names and payloads are those of LocalEngine (web/src/engine.js).
+ * OnnxfxError). Operation names and payloads are those of LocalEngine (web/src/engine.js),
+ * typed in web/src/messages.d.ts.
  */
 import { deserializeError, OnnxfxError } from './errors.js';
 import { isNode } from './loader.js';
 
+/** @typedef {import('./messages.js').WorkerOperations} WorkerOperations */
+/** @typedef {import('./messages.js').MessageType} MessageType */
+/** @typedef {import('./messages.js').Engine} Engine */
+
+/** @implements {Engine} */
 export class WorkerEngine {
   #worker;
   #pending = new Map();
   #nextId = 1;
   #closed = false;
+  /** @type {Promise<void>|null} */
+  #terminated = null;
 
   constructor(worker) {
     this.#worker = worker;
+    /** @type {boolean} */
     this.inWorker = true;
+    /** @type {boolean} */
+    this.threaded = false;
   }
 
   /** Starts a worker and loads the WebAssembly module in it. */
@@ -43,7 +54,7 @@ export class WorkerEngine {
     try {
       engine.threaded = (await engine.call('init', init)).threaded;
     } catch (err) {
-      engine.terminate();
+      await engine.terminate();
       throw err;
     }
     return engine;
@@ -51,10 +62,11 @@ export class WorkerEngine {
 
   /**
    * Posts one operation to the worker.
-   * @param {string} type an operation of LocalEngine
-   * @param {object} [input] its argument
+   * @template {MessageType} T
+   * @param {T} type an operation of LocalEngine, or 'init'
+   * @param {WorkerOperations[T]['in']} input its argument
    * @param {Transferable[]} [transfer] buffers to move rather than copy
-   * @returns {Promise<any>} its result
+   * @returns {Promise<WorkerOperations[T]['out']>} its result
    */
   call(type, input, transfer = []) {
     if (this.#closed) return Promise.reject(new OnnxfxError('DISPOSED', 'the onnxfx worker has been terminated'));
@@ -66,11 +78,18 @@ export class WorkerEngine {
     });
   }
 
-  /** Ends the worker; pending calls reject with DISPOSED. */
+  /**
+   * Ends the worker; pending calls reject with DISPOSED. Resolves once it has stopped; calling
+   * it again returns the same promise.
+   * @returns {Promise<void>}
+   */
   terminate() {
-    if (this.#closed) return;
-    this.#fail(new OnnxfxError('DISPOSED', 'the onnxfx worker has been terminated'));
-    this.#worker.terminate();
+    if (!this.#terminated) {
+      this.#fail(new OnnxfxError('DISPOSED', 'the onnxfx worker has been terminated'));
+      // Node's Worker.terminate() returns a promise (of the exit code), the browser's nothing.
+      this.#terminated = Promise.resolve(this.#worker.terminate()).then(() => {}, () => {});
+    }
+    return this.#terminated;
   }
 
   #receive(msg) {

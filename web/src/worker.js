@@ -8,8 +8,6 @@
 import { LocalEngine } from './engine.js';
 import { serializeError } from './errors.js';
 
-const OPERATIONS = new Set(['info', 'loadModel', 'freeModel', 'createExtractor', 'freeExtractor', 'run', 'profile', 'toOnnx', 'inferShapes', 'setNumThreads']);
-
 let enginePromise = null;
 let post;
 let queue = Promise.resolve();
@@ -30,14 +28,12 @@ async function handle(message) {
     if (type === 'init') {
       enginePromise ??= LocalEngine.create(message.in ?? {});
       const engine = await enginePromise;
-      engine.inWorker = true;
-      post({ type, id, out: engine.info() });
+      post({ type, id, out: await engine.info() });
       return;
     }
-    if (!OPERATIONS.has(type)) throw new Error(`unknown message type '${type}'`);
     if (!enginePromise) throw new Error('the worker got a call before init');
     const engine = await enginePromise;
-    const out = await engine[type](message.in);
+    const out = await engine.call(type, message.in); // refuses a type that is not an operation
     post({ type, id, out }, transferablesOf(out));
   } catch (err) {
     post({ type, id, err: serializeError(err) });
