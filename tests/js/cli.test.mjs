@@ -1,6 +1,6 @@
 // The `onnxfx` command (web/bin/onnxfx.mjs), run as the installed package's bin on a folder of
 // photos: the .npy loads in numpy with the right shape and values, the run resumes, unreadable
-// images are skipped with a message, `.jsonl` output, `onnxfx nodes`.
+// images are skipped with a message, `.jsonl` output, `onnxfx nodes`, `onnxfx plan`.
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -138,6 +138,21 @@ test('nodes lists every node with its op type and shape', () => {
   assert.equal(rows.length, 106, 'the input and 105 graph nodes');
   const sized = onnxfx('nodes', MODEL, '--input-size', '160');
   assert.match(sized.stdout, /^features\.18\.relu\s+Clip\s+\[1, 1280, 5, 5\]$/m);
+});
+
+test('plan prints what extracting the nodes runs: fx.explain(), for the declared or given input size', () => {
+  const r = onnxfx('plan', MODEL, '--nodes', 'features.14,pool');
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /'features\.14\.project'/, 'the requested nodes are named (features.14, truncated, is its last node)');
+  assert.match(r.stdout, /'pool'/);
+  assert.match(r.stdout, /\[1, 160, 7, 7\]/, 'planned for the declared 224 x 224 input');
+  assert.doesNotMatch(r.stdout, /classifier/, 'pruned nodes are not in the plan');
+  const sized = onnxfx('plan', MODEL, '--nodes', 'features.14', '--input-size', '160');
+  assert.equal(sized.code, 0, sized.stderr);
+  assert.match(sized.stdout, /\[1, 160, 5, 5\]/, 'planned for --input-size 160');
+  const missing = onnxfx('plan', MODEL, '--nodes', 'nope');
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /NODE_NOT_FOUND/);
 });
 
 test('usage errors exit 2 with a message', () => {

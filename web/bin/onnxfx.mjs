@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// onnxfx command line: list a model's nodes, extract features of a folder of images.
+// onnxfx command line: list a model's nodes, show an extractor's plan, extract features of a
+// folder of images.
 // Uses only the package's public API (../index.js).
 import { existsSync, openSync, closeSync, readSync, writeSync, fstatSync, ftruncateSync, readFileSync, readdirSync, statSync, writeFileSync, appendFileSync } from 'node:fs';
 import path from 'node:path';
@@ -8,6 +9,10 @@ import { loadModel, createFeatureExtractor, imageToTensor, Tensor } from '../ind
 const USAGE = `usage:
   onnxfx nodes MODEL [--input-size S|H,W] [--threads N]
       every node: name, op type, output shape (from one run on a blank image)
+  onnxfx plan MODEL [--nodes a,b] [--input-size S|H,W] [--threads N]
+      what extracting those nodes runs, step by step (fx.explain()): for the model's declared
+      input shape when it is static and no --input-size is given, else for a 1-image batch of
+      that size (default: the model's, else 224)
   onnxfx extract MODEL IMAGES_DIR -o OUT.npy|OUT.jsonl [options]
       features of every PNG/JPEG under IMAGES_DIR, one row per image
       --nodes a,b        nodes to extract (default: the model's last node); rows concatenate them
@@ -102,6 +107,31 @@ function fmtDims(dims) {
   return `[${dims.join(', ')}]`;
 }
 
+/** Static when every dim is a number. */
+function isStatic(dims) {
+  return Array.isArray(dims) && dims.every((d) => typeof d === 'number');
+}
+
+async function cmdPlan(opts) {
+  const model = await open(opts._[1], opts);
+  try {
+    const nodes = opts.nodes ? opts.nodes.split(',').map((s) => s.trim()).filter(Boolean) : [model.nodes.at(-1).name];
+    const fx = await createFeatureExtractor(model, { returnNodes: nodes, suppressDiffWarning: true });
+    let text;
+    if (opts['input-size'] === undefined && model.inputs.every((i) => isStatic(i.dims))) {
+      text = await fx.explain();
+    } else {
+      const geometry = inputGeometry(model, opts);
+      const [h, w] = geometry.size;
+      const dims = geometry.layout === 'NCHW' ? [1, 3, h, w] : [1, h, w, 3];
+      text = await fx.explain({ [geometry.name]: new Tensor('float32', new Float32Array(3 * h * w), dims) });
+    }
+    process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+  } finally {
+    await model.dispose();
+  }
+}
+
 async function cmdNodes(opts) {
   const model = await open(opts._[1], opts);
   try {
@@ -115,7 +145,7 @@ async function cmdNodes(opts) {
       const dims = geometry.layout === 'NCHW' ? [1, 3, h, w] : [1, h, w, 3];
       const out = await fx.run(new Tensor('float32', new Float32Array(dims.reduce((a, b) => a * b)), dims));
       for (const [name, t] of Object.entries(out)) shapes.set(name, t.dims);
-      fx.dispose();
+      await fx.dispose();
     } catch (err) {
       process.stderr.write(`onnxfx: shapes unavailable (${err.code ?? 'error'}: ${err.message})\n`);
     }
@@ -126,7 +156,7 @@ async function cmdNodes(opts) {
       process.stdout.write(`${n.name.padEnd(width)}  ${n.opType.padEnd(opWidth)}  ${dims ? fmtDims(dims) : '?'}\n`);
     }
   } finally {
-    model.dispose();
+    await model.dispose();
   }
 }
 
@@ -371,9 +401,9 @@ async function cmdExtract(opts) {
     const written = done.length + todo.length - skipped.length;
     stderr.write(`onnxfx: ${outFile} holds ${written} rows (${todo.length - skipped.length} new)${format === 'npy' ? ` (${written} x ${writer.dim} float32)` : ''}` +
       `, file list ${listFile}; ${skipped.length} unreadable image${skipped.length === 1 ? '' : 's'} skipped\n`);
-    fx.dispose();
+    await fx.dispose();
   } finally {
-    model.dispose();
+    await model.dispose();
   }
 }
 
@@ -387,8 +417,9 @@ async function main(argv) {
     }
     const cmd = opts._[0];
     if (cmd === 'nodes') await cmdNodes(opts);
+    else if (cmd === 'plan') await cmdPlan(opts);
     else if (cmd === 'extract') await cmdExtract(opts);
-    else throw new UsageError(`unknown command '${cmd}' (nodes, extract)`);
+    else throw new UsageError(`unknown command '${cmd}' (nodes, plan, extract)`);
     return 0;
   } catch (err) {
     if (err instanceof UsageError) {
