@@ -1,6 +1,7 @@
 // onnxfx in Debian's Chromium (driven by playwright-core; no browser is downloaded): the package
 // loads from a plain <script type="module"> with no bundler, lists names and extracts features
-// equal to Node's, in the page and in a Worker, threaded (cross-origin isolated server) and not.
+// equal to Node's, in the page and in a Worker, threaded (cross-origin isolated server) and not;
+// toONNX() and explain() answer there too, and dispose() can be awaited.
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -34,8 +35,9 @@ test.before(async () => {
   const returnNodes = [evalNodes[2], evalNodes.at(-1)];
   const fx = await createFeatureExtractor(model, { returnNodes });
   const out = await fx.run(new Tensor('float32', input, INPUT_DIMS));
-  reference = { trainNodes, evalNodes, returnNodes, out };
-  model.dispose();
+  const onnx = Array.from(await fx.toONNX());
+  reference = { trainNodes, evalNodes, returnNodes, out, onnx };
+  await model.dispose();
 });
 
 test.after(async () => {
@@ -68,14 +70,17 @@ async function runInPage(server, { worker }) {
         features[key] = { type: t.type, dims: t.dims, data: Array.from(t.data), same: t.data.every((v, i) => v === again[key].data[i]) };
       }
       const info = { threaded: model.threaded, inWorker: model.inWorker, isolated: self.crossOriginIsolated };
-      model.dispose();
+      const onnx = Array.from(await fx.toONNX());
+      const plan = await fx.explain(tensor);
+      const disposing = model.dispose();
+      const disposeAnswer = { promise: disposing instanceof Promise, same: model.dispose() === disposing, value: await disposing };
       let disposedCode = null;
       try {
         await fx.run(tensor);
       } catch (err) {
         disposedCode = err.code;
       }
-      return { ...info, trainNodes, evalNodes, features, progress, disposedCode };
+      return { ...info, trainNodes, evalNodes, features, progress, onnx, plan, disposeAnswer, disposedCode };
     }, { modelUrl: modelUrlPath, worker, input: Array.from(input), dims: INPUT_DIMS, returnNodes: reference.returnNodes });
     return { ...result, consoleLines, pageErrors };
   } finally {
@@ -107,6 +112,9 @@ for (const isolated of [false, true]) {
       }
       const last = r.progress.at(-1);
       assert.ok(last && last[0] > 0 && last[0] === last[1], `onProgress ends at loaded == total: ${JSON.stringify(r.progress)}`);
+      assert.deepEqual(r.onnx, reference.onnx, 'toONNX() gives the bytes Node gives');
+      for (const name of reference.returnNodes) assert.ok(r.plan.includes(name), `explain() names ${name}: ${r.plan}`);
+      assert.deepEqual(r.disposeAnswer, { promise: true, same: true, value: undefined });
       assert.equal(r.disposedCode, 'DISPOSED');
       const notices = r.consoleLines.filter((l) => l.includes('not cross-origin isolated'));
       assert.equal(notices.length, isolated ? 0 : 1, `one 1-thread notice when not isolated: ${r.consoleLines.join(' | ')}`);
