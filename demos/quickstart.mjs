@@ -53,5 +53,5 @@ for (const [key, t] of Object.entries(features)) {
   const first = Array.from(t.data.slice(0, 4), (v) => v.toFixed(4)).join(', ');
   console.log(`  ${key.padEnd(8)} [${t.dims.join(', ')}]  mean ${(sum / t.size).toFixed(4)}  min ${min.toFixed(4)}  max ${max.toFixed(4)}  first: ${first}`);
 }
-fx.dispose();
-model.dispose();
+await fx.dispose();
+await model.dispose();

@@ -37,7 +37,7 @@ async function main() {
     total += ms;
     status.textContent = `describing ${i + 1}/${files.length}…`;
   });
-  model.dispose();
+  await model.dispose();
   const rows = evaluate(files, descriptors);
   const hits = rows.filter((r) => r.originalFirst).length;
   status.textContent = `model loaded in ${loadMs.toFixed(0)} ms (${model.threaded ? 'threaded' : '1 thread'}, in a worker); ` +

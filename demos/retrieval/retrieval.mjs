@@ -43,7 +43,7 @@ export async function describeAll(onnxfx, model, sources, onEach = () => {}) {
       onEach(i, performance.now() - t0);
     }
   } finally {
-    fx.dispose();
+    await fx.dispose();
   }
   return out;
 }
