@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "base/status.h"
-#include "graph/graph.h"
+#include "graph/graph-internal.h"
 
 #define MAX_TENSOR_BYTES ((uint64_t)1 << 32)
 
@@ -26,13 +26,6 @@ bool ofx_shape_numel(const int64_t *dims, int rank, size_t *numel) {
 
 size_t ofx_dtype_size(ofx_dtype dtype) { return onnx_dtype_size((int32_t)dtype); }
 
-const onnx_attribute *ofx_node_attribute(const ofx_node *node, const char *name) {
-  if (node->proto == NULL) return NULL;
-  for (size_t i = 0; i < node->proto->n_attributes; i++)
-    if (onnx_str_eq(node->proto->attributes[i].name, name)) return &node->proto->attributes[i];
-  return NULL;
-}
-
 static bool parse_u64(onnx_str s, uint64_t *out) {
   if (s.len == 0 || s.len > 19) return false;
   uint64_t n = 0;
@@ -42,6 +35,44 @@ static bool parse_u64(onnx_str s, uint64_t *out) {
   }
   *out = n;
   return true;
+}
+
+/* The typed field holding a TensorProto's elements when it has no raw_data. */
+static const onnx_repeated *typed_field(const onnx_tensor *t) {
+  switch (t->data_type) {
+    case OFX_DTYPE_FLOAT32: return &t->float_data;
+    case 11: return &t->double_data;
+    case OFX_DTYPE_INT64: return &t->int64_data;
+    case 12: case 13: return &t->uint64_data;
+    default: return &t->int32_data; /* int32, int16, int8, uint8, uint16, bool, float16 */
+  }
+}
+
+size_t ofx_tensor_proto_count(const onnx_tensor *t) { return typed_field(t)->count; }
+
+void ofx_tensor_proto_decode(const onnx_tensor *t, size_t numel, void *data) {
+  const onnx_repeated *field = typed_field(t);
+  size_t esize = onnx_dtype_size(t->data_type);
+  if (t->data_type == OFX_DTYPE_FLOAT32) {
+    onnx_repeated_read_f32(field, data);
+  } else if (t->data_type == 11) {
+    onnx_repeated_read_f64(field, data);
+  } else if (t->data_type == 12 || t->data_type == 13) {
+    uint64_t *wide = (uint64_t *)data;
+    onnx_repeated_read_u64(field, wide);
+    if (t->data_type == 12)
+      for (size_t i = 0; i < numel; i++) ((uint32_t *)data)[i] = (uint32_t)wide[i];
+  } else {
+    int64_t *wide = (int64_t *)data;
+    onnx_repeated_read_i64(field, wide);
+    /* narrow in place, front to back: element i is written at or before where it was read */
+    for (size_t i = 0; i < numel && esize < 8; i++) {
+      int64_t x = wide[i];
+      if (esize == 4) ((int32_t *)data)[i] = (int32_t)x;
+      else if (esize == 2) ((uint16_t *)data)[i] = (uint16_t)x;
+      else ((uint8_t *)data)[i] = (uint8_t)x;
+    }
+  }
 }
 
 /* Points v->data into the external file the tensor names (keys location, offset, length). */
@@ -109,39 +140,12 @@ static ofx_status bind_tensor_data(ofx_graph *g, const onnx_tensor *t, ofx_value
     v->nbytes = nbytes;
     return OFX_OK;
   }
-  const onnx_repeated *field;
-  switch (t->data_type) {
-    case OFX_DTYPE_FLOAT32: field = &t->float_data; break;
-    case 11: field = &t->double_data; break;
-    case OFX_DTYPE_INT64: field = &t->int64_data; break;
-    case 12: case 13: field = &t->uint64_data; break;
-    default: field = &t->int32_data; break; /* int32, int16, int8, uint8, uint16, bool, float16 */
-  }
-  if (field->count != numel)
-    return ofx_error(OFX_BAD_MODEL, "tensor '%s' has %zu elements of data, its dims need %zu", v->name,
-                     field->count, numel);
+  size_t count = ofx_tensor_proto_count(t);
+  if (count != numel)
+    return ofx_error(OFX_BAD_MODEL, "tensor '%s' has %zu elements of data, its dims need %zu", v->name, count, numel);
   void *data = ofx_arena_alloc(&g->arena, numel ? numel : 1, esize > 8 ? esize : 8);
   if (data == NULL) return oom();
-  if (t->data_type == OFX_DTYPE_FLOAT32) {
-    onnx_repeated_read_f32(field, data);
-  } else if (t->data_type == 11) {
-    onnx_repeated_read_f64(field, data);
-  } else if (t->data_type == 12 || t->data_type == 13) {
-    uint64_t *wide = (uint64_t *)data;
-    onnx_repeated_read_u64(field, wide);
-    if (t->data_type == 12)
-      for (size_t i = 0; i < numel; i++) ((uint32_t *)data)[i] = (uint32_t)wide[i];
-  } else {
-    int64_t *wide = (int64_t *)data;
-    onnx_repeated_read_i64(field, wide);
-    /* narrow in place, front to back: element i is written at or before where it was read */
-    for (size_t i = 0; i < numel && esize < 8; i++) {
-      int64_t x = wide[i];
-      if (esize == 4) ((int32_t *)data)[i] = (int32_t)x;
-      else if (esize == 2) ((uint16_t *)data)[i] = (uint16_t)x;
-      else ((uint8_t *)data)[i] = (uint8_t)x;
-    }
-  }
+  ofx_tensor_proto_decode(t, numel, data);
   v->data = data;
   v->nbytes = nbytes;
   return OFX_OK;

@@ -4,6 +4,7 @@
 #ifndef OFX_GRAPH_GRAPH_H
 #define OFX_GRAPH_GRAPH_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -115,7 +116,37 @@ ofx_status ofx_graph_write_pruned(const ofx_graph *graph, const int *output_valu
 bool ofx_shape_numel(const int64_t *dims, int rank, size_t *numel);
 size_t ofx_dtype_size(ofx_dtype dtype);
 
-/* Attribute lookup on a node's proto; NULL when absent. */
-const onnx_attribute *ofx_node_attribute(const ofx_node *node, const char *name);
+/* Records an error prefixed with the node's name, op type and ONNX name (node-attributes.c). */
+ofx_status ofx_node_error(const ofx_node *node, ofx_status status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+ofx_status ofx_node_verror(const ofx_node *node, ofx_status status, const char *fmt, va_list args);
+
+/* A node's attributes by type (node-attributes.c). An absent attribute gives the default (a list
+ * gives *count 0); a present one of another type is BAD_MODEL naming the node and the attribute.
+ * Old exporters' attributes without a type are read by the field they fill. */
+bool ofx_node_has_attr(const ofx_node *node, const char *name);
+ofx_status ofx_node_attr_int(const ofx_node *node, const char *name, int64_t default_value, int64_t *out);
+ofx_status ofx_node_attr_float(const ofx_node *node, const char *name, float default_value, float *out);
+/* Reads up to `capacity` values (more is BAD_MODEL); out NULL only counts them. */
+ofx_status ofx_node_attr_ints(const ofx_node *node, const char *name, int64_t *out, size_t capacity,
+                              size_t *count);
+ofx_status ofx_node_attr_floats(const ofx_node *node, const char *name, float *out, size_t capacity,
+                                size_t *count);
+/* Copies a string attribute into out (NUL-terminated); too long for capacity is BAD_MODEL. */
+ofx_status ofx_node_attr_string(const ofx_node *node, const char *name, const char *default_value, char *out,
+                                size_t capacity);
+
+/* A tensor attribute's type and shape (ConstantOfShape's 'value'); rank -1 when it is absent. */
+typedef struct ofx_attr_tensor {
+  ofx_dtype dtype;
+  int rank;
+  int64_t dims[OFX_MAX_RANK];
+  size_t numel;
+} ofx_attr_tensor;
+/* Reads a tensor attribute, and copies its elements into data (numel * element size bytes, at
+ * most `capacity`, else BAD_MODEL). data NULL, or a type without a fixed element size
+ * (strings): the type and shape only. */
+ofx_status ofx_node_attr_tensor(const ofx_node *node, const char *name, ofx_attr_tensor *out, void *data,
+                                size_t capacity);
 
 #endif

@@ -84,12 +84,13 @@ static const char *torch_function_name(const char *op_type, ofx_arena *arena) {
  * two axes is torch's `transpose` (or `swapaxes`) and any other permutation its `permute`. */
 static const char *node_function_name(const ofx_node *node, ofx_arena *arena) {
   if (strcmp(node->op_type, "Transpose") == 0 && node->proto != NULL) {
-    const onnx_attribute *perm = ofx_node_attribute(node, "perm");
     int64_t axes[OFX_MAX_RANK];
-    if (perm == NULL || perm->ints.count == 0 || perm->ints.count > OFX_MAX_RANK) return "transpose";
-    onnx_repeated_read_i64(&perm->ints, axes);
+    size_t count; /* counted first: a perm too long (or mistyped) for Transpose is named all the same */
+    if (ofx_node_attr_ints(node, "perm", NULL, 0, &count) != OFX_OK || count == 0 || count > OFX_MAX_RANK ||
+        ofx_node_attr_ints(node, "perm", axes, OFX_MAX_RANK, &count) != OFX_OK)
+      return "transpose";
     size_t moved = 0;
-    for (size_t i = 0; i < perm->ints.count; i++) moved += axes[i] != (int64_t)i;
+    for (size_t i = 0; i < count; i++) moved += axes[i] != (int64_t)i;
     return moved == 2 ? "transpose" : "permute";
   }
   return torch_function_name(node->op_type, arena);

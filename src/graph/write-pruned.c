@@ -93,8 +93,8 @@ static int32_t value_dtype(const ofx_graph *g, int v) {
     for (size_t i = 0; i < sizeof bool_ops / sizeof *bool_ops; i++)
       if (strcmp(n->op_type, bool_ops[i]) == 0) return OFX_DTYPE_BOOL;
     if (strcmp(n->op_type, "Cast") == 0) {
-      const onnx_attribute *to = ofx_node_attribute(n, "to");
-      return to ? (int32_t)to->i : OFX_DTYPE_UNDEFINED;
+      int64_t to;
+      return ofx_node_attr_int(n, "to", OFX_DTYPE_UNDEFINED, &to) == OFX_OK ? (int32_t)to : OFX_DTYPE_UNDEFINED;
     }
     v = n->n_inputs ? n->inputs[0] : -1;
   }

@@ -24,11 +24,11 @@ typedef struct conv_transpose_state {
 static ofx_status conv_transpose_init(ofx_op *op) {
   OFX_TRY(ofx_op_state_new(op, sizeof(conv_transpose_state)));
   conv_transpose_state *s = op->state;
-  OFX_TRY(ofx_attr_int(op, "group", 1, &s->group));
+  OFX_TRY(ofx_node_attr_int(op->node, "group", 1, &s->group));
   if (s->group <= 0 || s->group > OFX_SPATIAL_ATTR_MAX)
     return ofx_op_error(op, OFX_BAD_MODEL, "attribute 'group' (%lld) must be positive", (long long)s->group);
-  OFX_TRY(ofx_attr_ints(op, "output_padding", s->output_padding, OFX_MAX_SPATIAL, &s->n_output_padding));
-  OFX_TRY(ofx_attr_ints(op, "output_shape", s->output_shape, OFX_MAX_SPATIAL, &s->n_output_shape));
+  OFX_TRY(ofx_node_attr_ints(op->node, "output_padding", s->output_padding, OFX_MAX_SPATIAL, &s->n_output_padding));
+  OFX_TRY(ofx_node_attr_ints(op->node, "output_shape", s->output_shape, OFX_MAX_SPATIAL, &s->n_output_shape));
   for (size_t i = 0; i < s->n_output_padding; i++)
     if (s->output_padding[i] < 0 || s->output_padding[i] > OFX_SPATIAL_ATTR_MAX)
       return ofx_op_error(op, OFX_BAD_MODEL, "attribute 'output_padding' value %lld is out of range",

@@ -74,7 +74,7 @@ static ofx_status conv_init(ofx_op *op) {
     return ofx_op_error(op, OFX_UNSUPPORTED_OP, "only 1-D and 2-D convolutions are supported (weights have rank %d)", w->rank);
   s->one_d = w->rank == 3;
   int64_t group;
-  OFX_TRY(ofx_attr_int(op, "group", 1, &group));
+  OFX_TRY(ofx_node_attr_int(op->node, "group", 1, &group));
   s->out_channels = (size_t)w->dims[0];
   s->in_channels_per_group = (size_t)w->dims[1];
   s->kernel_h = s->one_d ? 1 : (size_t)w->dims[2];

@@ -40,7 +40,7 @@ static ofx_status einsum_init(ofx_op *op) {
   OFX_TRY(ofx_op_state_new(op, sizeof(einsum_state)));
   einsum_state *s = op->state;
   char raw[256];
-  OFX_TRY(ofx_attr_string(op, "equation", "", raw, sizeof raw));
+  OFX_TRY(ofx_node_attr_string(op->node, "equation", "", raw, sizeof raw));
   size_t n = 0;
   for (const char *p = raw; *p; p++)
     if (*p != ' ') s->equation[n++] = *p;

@@ -264,7 +264,7 @@ static ofx_status binary_make(ofx_op *op, binary_kind kind, ofx_f32_vbinary_fn v
   s->vc = vc;
   s->rvc = rvc;
   if (kind == B_MOD) {
-    OFX_TRY(ofx_attr_int(op, "fmod", 0, &s->fmod));
+    OFX_TRY(ofx_node_attr_int(op->node, "fmod", 0, &s->fmod));
     if (s->fmod != 0 && s->fmod != 1)
       return ofx_op_error(op, OFX_BAD_MODEL, "attribute 'fmod' must be 0 or 1, got %lld", (long long)s->fmod);
   }
@@ -275,7 +275,7 @@ static ofx_status binary_make(ofx_op *op, binary_kind kind, ofx_f32_vbinary_fn v
     /* sqrt differs from pow only at -0 and -inf (pow gives +0, +inf); ORT's Pow takes sqrt too */
     if (v == 2.0f || v == 0.5f) s->pow_exponent = v;
   }
-  if (op->opset < 7 && ofx_node_attribute(op->node, "broadcast"))
+  if (op->opset < 7 && ofx_node_has_attr(op->node, "broadcast"))
     return ofx_op_error(op, OFX_UNSUPPORTED_OP, "attribute 'broadcast' (opset < 7) is not supported");
   return OFX_OK;
 }
@@ -487,8 +487,8 @@ static ofx_status clip_init(ofx_op *op) {
   s->min = -INFINITY;
   s->max = INFINITY;
   if (op->opset < 11) {
-    OFX_TRY(ofx_attr_float(op, "min", -INFINITY, &s->min));
-    OFX_TRY(ofx_attr_float(op, "max", INFINITY, &s->max));
+    OFX_TRY(ofx_node_attr_float(op->node, "min", -INFINITY, &s->min));
+    OFX_TRY(ofx_node_attr_float(op->node, "max", INFINITY, &s->max));
   } else {
     OFX_TRY(clip_bound(op, 1, &s->min));
     OFX_TRY(clip_bound(op, 2, &s->max));

@@ -43,10 +43,10 @@ static ofx_status gemm_init(ofx_op *op) {
   gemm_state *s = op->state;
   float alpha, beta;
   int64_t trans_b;
-  OFX_TRY(ofx_attr_float(op, "alpha", 1.0f, &alpha));
-  OFX_TRY(ofx_attr_float(op, "beta", 1.0f, &beta));
-  OFX_TRY(ofx_attr_int(op, "transA", 0, &s->trans_a));
-  OFX_TRY(ofx_attr_int(op, "transB", 0, &trans_b));
+  OFX_TRY(ofx_node_attr_float(op->node, "alpha", 1.0f, &alpha));
+  OFX_TRY(ofx_node_attr_float(op->node, "beta", 1.0f, &beta));
+  OFX_TRY(ofx_node_attr_int(op->node, "transA", 0, &s->trans_a));
+  OFX_TRY(ofx_node_attr_int(op->node, "transB", 0, &trans_b));
   s->alpha = alpha;
   s->beta = beta;
   s->trans_b = trans_b;

@@ -36,10 +36,10 @@ static ofx_status channels_layout(norm_state *s, const ofx_tensor *x) {
 static ofx_status batch_norm_init(ofx_op *op) {
   OFX_TRY(ofx_op_state_new(op, sizeof(norm_state)));
   norm_state *s = op->state;
-  OFX_TRY(ofx_attr_float(op, "epsilon", 1e-5f, &s->epsilon));
+  OFX_TRY(ofx_node_attr_float(op->node, "epsilon", 1e-5f, &s->epsilon));
   int64_t training, spatial;
-  OFX_TRY(ofx_attr_int(op, "training_mode", 0, &training));
-  OFX_TRY(ofx_attr_int(op, "spatial", 1, &spatial));
+  OFX_TRY(ofx_node_attr_int(op->node, "training_mode", 0, &training));
+  OFX_TRY(ofx_node_attr_int(op->node, "spatial", 1, &spatial));
   size_t outputs = 0;
   for (size_t k = 0; k < op->node->n_outputs; k++) outputs += op->node->outputs[k] >= 0;
   if (training || outputs > 1)
@@ -78,7 +78,7 @@ const ofx_op_def ofx_op_batch_normalization = {.op_type = "BatchNormalization", 
 static ofx_status instance_norm_init(ofx_op *op) {
   OFX_TRY(ofx_op_state_new(op, sizeof(norm_state)));
   norm_state *s = op->state;
-  return ofx_attr_float(op, "epsilon", 1e-5f, &s->epsilon);
+  return ofx_node_attr_float(op->node, "epsilon", 1e-5f, &s->epsilon);
 }
 
 static ofx_status instance_norm_reshape(ofx_op *op, const ofx_tensor *in, ofx_tensor *out) {
@@ -130,16 +130,16 @@ static ofx_status layer_norm_init(ofx_op *op) {
   OFX_TRY(ofx_op_state_new(op, sizeof(norm_state)));
   norm_state *s = op->state;
   int64_t stash;
-  OFX_TRY(ofx_attr_int(op, "stash_type", 1, &stash));
+  OFX_TRY(ofx_node_attr_int(op->node, "stash_type", 1, &stash));
   if (stash != 1) return ofx_op_error(op, OFX_UNSUPPORTED_OP, "attribute 'stash_type' must be 1 (float32)");
-  return ofx_attr_float(op, "epsilon", 1e-5f, &s->epsilon);
+  return ofx_node_attr_float(op->node, "epsilon", 1e-5f, &s->epsilon);
 }
 
 static ofx_status layer_norm_reshape(ofx_op *op, const ofx_tensor *in, ofx_tensor *out) {
   norm_state *s = op->state;
   OFX_TRY(ofx_op_check_input(op, in, 0, OFX_DTYPE_FLOAT32, -1));
   int64_t axis_attr;
-  OFX_TRY(ofx_attr_int(op, "axis", -1, &axis_attr));
+  OFX_TRY(ofx_node_attr_int(op->node, "axis", -1, &axis_attr));
   OFX_TRY(ofx_op_axis_strict(op, "attribute 'axis'", axis_attr, in[0].rank, &s->axis));
   s->outer = 1;
   s->inner = 1;
@@ -183,11 +183,11 @@ const ofx_op_def ofx_op_layer_normalization = {.op_type = "LayerNormalization", 
 static ofx_status lrn_init(ofx_op *op) {
   OFX_TRY(ofx_op_state_new(op, sizeof(norm_state)));
   norm_state *s = op->state;
-  OFX_TRY(ofx_attr_float(op, "alpha", 1e-4f, &s->alpha));
-  OFX_TRY(ofx_attr_float(op, "beta", 0.75f, &s->beta));
-  OFX_TRY(ofx_attr_float(op, "bias", 1.0f, &s->bias));
-  if (!ofx_node_attribute(op->node, "size")) return ofx_op_error(op, OFX_BAD_MODEL, "attribute 'size' is required");
-  OFX_TRY(ofx_attr_int(op, "size", 1, &s->size));
+  OFX_TRY(ofx_node_attr_float(op->node, "alpha", 1e-4f, &s->alpha));
+  OFX_TRY(ofx_node_attr_float(op->node, "beta", 0.75f, &s->beta));
+  OFX_TRY(ofx_node_attr_float(op->node, "bias", 1.0f, &s->bias));
+  if (!ofx_node_has_attr(op->node, "size")) return ofx_op_error(op, OFX_BAD_MODEL, "attribute 'size' is required");
+  OFX_TRY(ofx_node_attr_int(op->node, "size", 1, &s->size));
   if (s->size <= 0) return ofx_op_error(op, OFX_BAD_MODEL, "attribute 'size' must be positive");
   return OFX_OK;
 }
@@ -229,7 +229,7 @@ static ofx_status mvn_reshape(ofx_op *op, const ofx_tensor *in, ofx_tensor *out)
   OFX_TRY(ofx_op_check_input(op, in, 0, OFX_DTYPE_FLOAT32, -1));
   int64_t axes[OFX_MAX_RANK] = {0, 2, 3};
   size_t n;
-  OFX_TRY(ofx_attr_ints(op, "axes", axes, OFX_MAX_RANK, &n));
+  OFX_TRY(ofx_node_attr_ints(op->node, "axes", axes, OFX_MAX_RANK, &n));
   if (n == 0) n = 3;
   memset(s->axes, 0, sizeof s->axes);
   for (size_t i = 0; i < n; i++) {

@@ -29,14 +29,11 @@ const ofx_op_def *ofx_op_find(const char *domain, const char *op_type) {
 }
 
 ofx_status ofx_op_error(const ofx_op *op, ofx_status status, const char *fmt, ...) {
-  char message[768];
   va_list args;
   va_start(args, fmt);
-  vsnprintf(message, sizeof message, fmt, args);
+  ofx_status s = ofx_node_verror(op->node, status, fmt, args);
   va_end(args);
-  const ofx_node *n = op->node;
-  return ofx_error(status, "node '%s' (%s, ONNX name '%s'): %s", n->name, n->op_type, n->onnx_name,
-                   message);
+  return s;
 }
 
 ofx_status ofx_op_state_new(ofx_op *op, size_t size) {
@@ -52,67 +49,6 @@ const ofx_value *ofx_op_const_input(const ofx_op *op, size_t k) {
 
 bool ofx_op_has_input(const ofx_op *op, size_t k) {
   return k < op->node->n_inputs && op->node->inputs[k] >= 0;
-}
-
-static ofx_status wrong_type(const ofx_op *op, const onnx_attribute *a, const char *name,
-                             const char *expected) {
-  return ofx_op_error(op, OFX_BAD_MODEL, "attribute '%s' must be %s (it has attribute type %d)",
-                      name, expected, (int)a->type);
-}
-
-ofx_status ofx_attr_int(const ofx_op *op, const char *name, int64_t default_value, int64_t *out) {
-  const onnx_attribute *a = ofx_node_attribute(op->node, name);
-  if (a == NULL) {
-    *out = default_value;
-    return OFX_OK;
-  }
-  if (a->type != ONNX_ATTR_INT && !(a->type == ONNX_ATTR_UNDEFINED && a->has_i))
-    return wrong_type(op, a, name, "an int");
-  *out = a->i;
-  return OFX_OK;
-}
-
-ofx_status ofx_attr_float(const ofx_op *op, const char *name, float default_value, float *out) {
-  const onnx_attribute *a = ofx_node_attribute(op->node, name);
-  if (a == NULL) {
-    *out = default_value;
-    return OFX_OK;
-  }
-  if (a->type != ONNX_ATTR_FLOAT && !(a->type == ONNX_ATTR_UNDEFINED && a->has_f))
-    return wrong_type(op, a, name, "a float");
-  *out = a->f;
-  return OFX_OK;
-}
-
-ofx_status ofx_attr_ints(const ofx_op *op, const char *name, int64_t *out, size_t capacity,
-                         size_t *count) {
-  const onnx_attribute *a = ofx_node_attribute(op->node, name);
-  *count = 0;
-  if (a == NULL) return OFX_OK;
-  if (a->type != ONNX_ATTR_INTS && a->type != ONNX_ATTR_UNDEFINED)
-    return wrong_type(op, a, name, "a list of ints");
-  if (a->ints.count > capacity)
-    return ofx_op_error(op, OFX_BAD_MODEL, "attribute '%s' has %zu values, at most %zu are allowed",
-                        name, a->ints.count, capacity);
-  onnx_repeated_read_i64(&a->ints, out);
-  *count = a->ints.count;
-  return OFX_OK;
-}
-
-ofx_status ofx_attr_string(const ofx_op *op, const char *name, const char *default_value,
-                           char *out, size_t capacity) {
-  const onnx_attribute *a = ofx_node_attribute(op->node, name);
-  if (a == NULL) {
-    snprintf(out, capacity, "%s", default_value);
-    return OFX_OK;
-  }
-  if (a->type != ONNX_ATTR_STRING && !(a->type == ONNX_ATTR_UNDEFINED && a->has_s))
-    return wrong_type(op, a, name, "a string");
-  if (a->s.len >= capacity)
-    return ofx_op_error(op, OFX_BAD_MODEL, "attribute '%s' is too long (%zu bytes)", name, a->s.len);
-  if (a->s.len) memcpy(out, a->s.ptr, a->s.len); /* a STRING attribute without 's' has ptr NULL */
-  out[a->s.len] = '\0';
-  return OFX_OK;
 }
 
 const char *ofx_shape_str(const int64_t *dims, int rank, char *buf, size_t size) {

@@ -150,16 +150,8 @@ static inline bool ofx_op_input_is(const ofx_op *op, size_t k, unsigned flag) {
 const ofx_value *ofx_op_const_input(const ofx_op *op, size_t k);
 bool ofx_op_has_input(const ofx_op *op, size_t k);
 
-/* Typed attribute readers: absent attributes give the default; a present attribute of the wrong
- * type is an error naming the attribute. */
-ofx_status ofx_attr_int(const ofx_op *op, const char *name, int64_t default_value, int64_t *out);
-ofx_status ofx_attr_float(const ofx_op *op, const char *name, float default_value, float *out);
-/* Reads up to `capacity` ints; *count is 0 when the attribute is absent. */
-ofx_status ofx_attr_ints(const ofx_op *op, const char *name, int64_t *out, size_t capacity,
-                         size_t *count);
-/* Copies a string attribute into out (NUL-terminated); default when absent. */
-ofx_status ofx_attr_string(const ofx_op *op, const char *name, const char *default_value,
-                           char *out, size_t capacity);
+/* Attributes: read with the node accessors of graph/graph.h, ofx_node_attr_int(op->node, ...),
+ * whose errors name the node and the attribute like ofx_op_error. */
 
 /* Writes "[1, 3, 224, 224]" into buf. */
 const char *ofx_shape_str(const int64_t *dims, int rank, char *buf, size_t size);

@@ -25,8 +25,10 @@ typedef struct pool_nd_state {
 } pool_nd_state;
 
 bool ofx_pool_nd_wanted(const ofx_op *op) {
-  const onnx_attribute *k = ofx_node_attribute(op->node, "kernel_shape");
-  if (k != NULL && k->ints.count != 2) return true;
+  size_t dims; /* a kernel_shape of the wrong type goes to the N-D init too, which reports it */
+  if (ofx_node_has_attr(op->node, "kernel_shape") &&
+      (ofx_node_attr_ints(op->node, "kernel_shape", NULL, 0, &dims) != OFX_OK || dims != 2))
+    return true;
   return op->node->n_outputs > 1 && op->node->outputs[1] >= 0;
 }
 
@@ -36,16 +38,17 @@ static ofx_status pool_nd_init(ofx_op *op) {
   s->is_max = op->def == &ofx_op_max_pool_nd;
   s->want_indices = op->node->n_outputs > 1 && op->node->outputs[1] >= 0;
   if (s->want_indices && !s->is_max) return ofx_op_error(op, OFX_BAD_MODEL, "AveragePool has one output");
-  const onnx_attribute *k = ofx_node_attribute(op->node, "kernel_shape");
-  if (k == NULL) return ofx_op_error(op, OFX_BAD_MODEL, "attribute 'kernel_shape' is required");
-  size_t dims = k->ints.count;
+  if (!ofx_node_has_attr(op->node, "kernel_shape"))
+    return ofx_op_error(op, OFX_BAD_MODEL, "attribute 'kernel_shape' is required");
+  size_t dims;
+  OFX_TRY(ofx_node_attr_ints(op->node, "kernel_shape", NULL, 0, &dims));
   if (dims < 1 || dims > 3)
     return ofx_op_error(op, OFX_UNSUPPORTED_OP, "pooling over %zu spatial dims is not supported (1 to 3)", dims);
   OFX_TRY(ofx_spatial_attrs_read(op, (int)dims, NULL, false, &s->spatial));
   int64_t v;
-  OFX_TRY(ofx_attr_int(op, "count_include_pad", 0, &v));
+  OFX_TRY(ofx_node_attr_int(op->node, "count_include_pad", 0, &v));
   s->count_include_pad = v != 0;
-  OFX_TRY(ofx_attr_int(op, "storage_order", 0, &v));
+  OFX_TRY(ofx_node_attr_int(op->node, "storage_order", 0, &v));
   if (v != 0 && v != 1)
     return ofx_op_error(op, OFX_BAD_MODEL, "attribute 'storage_order' must be 0 or 1, got %lld", (long long)v);
   s->column_major = v == 1;

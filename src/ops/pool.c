@@ -27,7 +27,7 @@ static ofx_status pool_init(ofx_op *op) {
     return ofx_op_error(op, OFX_UNSUPPORTED_OP, "the Indices output is not supported");
   OFX_TRY(ofx_spatial_attrs_read(op, 2, NULL, false, &s->spatial));
   int64_t count_include_pad;
-  OFX_TRY(ofx_attr_int(op, "count_include_pad", 0, &count_include_pad));
+  OFX_TRY(ofx_node_attr_int(op->node, "count_include_pad", 0, &count_include_pad));
   s->params.count_include_pad = count_include_pad != 0;
   return OFX_OK;
 }

@@ -28,9 +28,9 @@ static ofx_status reduce_make(ofx_op *op, reduce_kind kind) {
   reduce_state *s = op->state;
   s->kind = kind;
   ofx_op_mark_input(op, 1, OFX_INPUT_PLAN);
-  OFX_TRY(ofx_attr_int(op, "keepdims", 1, &s->keepdims));
-  OFX_TRY(ofx_attr_int(op, "noop_with_empty_axes", 0, &s->noop_with_empty_axes));
-  OFX_TRY(ofx_attr_int(op, "select_last_index", 0, &s->select_last));
+  OFX_TRY(ofx_node_attr_int(op->node, "keepdims", 1, &s->keepdims));
+  OFX_TRY(ofx_node_attr_int(op->node, "noop_with_empty_axes", 0, &s->noop_with_empty_axes));
+  OFX_TRY(ofx_node_attr_int(op->node, "select_last_index", 0, &s->select_last));
   return OFX_OK;
 }
 
@@ -47,13 +47,13 @@ static ofx_status reduce_reshape(ofx_op *op, const ofx_tensor *in, ofx_tensor *o
   bool axes_input = !arg && (op->opset >= 18 || (s->kind == R_SUM && op->opset >= 13));
   if (arg) {
     int64_t axis;
-    OFX_TRY(ofx_attr_int(op, "axis", 0, &axis));
+    OFX_TRY(ofx_node_attr_int(op->node, "axis", 0, &axis));
     axes[0] = axis;
     n = 1;
   } else if (axes_input) {
     if (ofx_op_has_input(op, 1)) OFX_TRY(ofx_read_ints_input(op, in, 1, "axes", axes, OFX_MAX_RANK, &n));
   } else {
-    OFX_TRY(ofx_attr_ints(op, "axes", axes, OFX_MAX_RANK, &n));
+    OFX_TRY(ofx_node_attr_ints(op->node, "axes", axes, OFX_MAX_RANK, &n));
   }
   memset(s->reduced, 0, sizeof s->reduced);
   for (size_t i = 0; i < n; i++) {
@@ -223,7 +223,7 @@ static ofx_status softmax_reshape(ofx_op *op, const ofx_tensor *in, ofx_tensor *
   softmax_state *s = op->state;
   OFX_TRY(ofx_op_check_input(op, in, 0, OFX_DTYPE_FLOAT32, -1));
   int64_t axis_attr;
-  OFX_TRY(ofx_attr_int(op, "axis", op->opset < 13 ? 1 : -1, &axis_attr));
+  OFX_TRY(ofx_node_attr_int(op->node, "axis", op->opset < 13 ? 1 : -1, &axis_attr));
   int rank = in[0].rank, axis;
   if (rank == 0) return ofx_op_error(op, OFX_BAD_INPUT, "input must have rank 1 or more");
   OFX_TRY(ofx_op_axis_strict(op, "attribute 'axis'", axis_attr, rank, &axis));

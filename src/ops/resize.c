@@ -73,7 +73,7 @@ static void resize_destroy(ofx_op *op) {
 
 static ofx_status parse_mode(ofx_op *op, resize_state *s) {
   char buf[64];
-  OFX_TRY(ofx_attr_string(op, "mode", "nearest", buf, sizeof buf));
+  OFX_TRY(ofx_node_attr_string(op->node, "mode", "nearest", buf, sizeof buf));
   if (strcmp(buf, "nearest") == 0) s->mode = MODE_NEAREST;
   else if (strcmp(buf, "linear") == 0 || strcmp(buf, "bilinear") == 0 || strcmp(buf, "trilinear") == 0) s->mode = MODE_LINEAR;
   else if (strcmp(buf, "cubic") == 0 || strcmp(buf, "bicubic") == 0) s->mode = MODE_CUBIC;
@@ -102,7 +102,7 @@ static ofx_status resize_init_common(ofx_op *op, bool upsample_op) {
     s->scales_input = 2;
     s->sizes_input = 3;
     char buf[64];
-    OFX_TRY(ofx_attr_string(op, "coordinate_transformation_mode", "half_pixel", buf, sizeof buf));
+    OFX_TRY(ofx_node_attr_string(op->node, "coordinate_transformation_mode", "half_pixel", buf, sizeof buf));
     static const char *const coords[] = {"half_pixel", "half_pixel_symmetric", "pytorch_half_pixel", "align_corners",
                                          "asymmetric", "tf_half_pixel_for_nn", "tf_crop_and_resize"};
     int found = -1;
@@ -110,22 +110,22 @@ static ofx_status resize_init_common(ofx_op *op, bool upsample_op) {
       if (strcmp(buf, coords[i]) == 0) found = i;
     if (found < 0) return ofx_op_error(op, OFX_BAD_MODEL, "attribute 'coordinate_transformation_mode' has unknown value '%s'", buf);
     s->coord = (coord_mode)found;
-    OFX_TRY(ofx_attr_string(op, "nearest_mode", "round_prefer_floor", buf, sizeof buf));
+    OFX_TRY(ofx_node_attr_string(op->node, "nearest_mode", "round_prefer_floor", buf, sizeof buf));
     static const char *const nearest[] = {"round_prefer_floor", "round_prefer_ceil", "floor", "ceil"};
     found = -1;
     for (int i = 0; i < 4; i++)
       if (strcmp(buf, nearest[i]) == 0) found = i;
     if (found < 0) return ofx_op_error(op, OFX_BAD_MODEL, "attribute 'nearest_mode' has unknown value '%s'", buf);
     s->nearest = (nearest_mode)found;
-    OFX_TRY(ofx_attr_float(op, "cubic_coeff_a", -0.75f, &s->cubic_a));
-    OFX_TRY(ofx_attr_float(op, "extrapolation_value", 0.0f, &s->extrapolation_value));
+    OFX_TRY(ofx_node_attr_float(op->node, "cubic_coeff_a", -0.75f, &s->cubic_a));
+    OFX_TRY(ofx_node_attr_float(op->node, "extrapolation_value", 0.0f, &s->extrapolation_value));
     int64_t v;
-    OFX_TRY(ofx_attr_int(op, "exclude_outside", 0, &v));
+    OFX_TRY(ofx_node_attr_int(op->node, "exclude_outside", 0, &v));
     s->exclude_outside = v != 0;
-    OFX_TRY(ofx_attr_int(op, "antialias", 0, &v));
+    OFX_TRY(ofx_node_attr_int(op->node, "antialias", 0, &v));
     if (v != 0) return ofx_op_error(op, OFX_UNSUPPORTED_OP, "attribute 'antialias' is not supported");
-    OFX_TRY(ofx_attr_ints(op, "axes", s->axes, OFX_MAX_RANK, &s->n_axes));
-    OFX_TRY(ofx_attr_string(op, "keep_aspect_ratio_policy", "stretch", buf, sizeof buf));
+    OFX_TRY(ofx_node_attr_ints(op->node, "axes", s->axes, OFX_MAX_RANK, &s->n_axes));
+    OFX_TRY(ofx_node_attr_string(op->node, "keep_aspect_ratio_policy", "stretch", buf, sizeof buf));
     if (strcmp(buf, "stretch") == 0) s->aspect = ASPECT_STRETCH;
     else if (strcmp(buf, "not_larger") == 0) s->aspect = ASPECT_NOT_LARGER;
     else if (strcmp(buf, "not_smaller") == 0) s->aspect = ASPECT_NOT_SMALLER;
@@ -269,17 +269,10 @@ static ofx_status resize_reshape(ofx_op *op, const ofx_tensor *in, ofx_tensor *o
   double given_scales[OFX_MAX_RANK], given_roi[2 * OFX_MAX_RANK];
   if (s->upsample && s->scales_input < 0) {
     /* Upsample-7: 'scales' is a floats attribute */
-    const onnx_attribute *at = ofx_node_attribute(op->node, "scales");
-    if (at == NULL) return ofx_op_error(op, OFX_BAD_MODEL, "attribute 'scales' is required");
-    if (at->type != ONNX_ATTR_FLOATS && at->type != ONNX_ATTR_UNDEFINED)
-      return ofx_op_error(op, OFX_BAD_MODEL, "attribute 'scales' must be a list of floats");
-    if (at->floats.count > OFX_MAX_RANK)
-      return ofx_op_error(op, OFX_BAD_MODEL, "attribute 'scales' has %zu values, at most %d are allowed", at->floats.count,
-                          OFX_MAX_RANK);
+    if (!ofx_node_has_attr(op->node, "scales")) return ofx_op_error(op, OFX_BAD_MODEL, "attribute 'scales' is required");
     float fs[OFX_MAX_RANK];
-    onnx_repeated_read_f32(&at->floats, fs);
-    for (size_t i = 0; i < at->floats.count; i++) given_scales[i] = fs[i];
-    n_scales = at->floats.count;
+    OFX_TRY(ofx_node_attr_floats(op->node, "scales", fs, OFX_MAX_RANK, &n_scales));
+    for (size_t i = 0; i < n_scales; i++) given_scales[i] = fs[i];
     if (n_scales == 0) return ofx_op_error(op, OFX_BAD_MODEL, "attribute 'scales' is empty");
   }
   if (present(in, s->scales_input, n_inputs)) {

@@ -21,7 +21,7 @@ static ofx_status scatter_init(ofx_op *op) {
   OFX_TRY(ofx_op_state_new(op, sizeof(scatter_state)));
   scatter_state *s = op->state;
   char reduction[16];
-  OFX_TRY(ofx_attr_string(op, "reduction", "none", reduction, sizeof reduction));
+  OFX_TRY(ofx_node_attr_string(op->node, "reduction", "none", reduction, sizeof reduction));
   static const char *const names[] = {"none", "add", "mul", "max", "min"};
   for (int r = 0; r < 5; r++)
     if (strcmp(reduction, names[r]) == 0) {

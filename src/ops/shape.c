@@ -72,7 +72,7 @@ static ofx_status flatten_reshape(ofx_op *op, const ofx_tensor *in, ofx_tensor *
   OFX_TRY(any_input0(op, in));
   int64_t axis_attr;
   int axis;
-  OFX_TRY(ofx_attr_int(op, "axis", 1, &axis_attr));
+  OFX_TRY(ofx_node_attr_int(op->node, "axis", 1, &axis_attr));
   OFX_TRY(ofx_op_axis(op, "attribute 'axis'", axis_attr, in[0].rank, &axis));
   int64_t outer = 1, inner = 1;
   for (int i = 0; i < in[0].rank; i++) *(i < axis ? &outer : &inner) *= in[0].dims[i];
@@ -99,7 +99,7 @@ static ofx_status reshape_reshape(ofx_op *op, const ofx_tensor *in, ofx_tensor *
   size_t rank;
   OFX_TRY(ofx_read_ints_input(op, in, 1, "shape", target, OFX_MAX_RANK, &rank));
   int64_t allow_zero;
-  OFX_TRY(ofx_attr_int(op, "allowzero", 0, &allow_zero));
+  OFX_TRY(ofx_node_attr_int(op->node, "allowzero", 0, &allow_zero));
   size_t numel = ofx_tensor_numel(&in[0]);
   int infer = -1;
   size_t known = 1;
@@ -142,7 +142,7 @@ const ofx_op_def ofx_op_reshape = {.op_type = "Reshape", .kind = OFX_OP_Reshape,
 
 /* Squeeze/Unsqueeze axes: attribute before opset 13, optional input 1 since. */
 static ofx_status read_axes(ofx_op *op, const ofx_tensor *in, int64_t *axes, size_t *n) {
-  if (op->opset < 13) return ofx_attr_ints(op, "axes", axes, OFX_MAX_RANK, n);
+  if (op->opset < 13) return ofx_node_attr_ints(op->node, "axes", axes, OFX_MAX_RANK, n);
   *n = 0;
   if (!ofx_op_has_input(op, 1)) return OFX_OK;
   return ofx_read_ints_input(op, in, 1, "axes", axes, OFX_MAX_RANK, n);
@@ -208,8 +208,8 @@ static ofx_status shape_init(ofx_op *op) {
   OFX_TRY(ofx_op_state_new(op, sizeof(shape_state)));
   shape_state *s = op->state;
   ofx_op_mark_input(op, 0, OFX_INPUT_SHAPE_ONLY);
-  OFX_TRY(ofx_attr_int(op, "start", 0, &s->start));
-  return ofx_attr_int(op, "end", INT64_MAX, &s->end);
+  OFX_TRY(ofx_node_attr_int(op->node, "start", 0, &s->start));
+  return ofx_node_attr_int(op->node, "end", INT64_MAX, &s->end);
 }
 
 static void shape_range(const shape_state *s, int rank, int64_t *begin, int64_t *end) {
@@ -299,31 +299,15 @@ static ofx_status constant_of_shape_init(ofx_op *op) {
   fill_state *s = op->state;
   ofx_op_mark_input(op, 0, OFX_INPUT_PLAN);
   s->dtype = OFX_DTYPE_FLOAT32;
-  const onnx_attribute *a = ofx_node_attribute(op->node, "value");
-  if (a == NULL) return OFX_OK;
-  const onnx_tensor *t = a->t;
-  size_t es = t ? onnx_dtype_size(t->data_type) : 0;
-  if (t == NULL || es == 0 || es > 8)
+  ofx_attr_tensor t;
+  OFX_TRY(ofx_node_attr_tensor(op->node, "value", &t, NULL, 0));
+  if (t.rank < 0) return OFX_OK;
+  size_t es = ofx_dtype_size(t.dtype);
+  if (es == 0 || es > sizeof s->value)
     return ofx_op_error(op, OFX_UNSUPPORTED_OP, "attribute 'value' must be a one-element tensor of a supported type");
-  s->dtype = (ofx_dtype)t->data_type;
-  if (t->has_raw_data) {
-    if (t->raw_data.len != es) return ofx_op_error(op, OFX_BAD_MODEL, "attribute 'value' must have one element");
-    memcpy(s->value, t->raw_data.ptr, es);
-  } else if (t->data_type == OFX_DTYPE_FLOAT32 && t->float_data.count == 1) {
-    float v;
-    onnx_repeated_read_f32(&t->float_data, &v);
-    memcpy(s->value, &v, sizeof v);
-  } else if (t->data_type == OFX_DTYPE_INT64 && t->int64_data.count == 1) {
-    int64_t v;
-    onnx_repeated_read_i64(&t->int64_data, &v);
-    memcpy(s->value, &v, sizeof v);
-  } else if (t->int32_data.count == 1 && es <= 4) {
-    int64_t v;
-    onnx_repeated_read_i64(&t->int32_data, &v);
-    ofx_store_i64(s->value, s->dtype, 0, v);
-  } else {
-    return ofx_op_error(op, OFX_UNSUPPORTED_OP, "attribute 'value' must have one element of a supported type");
-  }
+  if (t.numel != 1) return ofx_op_error(op, OFX_BAD_MODEL, "attribute 'value' must have one element");
+  s->dtype = t.dtype;
+  OFX_TRY(ofx_node_attr_tensor(op->node, "value", &t, s->value, sizeof s->value));
   return OFX_OK;
 }
 
@@ -396,7 +380,7 @@ const ofx_op_def ofx_op_range = {.op_type = "Range", .kind = OFX_OP_Range, .init
 static ofx_status cast_init(ofx_op *op) {
   if (op->def->kind == OFX_OP_CastLike) return OFX_OK;
   int64_t to;
-  OFX_TRY(ofx_attr_int(op, "to", 0, &to));
+  OFX_TRY(ofx_node_attr_int(op->node, "to", 0, &to));
   if (!ofx_dtype_is_numeric((int)to))
     return ofx_op_error(op, OFX_UNSUPPORTED_OP, "attribute 'to' is %s, which is not supported", onnx_dtype_name((int32_t)to));
   OFX_TRY(ofx_op_state_new(op, sizeof(ofx_dtype)));

@@ -11,7 +11,7 @@ ofx_status ofx_spatial_attrs_read(const ofx_op *op, int dims, const int64_t *ker
   a->dims = dims;
   size_t n;
   int64_t values[2 * OFX_MAX_SPATIAL];
-  OFX_TRY(ofx_attr_ints(op, "kernel_shape", values, OFX_MAX_SPATIAL, &n));
+  OFX_TRY(ofx_node_attr_ints(op->node, "kernel_shape", values, OFX_MAX_SPATIAL, &n));
   if (n == 0 && !kernel_shape_optional)
     return ofx_op_error(op, OFX_BAD_MODEL, "attribute 'kernel_shape' is required");
   if (n != 0 && n != (size_t)dims)
@@ -29,7 +29,7 @@ ofx_status ofx_spatial_attrs_read(const ofx_op *op, int dims, const int64_t *ker
   static const char *const names[2] = {"strides", "dilations"};
   int64_t *targets[2] = {a->strides, a->dilations};
   for (int k = 0; k < 2; k++) {
-    OFX_TRY(ofx_attr_ints(op, names[k], values, OFX_MAX_SPATIAL, &n));
+    OFX_TRY(ofx_node_attr_ints(op->node, names[k], values, OFX_MAX_SPATIAL, &n));
     if (n != 0 && n != (size_t)dims)
       return ofx_op_error(op, OFX_BAD_MODEL, "attribute '%s' has %zu values, expected %d", names[k], n, dims);
     for (int i = 0; i < dims; i++) {
@@ -42,7 +42,7 @@ ofx_status ofx_spatial_attrs_read(const ofx_op *op, int dims, const int64_t *ker
                             (long long)targets[k][i], (long long)OFX_SPATIAL_ATTR_MAX);
     }
   }
-  OFX_TRY(ofx_attr_ints(op, "pads", values, 2 * OFX_MAX_SPATIAL, &n));
+  OFX_TRY(ofx_node_attr_ints(op->node, "pads", values, 2 * OFX_MAX_SPATIAL, &n));
   if (n != 0 && n != 2 * (size_t)dims)
     return ofx_op_error(op, OFX_BAD_MODEL, "attribute 'pads' has %zu values, expected %d", n, 2 * dims);
   for (int i = 0; i < 2 * dims; i++) {
@@ -54,14 +54,14 @@ ofx_status ofx_spatial_attrs_read(const ofx_op *op, int dims, const int64_t *ker
                           (long long)a->pads[i], (long long)OFX_SPATIAL_ATTR_MAX);
   }
   char auto_pad[32];
-  OFX_TRY(ofx_attr_string(op, "auto_pad", "NOTSET", auto_pad, sizeof auto_pad));
+  OFX_TRY(ofx_node_attr_string(op->node, "auto_pad", "NOTSET", auto_pad, sizeof auto_pad));
   if (strcmp(auto_pad, "NOTSET") == 0 || auto_pad[0] == '\0') a->auto_pad = OFX_PAD_NOTSET;
   else if (strcmp(auto_pad, "VALID") == 0) a->auto_pad = OFX_PAD_VALID;
   else if (strcmp(auto_pad, "SAME_UPPER") == 0) a->auto_pad = OFX_PAD_SAME_UPPER;
   else if (strcmp(auto_pad, "SAME_LOWER") == 0) a->auto_pad = OFX_PAD_SAME_LOWER;
   else return ofx_op_error(op, OFX_BAD_MODEL, "attribute 'auto_pad' has unknown value '%s'", auto_pad);
   int64_t ceil_mode;
-  OFX_TRY(ofx_attr_int(op, "ceil_mode", 0, &ceil_mode));
+  OFX_TRY(ofx_node_attr_int(op->node, "ceil_mode", 0, &ceil_mode));
   a->ceil_mode = ceil_mode != 0;
   return OFX_OK;
 }

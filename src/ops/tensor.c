@@ -111,7 +111,7 @@ static ofx_status transpose_reshape(ofx_op *op, const ofx_tensor *in, ofx_tensor
   int rank = in[0].rank;
   int64_t perm[OFX_MAX_RANK];
   size_t n;
-  OFX_TRY(ofx_attr_ints(op, "perm", perm, OFX_MAX_RANK, &n));
+  OFX_TRY(ofx_node_attr_ints(op->node, "perm", perm, OFX_MAX_RANK, &n));
   if (n == 0)
     for (int i = 0; i < rank; i++) perm[i] = rank - 1 - i;
   else if (n != (size_t)rank)
@@ -151,9 +151,9 @@ static ofx_status slice_reshape(ofx_op *op, const ofx_tensor *in, ofx_tensor *ou
   int64_t starts[OFX_MAX_RANK], ends[OFX_MAX_RANK], axes[OFX_MAX_RANK], steps[OFX_MAX_RANK];
   size_t n, n_ends, n_axes = 0, n_steps = 0;
   if (op->opset < 10) {
-    OFX_TRY(ofx_attr_ints(op, "starts", starts, OFX_MAX_RANK, &n));
-    OFX_TRY(ofx_attr_ints(op, "ends", ends, OFX_MAX_RANK, &n_ends));
-    OFX_TRY(ofx_attr_ints(op, "axes", axes, OFX_MAX_RANK, &n_axes));
+    OFX_TRY(ofx_node_attr_ints(op->node, "starts", starts, OFX_MAX_RANK, &n));
+    OFX_TRY(ofx_node_attr_ints(op->node, "ends", ends, OFX_MAX_RANK, &n_ends));
+    OFX_TRY(ofx_node_attr_ints(op->node, "axes", axes, OFX_MAX_RANK, &n_axes));
   } else {
     for (size_t k = 1; k < 3; k++)
       if (!ofx_op_has_input(op, k)) return ofx_op_error(op, OFX_BAD_MODEL, "input %zu is missing", k);
@@ -219,8 +219,8 @@ static ofx_status concat_reshape(ofx_op *op, const ofx_tensor *in, ofx_tensor *o
   concat_state *s = op->state;
   OFX_TRY(any_input(op, in, 0));
   int64_t axis_attr;
-  if (!ofx_node_attribute(op->node, "axis")) return ofx_op_error(op, OFX_BAD_MODEL, "attribute 'axis' is required");
-  OFX_TRY(ofx_attr_int(op, "axis", 0, &axis_attr));
+  if (!ofx_node_has_attr(op->node, "axis")) return ofx_op_error(op, OFX_BAD_MODEL, "attribute 'axis' is required");
+  OFX_TRY(ofx_node_attr_int(op->node, "axis", 0, &axis_attr));
   OFX_TRY(ofx_op_axis_strict(op, "attribute 'axis'", axis_attr, in[0].rank, &s->axis));
   out[0] = in[0];
   out[0].data = NULL;
@@ -273,11 +273,11 @@ static ofx_status split_reshape(ofx_op *op, const ofx_tensor *in, ofx_tensor *ou
   split_state *s = op->state;
   OFX_TRY(any_input(op, in, 0));
   int64_t axis_attr;
-  OFX_TRY(ofx_attr_int(op, "axis", 0, &axis_attr));
+  OFX_TRY(ofx_node_attr_int(op->node, "axis", 0, &axis_attr));
   OFX_TRY(ofx_op_axis_strict(op, "attribute 'axis'", axis_attr, in[0].rank, &s->axis));
   size_t n_out = op->node->n_outputs, n = 0;
   int64_t len = in[0].dims[s->axis];
-  if (op->opset < 13) OFX_TRY(ofx_attr_ints(op, "split", s->sizes, 64, &n));
+  if (op->opset < 13) OFX_TRY(ofx_node_attr_ints(op->node, "split", s->sizes, 64, &n));
   else if (ofx_op_has_input(op, 1)) OFX_TRY(ofx_read_ints_input(op, in, 1, "split", s->sizes, 64, &n));
   if (n) {
     int64_t total = 0;
@@ -356,7 +356,7 @@ static ofx_status gather_reshape(ofx_op *op, const ofx_tensor *in, ofx_tensor *o
   OFX_TRY(any_input(op, in, 0));
   OFX_TRY(any_input(op, in, 1));
   int64_t axis_attr;
-  OFX_TRY(ofx_attr_int(op, "axis", 0, &axis_attr));
+  OFX_TRY(ofx_node_attr_int(op->node, "axis", 0, &axis_attr));
   OFX_TRY(ofx_op_axis_strict(op, "attribute 'axis'", axis_attr, in[0].rank, &s->axis));
   OFX_TRY(check_indices(op, &in[1], in[0].dims[s->axis]));
   int rank = in[0].rank - 1 + in[1].rank;
@@ -396,7 +396,7 @@ static ofx_status gather_elements_reshape(ofx_op *op, const ofx_tensor *in, ofx_
   OFX_TRY(any_input(op, in, 0));
   OFX_TRY(any_input(op, in, 1));
   int64_t axis_attr;
-  OFX_TRY(ofx_attr_int(op, "axis", 0, &axis_attr));
+  OFX_TRY(ofx_node_attr_int(op->node, "axis", 0, &axis_attr));
   OFX_TRY(ofx_op_axis_strict(op, "attribute 'axis'", axis_attr, in[0].rank, &s->axis));
   if (in[1].rank != in[0].rank) return ofx_op_error(op, OFX_BAD_INPUT, "indices must have the data's rank");
   for (int d = 0; d < in[0].rank; d++)
@@ -483,7 +483,7 @@ static ofx_status pad_init(ofx_op *op) {
   pad_state *s = op->state;
   for (size_t k = 1; k <= 3; k++) ofx_op_mark_input(op, k, OFX_INPUT_PLAN);
   char mode[16];
-  OFX_TRY(ofx_attr_string(op, "mode", "constant", mode, sizeof mode));
+  OFX_TRY(ofx_node_attr_string(op->node, "mode", "constant", mode, sizeof mode));
   if (strcmp(mode, "constant") == 0) s->mode = 0;
   else if (strcmp(mode, "reflect") == 0) s->mode = 1;
   else if (strcmp(mode, "edge") == 0) s->mode = 2;
@@ -499,9 +499,9 @@ static ofx_status pad_reshape(ofx_op *op, const ofx_tensor *in, ofx_tensor *out)
   size_t n, n_axes = 0;
   double value = 0;
   if (op->opset < 11) {
-    OFX_TRY(ofx_attr_ints(op, "pads", pads, 2 * OFX_MAX_RANK, &n));
+    OFX_TRY(ofx_node_attr_ints(op->node, "pads", pads, 2 * OFX_MAX_RANK, &n));
     float v;
-    OFX_TRY(ofx_attr_float(op, "value", 0.0f, &v));
+    OFX_TRY(ofx_node_attr_float(op->node, "value", 0.0f, &v));
     value = v;
   } else {
     if (!ofx_op_has_input(op, 1)) return ofx_op_error(op, OFX_BAD_MODEL, "pads (input 1) is missing");
@@ -579,8 +579,8 @@ static ofx_status depth_space_reshape(ofx_op *op, const ofx_tensor *in, ofx_tens
   OFX_TRY(any_input(op, in, 0));
   if (in[0].rank != 4) return ofx_op_error(op, OFX_BAD_INPUT, "input must have rank 4");
   int64_t b;
-  if (!ofx_node_attribute(op->node, "blocksize")) return ofx_op_error(op, OFX_BAD_MODEL, "attribute 'blocksize' is required");
-  OFX_TRY(ofx_attr_int(op, "blocksize", 0, &b));
+  if (!ofx_node_has_attr(op->node, "blocksize")) return ofx_op_error(op, OFX_BAD_MODEL, "attribute 'blocksize' is required");
+  OFX_TRY(ofx_node_attr_int(op->node, "blocksize", 0, &b));
   if (b <= 0) return ofx_op_error(op, OFX_BAD_MODEL, "attribute 'blocksize' must be positive");
   int64_t N = in[0].dims[0], C = in[0].dims[1], H = in[0].dims[2], W = in[0].dims[3];
   int64_t v[6], perm[6];
@@ -590,7 +590,7 @@ static ofx_status depth_space_reshape(ofx_op *op, const ofx_tensor *in, ofx_tens
   if (to_space) {
     if (C % (b * b)) return ofx_op_error(op, OFX_BAD_INPUT, "channels must divide by blocksize^2");
     char mode[8];
-    OFX_TRY(ofx_attr_string(op, "mode", "DCR", mode, sizeof mode));
+    OFX_TRY(ofx_node_attr_string(op->node, "mode", "DCR", mode, sizeof mode));
     if (strcmp(mode, "DCR") == 0) {
       int64_t vv[6] = {N, b, b, C / (b * b), H, W}, pp[6] = {0, 3, 4, 1, 5, 2};
       memcpy(v, vv, sizeof v);

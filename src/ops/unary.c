@@ -29,20 +29,20 @@ static ofx_status unary_make(ofx_op *op, unary_kind kind) {
   unary_state *s = op->state;
   s->kind = kind;
   switch (kind) {
-    case U_LEAKY_RELU: return ofx_attr_float(op, "alpha", 0.01f, &s->alpha);
-    case U_ELU: case U_CELU: case U_THRESHOLDED_RELU: return ofx_attr_float(op, "alpha", 1.0f, &s->alpha);
+    case U_LEAKY_RELU: return ofx_node_attr_float(op->node, "alpha", 0.01f, &s->alpha);
+    case U_ELU: case U_CELU: case U_THRESHOLDED_RELU: return ofx_node_attr_float(op->node, "alpha", 1.0f, &s->alpha);
     case U_SELU:
-      OFX_TRY(ofx_attr_float(op, "alpha", 1.67326319217681884765625f, &s->alpha));
-      return ofx_attr_float(op, "gamma", 1.05070102214813232421875f, &s->gamma);
+      OFX_TRY(ofx_node_attr_float(op->node, "alpha", 1.67326319217681884765625f, &s->alpha));
+      return ofx_node_attr_float(op->node, "gamma", 1.05070102214813232421875f, &s->gamma);
     case U_HARD_SIGMOID:
-      OFX_TRY(ofx_attr_float(op, "alpha", 0.2f, &s->alpha));
-      return ofx_attr_float(op, "beta", 0.5f, &s->beta);
+      OFX_TRY(ofx_node_attr_float(op->node, "alpha", 0.2f, &s->alpha));
+      return ofx_node_attr_float(op->node, "beta", 0.5f, &s->beta);
     case U_SHRINK:
-      OFX_TRY(ofx_attr_float(op, "bias", 0.0f, &s->beta));
-      return ofx_attr_float(op, "lambd", 0.5f, &s->alpha);
+      OFX_TRY(ofx_node_attr_float(op->node, "bias", 0.0f, &s->beta));
+      return ofx_node_attr_float(op->node, "lambd", 0.5f, &s->alpha);
     case U_GELU: {
       char approximate[16];
-      OFX_TRY(ofx_attr_string(op, "approximate", "none", approximate, sizeof approximate));
+      OFX_TRY(ofx_node_attr_string(op->node, "approximate", "none", approximate, sizeof approximate));
       if (strcmp(approximate, "none") != 0 && strcmp(approximate, "tanh") != 0)
         return ofx_op_error(op, OFX_BAD_MODEL, "attribute 'approximate' must be 'none' or 'tanh', got '%s'", approximate);
       s->tanh_gelu = approximate[0] == 't';
@@ -50,8 +50,8 @@ static ofx_status unary_make(ofx_op *op, unary_kind kind) {
     }
     case U_IS_INF: {
       int64_t neg, pos;
-      OFX_TRY(ofx_attr_int(op, "detect_negative", 1, &neg));
-      OFX_TRY(ofx_attr_int(op, "detect_positive", 1, &pos));
+      OFX_TRY(ofx_node_attr_int(op->node, "detect_negative", 1, &neg));
+      OFX_TRY(ofx_node_attr_int(op->node, "detect_positive", 1, &pos));
       s->detect_negative = neg != 0;
       s->detect_positive = pos != 0;
       return OFX_OK;
