@@ -119,7 +119,8 @@ export class Model {
   /**
    * Frees the model and every extractor made from it. The model is unusable from the call on
    * (`DisposedError`); the promise resolves once everything is freed and, when this was the
-   * last model of the worker, the worker has stopped. Calling it again returns the same promise.
+   * last model of the worker, the worker has stopped. It never rejects, so it may be left
+   * unawaited. Calling it again returns the same promise.
    */
   dispose(): Promise<void>;
   /** `using model = ...`: starts `dispose()` (for a model in this thread, it is done on return). */
@@ -258,7 +259,7 @@ export class FeatureExtractor {
   explain(input?: Tensor | TensorLike | Record<string, Tensor | TensorLike>): Promise<string>;
   /**
    * Frees the extractor (also done by its model's `dispose()`); unusable from the call on.
-   * Resolves once it is freed; calling it again returns the same promise.
+   * Resolves once it is freed, never rejects; calling it again returns the same promise.
    */
   dispose(): Promise<void>;
   /** `using fx = ...`: starts `dispose()` (in this thread, it is done on return). */

@@ -71,13 +71,13 @@ async function acquireEngine(options) {
 }
 
 /**
- * Waits for the engine calls that free things. A DISPOSED answer means the worker has already
- * stopped, which freed everything: that counts as freed.
+ * Waits for the engine calls that free things; never rejects. Frees in this thread cannot fail,
+ * and one a worker refuses (it has stopped: DISPOSED) or loses (it crashed) found its memory
+ * gone with the worker. So dispose() may be called and left alone, as `using` does.
  * @param {Promise<unknown>[]} frees
  */
 async function allFreed(frees) {
-  const results = await Promise.allSettled(frees);
-  for (const r of results) if (r.status === 'rejected' && r.reason?.code !== 'DISPOSED') throw r.reason;
+  await Promise.allSettled(frees);
 }
 
 /** A loaded ONNX model: its named nodes, inputs and outputs. */
@@ -162,8 +162,8 @@ export class Model {
 
   /**
    * Frees the model and every extractor made from it; the returned promise resolves once they
-   * are freed (and, for the last model of the worker, the worker has stopped). The model is
-   * unusable from the call on. Calling it again returns the same promise.
+   * are freed (and, for the last model of the worker, the worker has stopped), and never
+   * rejects. The model is unusable from the call on. Calling it again returns the same promise.
    * @returns {Promise<void>}
    */
   dispose() {
@@ -177,11 +177,8 @@ export class Model {
     // The extractors' frees are sent first, so a worker runs them before the model's.
     const frees = [...this.#extractors].map((fx) => fx.dispose());
     frees.push(this.#engine.call('freeModel', { handle }));
-    try {
-      await allFreed(frees);
-    } finally {
-      await this.#release();
-    }
+    await allFreed(frees);
+    await this.#release();
   }
 
   /** `using model = ...`: starts dispose() (in this thread, it is done on return). */
@@ -439,8 +436,9 @@ export class FeatureExtractor {
   }
 
   /**
-   * Frees the extractor (also done by its model's dispose()); resolves once it is freed. The
-   * extractor is unusable from the call on. Calling it again returns the same promise.
+   * Frees the extractor (also done by its model's dispose()); resolves once it is freed, never
+   * rejects. The extractor is unusable from the call on. Calling it again returns the same
+   * promise.
    * @returns {Promise<void>}
    */
   dispose() {
@@ -516,7 +514,7 @@ export async function createFeatureExtractor(model, options = {}) {
     model._handle(); // DISPOSED when the model was disposed while this was being made
   } catch (err) {
     const natives = new Set(Object.values(modes).map((x) => x.native.handle));
-    await allFreed([...natives].map((handle) => engine.call('freeExtractor', { handle }))).catch(() => {});
+    await allFreed([...natives].map((handle) => engine.call('freeExtractor', { handle })));
     throw withHint(err);
   }
   return new FeatureExtractor(model, /** @type {Record<'train' | 'eval', Mode>} */ (modes));

@@ -166,6 +166,33 @@ test('in a worker: await dispose() frees extractors and models; the last model\'
   }
 });
 
+test('dispose() never rejects: a worker that has already gone took everything with it', async () => {
+  const model = await loadModel(conv.bytes, { worker: true });
+  const fx = await createFeatureExtractor(model, { returnNodes: ['relu'] });
+  const other = await createFeatureExtractor(model, { returnNodes: ['conv'] });
+  await model._engine().terminate(); // the worker stops behind the model's back
+  await assert.rejects(fx.run(x()), DisposedError);
+  assert.equal(await fx.dispose(), undefined);
+  other[Symbol.dispose](); // not awaited: must not end up an unhandled rejection
+  model[Symbol.dispose]();
+  assert.equal(await model.dispose(), undefined);
+  await new Promise((resolve) => setTimeout(resolve, 20));
+});
+
+test('a model disposed while an extractor is being made: the extractor is refused and freed, in both modes', async () => {
+  const warm = await loadModel(conv.bytes);
+  await (await createFeatureExtractor(warm, { returnNodes: ['relu'] })).run(x());
+  await warm.dispose();
+  const before = await heapUsed();
+  for (const worker of [false, true]) {
+    const model = await loadModel(conv.bytes, { worker });
+    const refused = assert.rejects(createFeatureExtractor(model, { returnNodes: ['relu'] }), DisposedError);
+    await model.dispose();
+    await refused;
+  }
+  assert.equal(await heapUsed(), before, 'nothing left in this thread\'s heap');
+});
+
 test('toONNX() returns a promise of the pruned model in both modes: the same bytes, and onnxruntime-node runs them', async () => {
   const bytes = {};
   for (const worker of [false, true]) {
