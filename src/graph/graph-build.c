@@ -242,11 +242,10 @@ static ofx_status topo_order(const onnx_graph *og, const int *value_producer_onn
 
 /* Constant nodes become constant values; Identity of a constant aliases it. Returns true when
  * the node was folded. */
-static ofx_status fold_node(ofx_graph *g, const onnx_node *n, int *inputs, int *outputs,
-                            bool *folded) {
+static ofx_status fold_node(ofx_graph *g, const onnx_node *n, const ofx_op_traits *traits, int *inputs,
+                            int *outputs, bool *folded) {
   *folded = false;
-  if (n->domain.len && !onnx_str_eq(n->domain, "ai.onnx")) return OFX_OK;
-  if (onnx_str_eq(n->op_type, "Identity") && n->n_inputs == 1 && inputs[0] >= 0 &&
+  if ((traits->flags & OFX_TRAIT_IDENTITY) && n->n_inputs == 1 && inputs[0] >= 0 &&
       g->values[inputs[0]].kind == OFX_VALUE_CONSTANT && outputs[0] >= 0) {
     ofx_value *out = &g->values[outputs[0]];
     const ofx_value *in = &g->values[inputs[0]];
@@ -259,7 +258,7 @@ static ofx_status fold_node(ofx_graph *g, const onnx_node *n, int *inputs, int *
     *folded = true;
     return OFX_OK;
   }
-  if (!onnx_str_eq(n->op_type, "Constant") || n->n_outputs != 1 || outputs[0] < 0) return OFX_OK;
+  if (!(traits->flags & OFX_TRAIT_CONSTANT) || n->n_outputs != 1 || outputs[0] < 0) return OFX_OK;
   if (n->n_attributes != 1)
     return ofx_error(OFX_BAD_MODEL, "Constant node '%.*s' must have exactly one attribute",
                      (int)n->name.len, n->name.ptr);
@@ -404,7 +403,7 @@ static ofx_status implicit_inputs(ofx_graph *g, const onnx_node *n, size_t index
   return s;
 }
 
-static ofx_status build(ofx_graph *g, const uint8_t *bytes, size_t size) {
+static ofx_status build(ofx_graph *g, const uint8_t *bytes, size_t size, ofx_op_describe_fn describe) {
   onnx_model *model;
   OFX_TRY(onnx_model_decode(bytes, size, &g->arena, &model));
   g->model = model;
@@ -452,6 +451,7 @@ static ofx_status build(ofx_graph *g, const uint8_t *bytes, size_t size) {
     node->onnx_name = g->values[index].name;
     node->op_type = "Input";
     node->domain = "";
+    node->traits = OFX_OP_TRAITS_UNKNOWN;
     node->n_outputs = 1;
     node->outputs = ofx_arena_alloc(&g->arena, 1, sizeof(int));
     if (!node->outputs) return oom();
@@ -512,22 +512,25 @@ static ofx_status build(ofx_graph *g, const uint8_t *bytes, size_t size) {
   for (size_t k = 0; k < og->n_nodes; k++) {
     size_t i = (size_t)order[k];
     const onnx_node *n = &og->nodes[i];
+    const char *op_type = str_dup(g, n->op_type), *domain = str_dup(g, n->domain);
+    if (!op_type || !domain) return oom();
+    ofx_op_traits traits = OFX_OP_TRAITS_UNKNOWN;
+    if (describe) describe(domain, op_type, &traits);
     bool folded;
-    ofx_status s = fold_node(g, n, node_inputs[i], node_outputs[i], &folded);
+    ofx_status s = fold_node(g, n, &traits, node_inputs[i], node_outputs[i], &folded);
     if (s != OFX_OK) return ofx_error_prefix(s, "%s: ", node_label(n, i));
     if (folded) continue;
     ofx_node *node = &g->nodes[g->n_nodes];
     node->onnx_name = str_dup(g, n->name);
-    node->op_type = str_dup(g, n->op_type);
-    node->domain = str_dup(g, n->domain);
-    if (!node->onnx_name || !node->op_type || !node->domain) return oom();
+    node->op_type = op_type;
+    node->domain = domain;
+    node->traits = traits;
+    if (!node->onnx_name) return oom();
     node->proto = n;
     node->n_inputs = n->n_inputs;
     node->inputs = node_inputs[i];
     node->n_implicit_inputs = n_node_inputs[i] - n->n_inputs;
     node->implicit_inputs = node_inputs[i] + n->n_inputs;
-    node->train_only = (node->domain[0] == '\0' || strcmp(node->domain, "ai.onnx") == 0) &&
-                       strcmp(node->op_type, "Dropout") == 0;
     node->n_outputs = n->n_outputs;
     node->outputs = node_outputs[i];
     for (size_t o = 0; o < n->n_outputs; o++)
@@ -537,16 +540,16 @@ static ofx_status build(ofx_graph *g, const uint8_t *bytes, size_t size) {
   return ofx_graph_name_nodes(g);
 }
 
-ofx_status ofx_graph_build(const uint8_t *bytes, size_t size, ofx_graph **out) {
-  return ofx_graph_build_external(bytes, size, NULL, out);
+ofx_status ofx_graph_build(const uint8_t *bytes, size_t size, ofx_op_describe_fn describe, ofx_graph **out) {
+  return ofx_graph_build_external(bytes, size, NULL, describe, out);
 }
 
 ofx_status ofx_graph_build_external(const uint8_t *bytes, size_t size, const ofx_external_files *external,
-                                    ofx_graph **out) {
+                                    ofx_op_describe_fn describe, ofx_graph **out) {
   ofx_graph *g = calloc(1, sizeof *g);
   if (g == NULL) return oom();
   g->external = external;
-  ofx_status s = build(g, bytes, size);
+  ofx_status s = build(g, bytes, size, describe);
   g->external = NULL;
   if (s != OFX_OK) {
     ofx_graph_free(g);

@@ -37,6 +37,43 @@ typedef struct ofx_value {
   size_t nbytes;
 } ofx_value;
 
+/* What the graph layer needs to know about a node's op, given by the op table when the graph is
+ * built (ofx_graph_build's describe: ops/op.c's ofx_op_describe). The graph layer includes
+ * nothing from src/ops and compares no op-type strings; it reads these. */
+
+/* How an op's output element type follows from its inputs and attributes; write-pruned.c types
+ * a pruned model's outputs with it where the model declares none. */
+typedef enum ofx_output_type {
+  OFX_OUTPUT_LIKE_INPUT0 = 0, /* the default: input 0's type */
+  OFX_OUTPUT_LIKE_INPUT1,     /* input 1's (CastLike's target, Where's X) */
+  OFX_OUTPUT_INT64,           /* indices and shapes (ArgMax, Shape, NonZero) */
+  OFX_OUTPUT_BOOL,            /* comparisons and logic (Equal, Not, IsNaN) */
+  OFX_OUTPUT_TO_ATTR,         /* the 'to' attribute (Cast) */
+  OFX_OUTPUT_VALUE_ATTR,      /* the 'value' tensor attribute's, float32 when absent (ConstantOfShape) */
+} ofx_output_type;
+
+/* What the graph layer does with a node of an op (ofx_op_traits.flags). */
+enum {
+  OFX_TRAIT_TRAIN_ONLY = 1u << 0,      /* listed in the train view only: a no-op at inference (Dropout) */
+  OFX_TRAIT_CONSTANT = 1u << 1,        /* folded into a constant value at load (Constant) */
+  OFX_TRAIT_IDENTITY = 1u << 2,        /* output 0 is input 0: folded when that is a constant (Identity) */
+  OFX_TRAIT_READS_SHAPE = 1u << 3,     /* reads its input's shape only: named as shape arithmetic (Shape, Size) */
+  OFX_TRAIT_NOT_SHAPE_ARITH = 1u << 4, /* makes tensors even when fed by shape arithmetic only (Expand, Tile) */
+  OFX_TRAIT_NAMED_BY_PERM = 1u << 5,   /* torch's transpose when its perm swaps two axes, else permute (Transpose) */
+};
+
+typedef struct ofx_op_traits {
+  int kind;                    /* the op table's kind; -1 when the table does not know the op */
+  const char *torch_name;      /* the torch function naming the node when it is not the lower-cased op
+                                * type ("cat" for Concat); NULL otherwise */
+  ofx_output_type output_type;
+  unsigned flags;              /* OFX_TRAIT_* */
+} ofx_op_traits;
+
+/* Fills *out for an op; ops it does not know get OFX_OP_TRAITS_UNKNOWN. */
+typedef void (*ofx_op_describe_fn)(const char *domain, const char *op_type, ofx_op_traits *out);
+#define OFX_OP_TRAITS_UNKNOWN ((ofx_op_traits){.kind = -1})
+
 typedef struct ofx_node {
   const char *name;      /* torchvision-style dotted name, unique */
   const char *scope;     /* module scope path ("" at the root or when unknown) */
@@ -50,7 +87,7 @@ typedef struct ofx_node {
   /* Values of enclosing graphs that If/Loop/Scan bodies read: dependencies like inputs. */
   size_t n_implicit_inputs;
   int *implicit_inputs;
-  bool train_only; /* only in the train view (Dropout: a no-op at inference) */
+  ofx_op_traits traits; /* from the op table at build; OFX_OP_TRAITS_UNKNOWN for graph inputs */
 } ofx_node;
 
 /* torchvision's two views of a model: the nodes traced in train mode and in eval mode. */
@@ -85,18 +122,20 @@ typedef struct ofx_graph {
   ofx_strmap value_index; /* value name -> index */
 } ofx_graph;
 
-/* Builds the IR from model bytes; the bytes must outlive the graph. */
-ofx_status ofx_graph_build(const uint8_t *bytes, size_t size, ofx_graph **out);
+/* Builds the IR from model bytes; the bytes must outlive the graph. `describe` gives every node
+ * its traits (the library passes ops/op.c's ofx_op_describe; NULL: no op is known, so nothing is
+ * folded and every node is named by its lower-cased op type). */
+ofx_status ofx_graph_build(const uint8_t *bytes, size_t size, ofx_op_describe_fn describe, ofx_graph **out);
 /* The same, resolving external tensor data in `external` (NULL: none given). */
 ofx_status ofx_graph_build_external(const uint8_t *bytes, size_t size, const ofx_external_files *external,
-                                    ofx_graph **out);
+                                    ofx_op_describe_fn describe, ofx_graph **out);
 void ofx_graph_free(ofx_graph *graph);
 
 /* Gives every node its dotted name and fills graph->listed (naming.c). */
 ofx_status ofx_graph_name_nodes(ofx_graph *graph);
 
 static inline bool ofx_node_in_view(const ofx_node *node, ofx_view view) {
-  return !(view == OFX_VIEW_EVAL && node->train_only);
+  return !(view == OFX_VIEW_EVAL && (node->traits.flags & OFX_TRAIT_TRAIN_ONLY));
 }
 
 /* Resolves a request to (node, output index) in a view (selection.c): the last node in

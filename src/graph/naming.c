@@ -59,19 +59,12 @@ typedef struct node_origin {
 
 static ofx_status oom(void) { return ofx_error(OFX_OUT_OF_MEMORY, "out of memory while naming nodes"); }
 
-/* ONNX op types whose torch function names differ from the lower-cased op type. */
-static const char *torch_function_name(const char *op_type, ofx_arena *arena) {
-  static const char *const table[][2] = {
-      {"Concat", "cat"},        {"Div", "truediv"},
-      {"MatMul", "matmul"},     {"ReduceMean", "mean"},
-      {"GlobalAveragePool", "adaptive_avg_pool2d"},
-      {"AveragePool", "avg_pool2d"}, {"MaxPool", "max_pool2d"},
-      {"LayerNormalization", "layer_norm"},
-  };
-  for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
-    if (strcmp(op_type, table[i][0]) == 0) return table[i][1];
-  size_t n = strlen(op_type);
-  char *lower = ofx_arena_strndup(arena, op_type, n);
+/* The torch function a node's op stands for: the op table's name for it where that is not the
+ * lower-cased op type (Concat: cat), else the lower-cased op type. */
+static const char *torch_function_name(const ofx_node *node, ofx_arena *arena) {
+  if (node->traits.torch_name) return node->traits.torch_name;
+  size_t n = strlen(node->op_type);
+  char *lower = ofx_arena_strndup(arena, node->op_type, n);
   if (lower == NULL) return NULL;
   for (size_t i = 0; i < n; i++) {
     unsigned char c = (unsigned char)lower[i];
@@ -83,7 +76,7 @@ static const char *torch_function_name(const char *op_type, ofx_arena *arena) {
 /* The torch function of a node: as torch_function_name, except that a Transpose swapping exactly
  * two axes is torch's `transpose` (or `swapaxes`) and any other permutation its `permute`. */
 static const char *node_function_name(const ofx_node *node, ofx_arena *arena) {
-  if (strcmp(node->op_type, "Transpose") == 0 && node->proto != NULL) {
+  if ((node->traits.flags & OFX_TRAIT_NAMED_BY_PERM) && node->proto != NULL) {
     int64_t axes[OFX_MAX_RANK];
     size_t count; /* counted first: a perm too long (or mistyped) for Transpose is named all the same */
     if (ofx_node_attr_ints(node, "perm", NULL, 0, &count) != OFX_OK || count == 0 || count > OFX_MAX_RANK ||
@@ -93,7 +86,7 @@ static const char *node_function_name(const ofx_node *node, ofx_arena *arena) {
     for (size_t i = 0; i < count; i++) moved += axes[i] != (int64_t)i;
     return moved == 2 ? "transpose" : "permute";
   }
-  return torch_function_name(node->op_type, arena);
+  return torch_function_name(node, arena);
 }
 
 /* Keeps [A-Za-z0-9_-] and single inner dots (unless `dots` is false); anything else becomes '_'. */
@@ -219,7 +212,7 @@ static bool origin_from_metadata(ofx_graph *g, scope_table *t, const ofx_node *n
   o->function = strip_counter(&g->arena, entries[n - 1]);
   o->from_metadata = true;
   if (o->scope == -2 || o->function == NULL) *status = oom();
-  if (o->function && o->function[0] == '\0') o->function = torch_function_name(node->op_type, &g->arena);
+  if (o->function && o->function[0] == '\0') o->function = torch_function_name(node, &g->arena);
   return true;
 }
 
@@ -469,11 +462,11 @@ ofx_status ofx_graph_name_nodes(ofx_graph *g) {
   for (size_t i = 0; i < g->n_nodes; i++) {
     const ofx_node *node = &g->nodes[i];
     if (node->proto == NULL) continue;
-    if (strcmp(node->op_type, "Shape") == 0 || strcmp(node->op_type, "Size") == 0) {
+    if (node->traits.flags & OFX_TRAIT_READS_SHAPE) {
       shape_only[i] = true;
       continue;
     }
-    if (strcmp(node->op_type, "Expand") == 0 || strcmp(node->op_type, "Tile") == 0) continue;
+    if (node->traits.flags & OFX_TRAIT_NOT_SHAPE_ARITH) continue;
     bool any = false, all = true;
     for (size_t k = 0; k < node->n_inputs; k++) {
       if (node->inputs[k] < 0) continue;

@@ -77,26 +77,27 @@ static void need_value(plan *p, int v) {
   }
 }
 
-/* The element type of a value: declared, or followed through the ops that keep their input's
- * type; ops producing indices or masks are known. */
+/* The element type of a value: declared, or followed through its producers as their ops' output
+ * types say (input 0's type by default). */
 static int32_t value_dtype(const ofx_graph *g, int v) {
   for (int hops = 0; v >= 0 && hops < 10000; hops++) {
     const ofx_value *value = &g->values[v];
     if (value->dtype != OFX_DTYPE_UNDEFINED) return (int32_t)value->dtype;
     if (value->kind != OFX_VALUE_NODE || value->producer < 0) break;
     const ofx_node *n = &g->nodes[value->producer];
-    static const char *const int64_ops[] = {"Shape", "Size", "ArgMax", "ArgMin", "NonZero", "NonMaxSuppression"};
-    static const char *const bool_ops[] = {"Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual", "Not",
-                                           "And", "Or", "Xor", "IsNaN", "IsInf"};
-    for (size_t i = 0; i < sizeof int64_ops / sizeof *int64_ops; i++)
-      if (strcmp(n->op_type, int64_ops[i]) == 0) return OFX_DTYPE_INT64;
-    for (size_t i = 0; i < sizeof bool_ops / sizeof *bool_ops; i++)
-      if (strcmp(n->op_type, bool_ops[i]) == 0) return OFX_DTYPE_BOOL;
-    if (strcmp(n->op_type, "Cast") == 0) {
-      int64_t to;
-      return ofx_node_attr_int(n, "to", OFX_DTYPE_UNDEFINED, &to) == OFX_OK ? (int32_t)to : OFX_DTYPE_UNDEFINED;
+    int64_t to;
+    ofx_attr_tensor fill;
+    switch (n->traits.output_type) {
+      case OFX_OUTPUT_INT64: return OFX_DTYPE_INT64;
+      case OFX_OUTPUT_BOOL: return OFX_DTYPE_BOOL;
+      case OFX_OUTPUT_TO_ATTR:
+        return ofx_node_attr_int(n, "to", OFX_DTYPE_UNDEFINED, &to) == OFX_OK ? (int32_t)to : OFX_DTYPE_UNDEFINED;
+      case OFX_OUTPUT_VALUE_ATTR:
+        if (ofx_node_attr_tensor(n, "value", &fill, NULL, 0) != OFX_OK) return OFX_DTYPE_UNDEFINED;
+        return fill.rank < 0 ? OFX_DTYPE_FLOAT32 : (int32_t)fill.dtype;
+      case OFX_OUTPUT_LIKE_INPUT1: v = n->n_inputs > 1 ? n->inputs[1] : -1; break;
+      case OFX_OUTPUT_LIKE_INPUT0: v = n->n_inputs ? n->inputs[0] : -1; break;
     }
-    v = n->n_inputs ? n->inputs[0] : -1;
   }
   return OFX_DTYPE_FLOAT32; /* the computed features; only reached for untyped float graphs */
 }

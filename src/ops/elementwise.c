@@ -280,21 +280,23 @@ static ofx_status binary_make(ofx_op *op, binary_kind kind, ofx_f32_vbinary_fn v
   return OFX_OK;
 }
 
-/* name: the op's row in op-defs.inc (its .op_type and .kind); math: its binary_kind. */
-#define DEFINE_FAST_BINARY(name, fn, math)                                                                 \
+/* name: the op's row in op-defs.inc (its .op_type and .kind); math: its binary_kind; trailing
+ * arguments are more fields of the definition. */
+#define DEFINE_FAST_BINARY(name, fn, math, ...)                                                            \
   static ofx_status fn##_init(ofx_op *op) {                                                                \
     const ofx_kernel_config *k = ofx_kernels();                                                            \
     return binary_make(op, math, k->f32_v##fn, k->f32_v##fn##c, k->f32_vr##fn##c);                         \
   }                                                                                                        \
   const ofx_op_def ofx_op_##fn = {.op_type = #name, .kind = OFX_OP_##name, .init = fn##_init,             \
-                                  .reshape = binary_reshape, .run = binary_run, .input_layout = OFX_OP_ANY_LAYOUT};
+                                  .reshape = binary_reshape, .run = binary_run,                            \
+                                  .input_layout = OFX_OP_ANY_LAYOUT, __VA_ARGS__};
 
 DEFINE_FAST_BINARY(Add, add, B_ADD)
 DEFINE_FAST_BINARY(Sub, sub, B_SUB)
 DEFINE_FAST_BINARY(Mul, mul, B_MUL)
-DEFINE_FAST_BINARY(Div, div, B_DIV)
+DEFINE_FAST_BINARY(Div, div, B_DIV, .torch_name = "truediv")
 
-/* The same without a fast kernel; trailing arguments are more fields of the definition. */
+/* The same without a fast kernel. */
 #define DEFINE_BINARY(name, fn, math, ...)                                                         \
   static ofx_status fn##_init(ofx_op *op) { return binary_make(op, math, NULL, NULL, NULL); }     \
   const ofx_op_def ofx_op_##fn = {.op_type = #name, .kind = OFX_OP_##name, .init = fn##_init,     \
@@ -304,14 +306,14 @@ DEFINE_FAST_BINARY(Div, div, B_DIV)
 DEFINE_BINARY(Pow, pow, B_POW)
 DEFINE_BINARY(Mod, mod, B_MOD)
 DEFINE_BINARY(PRelu, prelu, B_PRELU)
-DEFINE_BINARY(Equal, equal, B_EQUAL)
-DEFINE_BINARY(Less, less, B_LESS)
-DEFINE_BINARY(Greater, greater, B_GREATER)
-DEFINE_BINARY(LessOrEqual, less_or_equal, B_LESS_EQUAL)
-DEFINE_BINARY(GreaterOrEqual, greater_or_equal, B_GREATER_EQUAL)
-DEFINE_BINARY(And, and, B_AND)
-DEFINE_BINARY(Or, or, B_OR)
-DEFINE_BINARY(Xor, xor, B_XOR)
+DEFINE_BINARY(Equal, equal, B_EQUAL, .output_type = OFX_OUTPUT_BOOL)
+DEFINE_BINARY(Less, less, B_LESS, .output_type = OFX_OUTPUT_BOOL)
+DEFINE_BINARY(Greater, greater, B_GREATER, .output_type = OFX_OUTPUT_BOOL)
+DEFINE_BINARY(LessOrEqual, less_or_equal, B_LESS_EQUAL, .output_type = OFX_OUTPUT_BOOL)
+DEFINE_BINARY(GreaterOrEqual, greater_or_equal, B_GREATER_EQUAL, .output_type = OFX_OUTPUT_BOOL)
+DEFINE_BINARY(And, and, B_AND, .output_type = OFX_OUTPUT_BOOL)
+DEFINE_BINARY(Or, or, B_OR, .output_type = OFX_OUTPUT_BOOL)
+DEFINE_BINARY(Xor, xor, B_XOR, .output_type = OFX_OUTPUT_BOOL)
 
 /* Sum, Mean, Max, Min: any number of inputs, all broadcast to one output shape; folded into
  * the output one input at a time. */
@@ -320,13 +322,13 @@ typedef struct variadic_state {
   bool mean;
   ofx_dtype type;
   size_t numel;
-  ofx_bcast bcast[32]; /* input k -> output */
+  ofx_bcast bcast[]; /* per input: input k -> output */
 } variadic_state;
 
 static ofx_status variadic_reshape(ofx_op *op, const ofx_tensor *in, ofx_tensor *out) {
   variadic_state *s = op->state;
   size_t n = op->node->n_inputs;
-  if (n == 0 || n > 32) return ofx_op_error(op, OFX_UNSUPPORTED_OP, "%zu inputs, 1 to 32 are supported", n);
+  if (n == 0) return ofx_op_error(op, OFX_BAD_MODEL, "has no inputs");
   ofx_tensor shape = in[0];
   for (size_t k = 0; k < n; k++) {
     if (in[k].rank < 0) return ofx_op_error(op, OFX_BAD_MODEL, "input %zu is missing", k);
@@ -377,7 +379,7 @@ static void variadic_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *out, cons
 
 #define DEFINE_VARIADIC(name, fn, k, is_mean)                                             \
   static ofx_status fn##_init(ofx_op *op) {                                               \
-    OFX_TRY(ofx_op_state_new(op, sizeof(variadic_state)));                                \
+    OFX_TRY(ofx_op_state_new(op, sizeof(variadic_state) + op->node->n_inputs * sizeof(ofx_bcast))); \
     variadic_state *s = op->state;                                                        \
     s->kind = k;                                                                          \
     s->mean = is_mean;                                                                    \
@@ -418,7 +420,7 @@ static void where_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *out, const o
 }
 
 const ofx_op_def ofx_op_where = {.op_type = "Where", .kind = OFX_OP_Where, .init = where_init,
-                                 .reshape = where_reshape, .run = where_run};
+                                 .reshape = where_reshape, .run = where_run, .output_type = OFX_OUTPUT_LIKE_INPUT1};
 
 /* Unary activations: one state holding the clamp bounds (Relu and Clip are both clamps). */
 typedef struct unary_state {

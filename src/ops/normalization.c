@@ -177,7 +177,7 @@ static void layer_norm_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *out, co
 
 const ofx_op_def ofx_op_layer_normalization = {.op_type = "LayerNormalization", .kind = OFX_OP_LayerNormalization,
                                                .init = layer_norm_init, .reshape = layer_norm_reshape,
-                                               .run = layer_norm_run};
+                                               .run = layer_norm_run, .torch_name = "layer_norm"};
 
 /* LRN across channels (NCHW...). */
 static ofx_status lrn_init(ofx_op *op) {

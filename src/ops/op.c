@@ -21,11 +21,30 @@ _Static_assert(sizeof op_table / sizeof op_table[0] == OFX_OP_KIND_COUNT, "one d
 
 const ofx_op_def *ofx_op_def_of_kind(ofx_op_kind kind) { return op_table[kind]; }
 
-const ofx_op_def *ofx_op_find(const char *domain, const char *op_type) {
+/* The row of an op type in the default domain: the one op-type string compare. */
+static const ofx_op_def *lookup(const char *domain, const char *op_type) {
   if (domain[0] != '\0' && strcmp(domain, "ai.onnx") != 0) return NULL;
   for (size_t k = 0; k < OFX_OP_KIND_COUNT; k++)
     if (strcmp(op_table[k]->op_type, op_type) == 0) return op_table[k];
   return NULL;
+}
+
+const ofx_op_def *ofx_op_find(const char *domain, const char *op_type) {
+  const ofx_op_def *def = lookup(domain, op_type);
+  return def && def->run ? def : NULL;
+}
+
+const ofx_op_def *ofx_op_for_node(const ofx_node *node) {
+  int kind = node->traits.kind;
+  if (kind < 0 || kind >= OFX_OP_KIND_COUNT) return NULL;
+  return op_table[kind]->run ? op_table[kind] : NULL;
+}
+
+void ofx_op_describe(const char *domain, const char *op_type, ofx_op_traits *out) {
+  const ofx_op_def *def = lookup(domain, op_type);
+  *out = def ? (ofx_op_traits){.kind = (int)def->kind, .torch_name = def->torch_name,
+                               .output_type = def->output_type, .flags = def->trait_flags}
+             : OFX_OP_TRAITS_UNKNOWN;
 }
 
 ofx_status ofx_op_error(const ofx_op *op, ofx_status status, const char *fmt, ...) {

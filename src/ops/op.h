@@ -70,7 +70,9 @@ typedef struct ofx_activation {
  *                                   .reshape = unary_reshape, .run = clamp_run,
  *                                   .input_layout = OFX_OP_ANY_LAYOUT, .activation = clamp_activation};
  *
- * Adding an op: write its definition in the family's file and add its row to op-defs.inc. */
+ * Adding an op: write its definition in the family's file and add its row to op-defs.inc. A
+ * definition without .run is one the table only describes (Constant: folded at load; NonZero:
+ * typed in pruned models); ofx_op_find and ofx_op_for_node say such ops are not supported. */
 typedef struct ofx_op_def {
   const char *op_type; /* the ONNX op type, as its row in op-defs.inc names it */
   ofx_op_kind kind;    /* its row: OFX_OP_<op_type> */
@@ -84,15 +86,16 @@ typedef struct ofx_op_def {
    * size their outputs (Reshape's target, Slice's starts) read it here and fail when it is
    * NULL. */
   ofx_status (*reshape)(ofx_op *op, const ofx_tensor *in, ofx_tensor *out);
-  /* Computes outputs from inputs with the shapes of the last reshape. Cannot fail. */
+  /* Computes outputs from inputs with the shapes of the last reshape. Cannot fail. NULL: the
+   * op is described, not run. */
   void (*run)(ofx_op *op, const ofx_tensor *in, ofx_tensor *out, const ofx_run_context *ctx);
   /* Frees op->state (may be NULL: then free(op->state) is used). */
   void (*destroy)(ofx_op *op);
   ofx_op_input_layout input_layout;
 
   /* Fusion. The runtime folds an activation node into the op producing its input when that
-   * producer has .fuse_activation and the activation node's .activation says what it is (see
-   * fuse_activations in runtime/extractor.c). Both are optional and called after init.
+   * producer has .fuse_activation and the activation node's .activation says what it is (the
+   * runtime's fusion pass). Both are optional and called after init.
    * - activation: this op as an activation (Relu and Clip with constant bounds: CLAMP; Sigmoid;
    *   HardSwish; HardSigmoid with alpha 1/6, beta 0.5); false when this node is none.
    * - fuse_activation: folds `act` into this op's output (Conv's epilogue); false when it
@@ -105,6 +108,11 @@ typedef struct ofx_op_def {
   /* Output 0 is input 0's elements in the same order under another shape (Reshape, Flatten,
    * Squeeze, Unsqueeze, Identity): the planner may let it share input 0's memory and skip run. */
   bool view;
+
+  /* What the graph layer knows of the op's nodes (ofx_op_describe: graph/graph.h's ofx_op_traits). */
+  const char *torch_name;      /* torch function naming its nodes, when not the lower-cased op type */
+  ofx_output_type output_type; /* how its output element type follows (default: input 0's) */
+  unsigned trait_flags;        /* OFX_TRAIT_*: folded at load, train view only, shape arithmetic... */
 } ofx_op_def;
 
 struct ofx_op {
@@ -124,8 +132,14 @@ struct ofx_op {
 /* The op definition for a node, or NULL when the op is not supported. The one place that
  * compares op-type strings; everything else compares kinds. */
 const ofx_op_def *ofx_op_find(const char *domain, const char *op_type);
-/* The definition of a kind (kind < OFX_OP_KIND_COUNT). */
+/* The definition of a kind (kind < OFX_OP_KIND_COUNT); its .run is NULL for ops only described. */
 const ofx_op_def *ofx_op_def_of_kind(ofx_op_kind kind);
+/* The definition that runs a node (by its traits' kind), or NULL when the op is not supported. */
+const ofx_op_def *ofx_op_for_node(const ofx_node *node);
+/* The graph layer's view of an op (an ofx_op_describe_fn for ofx_graph_build): its kind and the
+ * definition's .torch_name, .output_type, .trait_flags; OFX_OP_TRAITS_UNKNOWN for ops the table
+ * does not know, or in another domain. */
+void ofx_op_describe(const char *domain, const char *op_type, ofx_op_traits *out);
 
 /* Allocates op->state (zeroed, `size` bytes) for an init; OUT_OF_MEMORY naming the node if not.
  * The extractor frees it (or the op's destroy does). */

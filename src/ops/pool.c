@@ -93,10 +93,10 @@ static void average_pool_any_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *o
 
 const ofx_op_def ofx_op_max_pool = {.op_type = "MaxPool", .kind = OFX_OP_MaxPool, .init = pool_init,
                                     .reshape = pool_reshape, .run = max_pool_any_run,
-                                    .input_layout = OFX_OP_WANTS_NHWC};
+                                    .input_layout = OFX_OP_WANTS_NHWC, .torch_name = "max_pool2d"};
 const ofx_op_def ofx_op_average_pool = {.op_type = "AveragePool", .kind = OFX_OP_AveragePool, .init = pool_init,
                                         .reshape = pool_reshape, .run = average_pool_any_run,
-                                        .input_layout = OFX_OP_WANTS_NHWC};
+                                        .input_layout = OFX_OP_WANTS_NHWC, .torch_name = "avg_pool2d"};
 
 static ofx_status global_pool_init(ofx_op *op) { return OFX_OK; }
 
@@ -182,7 +182,8 @@ static void global_average_pool_any_run(ofx_op *op, const ofx_tensor *in, ofx_te
 
 const ofx_op_def ofx_op_global_average_pool = {.op_type = "GlobalAveragePool", .kind = OFX_OP_GlobalAveragePool,
                                                .init = global_pool_init, .reshape = global_average_pool_reshape,
-                                               .run = global_average_pool_any_run, .input_layout = OFX_OP_WANTS_NHWC};
+                                               .run = global_average_pool_any_run, .input_layout = OFX_OP_WANTS_NHWC,
+                                               .torch_name = "adaptive_avg_pool2d"};
 
 /* GlobalMaxPool: a plain loop (no kernel yet), any spatial rank. */
 static void global_max_pool_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *out, const ofx_run_context *ctx) {

@@ -198,7 +198,7 @@ static ofx_status reduce_reshape_scratch(ofx_op *op, const ofx_tensor *in, ofx_t
   const ofx_op_def ofx_op_##fn = {.op_type = #name, .kind = OFX_OP_##name, .init = fn##_init, \
                                   .reshape = reduce_reshape_scratch, .run = reduce_run, __VA_ARGS__};
 
-DEFINE_REDUCE(ReduceMean, reduce_mean, R_MEAN)
+DEFINE_REDUCE(ReduceMean, reduce_mean, R_MEAN, .torch_name = "mean")
 DEFINE_REDUCE(ReduceSum, reduce_sum, R_SUM)
 DEFINE_REDUCE(ReduceMax, reduce_max, R_MAX)
 DEFINE_REDUCE(ReduceMin, reduce_min, R_MIN)
@@ -208,8 +208,8 @@ DEFINE_REDUCE(ReduceL2, reduce_l2, R_L2)
 DEFINE_REDUCE(ReduceSumSquare, reduce_sum_square, R_SUM_SQUARE)
 DEFINE_REDUCE(ReduceLogSum, reduce_log_sum, R_LOG_SUM)
 DEFINE_REDUCE(ReduceLogSumExp, reduce_log_sum_exp, R_LOG_SUM_EXP)
-DEFINE_REDUCE(ArgMax, argmax, R_ARGMAX)
-DEFINE_REDUCE(ArgMin, argmin, R_ARGMIN)
+DEFINE_REDUCE(ArgMax, argmax, R_ARGMAX, .output_type = OFX_OUTPUT_INT64)
+DEFINE_REDUCE(ArgMin, argmin, R_ARGMIN, .output_type = OFX_OUTPUT_INT64)
 
 /* Softmax family: rows of `inner` elements strided by `stride` (1 for the 2-D coercion). */
 typedef enum softmax_kind { S_SOFTMAX, S_LOG_SOFTMAX, S_HARDMAX } softmax_kind;

@@ -31,7 +31,8 @@ static ofx_status identity_reshape(ofx_op *op, const ofx_tensor *in, ofx_tensor 
 }
 
 const ofx_op_def ofx_op_identity = {.op_type = "Identity", .kind = OFX_OP_Identity, .init = ofx_op_no_state,
-                                    .reshape = identity_reshape, .run = copy_run, .view = true};
+                                    .reshape = identity_reshape, .run = copy_run, .view = true,
+                                    .trait_flags = OFX_TRAIT_IDENTITY};
 
 /* Dropout at inference: Y = X, and the optional mask is all true. training_mode (opset 12+
  * input 2) must be absent or a constant false -- or the ratio a constant 0, which drops nothing
@@ -66,7 +67,8 @@ static void dropout_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *out, const
 }
 
 const ofx_op_def ofx_op_dropout = {.op_type = "Dropout", .kind = OFX_OP_Dropout, .init = dropout_init,
-                                   .reshape = dropout_reshape, .run = dropout_run, .view = true};
+                                   .reshape = dropout_reshape, .run = dropout_run, .view = true,
+                                   .trait_flags = OFX_TRAIT_TRAIN_ONLY};
 
 static ofx_status flatten_reshape(ofx_op *op, const ofx_tensor *in, ofx_tensor *out) {
   OFX_TRY(any_input0(op, in));
@@ -235,7 +237,8 @@ static void shape_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *out, const o
 }
 
 const ofx_op_def ofx_op_shape = {.op_type = "Shape", .kind = OFX_OP_Shape, .init = shape_init,
-                                 .reshape = shape_reshape, .run = shape_run};
+                                 .reshape = shape_reshape, .run = shape_run, .output_type = OFX_OUTPUT_INT64,
+                                 .trait_flags = OFX_TRAIT_READS_SHAPE};
 
 static ofx_status size_init(ofx_op *op) {
   ofx_op_mark_input(op, 0, OFX_INPUT_SHAPE_ONLY);
@@ -254,7 +257,8 @@ static void size_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *out, const of
 }
 
 const ofx_op_def ofx_op_size = {.op_type = "Size", .kind = OFX_OP_Size, .init = size_init, .reshape = size_reshape,
-                                .run = size_run};
+                                .run = size_run, .output_type = OFX_OUTPUT_INT64,
+                                .trait_flags = OFX_TRAIT_READS_SHAPE};
 
 /* Expand: broadcast input 0 to a shape (input 1, known at plan time). */
 static ofx_status expand_init(ofx_op *op) {
@@ -286,7 +290,8 @@ static void expand_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *out, const 
 }
 
 const ofx_op_def ofx_op_expand = {.op_type = "Expand", .kind = OFX_OP_Expand, .init = expand_init,
-                                  .reshape = expand_reshape, .run = expand_run};
+                                  .reshape = expand_reshape, .run = expand_run,
+                                  .trait_flags = OFX_TRAIT_NOT_SHAPE_ARITH};
 
 /* ConstantOfShape: a tensor of the shape in input 0 filled with the 'value' attribute. */
 typedef struct fill_state {
@@ -331,7 +336,7 @@ static void constant_of_shape_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *
 
 const ofx_op_def ofx_op_constant_of_shape = {.op_type = "ConstantOfShape", .kind = OFX_OP_ConstantOfShape,
                                              .init = constant_of_shape_init, .reshape = constant_of_shape_reshape,
-                                             .run = constant_of_shape_run};
+                                             .run = constant_of_shape_run, .output_type = OFX_OUTPUT_VALUE_ATTR};
 
 /* Range(start, limit, delta): scalars known at plan time (the length depends on them). */
 static ofx_status range_init(ofx_op *op) {
@@ -416,6 +421,6 @@ static void cast_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *out, const of
 }
 
 const ofx_op_def ofx_op_cast = {.op_type = "Cast", .kind = OFX_OP_Cast, .init = cast_init, .reshape = cast_reshape,
-                                .run = cast_run};
+                                .run = cast_run, .output_type = OFX_OUTPUT_TO_ATTR};
 const ofx_op_def ofx_op_cast_like = {.op_type = "CastLike", .kind = OFX_OP_CastLike, .init = cast_init,
-                                     .reshape = cast_reshape, .run = cast_run};
+                                     .reshape = cast_reshape, .run = cast_run, .output_type = OFX_OUTPUT_LIKE_INPUT1};

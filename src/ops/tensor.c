@@ -136,7 +136,8 @@ static ofx_status transpose_reshape(ofx_op *op, const ofx_tensor *in, ofx_tensor
 }
 
 const ofx_op_def ofx_op_transpose = {.op_type = "Transpose", .kind = OFX_OP_Transpose, .init = strided_init,
-                                     .reshape = transpose_reshape, .run = strided_run};
+                                     .reshape = transpose_reshape, .run = strided_run,
+                                     .trait_flags = OFX_TRAIT_NAMED_BY_PERM};
 
 /* Slice: attributes before opset 10, inputs (known at plan time) since; negative steps. */
 static ofx_status slice_init(ofx_op *op) {
@@ -254,7 +255,7 @@ static void concat_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *out, const 
 }
 
 const ofx_op_def ofx_op_concat = {.op_type = "Concat", .kind = OFX_OP_Concat, .init = concat_init,
-                                  .reshape = concat_reshape, .run = concat_run};
+                                  .reshape = concat_reshape, .run = concat_run, .torch_name = "cat"};
 
 /* Split: 'split' attribute before opset 13, input 1 since; num_outputs (opset 18) or equal parts. */
 typedef struct split_state {
@@ -468,7 +469,7 @@ static void tile_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *out, const of
 }
 
 const ofx_op_def ofx_op_tile = {.op_type = "Tile", .kind = OFX_OP_Tile, .init = tile_init, .reshape = tile_reshape,
-                                .run = tile_run};
+                                .run = tile_run, .trait_flags = OFX_TRAIT_NOT_SHAPE_ARITH};
 
 /* Pad: attributes before opset 11 ('pads', 'value'), inputs since (pads, constant_value,
  * axes); modes constant, reflect, edge. */

@@ -3,6 +3,7 @@
 
 #include "base/json.h"
 #include "base/status.h"
+#include "ops/op.h"
 #include "runtime/memory-plan.h"
 #include "runtime/runtime.h"
 
@@ -80,7 +81,7 @@ static char *describe(const ofx_graph *g) {
   }
   /* 0: the views resolve every name alike, so one extractor serves both modes (web/index.js) */
   size_t train_only = 0;
-  for (size_t i = 0; i < g->n_nodes; i++) train_only += g->nodes[i].train_only;
+  for (size_t i = 0; i < g->n_nodes; i++) train_only += !ofx_node_in_view(&g->nodes[i], OFX_VIEW_EVAL);
   ofx_json_raw(&j, "],\"trainOnlyNodes\":");
   ofx_json_int(&j, (long long)train_only);
   ofx_json_raw(&j, "}");
@@ -111,7 +112,7 @@ ofx_status ofx_model_load_external(const uint8_t *bytes, size_t size, const char
                      (unsigned long long)OFX_MEMORY_LIMIT);
   ofx_model *model = calloc(1, sizeof *model);
   if (model == NULL) return ofx_error(OFX_OUT_OF_MEMORY, "out of memory loading the model");
-  ofx_status s = ofx_graph_build_external(bytes, size, &external, &model->graph);
+  ofx_status s = ofx_graph_build_external(bytes, size, &external, ofx_op_describe, &model->graph);
   if (s == OFX_OK) {
     model->description = describe(model->graph);
     if (model->description == NULL) s = ofx_error(OFX_OUT_OF_MEMORY, "out of memory describing the model");

@@ -23,7 +23,7 @@ static bool *reachable_nodes(const ofx_graph *g) {
   if (ok == NULL) return NULL;
   for (size_t i = 0; i < g->n_nodes; i++) {
     const ofx_node *n = &g->nodes[i];
-    ok[i] = n->proto == NULL || ofx_op_find(n->domain, n->op_type) != NULL;
+    ok[i] = n->proto == NULL || ofx_op_for_node(n) != NULL;
     for (size_t k = 0; k < n->n_inputs && ok[i]; k++) {
       int v = n->inputs[k];
       if (v >= 0 && g->values[v].kind == OFX_VALUE_NODE && g->values[v].producer >= 0 && !ok[g->values[v].producer])

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "graph/graph.h"
+#include "ops/op.h"
 #include "test-util.h"
 
 static ofx_graph *load(const char *dir, const char *name, uint8_t **bytes) {
@@ -14,7 +15,7 @@ static ofx_graph *load(const char *dir, const char *name, uint8_t **bytes) {
   snprintf(path, sizeof path, "%s/%s.onnx", dir, name);
   *bytes = ofx_test_read_file(path, &size);
   ofx_graph *g = NULL;
-  if (*bytes && ofx_graph_build(*bytes, size, &g) != OFX_OK) fprintf(stderr, "%s: %s\n", name, ofx_last_error());
+  if (*bytes && ofx_graph_build(*bytes, size, ofx_op_describe, &g) != OFX_OK) fprintf(stderr, "%s: %s\n", name, ofx_last_error());
   CHECK(g != NULL);
   return g;
 }
