@@ -88,10 +88,16 @@ const char *ofx_model_describe_json(const ofx_model *model);
  * cached; values behind unsupported ops are absent. */
 ofx_status ofx_model_infer_shapes(ofx_model *model, const char **out_json);
 
+/* ofx_extractor_create flags. */
+enum {
+  OFX_EXTRACTOR_TRAIN = 1,     /* names from the train view (else eval) */
+  OFX_EXTRACTOR_NO_FUSION = 2, /* no activation fusion: every node runs as its own step */
+};
+
 /* Builds an extractor for `count` requested node names (full or truncated dotted names). The
  * extractor returns one output per request, in execution order; ofx_extractor_output_request
- * maps each output back to the request it answers. `train` selects the train view. */
-ofx_status ofx_extractor_create(ofx_model *model, const char *const *names, size_t count, int train,
+ * maps each output back to the request it answers. `flags`: OFX_EXTRACTOR_*. */
+ofx_status ofx_extractor_create(ofx_model *model, const char *const *names, size_t count, unsigned flags,
                                 ofx_extractor **out_extractor);
 void ofx_extractor_free(ofx_extractor *extractor);
 
@@ -117,6 +123,13 @@ ofx_status ofx_extractor_set_profiling(ofx_extractor *extractor, int on);
 size_t ofx_extractor_step_node(const ofx_extractor *extractor, size_t i);
 /* Total milliseconds of step i (0 <= i <= planned node count) since profiling was turned on. */
 double ofx_extractor_step_ms(const ofx_extractor *extractor, size_t i);
+
+/* The plan as text: totals, one line per step that runs (node, op, output layout, shape, arena
+ * offset and bytes, layout conversions, fused nodes), and where each output comes from. Plans
+ * for the inputs set since the last run if all are set, else (when not planned yet) for the
+ * model's declared input shapes, which must be static (OFX_BAD_INPUT otherwise). Release
+ * *out_text with ofx_free. */
+ofx_status ofx_extractor_explain(ofx_extractor *extractor, char **out_text);
 
 /* Output i of the last successful run; owned by the extractor, valid until the next run. */
 typedef struct ofx_tensor_view {

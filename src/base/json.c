@@ -1,5 +1,6 @@
 #include "base/json.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,29 @@ static void append(ofx_json *j, const char *s, size_t n) {
 }
 
 void ofx_json_raw(ofx_json *j, const char *s) { append(j, s, strlen(s)); }
+
+void ofx_json_printf(ofx_json *j, const char *fmt, ...) {
+  char small[256];
+  va_list args;
+  va_start(args, fmt);
+  int n = vsnprintf(small, sizeof small, fmt, args);
+  va_end(args);
+  if (n < 0) return;
+  if ((size_t)n < sizeof small) {
+    append(j, small, (size_t)n);
+    return;
+  }
+  char *big = malloc((size_t)n + 1);
+  if (big == NULL) {
+    j->failed = true;
+    return;
+  }
+  va_start(args, fmt);
+  vsnprintf(big, (size_t)n + 1, fmt, args);
+  va_end(args);
+  append(j, big, (size_t)n);
+  free(big);
+}
 
 void ofx_json_string(ofx_json *j, const char *s) {
   append(j, "\"", 1);

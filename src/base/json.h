@@ -1,4 +1,4 @@
-/* A growable JSON text buffer: enough to describe a model to JS in one call. */
+/* A growable text buffer: JSON to describe a model to JS in one call, or plain text. */
 #ifndef OFX_BASE_JSON_H
 #define OFX_BASE_JSON_H
 
@@ -14,6 +14,8 @@ typedef struct ofx_json {
 void ofx_json_raw(ofx_json *j, const char *s);
 void ofx_json_string(ofx_json *j, const char *s); /* quoted and escaped */
 void ofx_json_int(ofx_json *j, long long v);
+/* Formatted text, appended as is (not quoted). */
+void ofx_json_printf(ofx_json *j, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void ofx_json_free(ofx_json *j);
 
 #endif

@@ -22,4 +22,8 @@ size_t ofx_extractor_input_value(const ofx_extractor *extractor, size_t i);
 /* Shape of a graph value after planning (rank -1 when not computed). */
 const ofx_tensor *ofx_extractor_value_shape(const ofx_extractor *extractor, int value);
 
+/* The extractor's plan, for tests that check what the passes decided. */
+struct ofx_plan;
+const struct ofx_plan *ofx_extractor_plan(const ofx_extractor *extractor);
+
 #endif

@@ -1,0 +1,295 @@
+/* The planner's passes on small models written here: wide Concat/Sum (more inputs than any
+ * fixed-width mask holds: DenseNet-169 has 33, DenseNet-201 49), fusion on and off, views that
+ * share memory, folding of constant-only subgraphs, and explain()'s text.
+ * Run under AddressSanitizer + UBSan by tests/run.sh. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "onnx/pb-writer.h"
+#include "onnxfx.h"
+#include "runtime/extractor-internal.h"
+#include "runtime/plan.h"
+#include "test-util.h"
+
+/* ---- a tiny ONNX writer: float tensors, nodes with int attributes ---- */
+
+typedef struct model_writer {
+  pb_writer graph;
+} model_writer;
+
+static void tensor_type(pb_writer *w, const int64_t *dims, int rank) {
+  pb_writer type = {0}, tensor = {0}, shape = {0};
+  pbw_varint_field(&tensor, 1, 1); /* FLOAT */
+  for (int d = 0; d < rank; d++) {
+    pb_writer dim = {0};
+    pbw_varint_field(&dim, 1, (uint64_t)dims[d]);
+    pbw_message(&shape, 1, &dim);
+    pbw_free(&dim);
+  }
+  pbw_message(&tensor, 2, &shape);
+  pbw_message(&type, 1, &tensor);
+  pbw_message(w, 2, &type);
+  pbw_free(&type);
+  pbw_free(&tensor);
+  pbw_free(&shape);
+}
+
+static void value_info(model_writer *m, uint32_t field, const char *name, const int64_t *dims, int rank) {
+  pb_writer vi = {0};
+  pbw_string_field(&vi, 1, name);
+  tensor_type(&vi, dims, rank);
+  pbw_message(&m->graph, field, &vi);
+  pbw_free(&vi);
+}
+
+static void initializer(model_writer *m, const char *name, const int64_t *dims, int rank, const float *data, size_t count) {
+  pb_writer t = {0};
+  for (int d = 0; d < rank; d++) pbw_varint_field(&t, 1, (uint64_t)dims[d]);
+  pbw_varint_field(&t, 2, 1);
+  pbw_string_field(&t, 8, name);
+  pbw_bytes_field(&t, 9, data, count * sizeof(float));
+  pbw_message(&m->graph, 5, &t);
+  pbw_free(&t);
+}
+
+/* A node; `attr` "name=value" (int) or NULL. */
+static void node(model_writer *m, const char *op_type, const char *name, const char *const *inputs, size_t n_inputs,
+                 const char *output, const char *attr, int64_t attr_value) {
+  pb_writer n = {0};
+  for (size_t k = 0; k < n_inputs; k++) pbw_string_field(&n, 1, inputs[k]);
+  pbw_string_field(&n, 2, output);
+  pbw_string_field(&n, 3, name);
+  pbw_string_field(&n, 4, op_type);
+  if (attr) {
+    pb_writer a = {0};
+    pbw_string_field(&a, 1, attr);
+    pbw_varint_field(&a, 3, (uint64_t)attr_value);
+    pbw_varint_field(&a, 20, 2); /* INT */
+    pbw_message(&n, 5, &a);
+    pbw_free(&a);
+  }
+  pbw_message(&m->graph, 1, &n);
+  pbw_free(&n);
+}
+
+static ofx_model *finish(model_writer *m, pb_writer *bytes) {
+  pb_writer opset = {0};
+  pbw_varint_field(bytes, 1, 8); /* ir_version */
+  pbw_varint_field(&opset, 2, 13);
+  pbw_message(bytes, 8, &opset);
+  pbw_message(bytes, 7, &m->graph);
+  pbw_free(&opset);
+  pbw_free(&m->graph);
+  ofx_model *model = NULL;
+  if (ofx_model_load(bytes->data, bytes->len, &model) != OFX_OK) fprintf(stderr, "load: %s\n", ofx_last_error());
+  CHECK(model != NULL);
+  return model;
+}
+
+static const int64_t image[4] = {1, 2, 3, 3};
+#define IMAGE_NUMEL 18
+
+static float input_value(size_t i) { return (float)((int)(i * 7 % 11) - 5) * 0.25f; }
+
+/* Runs `fx` on x (shape `image`); returns output 0's data (owned by fx) or NULL. */
+static const float *run(ofx_extractor *fx, ofx_tensor_view *view) {
+  float x[IMAGE_NUMEL];
+  for (size_t i = 0; i < IMAGE_NUMEL; i++) x[i] = input_value(i);
+  if (ofx_extractor_set_input(fx, 0, OFX_DTYPE_FLOAT32, image, 4, x, sizeof x) != OFX_OK ||
+      ofx_extractor_run(fx) != OFX_OK || ofx_extractor_output(fx, 0, view) != OFX_OK) {
+    fprintf(stderr, "run: %s\n", ofx_last_error());
+    return NULL;
+  }
+  return view->data;
+}
+
+/* ---- wide Concat and Sum: inputs past any 32- or 64-bit mask ---- */
+
+static void test_wide(const char *op, size_t n) {
+  model_writer m = {0};
+  pb_writer bytes = {0};
+  value_info(&m, 11, "x", image, 4);
+  char (*names)[16] = calloc(n, sizeof *names);
+  const char **inputs = calloc(n, sizeof *inputs);
+  float *c = malloc(IMAGE_NUMEL * sizeof *c);
+  for (size_t i = 0; i < n; i++) {
+    /* even inputs computed from x (Mul by i+1), odd ones constants (c_i = i) */
+    snprintf(names[i], sizeof names[i], "v%zu", i);
+    inputs[i] = names[i];
+    char scale[16];
+    snprintf(scale, sizeof scale, "s%zu", i);
+    float s = (float)(i + 1);
+    for (size_t e = 0; e < IMAGE_NUMEL; e++) c[e] = (float)i;
+    if (i % 2 == 0) {
+      initializer(&m, scale, NULL, 0, &s, 1);
+      const char *mul_in[2] = {"x", scale};
+      node(&m, "Mul", names[i], mul_in, 2, names[i], NULL, 0);
+    } else {
+      initializer(&m, names[i], image, 4, c, IMAGE_NUMEL);
+    }
+  }
+  bool concat = strcmp(op, "Concat") == 0;
+  node(&m, op, "wide", inputs, n, "y", concat ? "axis" : NULL, 1);
+  int64_t out_dims[4] = {1, concat ? (int64_t)(2 * n) : 2, 3, 3};
+  value_info(&m, 12, "y", out_dims, 4);
+  ofx_model *model = finish(&m, &bytes);
+  ofx_extractor *fx = NULL;
+  const char *request = "wide";
+  if (model && ofx_extractor_create(model, &request, 1, 0, &fx) != OFX_OK) fprintf(stderr, "%s: %s\n", op, ofx_last_error());
+  CHECK(fx != NULL);
+  ofx_tensor_view view;
+  const float *y = fx ? run(fx, &view) : NULL;
+  CHECK(y != NULL);
+  if (y) {
+    CHECK(view.size == (size_t)(concat ? 2 * n : 2) * 9 * sizeof(float));
+    bool ok = true;
+    for (size_t e = 0; e < IMAGE_NUMEL; e++) {
+      float sum = 0;
+      for (size_t i = 0; i < n; i++) {
+        float v = i % 2 == 0 ? input_value(e) * (float)(i + 1) : (float)i;
+        if (concat && fabsf(y[i * IMAGE_NUMEL + e] - v) > 1e-5f) ok = false;
+        sum += v;
+      }
+      if (!concat && fabsf(y[e] - sum) > 1e-3f * fabsf(sum) + 1e-4f) ok = false;
+    }
+    if (!ok) fprintf(stderr, "%s of %zu inputs: wrong values\n", op, n);
+    CHECK(ok);
+  }
+  ofx_extractor_free(fx);
+  ofx_model_free(model);
+  pbw_free(&bytes);
+  free(names);
+  free(inputs);
+  free(c);
+}
+
+/* ---- fusion, views, folding, explain ---- */
+
+/* Two branches from x:
+ *   x -> Relu (pre) -> Flatten (flatten, a view) -> Relu (head)
+ *   x -> Conv(w, 1x1) (conv) -> Relu (relu, fused) -> Add (add) with a constant-only branch
+ *   k -> Relu (k_relu) -> GlobalAveragePool (k_pool), 1152 elements: folded whatever its size. */
+static ofx_model *conv_model(pb_writer *bytes) {
+  model_writer m = {0};
+  value_info(&m, 11, "x", image, 4);
+  float w[4] = {1, -1, 0.5f, 2}; /* [2, 2, 1, 1] */
+  int64_t w_dims[4] = {2, 2, 1, 1};
+  initializer(&m, "w", w_dims, 4, w, 4);
+  static float k[2 * 24 * 24];
+  int64_t k_dims[4] = {1, 2, 24, 24};
+  for (size_t i = 0; i < sizeof k / sizeof k[0]; i++) k[i] = (float)((int)(i % 5) - 1);
+  initializer(&m, "k", k_dims, 4, k, sizeof k / sizeof k[0]);
+  const char *x_in[1] = {"x"}, *p_in[1] = {"p"}, *f_in[1] = {"f"}, *c_in[1] = {"c"}, *k_in[1] = {"k"}, *kr_in[1] = {"kr"};
+  const char *conv_in[2] = {"x", "w"}, *add_in[2] = {"r", "kp"};
+  node(&m, "Relu", "pre", x_in, 1, "p", NULL, 0);
+  node(&m, "Flatten", "flatten", p_in, 1, "f", "axis", 1);
+  node(&m, "Relu", "head", f_in, 1, "h", NULL, 0);
+  node(&m, "Conv", "conv", conv_in, 2, "c", NULL, 0);
+  node(&m, "Relu", "relu", c_in, 1, "r", NULL, 0);
+  node(&m, "Relu", "k_relu", k_in, 1, "kr", NULL, 0);
+  node(&m, "GlobalAveragePool", "k_pool", kr_in, 1, "kp", NULL, 0);
+  node(&m, "Add", "add", add_in, 2, "a", NULL, 0);
+  int64_t h_dims[2] = {1, IMAGE_NUMEL};
+  value_info(&m, 12, "h", h_dims, 2);
+  value_info(&m, 12, "a", image, 4);
+  return finish(&m, bytes);
+}
+
+static size_t step_of(const ofx_plan *plan, const char *name) {
+  for (size_t i = 0; i < plan->n_steps; i++)
+    if (strcmp(plan->steps[i].node->name, name) == 0) return i;
+  return SIZE_MAX;
+}
+
+static void test_passes(void) {
+  pb_writer bytes = {0};
+  ofx_model *model = conv_model(&bytes);
+  if (!model) return;
+  const char *requests[2] = {"head", "add"};
+  ofx_extractor *fused = NULL, *plain = NULL;
+  CHECK(ofx_extractor_create(model, requests, 2, 0, &fused) == OFX_OK);
+  CHECK(ofx_extractor_create(model, requests, 2, OFX_EXTRACTOR_NO_FUSION, &plain) == OFX_OK);
+  if (!fused || !plain) return;
+  char *text = NULL;
+  CHECK(ofx_extractor_explain(fused, &text) == OFX_OK); /* declared shapes are static */
+  if (text) {
+    CHECK(strstr(text, "+relu(Relu)") != NULL);     /* fused into conv */
+    CHECK(strstr(text, "fused 1") != NULL);
+    CHECK(strstr(text, "views 1") != NULL);         /* flatten */
+    CHECK(strstr(text, "folded 2") != NULL);        /* k_relu, k_pool */
+    CHECK(strstr(text, "conv ") != NULL && strstr(text, "head ") != NULL);
+    CHECK(strstr(text, "k_relu ") == NULL);        /* folded: no line */
+    ofx_free(text);
+  }
+  const ofx_plan *p = ofx_extractor_plan(fused);
+  CHECK(p->state[step_of(p, "relu")] == OFX_STEP_FUSED);
+  CHECK(p->state[step_of(p, "flatten")] == OFX_STEP_VIEW);
+  CHECK(p->state[step_of(p, "k_relu")] == OFX_STEP_FOLDED);
+  CHECK(p->state[step_of(p, "k_pool")] == OFX_STEP_FOLDED);
+  ofx_tensor_view a, b;
+  const float *h_fused = run(fused, &a), *h_plain = run(plain, &b);
+  CHECK(h_fused && h_plain);
+  if (h_fused && h_plain) {
+    bool same = a.size == b.size && memcmp(h_fused, h_plain, a.size) == 0;
+    CHECK(same);
+    /* head = relu(x) flattened */
+    bool ok = true;
+    for (size_t e = 0; e < IMAGE_NUMEL; e++)
+      if (h_fused[e] != fmaxf(input_value(e), 0)) ok = false;
+    CHECK(ok);
+  }
+  /* add = relu(conv(x)) + mean(relu(k)) per channel */
+  float kp[2] = {0, 0};
+  for (size_t i = 0; i < 2 * 576; i++) kp[i / 576] += fmaxf((float)((int)(i % 5) - 1), 0) / 576;
+  ofx_tensor_view add;
+  const float *y = ofx_extractor_output(plain, 1, &add) == OFX_OK ? add.data : NULL;
+  CHECK(y != NULL);
+  if (y) {
+    bool ok = true;
+    for (size_t e = 0; e < 9; e++) {
+      float x0 = input_value(e), x1 = input_value(9 + e);
+      float c0 = fmaxf(x0 - x1, 0), c1 = fmaxf(0.5f * x0 + 2 * x1, 0);
+      if (fabsf(y[e] - c0 - kp[0]) > 1e-5f || fabsf(y[9 + e] - c1 - kp[1]) > 1e-5f) ok = false;
+    }
+    CHECK(ok);
+  }
+  const ofx_plan *q = ofx_extractor_plan(plain);
+  CHECK(q->state[step_of(q, "relu")] == OFX_STEP_RUNS);
+  text = NULL;
+  CHECK(ofx_extractor_explain(plain, &text) == OFX_OK);
+  if (text) {
+    CHECK(strstr(text, "fused 0") != NULL);
+    CHECK(strstr(text, "+relu") == NULL);
+    ofx_free(text);
+  }
+  ofx_extractor_free(fused);
+  ofx_extractor_free(plain);
+  /* a requested value is never fused away: with conv requested, relu runs on its own; a
+   * requested activation is fused (its value is the producer's output) */
+  const char *both[2] = {"conv", "relu"};
+  for (size_t n = 1; n <= 2; n++) {
+    ofx_extractor *fx = NULL;
+    CHECK(ofx_extractor_create(model, both + 2 - n, n, 0, &fx) == OFX_OK);
+    if (!fx) continue;
+    const ofx_plan *k = ofx_extractor_plan(fx);
+    CHECK(k->state[step_of(k, "relu")] == (n == 2 ? OFX_STEP_RUNS : OFX_STEP_FUSED));
+    ofx_tensor_view r;
+    const float *y = run(fx, &r);
+    CHECK(y != NULL && ofx_extractor_output(fx, n - 1, &r) == OFX_OK);
+    if (y && n == 2) CHECK(((const float *)r.data)[0] == fmaxf(input_value(0) - input_value(9), 0));
+    ofx_extractor_free(fx);
+  }
+  ofx_model_free(model);
+  pbw_free(&bytes);
+}
+
+int main(void) {
+  test_wide("Concat", 40);
+  test_wide("Concat", 64);
+  test_wide("Sum", 40);
+  test_wide("Sum", 64);
+  test_passes();
+  return ofx_test_finish("plan");
+}
