@@ -3,8 +3,8 @@
 // state or thread pools, and make peak RSS per engine meaningful.
 //
 // spec: {engine: 'onnxfx'|'ort-web'|'ort-node'|'tfjs', model: path, input: {name, dims},
-//        nodes?: [names] (onnxfx), layer?: {...} (tfjs), threads, warmup, runs}
-import { fileURLToPath } from 'node:url';
+//        nodes?: [names] (onnxfx), web?: path of another checkout's web/index.js (onnxfx), layer?: {...} (tfjs), threads, warmup, runs}
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const spec = JSON.parse(process.argv[2]);
 const here = (p) => fileURLToPath(new URL(p, import.meta.url));
@@ -28,7 +28,8 @@ async function measure(run) {
 
 async function onnxfx() {
   const started = performance.now();
-  const ofx = await import('../web/index.js');
+  // spec.web: another checkout's web/index.js (run.mjs --baseline), to compare two builds
+  const ofx = await import(spec.web ? pathToFileURL(spec.web).href : '../web/index.js');
   const model = await ofx.loadModel(spec.model, { numThreads: spec.threads });
   const outputName = model.outputs[0].name;
   const nodes = spec.nodes ?? [model.nodes.find((n) => n.outputs.includes(outputName)).name];

@@ -2,6 +2,8 @@
 // onnxfx against its peers, measured side by side in one run (issue #5's table).
 //
 //   node bench/run.mjs [--runs 20] [--rounds 2] [--only layers,models,pruning] [--write docs/benchmarks.md]
+//   node bench/run.mjs --only compare --baseline DIR   this build against another checkout's (DIR,
+//                                                      built), whole models, alternating
 //
 // Every (row, engine, threads) is measured in its own process; engines alternate round by round
 // so that machine noise spreads over all of them. Reported: median and min-max of the timed runs
@@ -149,6 +151,25 @@ if (only.has('models')) {
     // each engine's ratio is to ORT-web with the same thread count
     row(name, macs, variants.slice(0, 3), results.slice(0, 3), 1);
     row(name, macs, variants.slice(3), results.slice(3), 1);
+  }
+}
+
+if (only.has('compare')) {
+  if (!args.baseline) throw new Error('--only compare needs --baseline DIR: a checkout whose web/dist is built');
+  const web = path.resolve(String(args.baseline), 'web/index.js');
+  emit(`\n### This build against ${args.baseline}, whole models, 1×3×224×224\n`);
+  emit(HEADER.replace('× ORT-web', '× before'));
+  for (const { name, macs } of MODELS) {
+    const model = path.join(modelDir, `${name}.onnx`);
+    if (!existsSync(model)) continue;
+    const input = { name: 'x', dims: [1, 3, 224, 224] };
+    for (const threads of [1, 2]) {
+      const variants = [
+        { label: `onnxfx ${threads}T`, spec: { engine: 'onnxfx', model, input, threads } },
+        { label: `before ${threads}T`, spec: { engine: 'onnxfx', model, input, threads, web } },
+      ];
+      row(name, macs, variants, measureRow(variants), 1);
+    }
   }
 }
 
