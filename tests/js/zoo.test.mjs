@@ -56,14 +56,23 @@ function zooFamilies() {
   return families;
 }
 
+/** CI_EXTRA of export_models.py: CI models beyond one per family. */
+function ciExtra() {
+  const source = readFileSync(path.join(repoRoot, 'tests/tools/export_models.py'), 'utf8');
+  const line = source.match(/^CI_EXTRA = \[([^\]]*)\]/m);
+  assert.ok(line, 'export_models.py defines CI_EXTRA');
+  return [...line[1].matchAll(/"(\w+)"/g)].map((m) => m[1]);
+}
+
 const families = zooFamilies();
 const selection = process.env.ONNXFX_ZOO ?? 'ci';
-const models = selection === 'ci' ? Object.values(families).map((list) => list[0])
+const models = selection === 'ci' ? [...Object.values(families).map((list) => list[0]), ...ciExtra()]
   : selection === 'all' ? Object.values(families).flat()
     : selection.split(',').map((s) => s.trim()).filter(Boolean);
 
 test('the CI set covers every family of the zoo', () => {
   assert.ok(Object.keys(families).length >= 15, `families parsed from export_models.py: ${Object.keys(families)}`);
+  assert.ok(ciExtra().includes('densenet169'), 'densenet169 (Concats of 33 inputs) is in the CI set');
   for (const list of Object.values(families)) assert.ok(list.length >= 1);
 });
 
