@@ -128,6 +128,7 @@ static ofx_status conv_init(ofx_op *op) {
     s->packed = malloc(ofx_x32_packw_dwconv_size(s->out_channels, taps, k->dwconv_cr) * sizeof(float));
     if (s->packed == NULL) return ofx_op_error(op, OFX_OUT_OF_MEMORY, "out of memory packing weights");
     ofx_x32_packw_dwconv_chw(s->out_channels, taps, k->dwconv_cr, w->data, s->bias, s->packed);
+    op->packed_bytes = ofx_x32_packw_dwconv_size(s->out_channels, taps, k->dwconv_cr) * sizeof(float);
     return OFX_OK;
   } else if (is_depthwise(s)) {
     s->path = CONV_DEPTHWISE_GENERIC; /* more than OFX_DWCONV_MAX_TAPS taps: plain loops */
@@ -141,11 +142,13 @@ static ofx_status conv_init(ofx_op *op) {
       ofx_x32_packw_conv_oihw(cout_g, s->in_channels_per_group, s->kernel_h, s->kernel_w, k->gemm_nr,
                               (const char *)w->data + g * group_bytes, s->bias + g * cout_g,
                               s->packed + g * s->packed_group_stride);
+    op->packed_bytes = s->packed_group_stride * s->groups * sizeof(float);
     return OFX_OK;
   }
   s->weights = malloc(w->nbytes);
   if (s->weights == NULL) return ofx_op_error(op, OFX_OUT_OF_MEMORY, "out of memory copying weights");
   memcpy(s->weights, w->data, w->nbytes); /* aligned: the model bytes may not be */
+  op->packed_bytes = w->nbytes + s->out_channels * sizeof(float);
   return OFX_OK;
 }
 

@@ -79,6 +79,7 @@ static ofx_status gemm_init(ofx_op *op) {
   const size_t nr = ofx_kernels()->gemm_nr;
   s->packed = malloc((ofx_x32_packw_gemm_size(s->n, s->k, nr) + 1) * sizeof(float));
   if (s->packed == NULL) return ofx_op_error(op, OFX_OUT_OF_MEMORY, "out of memory packing weights");
+  op->packed_bytes = ofx_x32_packw_gemm_size(s->n, s->k, nr) * sizeof(float);
   /* straight from the (possibly unaligned) model bytes, then alpha on the weight rows only */
   if (trans_b)
     ofx_x32_packw_gemm_goi(s->n, s->k, nr, b->data, s->bias, s->packed);

@@ -43,6 +43,7 @@ static ofx_status matmul_init(ofx_op *op) {
   ofx_x32_packw_gemm_gio(n, k, nr, b->data, NULL, s->packed); /* from the model bytes */
   s->packed_k = k;
   s->packed_n = n;
+  op->packed_bytes = ofx_x32_packw_gemm_size(n, k, nr) * sizeof(float);
   ofx_op_mark_input(op, 1, OFX_INPUT_PACKED);
   return OFX_OK;
 }
