@@ -33,6 +33,10 @@ typedef struct binary_state {
   ofx_f32_vbinary_fn vv, vc, rvc;
   ofx_bcast bcast; /* the typed loop's plan */
   ofx_dtype a_type, b_type, out_type;
+  /* a Relu or Clip after it, fused (ResNet's residual Add -> Relu): applied to each chunk while
+   * it is still in cache */
+  bool clamp;
+  float min, max;
 } binary_state;
 
 static void fast_plan(binary_state *s, const ofx_tensor *a, const ofx_tensor *b, const ofx_tensor *out) {
@@ -169,6 +173,31 @@ typedef struct fast_job {
 static void fast_chunk(void *ctx, size_t start, size_t count) {
   const fast_job *g = ctx;
   fast_range(g->s, g->a, g->b, g->y, start, count);
+  if (g->s->clamp) ofx_kernels()->f32_vclamp(count, g->y + start, g->y + start, g->s->min, g->s->max);
+}
+
+/* The fused clamp on the typed path's output; integers compared exactly (Relu on int64). */
+static void clamp_typed(const binary_state *s, void *z, size_t n) {
+  for (size_t e = 0; e < n; e++) {
+    if (ofx_dtype_is_int(s->out_type)) {
+      int64_t v = ofx_load_i64(z, s->out_type, e);
+      if ((double)v < s->min) v = (int64_t)ceil(s->min);
+      else if ((double)v > s->max) v = (int64_t)floor(s->max);
+      ofx_store_i64(z, s->out_type, e, v);
+    } else {
+      ofx_store_f64(z, s->out_type, e, fmin(fmax(ofx_load_f64(z, s->out_type, e), s->min), s->max));
+    }
+  }
+}
+
+/* Add, Sub, Mul, Div take a Relu or Clip after them (fuse pass): the clamp runs on each chunk. */
+static bool binary_fuse_activation(ofx_op *op, const ofx_activation *act) {
+  binary_state *s = op->state;
+  if (act->kind != OFX_ACTIVATION_CLAMP || s->fast_pow) return false;
+  s->min = s->clamp ? fmaxf(s->min, act->min) : act->min;
+  s->max = s->clamp ? fminf(s->max, act->max) : act->max;
+  s->clamp = true;
+  return true;
 }
 
 static void pow_chunk(void *ctx, size_t start, size_t count) {
@@ -253,6 +282,7 @@ static void binary_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *out, const 
     OFX_BCAST_FOR(b, ofx_store_f64(z, s->out_type, e,
                                    float_binary(s->kind, ofx_load_f64(x, s->a_type, off[0]), ofx_load_f64(y, s->b_type, off[1]))));
   }
+  if (s->clamp) clamp_typed(s, z, ofx_tensor_numel(&out[0]));
 }
 
 static ofx_status binary_make(ofx_op *op, binary_kind kind, ofx_f32_vbinary_fn vv, ofx_f32_vbinary_fn vc,
@@ -289,7 +319,8 @@ static ofx_status binary_make(ofx_op *op, binary_kind kind, ofx_f32_vbinary_fn v
   }                                                                                                        \
   const ofx_op_def ofx_op_##fn = {.op_type = #name, .kind = OFX_OP_##name, .init = fn##_init,             \
                                   .reshape = binary_reshape, .run = binary_run,                            \
-                                  .input_layout = OFX_OP_ANY_LAYOUT, __VA_ARGS__};
+                                  .input_layout = OFX_OP_ANY_LAYOUT,                                       \
+                                  .fuse_activation = binary_fuse_activation, __VA_ARGS__};
 
 DEFINE_FAST_BINARY(Add, add, B_ADD)
 DEFINE_FAST_BINARY(Sub, sub, B_SUB)
