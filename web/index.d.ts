@@ -206,6 +206,8 @@ export interface FeatureExtractorOptions {
   evalReturnNodes?: ReturnNodes;
   /** Do not warn when the train and eval views differ. */
   suppressDiffWarning?: boolean;
+  /** false: no activation fusion, every node runs as its own step (default true). */
+  fuse?: boolean;
 }
 
 /** One node's share of a run, from `FeatureExtractor.profile`. */

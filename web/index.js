@@ -474,7 +474,7 @@ export class FeatureExtractor {
  *
  * @param {Model} model
  * @param {{returnNodes?: string[]|Record<string,string>, trainReturnNodes?: string[]|Record<string,string>,
- *   evalReturnNodes?: string[]|Record<string,string>, suppressDiffWarning?: boolean}} options
+ *   evalReturnNodes?: string[]|Record<string,string>, suppressDiffWarning?: boolean, fuse?: boolean}} options
  * @returns {Promise<FeatureExtractor>}
  */
 export async function createFeatureExtractor(model, options = {}) {
@@ -508,7 +508,9 @@ export async function createFeatureExtractor(model, options = {}) {
         modes.train = { native: modes.eval.native, keys: entries.map(([, key]) => key) };
         continue;
       }
-      const native = await engine.call('createExtractor', { model: model._handle(), names: entries.map(([name]) => name), train: mode === 'train' });
+      const native = await engine.call('createExtractor', {
+        model: model._handle(), names: entries.map(([name]) => name), train: mode === 'train', fuse: options.fuse !== false,
+      });
       modes[mode] = { native, keys: entries.map(([, key]) => key) };
     }
     model._handle(); // DISPOSED when the model was disposed while this was being made

@@ -134,9 +134,9 @@ export class LocalEngine {
    * @param {Operations['createExtractor']['in']} input
    * @returns {Promise<Operations['createExtractor']['out']>}
    */
-  async createExtractor({ model, names, train }) {
+  async createExtractor({ model, names, train, fuse }) {
     if (!this.models.has(model)) throw new OnnxfxError('DISPOSED', 'this model has been disposed');
-    const info = this.core.createExtractor(model, names, train);
+    const info = this.core.createExtractor(model, names, train, fuse);
     this.extractors.set(info.handle, model);
     return info;
   }
