@@ -61,15 +61,18 @@ ofx_status ofx_plan_explain(const ofx_plan *plan, char **out) {
       snprintf(offset, sizeof offset, "%zu", plan->offsets[v]);
       snprintf(bytes, sizeof bytes, "%zu", ofx_plan_value_bytes(plan, v));
     }
-    ofx_json_printf(&j, "%5zu  %-*s  %-*s  %-6s  %-20s  %12s  %12s ", i, (int)name_width, n->name, (int)op_width, n->op_type,
+    ofx_json_printf(&j, "%5zu  %-*s  %-*s  %-6s  %-20s  %12s  %12s", i, (int)name_width, n->name, (int)op_width, n->op_type,
                     t ? layout_name(t) : "-", shape, offset, bytes);
     for (size_t c = first; c < cursor; c++)
-      ofx_json_printf(&j, " in%zu->%s%s", plan->conversions[c].slot, layout_name(&plan->conversions[c].tensor),
+      ofx_json_printf(&j, "%sin%zu->%s%s", c == first ? "  " : " ", plan->conversions[c].slot, layout_name(&plan->conversions[c].tensor),
                       plan->conversions[c].alias ? "(relabel)" : "");
+    bool annotated = cursor > first;
     for (size_t f = i + 1; f < plan->n_steps; f++)
-      if (plan->state[f] == OFX_STEP_FUSED && plan->fused_into[f] == (int)i)
-        ofx_json_printf(&j, " +%s(%s)", plan->steps[f].node->name, plan->steps[f].node->op_type);
-    if (n->n_outputs > 1) ofx_json_printf(&j, " (+%zu more outputs)", n->n_outputs - 1);
+      if (plan->state[f] == OFX_STEP_FUSED && plan->fused_into[f] == (int)i) {
+        ofx_json_printf(&j, "%s+%s(%s)", annotated ? " " : "  ", plan->steps[f].node->name, plan->steps[f].node->op_type);
+        annotated = true;
+      }
+    if (n->n_outputs > 1) ofx_json_printf(&j, "%s(+%zu more outputs)", annotated ? " " : "  ", n->n_outputs - 1);
     ofx_json_raw(&j, "\n");
   }
   ofx_json_raw(&j, "\noutputs\n");
