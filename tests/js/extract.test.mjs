@@ -59,7 +59,7 @@ test('profile() times each executed node of the pruned plan, here and in a worke
     assert.ok(convs.every((s) => s.ms > 0), 'every convolution took time');
     const stepNames = steps.map((s) => s.name);
     assert.ok(!stepNames.includes('relu') && !stepNames.includes('layer1.0.relu'), 'a Relu after a Conv is fused into it');
-    assert.ok(stepNames.includes('layer1.0.add') && stepNames.includes('layer1.0.relu_1'), 'the residual Add and its Relu run');
+    assert.ok(stepNames.includes('layer1.0.add') && !stepNames.includes('layer1.0.relu_1'), 'the residual Add runs, its Relu fused into it');
     assert.ok(steps.length <= fx.plannedNodeCount + 1);
     assert.deepEqual(steps.at(-1).name, null);
     assert.equal(steps.at(-1).opType, 'OutputCopy');
@@ -71,6 +71,24 @@ test('profile() times each executed node of the pruned plan, here and in a worke
     assert.deepEqual(after.layer1.dims, [1, 64, 56, 56]);
     model.dispose();
   }
+});
+
+test('fuse: false runs every activation as its own step, with the same values', async () => {
+  const model = await loadModel(modelPath('resnet18'));
+  const x = new Tensor('float32', Float32Array.from({ length: 3 * 224 * 224 }, (_, i) => Math.sin(i * 0.01)), [1, 3, 224, 224]);
+  const fused = await createFeatureExtractor(model, { returnNodes: ['layer1'] });
+  const plain = await createFeatureExtractor(model, { returnNodes: ['layer1'], fuse: false });
+  const names = (steps) => steps.map((s) => s.name);
+  const fusedSteps = names(await fused.profile(x)), plainSteps = names(await plain.profile(x));
+  for (const relu of ['relu', 'layer1.0.relu', 'layer1.0.relu_1']) {
+    assert.ok(!fusedSteps.includes(relu), `${relu} fused`);
+    assert.ok(plainSteps.includes(relu), `${relu} runs with fuse: false`);
+  }
+  assert.match(await plain.explain(), /fused 0,/);
+  assert.match(await fused.explain(), /fused [1-9]/);
+  const a = (await fused.run(x)).layer1.data, b = (await plain.run(x)).layer1.data;
+  assert.deepEqual(a, b, 'fusion changes no value');
+  await model.dispose();
 });
 
 test('unknown names throw NODE_NOT_FOUND with a hint; layer1 never matches layer10', async () => {
