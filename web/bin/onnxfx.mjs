@@ -431,4 +431,12 @@ async function main(argv) {
   }
 }
 
+// `onnxfx nodes MODEL | head`: the reader leaving is not an error. End quietly, as Unix tools do.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw err;
+  });
+}
+
 process.exitCode = await main(process.argv.slice(2));

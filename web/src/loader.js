@@ -46,6 +46,14 @@ function asDirUrl(dist) {
   return url;
 }
 
+/**
+ * Emscripten's `quit` ends the Node process (`process.exit`) on exit() or a fatal error; a
+ * library must not. The error is thrown to the caller instead, whatever the build's flags.
+ */
+function noQuit(_status, toThrow) {
+  throw toThrow;
+}
+
 async function instantiateInNode(variant, options) {
   const { createRequire } = await import('node:module');
   const { readFile } = await import('node:fs/promises');
@@ -63,7 +71,7 @@ async function instantiateInNode(variant, options) {
   let wasmFile = options.wasmPath ?? options.wasmUrl ?? `${dir}${stem}.wasm`;
   if (wasmFile instanceof URL || /^file:/.test(String(wasmFile))) wasmFile = fileURLToPath(wasmFile);
   const wasmBinary = await readFile(wasmFile);
-  const moduleArg = { wasmBinary, locateFile: (file) => `${dir}${file}` };
+  const moduleArg = { wasmBinary, locateFile: (file) => `${dir}${file}`, quit: noQuit };
   try {
     return await factory(moduleArg);
   } catch (err) {
@@ -82,6 +90,7 @@ async function instantiateInBrowser(variant, options) {
   return factory({
     locateFile: (file) => (file.endsWith('.wasm') && wasmUrl != null ? String(new URL(String(wasmUrl), distUrl)) : new URL(file, distUrl).href),
     mainScriptUrlOrBlob: new URL(`${stem}.js`, distUrl).href,
+    quit: noQuit,
   });
 }
 
