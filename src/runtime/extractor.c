@@ -33,11 +33,10 @@ static double now_ms(void) {
 #endif
 
 struct ofx_extractor {
-  ofx_model *model;
   ofx_plan plan;
   bool *bound;            /* per input: given for the next run (plan.inputs holds it) */
   size_t *output_request; /* per output: the request it answers */
-  bool planned;
+  bool planned, ran; /* ran: outputs hold the last run's values (explain may plan without running) */
   ofx_tensor *planned_input_shapes;
   double *step_ms; /* per step (+1 for the output conversions) while profiling, else NULL */
 };
@@ -63,7 +62,6 @@ static ofx_status extractor_build(ofx_model *model, const int *values, const siz
   ofx_extractor *fx = calloc(1, sizeof *fx);
   if (fx == NULL) return oom("creating an extractor");
   ofx_plan *p = &fx->plan;
-  fx->model = model;
   p->graph = g;
   p->shapes_only = shapes_only;
   p->fusion = !shapes_only && !(flags & OFX_EXTRACTOR_NO_FUSION);
@@ -229,7 +227,7 @@ static bool same_shape(const ofx_tensor *a, const ofx_tensor *b) {
 /* The plan-time passes, in order, for the inputs in plan.inputs. */
 static ofx_status plan(ofx_extractor *fx) {
   ofx_plan *p = &fx->plan;
-  fx->planned = false;
+  fx->planned = fx->ran = false;
   ofx_plan_reset(p);
   OFX_TRY(ofx_pass_fold(p));
   if (p->shapes_only) return OFX_OK;
@@ -287,9 +285,9 @@ ofx_status ofx_extractor_run(ofx_extractor *fx) {
   ofx_plan *p = &fx->plan;
   OFX_TRY(check_bound(fx));
   OFX_TRY(plan_if_needed(fx));
+  ofx_tensor *in = p->op_inputs, *out = p->op_outputs;
   for (size_t i = 0; i < p->n_inputs; i++)
     if (!p->input_known[i]) p->tensors[ofx_plan_input_value(p, i)].data = p->inputs[i].data;
-  ofx_tensor *in = p->op_inputs, *out = p->op_outputs;
   ofx_run_context ctx = {ofx_runtime_threadpool(), p->scratch};
   ofx_threadpool_wake(ctx.pool); /* workers asleep since the last run wake while step 0 starts */
   size_t cursor = 0;
@@ -310,6 +308,7 @@ ofx_status ofx_extractor_run(ofx_extractor *fx) {
   if (fx->step_ms) fx->step_ms[p->n_steps] += now_ms() - started;
   /* the caller's input memory is only borrowed for this run */
   for (size_t i = 0; i < p->n_inputs; i++) fx->bound[i] = false;
+  fx->ran = true;
   return OFX_OK;
 }
 
@@ -334,7 +333,7 @@ ofx_status ofx_extractor_output(const ofx_extractor *fx, size_t i, ofx_tensor_vi
   const ofx_tensor *t = &p->tensors[p->output_value[i]];
   for (size_t c = 0; c < p->n_conversions; c++)
     if (p->conversions[c].step == p->n_steps && p->conversions[c].slot == i) t = &p->conversions[c].tensor;
-  if (!fx->planned || t->rank < 0 || (t->data == NULL && ofx_tensor_numel(t) != 0))
+  if (!fx->ran || t->rank < 0 || (t->data == NULL && ofx_tensor_numel(t) != 0))
     return ofx_error(OFX_INVALID_ARGUMENT, "output %zu is not available before a successful run", i);
   view->dtype = t->dtype;
   view->rank = (size_t)t->rank;

@@ -224,6 +224,8 @@ static void test_passes(void) {
     CHECK(strstr(text, "packed weights 0 bytes") == NULL); /* conv's */
     ofx_free(text);
   }
+  ofx_tensor_view early;
+  CHECK(ofx_extractor_output(fused, 0, &early) != OFX_OK); /* planned by explain, not run yet */
   const ofx_plan *p = ofx_extractor_plan(fused);
   CHECK(p->state[step_of(p, "relu")] == OFX_STEP_FUSED);
   CHECK(p->state[step_of(p, "flatten")] == OFX_STEP_VIEW);
