@@ -128,16 +128,19 @@ test('extract writes .jsonl with --pool max, and --restart starts over', () => {
   }
 });
 
-test('nodes lists every node with its op type and shape', () => {
+test('nodes lists every node with its op type and shape, without running the model', () => {
   const r = onnxfx('nodes', MODEL);
   assert.equal(r.code, 0, r.stderr);
   const rows = r.stdout.trim().split('\n').map((l) => l.trim().split(/\s{2,}/));
-  assert.deepEqual(rows[0], ['image', 'Input', '[1, 3, 224, 224]']);
+  assert.deepEqual(rows[0], ['image', 'Input', '[1, 3, height, width]']);
   assert.deepEqual(rows.find((x) => x[0] === 'pool'), ['pool', 'GlobalAveragePool', '[1, 1280, 1, 1]']);
-  assert.deepEqual(rows.at(-1), ['classifier.softmax', 'Softmax', '[1, 5]']);
-  assert.equal(rows.length, 106, 'the input and 105 graph nodes');
+  assert.deepEqual(rows.find((x) => x[0] === 'features.0'), ['features.0', 'Clip (features.0.relu)', '[1, 32, ?, ?]']);
+  assert.deepEqual(rows.at(-1), ['classifier', 'Softmax (classifier.softmax)', '[1, 5]']);
+  assert.equal(rows.length, 126, 'the input, 105 graph nodes and 20 module scopes');
+  assert.match(r.stderr, /symbolic input dims \(height, width\); --input-size/);
   const sized = onnxfx('nodes', MODEL, '--input-size', '160');
   assert.match(sized.stdout, /^features\.18\.relu\s+Clip\s+\[1, 1280, 5, 5\]$/m);
+  assert.equal(sized.stderr, '');
 });
 
 test('plan prints what extracting the nodes runs: fx.explain(), for the declared or given input size', () => {

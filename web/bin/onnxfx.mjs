@@ -4,11 +4,15 @@
 // Uses only the package's public API (../index.js).
 import { existsSync, openSync, closeSync, readSync, writeSync, fstatSync, ftruncateSync, readFileSync, readdirSync, statSync, writeFileSync, appendFileSync } from 'node:fs';
 import path from 'node:path';
-import { loadModel, createFeatureExtractor, imageToTensor, Tensor } from '../index.js';
+import { loadModel, createFeatureExtractor, getGraphNodeNames, imageToTensor, Tensor } from '../index.js';
 
 const USAGE = `usage:
-  onnxfx nodes MODEL [--input-size S|H,W] [--threads N]
-      every node: name, op type, output shape (from one run on a blank image)
+  onnxfx nodes MODEL [--input-size S|H,W] [--json]
+      every name of getGraphNodeNames' eval view (module scopes included, as the node they
+      select; any other scope prefix such as layer1 selects its last node too): op type and
+      output shape, from shape inference alone (nothing is run); symbolic dims by name, ?
+      where inference cannot know. --input-size sets the image input's H, W first;
+      --json prints {inputs, outputs, nodes: [{name, opType, node, onnxName, outputShapes}]}
   onnxfx plan MODEL [--nodes a,b] [--input-size S|H,W] [--threads N]
       what extracting those nodes runs, step by step (fx.explain()): for the model's declared
       input shape when it is static and no --input-size is given, else for a 1-image batch of
@@ -36,6 +40,7 @@ function parseArgs(argv) {
     const a = argv[i];
     if (a === '-h' || a === '--help') opts.help = true;
     else if (a === '--restart') opts.restart = true;
+    else if (a === '--json') opts.json = true;
     else if (a.startsWith('-')) {
       let key = a.replace(/^--?/, '');
       let value;
@@ -66,7 +71,7 @@ function inputGeometry(model, opts) {
   const dims = input.dims ?? [];
   let layout = opts.layout?.toUpperCase();
   if (layout && layout !== 'NCHW' && layout !== 'NHWC') throw new UsageError(`--layout is NCHW or NHWC, got '${opts.layout}'`);
-  if (!layout) layout = dims.length === 4 && dims[3] === 3 && dims[1] !== 3 ? 'NHWC' : 'NCHW';
+  if (!layout) layout = guessLayout(dims);
   if (dims.length === 4) {
     const channels = layout === 'NCHW' ? dims[1] : dims[3];
     if (typeof channels === 'number' && channels !== 3) {
@@ -79,6 +84,12 @@ function inputGeometry(model, opts) {
     size = typeof h === 'number' && typeof w === 'number' ? [h, w] : [224, 224];
   }
   return { layout, size, name: input.name };
+}
+
+/** NHWC when the last dim looks like a few channels and the second does not; else NCHW. */
+function guessLayout(dims) {
+  const few = (d) => typeof d === 'number' && d <= 4;
+  return dims.length === 4 && few(dims[3]) && !few(dims[1]) ? 'NHWC' : 'NCHW';
 }
 
 function preprocessOptions(opts, geometry) {
@@ -132,28 +143,141 @@ async function cmdPlan(opts) {
   }
 }
 
+// ---- onnxfx nodes: names and shape inference only -------------------------------------------
+
+/** Reads a protobuf varint at `at`: [value, next]. */
+function varint(buf, at) {
+  let value = 0, scale = 1, byte;
+  do {
+    if (at >= buf.length) throw new UsageError('the model file is not valid protobuf');
+    byte = buf[at++];
+    value += (byte & 0x7f) * scale;
+    scale *= 128;
+  } while (byte & 0x80);
+  return [value, at];
+}
+
+function encodeVarint(value) {
+  const out = [];
+  do {
+    let b = value % 128;
+    value = Math.floor(value / 128);
+    if (value) b |= 0x80;
+    out.push(b);
+  } while (value);
+  return Buffer.from(out);
+}
+
+const lengthField = (field, content) => Buffer.concat([encodeVarint(field * 8 + 2), encodeVarint(content.length), content]);
+
+/**
+ * The message `buf` with each length-delimited field that `match(field, content)` accepts
+ * replaced by `transform(content)` (dropped when it returns null); other fields are copied.
+ */
+function rewriteFields(buf, match, transform) {
+  const parts = [];
+  for (let at = 0; at < buf.length;) {
+    const begin = at;
+    let key;
+    [key, at] = varint(buf, at);
+    const field = Math.floor(key / 8), wire = key % 8;
+    if (wire === 0) [, at] = varint(buf, at);
+    else if (wire === 1) at += 8;
+    else if (wire === 5) at += 4;
+    else if (wire === 2) {
+      let len;
+      [len, at] = varint(buf, at);
+      const content = buf.subarray(at, at + len);
+      at += len;
+      if (match(field, content)) {
+        const replaced = transform(content);
+        if (replaced !== null) parts.push(lengthField(field, replaced));
+        continue;
+      }
+    } else throw new UsageError('the model file is not valid protobuf');
+    parts.push(buf.subarray(begin, at));
+  }
+  return Buffer.concat(parts);
+}
+
+/** The string in field `want` of a message (ValueInfoProto.name is field 1). */
+function stringField(buf, want) {
+  let found = null;
+  rewriteFields(buf, (field, content) => {
+    if (field === want && found === null) found = content.toString('utf8');
+    return false;
+  });
+  return found;
+}
+
+/**
+ * The model's bytes with graph input `name` declared as `dims` (numbers, or symbol names):
+ * ModelProto.graph(7).input(11) -> ValueInfoProto.type(2).tensor_type(1).shape(2).dim(1).
+ */
+function withInputDims(bytes, name, dims) {
+  const shape = Buffer.concat(dims.map((d) => lengthField(1, typeof d === 'number'
+    ? Buffer.concat([encodeVarint(8), encodeVarint(d)])
+    : lengthField(2, Buffer.from(String(d), 'utf8')))));
+  // TypeProto.Tensor: every field but the old shape, then the new one
+  const reshape = (tt) => Buffer.concat([rewriteFields(tt, (f) => f === 2, () => null), lengthField(2, shape)]);
+  return rewriteFields(bytes, (f) => f === 7, (graph) =>
+    rewriteFields(graph, (f, vi) => f === 11 && stringField(vi, 1) === name, (vi) =>
+      rewriteFields(vi, (f) => f === 2, (type) =>
+        rewriteFields(type, (f) => f === 1, reshape))));
+}
+
+/** Loads MODEL; with --input-size, its image input declared at that H, W first. */
+async function openForShapes(file, opts) {
+  const size = parseSize(opts['input-size']);
+  if (!size) return open(file, opts);
+  if (!file) throw new UsageError('no MODEL given');
+  if (!existsSync(file)) throw new UsageError(`no such model file: ${file}`);
+  // the declared input, read from a first load: its rank and which dims are H, W
+  const probe = await loadModel(file);
+  const input = probe.inputs[0];
+  await probe.dispose();
+  const dims = input.dims;
+  if (!dims || dims.length !== 4) {
+    throw new UsageError(`--input-size needs an image input [N, C, H, W] or [N, H, W, C]; '${input.name}' is ${dims ? fmtDims(dims) : 'of unknown shape'}`);
+  }
+  const layout = opts.layout?.toUpperCase() ?? guessLayout(dims);
+  const [hAxis, wAxis] = layout === 'NHWC' ? [1, 2] : [2, 3];
+  const patched = dims.map((d, i) => (i === hAxis ? size[0] : i === wAxis ? size[1] : d ?? `dim${i}`));
+  const bytes = withInputDims(readFileSync(file), input.name, patched);
+  return loadModel(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), { externalDataDir: path.dirname(path.resolve(file)) });
+}
+
+const fmtShape = (dims) => (dims ? `[${dims.map((d) => d ?? '?').join(', ')}]` : '?');
+
 async function cmdNodes(opts) {
-  const model = await open(opts._[1], opts);
+  const model = await openForShapes(opts._[1], opts);
   try {
-    const geometry = inputGeometry(model, opts);
-    const shapes = new Map();
-    try {
-      // One run returning every node's first output gives every shape.
-      const names = model.nodes.map((n) => n.name);
-      const fx = await createFeatureExtractor(model, { returnNodes: names, suppressDiffWarning: true });
-      const [h, w] = geometry.size;
-      const dims = geometry.layout === 'NCHW' ? [1, 3, h, w] : [1, h, w, 3];
-      const out = await fx.run(new Tensor('float32', new Float32Array(dims.reduce((a, b) => a * b)), dims));
-      for (const [name, t] of Object.entries(out)) shapes.set(name, t.dims);
-      await fx.dispose();
-    } catch (err) {
-      process.stderr.write(`onnxfx: shapes unavailable (${err.code ?? 'error'}: ${err.message})\n`);
-    }
-    const width = Math.max(...model.nodes.map((n) => n.name.length));
-    const opWidth = Math.max(...model.nodes.map((n) => n.opType.length));
+    await model.inferShapes();
+    const [, evalNames] = getGraphNodeNames(model, { suppressDiffWarning: true });
+    const byName = new Map(model.nodes.map((n) => [n.name, n]));
+    // A module scope's name (features.0, layer2.0.downsample) selects its last node.
+    const lastInScope = new Map();
     for (const n of model.nodes) {
-      const dims = shapes.get(n.name);
-      process.stdout.write(`${n.name.padEnd(width)}  ${n.opType.padEnd(opWidth)}  ${dims ? fmtDims(dims) : '?'}\n`);
+      const parts = n.name.split('.');
+      for (let k = 1; k < parts.length; k++) lastInScope.set(parts.slice(0, k).join('.'), n);
+    }
+    const rows = evalNames.map((name) => {
+      const node = byName.get(name) ?? lastInScope.get(name) ?? null;
+      return { name, opType: node?.opType ?? null, node: node?.name ?? null, onnxName: node?.onnxName ?? null, outputShapes: node?.outputShapes ?? null };
+    });
+    if (opts.json) {
+      process.stdout.write(JSON.stringify({ inputs: model.inputs, outputs: model.outputs, nodes: rows }, null, 1) + '\n');
+      return;
+    }
+    const shapeText = (r) => (r.outputShapes ? r.outputShapes.map(fmtShape).join(' ') : '?');
+    const opText = (r) => (r.node && r.node !== r.name ? `${r.opType} (${r.node})` : r.opType ?? '?');
+    const width = Math.max(...rows.map((r) => r.name.length));
+    const opWidth = Math.max(...rows.map((r) => opText(r).length));
+    process.stdout.write(rows.map((r) => `${r.name.padEnd(width)}  ${opText(r).padEnd(opWidth)}  ${shapeText(r)}\n`).join(''));
+    const symbols = model.inputs.flatMap((i) => (i.dims ?? []).filter((d) => typeof d !== 'number'));
+    if (symbols.length && rows.some((r) => shapeText(r).includes('?'))) {
+      process.stderr.write(`onnxfx: ? is a dim that does not simply follow the symbolic input dims (${symbols.join(', ')}); ` +
+        '--input-size S|H,W gives numbers\n');
     }
   } finally {
     await model.dispose();
