@@ -85,14 +85,14 @@ test('extract writes a .npy numpy loads, one row per readable image, and the fil
   assert.doesNotMatch(r.stderr, /\r/);
 });
 
-test('extract resumes: done images are skipped, new ones appended, a cut-off row redone', () => {
+test('extract resumes: done and known-unreadable images are skipped, new ones appended, a cut-off row redone', () => {
   const out = path.join(work, 'feats.npy');
   const before = numpyLoad(out).rows;
   copyFileSync(path.join(demos, 'photos', PHOTOS[3]), path.join(images, 'more', PHOTOS[3]));
   const r = onnxfx('extract', MODEL, images, '--nodes', 'features.14,pool', '--preset', 'none', '-o', out);
   assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stderr, /3 already done, 2 to go/);
-  assert.doesNotMatch(r.stderr, /chelsea\.png/);
+  assert.match(r.stderr, /3 already done, 1 unreadable before skipped \(--retry-failed to retry\), 1 to go/);
+  assert.doesNotMatch(r.stderr, /chelsea\.png|broken\.jpg/);
   const after = numpyLoad(out);
   assert.deepEqual(after.shape, [4, 1440]);
   assert.deepEqual(after.rows.slice(0, 3), before, 'rows already there are kept as they were');
@@ -103,14 +103,40 @@ test('extract resumes: done images are skipped, new ones appended, a cut-off row
   truncateSync(out, statSync(out).size - 1440 * 2);
   const again = onnxfx('extract', MODEL, images, '--nodes', 'features.14,pool', '--preset', 'none', '-o', out);
   assert.equal(again.code, 0, again.stderr);
-  assert.match(again.stderr, /3 already done, 2 to go/);
+  assert.match(again.stderr, /3 already done, 1 unreadable before skipped \(--retry-failed to retry\), 1 to go/);
   assert.deepEqual(numpyLoad(out).rows, after.rows);
 
-  // Different options give rows of another width: refused with a hint, nothing overwritten.
+  // Other settings: refused, naming the setting, nothing overwritten; the same width too.
   const mismatch = onnxfx('extract', MODEL, images, '--nodes', 'pool', '--preset', 'none', '-o', out);
   assert.equal(mismatch.code, 2);
-  assert.match(mismatch.stderr, /holds 1440-value rows, these options give 1280; use --restart/);
-  assert.deepEqual(numpyLoad(out).shape, [4, 1440]);
+  assert.match(mismatch.stderr, /feats\.npy was written with other settings: --nodes differs: it was features\.14,pool, this run has pool\. Use --restart/);
+  const pooled = onnxfx('extract', MODEL, images, '--nodes', 'features.14,pool', '--pool', 'max', '--preset', 'none', '-o', out);
+  assert.equal(pooled.code, 2);
+  assert.match(pooled.stderr, /--pool differs: it was avg, this run has max/);
+  const sized = onnxfx('extract', MODEL, images, '--nodes', 'features.14,pool', '--preset', 'none', '--input-size', '192', '-o', out);
+  assert.match(sized.stderr, /--input-size differs: it was 224x224, this run has 192x192/);
+  assert.deepEqual(numpyLoad(out).rows, after.rows);
+  const meta = JSON.parse(readFileSync(path.join(work, 'feats.meta.json'), 'utf8'));
+  assert.deepEqual({ ...meta, model: meta.model.length }, {
+    model: 64, nodes: ['features.14', 'pool'], pool: 'avg', preset: 'none', size: [224, 224], layout: 'NCHW',
+    onnxfx: JSON.parse(readFileSync(path.join(repoRoot, 'web/package.json'), 'utf8')).version,
+    failed: { 'broken.jpg': meta.failed['broken.jpg'] },
+  });
+  assert.match(meta.failed['broken.jpg'], /neither PNG nor JPEG/);
+
+  // --retry-failed tries the unreadable image again (still unreadable: recorded again).
+  const retry = onnxfx('extract', MODEL, images, '--nodes', 'features.14,pool', '--preset', 'none', '--retry-failed', '-o', out);
+  assert.equal(retry.code, 0, retry.stderr);
+  assert.match(retry.stderr, /4 already done, 1 to go/);
+  assert.match(retry.stderr, /skipped unreadable image broken\.jpg/);
+});
+
+test('extract creates the output folder', () => {
+  const out = path.join(work, 'new', 'deeper', 'feats.npy');
+  const r = onnxfx('extract', MODEL, path.join(images, 'more'), '--nodes', 'pool', '--preset', 'none', '-o', out);
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(numpyLoad(out).shape, [2, 1280]);
+  assert.ok(statSync(path.join(work, 'new', 'deeper', 'feats.meta.json')).isFile());
 });
 
 test('extract writes .jsonl with --pool max, and --restart starts over', () => {

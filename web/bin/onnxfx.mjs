@@ -2,7 +2,8 @@
 // onnxfx command line: list a model's nodes, show an extractor's plan, extract features of a
 // folder of images.
 // Uses only the package's public API (../index.js).
-import { existsSync, openSync, closeSync, readSync, writeSync, fstatSync, ftruncateSync, readFileSync, readdirSync, statSync, writeFileSync, appendFileSync } from 'node:fs';
+import { existsSync, openSync, closeSync, readSync, writeSync, fstatSync, ftruncateSync, readFileSync, readdirSync, statSync, writeFileSync, appendFileSync, mkdirSync, createReadStream, renameSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { loadModel, createFeatureExtractor, getGraphNodeNames, imageToTensor, Tensor } from '../index.js';
 
@@ -28,8 +29,12 @@ const USAGE = `usage:
                          values 0..1 (default imagenet)
       --layout NCHW|NHWC the model's input layout (default: from the model's input shape)
       --threads N        kernel threads (default 1); 1 also picks the single-thread engine
-      --restart          ignore what OUT already holds (default: resume, skipping done images)
-  Beside OUT: OUT's name + '.files.txt', the image of each row (paths relative to IMAGES_DIR).`;
+      --restart          ignore what OUT already holds (default: resume, skipping done images;
+                         refused when OUT was written with other settings)
+      --retry-failed     try again the images a previous run could not read (default: skipped)
+  Beside OUT (its folder is created): OUT's name + '.files.txt', the image of each row (paths
+  relative to IMAGES_DIR); + '.meta.json', the settings OUT was written with (model hash,
+  nodes, pool, preset, size, layout, onnxfx version) and the images that could not be read.`;
 
 class UsageError extends Error {}
 
@@ -41,6 +46,7 @@ function parseArgs(argv) {
     if (a === '-h' || a === '--help') opts.help = true;
     else if (a === '--restart') opts.restart = true;
     else if (a === '--json') opts.json = true;
+    else if (a === '--retry-failed') opts.retryFailed = true;
     else if (a.startsWith('-')) {
       let key = a.replace(/^--?/, '');
       let value;
@@ -286,6 +292,57 @@ async function cmdNodes(opts) {
 
 const IMAGE_EXT = /\.(png|jpe?g)$/i;
 
+const VERSION = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
+
+/** SHA-256 of a file, streamed. */
+async function fileHash(file) {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(file)) hash.update(chunk);
+  return hash.digest('hex');
+}
+
+/** The settings a row depends on: a rerun into the same OUT must have the same. */
+const SETTING_NAMES = { model: 'the model (its SHA-256)', nodes: '--nodes', pool: '--pool', preset: '--preset', size: '--input-size', layout: '--layout' };
+
+/**
+ * OUT's sidecar: the settings its rows were made with, and the images that could not be read
+ * (skipped on resume unless --retry-failed). Written before the first row.
+ */
+class Meta {
+  constructor(file, settings, failed = {}) {
+    this.file = file;
+    this.settings = settings;
+    this.failed = failed;
+  }
+
+  static read(file) {
+    if (!existsSync(file)) return null;
+    try {
+      return JSON.parse(readFileSync(file, 'utf8'));
+    } catch {
+      throw new UsageError(`${file} is not the JSON this tool writes; use --restart or another -o`);
+    }
+  }
+
+  /** The first setting whose value differs, as a sentence; null when they all agree. */
+  static difference(stored, settings) {
+    for (const [key, what] of Object.entries(SETTING_NAMES)) {
+      const a = JSON.stringify(stored[key]), b = JSON.stringify(settings[key]);
+      if (a !== b) {
+        const show = (v) => (key === 'model' ? String(v).slice(0, 12) : Array.isArray(v) ? v.join(key === 'size' ? 'x' : ',') : v);
+        return `${what} differs: it was ${show(stored[key])}, this run has ${show(settings[key])}`;
+      }
+    }
+    return null;
+  }
+
+  write() {
+    const tmp = `${this.file}.tmp`;
+    writeFileSync(tmp, JSON.stringify({ ...this.settings, onnxfx: VERSION, failed: this.failed }, null, 1) + '\n');
+    renameSync(tmp, this.file);
+  }
+}
+
 function listImages(dir) {
   const out = [];
   const walk = (rel) => {
@@ -447,7 +504,9 @@ async function cmdExtract(opts) {
   if (!existsSync(imagesDir) || !statSync(imagesDir).isDirectory()) throw new UsageError(`not a folder: ${imagesDir}`);
   const pool = opts.pool ?? 'avg';
   if (!['avg', 'max', 'none'].includes(pool)) throw new UsageError(`--pool is avg, max or none, got '${pool}'`);
-  const listFile = outFile.replace(/\.(npy|jsonl)$/, '') + '.files.txt';
+  const stem = outFile.replace(/\.(npy|jsonl)$/, '');
+  const listFile = `${stem}.files.txt`;
+  const metaFile = `${stem}.meta.json`;
 
   const model = await open(modelFile, opts);
   try {
@@ -457,18 +516,36 @@ async function cmdExtract(opts) {
     const fx = await createFeatureExtractor(model, { returnNodes: nodes, suppressDiffWarning: true });
 
     const images = listImages(imagesDir);
-    // Resume: rows already written, matched with the file list beside them.
+    const settings = {
+      model: await fileHash(modelFile), nodes, pool, preset: prep.preset, size: geometry.size, layout: geometry.layout,
+    };
+    // Resume: rows already written, matched with the file list beside them, made with the
+    // same settings (the sidecar says which); images that could not be read stay skipped.
     let done = [];
     let existing = null;
+    let failed = {};
     if (!opts.restart) {
       existing = format === 'npy' ? NpyWriter.existing(outFile) : JsonlWriter.existing(outFile);
+      const stored = Meta.read(metaFile);
+      if (existing && stored) {
+        const why = Meta.difference(stored, settings);
+        if (why) throw new UsageError(`${outFile} was written with other settings: ${why}. Use --restart to overwrite it, or another -o`);
+        if (stored.onnxfx !== VERSION) process.stderr.write(`onnxfx: note: ${outFile} was begun by onnxfx ${stored.onnxfx}, this is ${VERSION}\n`);
+        if (!opts.retryFailed) failed = stored.failed ?? {};
+      }
       if (existing && existsSync(listFile)) {
         const listed = readFileSync(listFile, 'utf8').split('\n').filter(Boolean);
         done = listed.slice(0, existing.rows);
       }
     }
     const doneSet = new Set(done);
-    const todo = images.filter((f) => !doneSet.has(f));
+    const present = new Set(images);
+    failed = Object.fromEntries(Object.entries(failed).filter(([f]) => present.has(f) && !doneSet.has(f)));
+    const knownBad = Object.keys(failed).length;
+    const todo = images.filter((f) => !doneSet.has(f) && !(f in failed));
+    mkdirSync(path.dirname(path.resolve(outFile)), { recursive: true });
+    const meta = new Meta(metaFile, settings, failed);
+    meta.write();
     writeFileSync(listFile, done.map((f) => f + '\n').join(''));
 
     let writer = null;
@@ -490,7 +567,8 @@ async function cmdExtract(opts) {
     }
 
     const stderr = process.stderr;
-    stderr.write(`onnxfx: ${images.length} images in ${imagesDir}; ${done.length} already done, ${todo.length} to go` +
+    stderr.write(`onnxfx: ${images.length} images in ${imagesDir}; ${done.length} already done, ` +
+      (knownBad ? `${knownBad} unreadable before skipped (--retry-failed to retry), ` : '') + `${todo.length} to go` +
       ` (nodes ${nodes.join(',')}, pool ${pool}, input ${geometry.layout} ${geometry.size.join('x')}, ${model.threaded ? 'threaded' : '1 thread'})\n`);
     const progress = new Progress(todo.length);
     const skipped = [];
@@ -500,6 +578,8 @@ async function cmdExtract(opts) {
         tensor = await imageToTensor(path.join(imagesDir, rel), prep);
       } catch (err) {
         skipped.push(rel);
+        meta.failed[rel] = err.message;
+        meta.write();
         progress.message(`onnxfx: skipped unreadable image ${rel}: ${err.message}`);
         progress.tick(rel, 'skipped');
         continue;
