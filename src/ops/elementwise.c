@@ -319,7 +319,7 @@ static ofx_status binary_make(ofx_op *op, binary_kind kind, ofx_f32_vbinary_fn v
   }                                                                                                        \
   const ofx_op_def ofx_op_##fn = {.op_type = #name, .kind = OFX_OP_##name, .init = fn##_init,             \
                                   .reshape = binary_reshape, .run = binary_run,                            \
-                                  .input_layout = OFX_OP_ANY_LAYOUT,                                       \
+                                  .input_layout = OFX_OP_ANY_LAYOUT, .in_place = true,                     \
                                   .fuse_activation = binary_fuse_activation, __VA_ARGS__};
 
 DEFINE_FAST_BINARY(Add, add, B_ADD)
@@ -495,7 +495,8 @@ static bool clamp_activation(const ofx_op *op, ofx_activation *act) {
 }
 
 const ofx_op_def ofx_op_relu = {.op_type = "Relu", .kind = OFX_OP_Relu, .init = relu_init, .reshape = unary_reshape,
-                                .run = clamp_run, .input_layout = OFX_OP_ANY_LAYOUT, .activation = clamp_activation};
+                                .run = clamp_run, .input_layout = OFX_OP_ANY_LAYOUT, .in_place = true,
+                                .activation = clamp_activation};
 
 /* Clip bounds: attributes before opset 11, optional scalar inputs since (packed when constant,
  * else read at run time). */
@@ -530,7 +531,8 @@ static ofx_status clip_init(ofx_op *op) {
 }
 
 const ofx_op_def ofx_op_clip = {.op_type = "Clip", .kind = OFX_OP_Clip, .init = clip_init, .reshape = unary_reshape,
-                                .run = clamp_run, .input_layout = OFX_OP_ANY_LAYOUT, .activation = clamp_activation};
+                                .run = clamp_run, .input_layout = OFX_OP_ANY_LAYOUT, .in_place = true,
+                                .activation = clamp_activation};
 
 static void sigmoid_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *out, const ofx_run_context *ctx) {
   ofx_f32_vunary(ofx_kernels()->f32_vsigmoid, ofx_tensor_numel(&in[0]), in[0].data, out[0].data, ctx->pool);
@@ -543,4 +545,4 @@ static bool sigmoid_activation(const ofx_op *op, ofx_activation *act) {
 
 const ofx_op_def ofx_op_sigmoid = {.op_type = "Sigmoid", .kind = OFX_OP_Sigmoid, .init = ofx_op_no_state,
                                    .reshape = unary_reshape, .run = sigmoid_run, .input_layout = OFX_OP_ANY_LAYOUT,
-                                   .activation = sigmoid_activation};
+                                   .in_place = true, .activation = sigmoid_activation};

@@ -108,6 +108,10 @@ typedef struct ofx_op_def {
   /* Output 0 is input 0's elements in the same order under another shape (Reshape, Flatten,
    * Squeeze, Unsqueeze, Identity): the planner may let it share input 0's memory and skip run. */
   bool view;
+  /* Output 0 may be written over input k's memory when input k has output 0's shape, type and
+   * layout and dies at this step: run reads each element before writing the same element (Add,
+   * Relu, Sigmoid). The memory pass decides. */
+  bool in_place;
 
   /* What the graph layer knows of the op's nodes (ofx_op_describe: graph/graph.h's ofx_op_traits). */
   const char *torch_name;      /* torch function naming its nodes, when not the lower-cased op type */

@@ -1,6 +1,7 @@
 /* The plan as text (fx.explain(), `onnxfx plan`): totals, then one line per step that runs with
- * its node, op, output layout, shape and arena place, the layout conversions before it and
- * the nodes fused into it; then where each requested output is read from. */
+ * its node, op, output layout, shape and arena place, the layout conversions before it, the step
+ * whose output it overwrites when it runs in place ("over conv1") and the nodes fused into it;
+ * then where each requested output is read from. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,6 +68,11 @@ ofx_status ofx_plan_explain(const ofx_plan *plan, char **out) {
       ofx_json_printf(&j, "%sin%zu->%s%s", c == first ? "  " : " ", plan->conversions[c].slot, layout_name(&plan->conversions[c].tensor),
                       plan->conversions[c].alias ? "(relabel)" : "");
     bool annotated = cursor > first;
+    if (plan->in_place_of[i] >= 0) {
+      int producer = g->values[plan->in_place_of[i]].producer;
+      ofx_json_printf(&j, "%sover %s", annotated ? " " : "  ", producer >= 0 ? g->nodes[producer].name : "?");
+      annotated = true;
+    }
     for (size_t f = i + 1; f < plan->n_steps; f++)
       if (plan->state[f] == OFX_STEP_FUSED && plan->fused_into[f] == (int)i) {
         ofx_json_printf(&j, "%s+%s(%s)", annotated ? " " : "  ", plan->steps[f].node->name, plan->steps[f].node->op_type);

@@ -78,19 +78,20 @@ static ofx_status extractor_build(ofx_model *model, const int *values, const siz
   p->alias_of = malloc((g->n_values + 1) * sizeof *p->alias_of);
   p->known = calloc(g->n_values + 1, sizeof *p->known);
   p->offsets = calloc(g->n_values + 1, sizeof *p->offsets);
+  p->in_place_of = malloc((g->n_nodes + 1) * sizeof *p->in_place_of);
   p->input_known = calloc(g->n_inputs + 1, sizeof *p->input_known);
   fx->bound = calloc(g->n_inputs + 1, sizeof *fx->bound);
   fx->output_request = calloc(count, sizeof *fx->output_request);
   fx->planned_input_shapes = calloc(g->n_inputs + 1, sizeof *fx->planned_input_shapes);
   ofx_status s = OFX_OK;
   if (!producers || !keep || !p->steps || !p->input_nodes || !p->inputs || !p->output_value || !p->tensors ||
-      !p->constant_copies || !p->state || !p->fused_into || !p->alias_of || !p->known || !p->offsets || !p->input_known ||
-      !fx->bound || !fx->output_request || !fx->planned_input_shapes) {
+      !p->constant_copies || !p->state || !p->fused_into || !p->alias_of || !p->known || !p->offsets || !p->in_place_of ||
+      !p->input_known || !fx->bound || !fx->output_request || !fx->planned_input_shapes) {
     s = oom("creating an extractor");
     goto done;
   }
   for (size_t v = 0; v < g->n_values; v++) p->tensors[v].rank = -1, p->alias_of[v] = -1;
-  for (size_t i = 0; i < g->n_nodes; i++) p->fused_into[i] = -1;
+  for (size_t i = 0; i < g->n_nodes; i++) p->fused_into[i] = p->in_place_of[i] = -1;
   p->n_outputs = count;
   for (size_t i = 0; i < count; i++) {
     p->output_value[i] = values[i];

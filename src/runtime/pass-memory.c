@@ -3,20 +3,24 @@
  *     and whose input sits in the arena in plain element order shares that memory and is
  *     skipped at run. Tensors are never written after their step, so sharing is safe for as
  *     long as either name is read.
+ *   - In place: an op that reads each element before writing it (.in_place: Add, Relu, ...)
+ *     writes its output over an input of the same shape, type and layout that dies there.
  *   - Lifetimes: a value lives from its step to its last reader (requested outputs to the end);
  *     a fused or view value keeps the memory it shares alive for its own readers.
  *   - Offsets in one arena (memory-plan.c: best-fit reuse), layout conversions included; the
  *     largest scratch of any step that runs; then the arena and scratch are allocated and every
  *     tensor's data pointer is bound. */
 #include <stdlib.h>
+#include <string.h>
 
 #include "base/status.h"
 #include "runtime/memory-plan.h"
 #include "runtime/plan.h"
 
-static bool converts_at(const ofx_plan *plan, size_t step) {
+/* Whether step `step` reads a converted copy of its input k instead of the value's memory. */
+static bool reads_copy(const ofx_plan *plan, size_t step, size_t k) {
   for (size_t c = 0; c < plan->n_conversions; c++)
-    if (plan->conversions[c].step == step) return true;
+    if (plan->conversions[c].step == step && plan->conversions[c].slot == k && !plan->conversions[c].alias) return true;
   return false;
 }
 
@@ -33,7 +37,7 @@ static bool can_view(const ofx_plan *plan, size_t i) {
   const ofx_tensor *x = &plan->tensors[v], *y = &plan->tensors[out];
   if (x->dtype != y->dtype || ofx_tensor_numel(x) != ofx_tensor_numel(y)) return false;
   if (x->rank == 4 && x->layout == OFX_LAYOUT_NHWC && !ofx_layout_neutral(x)) return false;
-  return !converts_at(plan, i);
+  return !reads_copy(plan, i, 0);
 }
 
 static ofx_status no_room(const ofx_plan *plan, size_t i, int v) {
@@ -52,6 +56,24 @@ static bool in_arena(const ofx_plan *plan, int v) {
          g->values[v].producer >= 0 && g->nodes[g->values[v].producer].proto != NULL;
 }
 
+/* The input of step i whose memory its output can take over, or -1. */
+static int in_place_input(const ofx_plan *plan, size_t i, const int *last_use) {
+  const ofx_op *op = &plan->steps[i];
+  const ofx_node *n = op->node;
+  if (!op->def->in_place || !ofx_plan_step_runs(plan, i) || n->n_outputs != 1 || !in_arena(plan, n->outputs[0])) return -1;
+  const ofx_tensor *y = &plan->tensors[n->outputs[0]];
+  for (size_t k = 0; k < n->n_inputs; k++) {
+    int v = n->inputs[k];
+    if (v >= 0 && plan->alias_of[v] >= 0) v = plan->alias_of[v];
+    if (!in_arena(plan, v) || last_use[v] != (int)i || reads_copy(plan, i, k)) continue;
+    const ofx_tensor *x = &plan->tensors[v];
+    if (x->dtype == y->dtype && x->rank == y->rank && x->layout == y->layout &&
+        memcmp(x->dims, y->dims, (size_t)x->rank * sizeof x->dims[0]) == 0)
+      return v;
+  }
+  return -1;
+}
+
 static ofx_status assign_offsets(ofx_plan *plan, int *last_use) {
   ofx_memory_plan mp = {0};
   ofx_status s = OFX_OK;
@@ -63,7 +85,12 @@ static ofx_status assign_offsets(ofx_plan *plan, int *last_use) {
       ofx_conversion *c = &plan->conversions[cursor];
       if (!c->alias && !ofx_memory_plan_alloc(&mp, ofx_tensor_numel(&c->tensor) * sizeof(float), &c->offset)) s = ofx_plan_oom("planning");
     }
-    for (size_t k = 0; k < n->n_outputs && s == OFX_OK; k++)
+    int taken = plan->in_place_of[i] = in_place_input(plan, i, last_use);
+    if (taken >= 0) {
+      plan->offsets[n->outputs[0]] = plan->offsets[taken];
+      last_use[taken] = INT32_MAX - 1; /* handed over: the output releases it */
+    }
+    for (size_t k = 0; k < n->n_outputs && s == OFX_OK && taken < 0; k++)
       if (in_arena(plan, n->outputs[k]) && !ofx_memory_plan_alloc(&mp, ofx_plan_value_bytes(plan, n->outputs[k]), &plan->offsets[n->outputs[k]]))
         s = no_room(plan, i, n->outputs[k]);
     /* release what dies here: inputs last read by this step, outputs nobody reads */

@@ -85,6 +85,6 @@ void ofx_plan_free(ofx_plan *p) {
   if (p->state) ofx_plan_reset(p);
   void *blocks[] = {p->constant_copies, p->steps, p->input_flags, p->input_nodes, p->inputs, p->output_value, p->tensors,
                     p->state, p->alias_of, p->fused_into, p->known, p->input_known, p->plan_blocks, p->conversions,
-                    p->offsets, p->arena, p->scratch, p->op_inputs, p->op_outputs};
+                    p->offsets, p->in_place_of, p->arena, p->scratch, p->op_inputs, p->op_outputs};
   for (size_t i = 0; i < sizeof blocks / sizeof blocks[0]; i++) free(blocks[i]);
 }

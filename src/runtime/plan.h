@@ -2,6 +2,8 @@
  * plan-time passes whenever the input shapes change. One structure that every pass reads and
  * fills in its own part of; each pass lives in its own file and does one job.
  *
+ *   load (per model)  fold constants  constant-only subgraphs evaluated once and made graph
+ *                                   constants before naming (pass-fold-constants.c)
  *   create (once)     build steps   one op per kept node; init validates and packs weights
  *                     fuse          activation epilogues folded into their producer (pass-fuse.c)
  *   plan (per shape)  fold          shapes step by step; steps whose inputs are all known at
@@ -85,6 +87,7 @@ typedef struct ofx_plan {
   size_t n_conversions, conversions_capacity;
   /* memory */
   size_t *offsets;  /* per value: arena offset, when the arena holds it */
+  int *in_place_of; /* per step: the input value whose memory its output took over, or -1 */
   void *arena;
   size_t arena_size, arena_used;
   void *scratch;
@@ -93,6 +96,10 @@ typedef struct ofx_plan {
   ofx_tensor *op_inputs, *op_outputs;
   bool shapes_only; /* built to infer shapes: ops skip packing, planning stops after fold */
 } ofx_plan;
+
+/* Load time (model.c), before naming: constant-only subgraphs are evaluated once and become
+ * constant values of the graph, their nodes removed (pass-fold-constants.c). */
+ofx_status ofx_pass_fold_constants(ofx_graph *graph);
 
 /* Create time: the steps for the nodes marked in keep[] (build-steps.c), then the fuse pass. */
 ofx_status ofx_plan_build_steps(ofx_plan *plan, const bool *keep);
