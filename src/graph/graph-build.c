@@ -537,20 +537,33 @@ static ofx_status build(ofx_graph *g, const uint8_t *bytes, size_t size, ofx_op_
       if (node->outputs[o] >= 0) g->values[node->outputs[o]].producer = (int)g->n_nodes;
     g->n_nodes++;
   }
-  return ofx_graph_name_nodes(g);
+  return OFX_OK;
 }
 
 ofx_status ofx_graph_build(const uint8_t *bytes, size_t size, ofx_op_describe_fn describe, ofx_graph **out) {
   return ofx_graph_build_external(bytes, size, NULL, describe, out);
 }
 
-ofx_status ofx_graph_build_external(const uint8_t *bytes, size_t size, const ofx_external_files *external,
-                                    ofx_op_describe_fn describe, ofx_graph **out) {
+ofx_status ofx_graph_build_unnamed(const uint8_t *bytes, size_t size, const ofx_external_files *external,
+                                   ofx_op_describe_fn describe, ofx_graph **out) {
   ofx_graph *g = calloc(1, sizeof *g);
   if (g == NULL) return oom();
   g->external = external;
   ofx_status s = build(g, bytes, size, describe);
   g->external = NULL;
+  if (s != OFX_OK) {
+    ofx_graph_free(g);
+    return s;
+  }
+  *out = g;
+  return OFX_OK;
+}
+
+ofx_status ofx_graph_build_external(const uint8_t *bytes, size_t size, const ofx_external_files *external,
+                                    ofx_op_describe_fn describe, ofx_graph **out) {
+  ofx_graph *g;
+  OFX_TRY(ofx_graph_build_unnamed(bytes, size, external, describe, &g));
+  ofx_status s = ofx_graph_name_nodes(g);
   if (s != OFX_OK) {
     ofx_graph_free(g);
     return s;

@@ -1,6 +1,7 @@
 /* The graph IR: values (tensors) and nodes in execution order, built from a decoded ONNX model.
- * Constant-only nodes are folded away, graph inputs become the first nodes, and every node gets
- * a torchvision-style dotted name. No maths happens here. */
+ * Constant and Identity-of-constant nodes are folded away, graph inputs become the first nodes,
+ * and every node gets a torchvision-style dotted name. No maths happens here: the runtime
+ * evaluates other constant-only subgraphs and hands their values back (ofx_graph_make_constant). */
 #ifndef OFX_GRAPH_GRAPH_H
 #define OFX_GRAPH_GRAPH_H
 
@@ -131,8 +132,24 @@ ofx_status ofx_graph_build_external(const uint8_t *bytes, size_t size, const ofx
                                     ofx_op_describe_fn describe, ofx_graph **out);
 void ofx_graph_free(ofx_graph *graph);
 
+/* Building in steps, so that the runtime can fold constant subgraphs before names are made
+ * (runtime/model.c): ofx_graph_build_external is ofx_graph_build_unnamed, then
+ * ofx_graph_name_nodes. Between the two, node names are NULL (errors name the ONNX name). */
+ofx_status ofx_graph_build_unnamed(const uint8_t *bytes, size_t size, const ofx_external_files *external,
+                                   ofx_op_describe_fn describe, ofx_graph **out);
 /* Gives every node its dotted name and fills graph->listed (naming.c). */
 ofx_status ofx_graph_name_nodes(ofx_graph *graph);
+
+/* Folding evaluated nodes into constants (graph-fold.c), before naming. ofx_graph_alloc gives
+ * graph-owned memory (16-byte aligned, freed with the graph, NULL when out of memory);
+ * ofx_graph_make_constant makes value v a constant holding `data` (the value keeps its
+ * onnx_producer, so that a pruned model writes the original node back); ofx_graph_remove_nodes
+ * drops the nodes marked in remove[], whose outputs must all be constants by then, keeping the
+ * node list compact and producer indices right. */
+void *ofx_graph_alloc(ofx_graph *graph, size_t bytes);
+void ofx_graph_make_constant(ofx_graph *graph, int v, ofx_dtype dtype, int rank, const int64_t *dims, const void *data,
+                             size_t nbytes);
+ofx_status ofx_graph_remove_nodes(ofx_graph *graph, const bool *remove);
 
 static inline bool ofx_node_in_view(const ofx_node *node, ofx_view view) {
   return !(view == OFX_VIEW_EVAL && (node->traits.flags & OFX_TRAIT_TRAIN_ONLY));

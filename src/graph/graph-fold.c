@@ -1,0 +1,47 @@
+/* Folding nodes into constants after the runtime evaluated them (runtime/pass-fold-constants.c):
+ * the graph layer does no maths, it only records the values it is given and drops the nodes
+ * that made them, keeping the node list compact and every producer index right, as graph-build.c
+ * does for Constant nodes. Runs before naming, so folded nodes never take a name or a counter. */
+#include <string.h>
+
+#include "base/status.h"
+#include "graph/graph.h"
+
+void *ofx_graph_alloc(ofx_graph *g, size_t bytes) { return ofx_arena_alloc(&g->arena, bytes ? bytes : 1, 1); }
+
+void ofx_graph_make_constant(ofx_graph *g, int v, ofx_dtype dtype, int rank, const int64_t *dims, const void *data,
+                             size_t nbytes) {
+  ofx_value *value = &g->values[v];
+  value->kind = OFX_VALUE_CONSTANT;
+  value->producer = -1;
+  value->dtype = dtype;
+  value->rank = rank;
+  for (int d = 0; d < OFX_MAX_RANK; d++) {
+    value->dims[d] = d < rank ? dims[d] : 0;
+    value->dim_params[d] = NULL;
+  }
+  value->data = data;
+  value->nbytes = nbytes;
+  /* onnx_producer stays: write-pruned.c writes the original ONNX node back for a pruned model */
+  value->onnx_initializer = -1;
+}
+
+ofx_status ofx_graph_remove_nodes(ofx_graph *g, const bool *remove) {
+  size_t kept = 0;
+  for (size_t i = 0; i < g->n_nodes; i++) {
+    ofx_node *node = &g->nodes[i];
+    if (remove[i]) {
+      for (size_t k = 0; k < node->n_outputs; k++)
+        if (node->outputs[k] >= 0 && g->values[node->outputs[k]].kind != OFX_VALUE_CONSTANT)
+          return ofx_node_error(node, OFX_INVALID_ARGUMENT, "removed while output %zu is not a constant", k);
+      continue;
+    }
+    if (kept != i) g->nodes[kept] = *node;
+    node = &g->nodes[kept];
+    for (size_t k = 0; k < node->n_outputs; k++)
+      if (node->outputs[k] >= 0) g->values[node->outputs[k]].producer = (int)kept;
+    kept++;
+  }
+  g->n_nodes = kept;
+  return OFX_OK;
+}

@@ -1,0 +1,158 @@
+/* Fold-constants pass (load time, before naming): every node whose inputs are all constants is
+ * evaluated once, with its op's init/reshape/run, and its outputs become constant values of the
+ * graph (graph-fold.c); the node leaves the graph. Weights that a model computes
+ * (ConstantOfShape -> ..., Transpose/Reshape/Cast of an initializer, DequantizeLinear later)
+ * are then constants before any extractor packs them, so Conv/Gemm/MatMul see them like
+ * initializers. The graph is in topological order, so one walk folds whole chains.
+ *
+ * Left in the graph (and folded at plan time as before, or reported when an extractor needs
+ * them): nodes producing a graph output, nodes with subgraphs, ops the table cannot run, and
+ * nodes whose init or reshape rejects them: the error then comes from the extractor that needs
+ * the node, not from loading a model whose other features may be fine. Folded nodes take no
+ * name (docs/naming.md). */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/status.h"
+#include "runtime/memory-plan.h"
+#include "runtime/plan.h"
+
+static bool is_graph_output(const ofx_graph *g, int v) {
+  for (size_t i = 0; i < g->n_outputs; i++)
+    if (g->outputs[i] == v) return true;
+  return false;
+}
+
+/* Whether node's inputs are all constants with data the ops can read, and nothing else keeps
+ * it in the graph. */
+static bool foldable(const ofx_graph *g, const ofx_node *node, const ofx_op_def *def) {
+  if (node->proto == NULL || node->n_implicit_inputs || def == NULL || def->run == NULL) return false;
+  size_t present = 0;
+  for (size_t k = 0; k < node->n_inputs; k++) {
+    int v = node->inputs[k];
+    if (v < 0) continue;
+    const ofx_value *value = &g->values[v];
+    if (value->kind != OFX_VALUE_CONSTANT || value->rank < 0 || ofx_dtype_size(value->dtype) == 0 ||
+        (value->data == NULL && value->nbytes))
+      return false;
+    present++;
+  }
+  for (size_t k = 0; k < node->n_outputs; k++)
+    if (node->outputs[k] >= 0 && is_graph_output(g, node->outputs[k])) return false;
+  return present > 0;
+}
+
+/* A failure that leaves the node to the extractors: anything but running out of memory. */
+static ofx_status skip(ofx_status s, bool *folded) {
+  if (s == OFX_OUT_OF_MEMORY) return s;
+  ofx_error_clear();
+  *folded = false;
+  return OFX_OK;
+}
+
+/* Evaluates one node into graph memory. in/out hold n_inputs/n_outputs tensors; copies[] the
+ * aligned copies of unaligned constants (freed by the caller). */
+static ofx_status evaluate(ofx_graph *g, const ofx_node *node, const ofx_op_def *def, ofx_tensor *in, ofx_tensor *out,
+                           void **copies, bool *folded) {
+  *folded = true;
+  for (size_t k = 0; k < node->n_inputs; k++) {
+    int v = node->inputs[k];
+    in[k] = (ofx_tensor){OFX_DTYPE_UNDEFINED, -1, {0}, NULL, OFX_LAYOUT_NCHW};
+    if (v < 0) continue;
+    const ofx_value *value = &g->values[v];
+    in[k].dtype = value->dtype;
+    in[k].rank = value->rank;
+    memcpy(in[k].dims, value->dims, sizeof in[k].dims);
+    in[k].data = (void *)value->data;
+    size_t align = ofx_dtype_size(value->dtype);
+    if (value->data && (uintptr_t)value->data % align) { /* model bytes: raw_data need not be aligned */
+      if ((copies[k] = ofx_plan_aligned_block(value->nbytes)) == NULL) return ofx_plan_oom("folding constants");
+      memcpy(copies[k], value->data, value->nbytes);
+      in[k].data = copies[k];
+    }
+  }
+  uint8_t *flags = calloc(node->n_inputs + 1, 1);
+  if (flags == NULL) return ofx_plan_oom("folding constants");
+  ofx_op op = {.def = def, .graph = g, .node = node, .opset = g->opset, .input_flags = flags};
+  void *scratch = NULL;
+  ofx_status s = def->init(&op);
+  if (s != OFX_OK) {
+    s = skip(s, folded);
+    goto done;
+  }
+  for (size_t k = 0; k < node->n_outputs; k++) out[k] = (ofx_tensor){OFX_DTYPE_UNDEFINED, -1, {0}, NULL, OFX_LAYOUT_NCHW};
+  if ((s = def->reshape(&op, in, out)) != OFX_OK) {
+    s = skip(s, folded);
+    goto done;
+  }
+  for (size_t k = 0; k < node->n_outputs && *folded; k++) {
+    size_t numel, esize = ofx_dtype_size(out[k].dtype);
+    if (node->outputs[k] < 0) continue;
+    /* absurd sizes stay in the graph: the extractor that needs them says so */
+    if (out[k].rank < 0 || esize == 0 || !ofx_shape_numel(out[k].dims, out[k].rank, &numel) ||
+        (uint64_t)numel * esize > OFX_MEMORY_LIMIT) {
+      *folded = false;
+      goto done;
+    }
+    size_t bytes = numel * esize;
+    char *block = ofx_graph_alloc(g, bytes + OFX_TENSOR_ALIGNMENT);
+    if (block == NULL) {
+      s = ofx_plan_oom("folding constants");
+      goto done;
+    }
+    out[k].data = block + (OFX_TENSOR_ALIGNMENT - (uintptr_t)block % OFX_TENSOR_ALIGNMENT) % OFX_TENSOR_ALIGNMENT;
+  }
+  if ((uint64_t)op.scratch_bytes > OFX_MEMORY_LIMIT) {
+    *folded = false;
+    goto done;
+  }
+  if (op.scratch_bytes && (scratch = ofx_plan_aligned_block(op.scratch_bytes)) == NULL) {
+    s = ofx_plan_oom("folding constants");
+    goto done;
+  }
+  ofx_run_context ctx = {NULL, scratch};
+  def->run(&op, in, out, &ctx);
+  for (size_t k = 0; k < node->n_outputs; k++) {
+    int v = node->outputs[k];
+    if (v < 0) continue;
+    size_t numel = ofx_tensor_numel(&out[k]);
+    ofx_graph_make_constant(g, v, out[k].dtype, out[k].rank, out[k].dims, out[k].data, numel * ofx_dtype_size(out[k].dtype));
+  }
+done:
+  if (def->destroy) def->destroy(&op);
+  else free(op.state);
+  free(scratch);
+  free(flags);
+  return s;
+}
+
+ofx_status ofx_pass_fold_constants(ofx_graph *g) {
+  size_t widest = 1;
+  for (size_t i = 0; i < g->n_nodes; i++) {
+    if (g->nodes[i].n_inputs > widest) widest = g->nodes[i].n_inputs;
+    if (g->nodes[i].n_outputs > widest) widest = g->nodes[i].n_outputs;
+  }
+  bool *remove = calloc(g->n_nodes + 1, sizeof *remove);
+  ofx_tensor *in = calloc(widest, sizeof *in), *out = calloc(widest, sizeof *out);
+  void **copies = calloc(widest, sizeof *copies);
+  ofx_status s = remove && in && out && copies ? OFX_OK : ofx_plan_oom("folding constants");
+  size_t n_removed = 0;
+  for (size_t i = 0; i < g->n_nodes && s == OFX_OK; i++) {
+    const ofx_node *node = &g->nodes[i];
+    const ofx_op_def *def = ofx_op_for_node(node);
+    if (!foldable(g, node, def)) continue;
+    s = evaluate(g, node, def, in, out, copies, &remove[i]);
+    for (size_t k = 0; k < widest; k++) {
+      free(copies[k]);
+      copies[k] = NULL;
+    }
+    n_removed += remove[i];
+  }
+  if (s == OFX_OK && n_removed) s = ofx_graph_remove_nodes(g, remove);
+  free(remove);
+  free(in);
+  free(out);
+  free(copies);
+  return s;
+}
