@@ -66,7 +66,7 @@ static ofx_status conv_init(ofx_op *op) {
   conv_state *s = op->state;
   const ofx_value *w = ofx_op_const_input(op, 1);
   if (w == NULL)
-    return ofx_op_error(op, OFX_UNSUPPORTED_OP, "weights (input 1) must be a constant initializer");
+    return ofx_op_error(op, OFX_UNSUPPORTED_OP, "weights (input 1) are computed at run time from a graph input; only constant weights are supported (initializers, or subgraphs of constants, which are folded when the model loads)");
   if (w->dtype != OFX_DTYPE_FLOAT32)
     return ofx_op_error(op, OFX_UNSUPPORTED_OP, "weights have type %s, only float32 is supported",
                         onnx_dtype_name((int32_t)w->dtype));
@@ -108,7 +108,7 @@ static ofx_status conv_init(ofx_op *op) {
   if (ofx_op_has_input(op, 2)) {
     const ofx_value *b = ofx_op_const_input(op, 2);
     if (b == NULL)
-      return ofx_op_error(op, OFX_UNSUPPORTED_OP, "bias (input 2) must be a constant initializer");
+      return ofx_op_error(op, OFX_UNSUPPORTED_OP, "bias (input 2) is computed at run time from a graph input; only a constant bias is supported (an initializer, or a subgraph of constants)");
     if (b->dtype != OFX_DTYPE_FLOAT32 || b->nbytes != s->out_channels * sizeof(float))
       return ofx_op_error(op, OFX_BAD_MODEL, "bias must be float32 with %zu elements", s->out_channels);
     memcpy(s->bias, b->data, b->nbytes);

@@ -1,0 +1,194 @@
+/* The load-time fold-constants pass (src/runtime/pass-fold-constants.c) on models written here:
+ * weights computed from constants become constants (Conv runs), multi-output nodes fold, folded
+ * nodes leave the graph and take no name, a constant node its op rejects stays in the graph so
+ * that only the extractor needing it fails, and weights computed from an input are a clear
+ * error. Run under AddressSanitizer + UBSan: no leaks on any of these paths. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "onnx/pb-writer.h"
+#include "onnxfx.h"
+#include "runtime/runtime.h"
+#include "test-util.h"
+
+typedef struct model_writer {
+  pb_writer graph;
+} model_writer;
+
+static void value_info(model_writer *m, uint32_t field, const char *name, const int64_t *dims, int rank) {
+  pb_writer vi = {0}, type = {0}, tensor = {0}, shape = {0};
+  pbw_string_field(&vi, 1, name);
+  pbw_varint_field(&tensor, 1, OFX_DTYPE_FLOAT32);
+  for (int d = 0; d < rank; d++) {
+    pb_writer dim = {0};
+    pbw_varint_field(&dim, 1, (uint64_t)dims[d]);
+    pbw_message(&shape, 1, &dim);
+    pbw_free(&dim);
+  }
+  pbw_message(&tensor, 2, &shape);
+  pbw_message(&type, 1, &tensor);
+  pbw_message(&vi, 2, &type);
+  pbw_message(&m->graph, field, &vi);
+  pbw_free(&vi), pbw_free(&type), pbw_free(&tensor), pbw_free(&shape);
+}
+
+static void initializer(model_writer *m, const char *name, int dtype, const int64_t *dims, int rank, const void *data,
+                        size_t bytes) {
+  pb_writer t = {0};
+  for (int d = 0; d < rank; d++) pbw_varint_field(&t, 1, (uint64_t)dims[d]);
+  pbw_varint_field(&t, 2, (uint64_t)dtype);
+  pbw_string_field(&t, 8, name);
+  pbw_bytes_field(&t, 9, data, bytes);
+  pbw_message(&m->graph, 5, &t);
+  pbw_free(&t);
+}
+
+/* A node with outputs separated by ',' in `outputs`; `attr` "name" with an int or ints value. */
+static void node(model_writer *m, const char *op_type, const char *name, const char *const *inputs, size_t n_inputs,
+                 const char *outputs, const char *attr, const int64_t *values, size_t n_values, bool list) {
+  pb_writer n = {0};
+  for (size_t k = 0; k < n_inputs; k++) pbw_string_field(&n, 1, inputs[k]);
+  char buf[128];
+  snprintf(buf, sizeof buf, "%s", outputs);
+  for (char *o = strtok(buf, ","); o; o = strtok(NULL, ",")) pbw_string_field(&n, 2, o);
+  pbw_string_field(&n, 3, name);
+  pbw_string_field(&n, 4, op_type);
+  if (attr) {
+    pb_writer a = {0};
+    pbw_string_field(&a, 1, attr);
+    for (size_t i = 0; i < n_values; i++) pbw_varint_field(&a, list ? 8 : 3, (uint64_t)values[i]);
+    pbw_varint_field(&a, 20, list ? 7 : 2); /* INTS : INT */
+    pbw_message(&n, 5, &a);
+    pbw_free(&a);
+  }
+  pbw_message(&m->graph, 1, &n);
+  pbw_free(&n);
+}
+
+static ofx_status finish(model_writer *m, pb_writer *bytes, ofx_model **model) {
+  pb_writer opset = {0};
+  pbw_varint_field(bytes, 1, 8);
+  pbw_varint_field(&opset, 2, 13);
+  pbw_message(bytes, 8, &opset);
+  pbw_message(bytes, 7, &m->graph);
+  pbw_free(&opset);
+  pbw_free(&m->graph);
+  *model = NULL;
+  return ofx_model_load(bytes->data, bytes->len, model);
+}
+
+static const int64_t image[4] = {1, 2, 3, 3};
+static float input_value(size_t i) { return (float)((int)(i * 7 % 11) - 5) * 0.25f; }
+
+static bool has_node(const ofx_model *model, const char *name) {
+  for (size_t i = 0; i < model->graph->n_nodes; i++)
+    if (model->graph->nodes[i].name && strcmp(model->graph->nodes[i].name, name) == 0) return true;
+  return false;
+}
+
+/* x [1,2,3,3]; wf = Cast(w_int32 [4], FLOAT); (h0, h1) = Split(wf); w_cat = Concat(h1, h0);
+ * w = Reshape(w_cat * 0.5, [2,2,1,1]) + ConstantOfShape([2,2,1,1]) (zeros); conv = Conv(x, w);
+ * bad = Reshape(w_cat, [3, -1]) (4 elements: rejected) feeds Relu `uses_bad`. */
+static void test_computed_weights(void) {
+  model_writer m = {0};
+  pb_writer bytes = {0};
+  value_info(&m, 11, "x", image, 4);
+  const int32_t w_int[4] = {4, 1, 2, -2}; /* swapped halves: {2, -2, 4, 1} / 2 = {1, -1, 2, 0.5} */
+  const int64_t four[1] = {4}, two[1] = {2};
+  initializer(&m, "w_int", OFX_DTYPE_INT32, four, 1, w_int, sizeof w_int);
+  const int64_t shape[4] = {2, 2, 1, 1}, bad_shape[2] = {3, -1};
+  initializer(&m, "shape", OFX_DTYPE_INT64, four, 1, shape, sizeof shape);
+  initializer(&m, "bad_shape", OFX_DTYPE_INT64, two, 1, bad_shape, sizeof bad_shape);
+  const float half = 0.5f;
+  initializer(&m, "half", OFX_DTYPE_FLOAT32, NULL, 0, &half, sizeof half);
+  const int64_t to_float = OFX_DTYPE_FLOAT32, axis0 = 0;
+  node(&m, "Cast", "cast", (const char *[]){"w_int"}, 1, "wf", "to", &to_float, 1, false);
+  node(&m, "Split", "split", (const char *[]){"wf"}, 1, "h0,h1", "axis", &axis0, 1, false);
+  node(&m, "Concat", "cat", (const char *[]){"h1", "h0"}, 2, "w_cat", "axis", &axis0, 1, false);
+  node(&m, "Mul", "scale", (const char *[]){"w_cat", "half"}, 2, "w_half", NULL, NULL, 0, false);
+  node(&m, "Reshape", "reshape", (const char *[]){"w_half", "shape"}, 2, "w_r", NULL, NULL, 0, false);
+  node(&m, "ConstantOfShape", "zeros", (const char *[]){"shape"}, 1, "w_z", NULL, NULL, 0, false);
+  node(&m, "Add", "weights", (const char *[]){"w_r", "w_z"}, 2, "w", NULL, NULL, 0, false);
+  node(&m, "Conv", "conv", (const char *[]){"x", "w"}, 2, "c", NULL, NULL, 0, false);
+  node(&m, "Reshape", "bad", (const char *[]){"w_cat", "bad_shape"}, 2, "b", NULL, NULL, 0, false);
+  node(&m, "Relu", "uses_bad", (const char *[]){"b"}, 1, "ub", NULL, NULL, 0, false);
+  value_info(&m, 12, "c", image, 4);
+  ofx_model *model;
+  ofx_status s = finish(&m, &bytes, &model);
+  CHECK(s == OFX_OK);
+  if (s != OFX_OK) {
+    fprintf(stderr, "load: %s\n", ofx_last_error());
+    pbw_free(&bytes);
+    return;
+  }
+  /* x, conv, and the rejected Reshape with its consumer: everything else folded */
+  CHECK(model->graph->n_nodes == 4);
+  CHECK(has_node(model, "conv") && has_node(model, "bad") && has_node(model, "uses_bad"));
+  CHECK(!has_node(model, "cast") && !has_node(model, "split") && !has_node(model, "weights"));
+  for (size_t i = 0; i < model->graph->n_nodes; i++) /* producer indices point at the compacted list */
+    for (size_t k = 0; k < model->graph->nodes[i].n_outputs; k++)
+      CHECK(model->graph->values[model->graph->nodes[i].outputs[k]].producer == (int)i);
+
+  const char *conv_request[1] = {"conv"};
+  ofx_extractor *fx = NULL;
+  CHECK(ofx_extractor_create(model, conv_request, 1, 0, &fx) == OFX_OK);
+  if (fx) {
+    float x[18];
+    for (size_t i = 0; i < 18; i++) x[i] = input_value(i);
+    ofx_tensor_view out;
+    CHECK(ofx_extractor_set_input(fx, 0, OFX_DTYPE_FLOAT32, image, 4, x, sizeof x) == OFX_OK);
+    CHECK(ofx_extractor_run(fx) == OFX_OK && ofx_extractor_output(fx, 0, &out) == OFX_OK);
+    const float *y = out.data;
+    bool ok = y != NULL;
+    for (size_t e = 0; e < 9 && ok; e++) { /* w = [[1, -1], [2, 0.5]] */
+      float x0 = x[e], x1 = x[9 + e];
+      if (fabsf(y[e] - (x0 - x1)) > 1e-6f || fabsf(y[9 + e] - (2 * x0 + 0.5f * x1)) > 1e-6f) ok = false;
+    }
+    CHECK(ok);
+    ofx_extractor_free(fx);
+  }
+  /* the rejected node fails only the extractor that needs it, naming it */
+  const char *bad_request[1] = {"uses_bad"};
+  fx = NULL;
+  CHECK(ofx_extractor_create(model, bad_request, 1, 0, &fx) != OFX_OK || ofx_extractor_run(fx) != OFX_OK);
+  CHECK(strstr(ofx_last_error(), "bad") != NULL);
+  ofx_extractor_free(fx);
+  /* a folded node has no name */
+  const char *folded_request[1] = {"weights"};
+  fx = NULL;
+  CHECK(ofx_extractor_create(model, folded_request, 1, 0, &fx) == OFX_NODE_NOT_FOUND);
+  CHECK(fx == NULL);
+  ofx_model_free(model);
+  pbw_free(&bytes);
+}
+
+/* Conv weights computed from a graph input: a clear UNSUPPORTED_OP naming the node. */
+static void test_run_time_weights(void) {
+  model_writer m = {0};
+  pb_writer bytes = {0};
+  value_info(&m, 11, "x", image, 4);
+  const int64_t k_dims[4] = {2, 2, 1, 1};
+  value_info(&m, 11, "k", k_dims, 4);
+  node(&m, "Relu", "wrelu", (const char *[]){"k"}, 1, "w", NULL, NULL, 0, false);
+  node(&m, "Conv", "conv", (const char *[]){"x", "w"}, 2, "c", NULL, NULL, 0, false);
+  value_info(&m, 12, "c", image, 4);
+  ofx_model *model;
+  CHECK(finish(&m, &bytes, &model) == OFX_OK);
+  if (model) {
+    const char *request[1] = {"conv"};
+    ofx_extractor *fx = NULL;
+    CHECK(ofx_extractor_create(model, request, 1, 0, &fx) == OFX_UNSUPPORTED_OP);
+    CHECK(strstr(ofx_last_error(), "node 'conv'") != NULL && strstr(ofx_last_error(), "computed at run time") != NULL);
+    ofx_extractor_free(fx);
+    ofx_model_free(model);
+  }
+  pbw_free(&bytes);
+}
+
+int main(void) {
+  test_computed_weights();
+  test_run_time_weights();
+  return ofx_test_finish("fold-constants");
+}
