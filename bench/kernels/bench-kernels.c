@@ -91,6 +91,21 @@ static void gemm_loop(void *p) {
   ofx_f32_gemm(g->m, g->n, g->k, g->a, g->k, g->w, g->c, g->n, -INFINITY, INFINITY, g->pool);
 }
 
+/* 8-bit GEMM from uint8 activations: widening (x8_to_s16) included, as an op would run it */
+typedef struct q8_gemm_ctx {
+  size_t m, n, k;
+  uint8_t *a;
+  int16_t *a16;
+  void *w;
+  float *c;
+  ofx_threadpool *pool;
+} q8_gemm_ctx;
+static void q8_gemm_loop(void *p) {
+  q8_gemm_ctx *g = p;
+  ofx_kernels()->x8_to_s16(g->m * g->k, g->a, false, 128, g->a16);
+  ofx_q8_gemm(g->m, g->n, g->k, g->a16, g->k, g->w, g->c, g->n, -INFINITY, INFINITY, g->pool);
+}
+
 typedef struct igemm_ctx {
   size_t m, n, kc, ks;
   const float **ind;
@@ -331,6 +346,19 @@ int main(int argc, char **argv) {
     ofx_x32_packw_gemm_goi(64, 256, 8, wt, NULL, g.w);
     report("gemm conv 1x1 256->64 56x56 (M=3136 N=64 K=256)", gflops(gemm_loop, &g, 2.0 * 3136 * 64 * 256));
     free(wt), free(g.a), free(g.w), free(g.c);
+  }
+  { /* the same layer 8-bit: uint8 activations widened, then the q8 GEMM (GOP/s counted as FLOP) */
+    const size_t m = 3136, n = 64, k = 256, nr = ofx_kernels()->q8_gemm_nr;
+    q8_gemm_ctx g = {m, n, k, malloc(m * k), malloc(m * k * sizeof(int16_t)), NULL, rnd(m * n), pool};
+    uint8_t *wt = malloc(n * k);
+    for (size_t i = 0; i < m * k; i++) g.a[i] = (uint8_t)(i * 37);
+    for (size_t i = 0; i < n * k; i++) wt[i] = (uint8_t)(i * 91);
+    float *scale = rnd(n);
+    const int32_t zp = 128;
+    g.w = malloc(ofx_q8_packw_gemm_size(n, k, nr));
+    ofx_q8_packw_gemm(n, k, nr, wt, k, 1, false, &zp, false, scale, NULL, g.w);
+    report("q8 gemm conv 1x1 256->64 56x56, uint8 (widening included)", gflops(q8_gemm_loop, &g, 2.0 * m * n * k));
+    free(wt), free(scale), free(g.a), free(g.a16), free(g.w), free(g.c);
   }
   { /* ViT-B/16 Linear layers (MatMul with a constant B): 197 tokens, 768 -> 3072 and 3072 -> 768;
      * packed weights of 9 MiB, far past L2: the driver's N panels keep each in L2 for all rows */

@@ -37,6 +37,11 @@ static const ofx_kernel_config config = {
     .f32_maxpool2d_nhwc = ofx_f32_maxpool2d_nhwc__wasmsimd,
     .f32_avgpool2d_nhwc = ofx_f32_avgpool2d_nhwc__wasmsimd,
     .f32_global_avgpool_nhwc = ofx_f32_global_avgpool_nhwc__wasmsimd,
+    .q8_gemm_mr = 4,
+    .q8_gemm_nr = 8,
+    .q8_gemm_main = ofx_q8_gemm_minmax_ukernel_4x8c2__wasmsimd_dot16x2,
+    .q8_gemm_1x8 = ofx_q8_gemm_minmax_ukernel_1x8c2__wasmsimd_dot16x2,
+    .x8_to_s16 = ofx_x8_to_s16__wasmsimd_u16,
 #else
     .arch = "scalar",
     .gemm_mr = 4,
@@ -63,6 +68,11 @@ static const ofx_kernel_config config = {
     .f32_maxpool2d_nhwc = ofx_f32_maxpool2d_nhwc__scalar,
     .f32_avgpool2d_nhwc = ofx_f32_avgpool2d_nhwc__scalar,
     .f32_global_avgpool_nhwc = ofx_f32_global_avgpool_nhwc__scalar,
+    .q8_gemm_mr = 4,
+    .q8_gemm_nr = 8,
+    .q8_gemm_main = ofx_q8_gemm_minmax_ukernel_4x8c2__scalar,
+    .q8_gemm_1x8 = ofx_q8_gemm_minmax_ukernel_1x8c2__scalar,
+    .x8_to_s16 = ofx_x8_to_s16__scalar,
 #endif
     .gemm_nr = 8,
 };

@@ -11,6 +11,7 @@
 #include "kernels/f32-reduce/f32-reduce.h"
 #include "kernels/f32-vbinary/f32-vbinary.h"
 #include "kernels/f32-vunary/f32-vunary.h"
+#include "kernels/q8-gemm/q8-gemm.h"
 #include "kernels/x32-transpose/x32-transpose.h"
 
 typedef struct ofx_kernel_config {
@@ -38,6 +39,11 @@ typedef struct ofx_kernel_config {
   /* NHWC pooling, one image per call */
   ofx_f32_pool2d_nhwc_fn f32_maxpool2d_nhwc, f32_avgpool2d_nhwc;
   ofx_f32_global_avgpool_nhwc_fn f32_global_avgpool_nhwc;
+  /* 8-bit GEMM (q8-gemm.h): q8_gemm_mr x q8_gemm_nr main kernel, weights packed with q8_gemm_nr;
+   * activations widened by x8_to_s16 */
+  size_t q8_gemm_mr, q8_gemm_nr;
+  ofx_q8_gemm_minmax_ukernel_fn q8_gemm_main, q8_gemm_1x8;
+  ofx_x8_to_s16_fn x8_to_s16;
 } ofx_kernel_config;
 
 /* Static, immutable, thread-safe. */
