@@ -1,6 +1,7 @@
 /* ModelProto decoder. Each message is read twice: once to count its repeated fields (and check
  * the wire structure), once to fill arrays sized from those counts, so nothing is reallocated.
  * On error each level prepends its field name, giving paths like graph.node[3].attribute[0]. */
+#include <stdio.h>
 #include <string.h>
 
 #include "base/status.h"
@@ -520,13 +521,219 @@ static ofx_status decode_model(decoder *d, const uint8_t *p, size_t len, onnx_mo
   return OFX_OK;
 }
 
+/* ---- load errors a person can act on -----------------------------------------------------
+ * Protobuf paths mean nothing to someone who opened a JPEG or a half-downloaded file: say what
+ * the bytes look like, or where the file was cut. */
+
+static bool starts_with(const uint8_t *b, size_t size, const char *magic, size_t n) {
+  return size >= n && memcmp(b, magic, n) == 0;
+}
+
+/* What a file that is no ONNX model looks like, from its first bytes; NULL when unsure. No
+ * ModelProto starts with these bytes (their wire types are invalid as a first key). */
+static const char *sniff_other_format(const uint8_t *b, size_t size) {
+  if (starts_with(b, size, "\xff\xd8\xff", 3)) return "a JPEG image";
+  if (starts_with(b, size, "\x89PNG", 4)) return "a PNG image";
+  if (starts_with(b, size, "GIF8", 4)) return "a GIF image";
+  if (starts_with(b, size, "RIFF", 4)) return "a RIFF file (WebP, WAV, ...)";
+  if (starts_with(b, size, "PK\x03\x04", 4)) return "a zip archive; a PyTorch .pt/.pth checkpoint is one: export it with torch.onnx.export";
+  if (starts_with(b, size, "\x1f\x8b", 2)) return "a gzip file: decompress it first";
+  if (starts_with(b, size, "\x89HDF", 4)) return "an HDF5 file, as Keras saves models";
+  size_t i = 0;
+  while (i < size && (b[i] == ' ' || b[i] == '\t' || b[i] == '\r' || b[i] == '\n')) i++;
+  if (i < size && b[i] == '<') {
+    static const char *html[] = {"<!doctype html", "<html", "<head", "<body", "<!--"};
+    for (size_t k = 0; k < sizeof html / sizeof html[0]; k++) {
+      size_t n = strlen(html[k]);
+      if (size - i >= n) {
+        size_t j = 0;
+        while (j < n && (b[i + j] | 0x20) == (html[k][j] | 0x20)) j++;
+        if (j == n) return "an HTML page: an error or download page instead of the model?";
+      }
+    }
+    return "XML or HTML text";
+  }
+  if (i < size && (b[i] == '{' || b[i] == '[')) return "JSON or other text";
+  return NULL;
+}
+
+/* Text: the first bytes are printable ASCII or UTF-8 (a ModelProto starts with binary keys). */
+static bool looks_like_text(const uint8_t *b, size_t size) {
+  size_t n = size < 256 ? size : 256;
+  if (n < 4) return false;
+  for (size_t i = 0; i < n; i++)
+    if (b[i] < 0x20 && b[i] != '\t' && b[i] != '\n' && b[i] != '\r') return false;
+  return true;
+}
+
+enum { M_OTHER, M_MODEL, M_GRAPH, M_NODE, M_TENSOR, M_ATTRIBUTE, M_VALUE_INFO, M_OPSET };
+
+/* The name of field `number` in a message of kind `kind`, and the kind of its value. */
+static const char *field_name(int kind, uint32_t number, int *child) {
+  *child = M_OTHER;
+  switch (kind) {
+    case M_MODEL:
+      if (number == 7) return *child = M_GRAPH, "graph";
+      if (number == 8) return *child = M_OPSET, "opset_import";
+      if (number == 6) return "doc_string";
+      if (number == 14) return "metadata_props";
+      break;
+    case M_GRAPH:
+      if (number == 1) return *child = M_NODE, "node";
+      if (number == 5) return *child = M_TENSOR, "initializer";
+      if (number == 11) return *child = M_VALUE_INFO, "input";
+      if (number == 12) return *child = M_VALUE_INFO, "output";
+      if (number == 13) return *child = M_VALUE_INFO, "value_info";
+      if (number == 2) return "name";
+      break;
+    case M_NODE:
+      if (number == 5) return *child = M_ATTRIBUTE, "attribute";
+      if (number == 1) return "input";
+      if (number == 2) return "output";
+      if (number == 3) return "name";
+      break;
+    case M_ATTRIBUTE:
+      if (number == 5) return *child = M_TENSOR, "t";
+      if (number == 6) return *child = M_GRAPH, "g";
+      if (number == 10) return *child = M_TENSOR, "tensors";
+      if (number == 11) return *child = M_GRAPH, "graphs";
+      break;
+    case M_TENSOR:
+      if (number == 9) return "raw_data";
+      if (number == 4) return "float_data";
+      if (number == 7) return "int64_data";
+      if (number == 8) return "name";
+      break;
+  }
+  return NULL;
+}
+
+/* The string field `want` of a message cut at `end`, if it comes before the cut. */
+static bool string_field(const uint8_t *p, const uint8_t *end, uint32_t want, const uint8_t **s, size_t *len) {
+  uint64_t key, v;
+  while (p < end && pb_read_varint(&p, end, &key)) {
+    uint32_t wire = (uint32_t)(key & 7);
+    if (wire == PB_VARINT) {
+      if (!pb_read_varint(&p, end, &v)) return false;
+    } else if (wire == PB_FIXED64 || wire == PB_FIXED32) {
+      p += wire == PB_FIXED64 ? 8 : 4;
+    } else if (wire == PB_LEN) {
+      if (!pb_read_varint(&p, end, &v) || v > (uint64_t)(end - p)) return false;
+      if ((key >> 3) == want) {
+        *s = p;
+        *len = (size_t)v;
+        return true;
+      }
+      p += v;
+    } else {
+      return false;
+    }
+  }
+  return false;
+}
+
+/* When the file ends inside a field (a download or copy cut short), sets the error to say
+ * where: "truncated: the file ends at byte N inside graph.initializer[3] ('fc.weight').raw_data
+ * (M more bytes expected)" and returns true; false when the bytes are broken some other way. */
+static bool explain_truncation(const uint8_t *base, size_t size) {
+  char where[256] = "";
+  size_t used = 0;
+  const uint8_t *p = base, *end = base + size;
+  int kind = M_MODEL;
+  unsigned long long missing = 0;
+  bool cut = false;
+  for (int depth = 0; depth < 24; depth++) {
+    size_t seen[32] = {0};
+    bool inner = false;
+    while (p < end) {
+      uint64_t key, value;
+      if (!pb_read_varint(&p, end, &key)) {
+        cut = p >= end || cut;
+        break;
+      }
+      uint32_t number = (uint32_t)(key >> 3), wire = (uint32_t)(key & 7);
+      if (number == 0) break;
+      if (wire == PB_VARINT) {
+        const uint8_t *q = p;
+        if (!pb_read_varint(&q, end, &value)) {
+          cut = (size_t)(end - p) < 10;
+          break;
+        }
+        p = q;
+      } else if (wire == PB_FIXED64 || wire == PB_FIXED32) {
+        size_t n = wire == PB_FIXED64 ? 8 : 4;
+        if ((size_t)(end - p) < n) {
+          cut = true;
+          missing = n - (size_t)(end - p);
+          break;
+        }
+        p += n;
+      } else if (wire == PB_LEN) {
+        const uint8_t *q = p;
+        if (!pb_read_varint(&q, end, &value)) {
+          cut = (size_t)(end - p) < 10;
+          break;
+        }
+        p = q;
+        if (value <= (uint64_t)(end - p)) {
+          if (number < 32) seen[number]++;
+          p += value;
+          continue;
+        }
+        /* this field runs past the end of the file: the cut is inside it */
+        cut = true;
+        missing = (unsigned long long)(value - (uint64_t)(end - p));
+        int child;
+        const char *name = field_name(kind, number, &child);
+        int w;
+        bool repeated = !(kind == M_MODEL && number == 7) && !(kind == M_ATTRIBUTE && (number == 5 || number == 6));
+        if (name && child != M_OTHER && repeated)
+          w = snprintf(where + used, sizeof where - used, "%s%s[%zu]", used ? "." : "", name, number < 32 ? seen[number] : 0);
+        else if (name)
+          w = snprintf(where + used, sizeof where - used, "%s%s", used ? "." : "", name);
+        else
+          w = snprintf(where + used, sizeof where - used, "%sfield %u", used ? "." : "", number);
+        if (w > 0) used = (size_t)w + used < sizeof where ? used + (size_t)w : sizeof where - 1;
+        const uint8_t *s;
+        size_t len;
+        if ((child == M_TENSOR || child == M_NODE) && string_field(p, end, child == M_TENSOR ? 8 : 3, &s, &len) && len > 0) {
+          w = snprintf(where + used, sizeof where - used, " ('%.*s')", (int)(len < 60 ? len : 60), (const char *)s);
+          if (w > 0) used = (size_t)w + used < sizeof where ? used + (size_t)w : sizeof where - 1;
+        }
+        if (child != M_OTHER) {
+          kind = child;
+          inner = true;
+        }
+        break;
+      } else {
+        break; /* not protobuf from here: not a clean cut */
+      }
+    }
+    if (!inner) break;
+  }
+  if (!cut) return false;
+  if (used == 0)
+    ofx_error(OFX_BAD_MODEL, "truncated: the file ends at byte offset %zu, inside a field's header (a download or copy cut short?)", size);
+  else if (missing)
+    ofx_error(OFX_BAD_MODEL, "truncated: the file ends at byte offset %zu inside %s, %llu more bytes expected (a download or copy cut short?)",
+              size, where, missing);
+  else
+    ofx_error(OFX_BAD_MODEL, "truncated: the file ends at byte offset %zu inside %s (a download or copy cut short?)", size, where);
+  return true;
+}
+
 ofx_status onnx_model_decode(const uint8_t *bytes, size_t size, ofx_arena *arena,
                              onnx_model **out) {
   decoder d = {arena, bytes, 0};
+  const char *other = sniff_other_format(bytes, size);
+  if (other) return ofx_error(OFX_BAD_MODEL, "not an ONNX model: it looks like %s", other);
   onnx_model *m = ofx_arena_alloc(arena, 1, sizeof *m);
   if (m == NULL) return out_of_memory();
   ofx_status s = decode_model(&d, bytes, size, m);
   if (s != OFX_OK) {
+    if (s == OFX_BAD_MODEL && looks_like_text(bytes, size))
+      return ofx_error(OFX_BAD_MODEL, "not an ONNX model: it looks like text");
+    if (s == OFX_BAD_MODEL && explain_truncation(bytes, size)) return ofx_error_prefix(s, "invalid ONNX model: ");
     const char *rest = ofx_last_error();
     return ofx_error_prefix(s, "invalid ONNX model%s", rest[0] == ':' ? "" : ": ");
   }

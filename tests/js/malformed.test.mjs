@@ -56,8 +56,8 @@ test('the valid model the other tests start from works', moduleStillWorks);
 test('truncated at every offset: BAD_MODEL, never a trap', async () => {
   const bytes = conv.bytes;
   for (let cut = 0; cut < bytes.length; cut++) {
-    await rejects(loadModel(bytes.slice(0, cut)), 'BAD_MODEL', /invalid ONNX model/,
-      /byte offset|no graph|no version of the default ONNX domain/);
+    await rejects(loadModel(bytes.slice(0, cut)), 'BAD_MODEL',
+      cut === 0 ? /not an ONNX model: the file is empty/ : /invalid ONNX model: (truncated: the file ends at byte offset \d+|.*no graph|.*no version of the default ONNX domain)/);
   }
   await moduleStillWorks();
 });
@@ -72,7 +72,7 @@ const cases = [
   ['float attribute with wire type varint', modelOf([W.node('Relu', ['x'], ['y'], { rawAttrs: [W.concat(W.str(1, 'alpha'), W.int(2, 1))] })]),
     { code: 'BAD_MODEL', patterns: [/graph\.node\[0\]\.attribute\[0\]\.f: field 2 has wire type 0/] }],
   ['length past the end', W.concat(W.int(1, 8), W.msg(8, W.str(1, ''), W.int(2, 13)), W.key(7, 2), W.varint(1000), W.str(2, 'g')),
-    { code: 'BAD_MODEL', patterns: [/field 7: length runs past the end/, /byte offset/] }],
+    { code: 'BAD_MODEL', patterns: [/truncated: the file ends at byte offset 14 inside graph, 997 more bytes expected/] }],
   ['length past the end inside a node', modelOf([W.concat(W.str(1, 'x'), W.key(2, 2), W.varint(90), W.str(1, 'y'))]),
     { code: 'BAD_MODEL', patterns: [/graph\.node\[0\]: field 2: length runs past the end/] }],
   ['varint of 11 bytes', W.concat(W.key(1, 0), new Uint8Array([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01])),
@@ -81,7 +81,7 @@ const cases = [
     { code: 'BAD_MODEL', patterns: [/field key is not a valid varint/] }],
   ['group wire type', W.concat(W.key(7, 3), W.key(7, 4)),
     { code: 'BAD_MODEL', patterns: [/unsupported wire type/] }],
-  ['empty file', new Uint8Array(0), { code: 'BAD_MODEL', patterns: [/it has no graph/] }],
+  ['empty file', new Uint8Array(0), { code: 'BAD_MODEL', patterns: [/not an ONNX model: the file is empty/] }],
   ['messages nested too deep (If bodies 60 levels deep)', (() => {
     let body = W.graph({ nodes: [W.node('Relu', ['x'], ['y'])], outputs: [yInfo] });
     for (let i = 0; i < 60; i++) {

@@ -64,6 +64,8 @@ export class Core {
    */
   loadModelAt(bytesPtr, size) {
     try {
+      // (an empty message is valid protobuf; the core would only say that it has no graph)
+      if (size === 0) throw new OnnxfxError('BAD_MODEL', 'not an ONNX model: the file is empty');
       const handle = this.withAlloc(POINTER_SIZE, (out) => {
         this.check(this.mod._ofx_model_load(bytesPtr, size, out));
         return this.readPointer(out);

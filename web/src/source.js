@@ -7,6 +7,24 @@ import { isNode } from './loader.js';
 
 const hasScheme = (s) => /^[a-z][a-z0-9+.-]*:/i.test(s) && !/^[a-z]:[\\/]/i.test(s);
 
+/**
+ * fetch() with its failures as InvalidArgumentError naming the URL and the cause (fetch itself
+ * throws a bare `TypeError: fetch failed`, the cause hidden in `err.cause`).
+ */
+async function fetchModel(url, fetchOptions) {
+  if (typeof fetch !== 'function') throw new OnnxfxError('INVALID_ARGUMENT', 'fetch() is not available to load the model from a URL');
+  try {
+    return await fetch(url, fetchOptions);
+  } catch (err) {
+    if (err?.name === 'AbortError') throw err;
+    const cause = err?.cause;
+    const why = cause ? `${cause.code ? cause.code + ': ' : ''}${cause.message ?? cause}` : (err?.message ?? String(err));
+    const error = new OnnxfxError('INVALID_ARGUMENT', `cannot fetch the model from ${String(url)}: ${why}`);
+    error.cause = err;
+    throw error;
+  }
+}
+
 /** Reads a Response body chunk by chunk, calling onProgress(loaded, total); total is 0 when unknown. */
 export async function readResponse(response, onProgress) {
   if (!response.ok) throw new OnnxfxError('INVALID_ARGUMENT', `cannot fetch the model: HTTP ${response.status} ${response.statusText} (${response.url})`);
@@ -55,7 +73,7 @@ export async function readModelSource(source, options = {}) {
   const isUrl = source instanceof URL;
   if (nodeModelFile(source) != null) {
     if (typeof source === 'string' && hasScheme(source) && !source.startsWith('file:')) {
-      return { bytes: await readResponse(await fetch(source, options.fetchOptions), onProgress), owned: true, dir: null };
+      return { bytes: await readResponse(await fetchModel(source, options.fetchOptions), onProgress), owned: true, dir: null };
     }
     const { readFile, realpath } = await import('node:fs/promises');
     const path = await import('node:path');
@@ -71,9 +89,13 @@ export async function readModelSource(source, options = {}) {
     return { bytes, owned: buf.byteOffset === 0 && buf.byteLength === buf.buffer.byteLength, dir: path.dirname(await realpath(file)) };
   }
   if (typeof source === 'string' || isUrl) {
-    if (typeof fetch !== 'function') throw new OnnxfxError('INVALID_ARGUMENT', 'fetch() is not available to load the model from a URL');
-    const url = new URL(String(source), globalThis.location?.href);
-    return { bytes: await readResponse(await fetch(url, options.fetchOptions), onProgress), owned: true, dir: null };
+    let url;
+    try {
+      url = new URL(String(source), globalThis.location?.href);
+    } catch {
+      throw new OnnxfxError('INVALID_ARGUMENT', `'${String(source)}' is not a URL${isNode ? ' or a file path' : ''}`);
+    }
+    return { bytes: await readResponse(await fetchModel(url, options.fetchOptions), onProgress), owned: true, dir: null };
   }
   throw new OnnxfxError('INVALID_ARGUMENT',
     'loadModel expects a Uint8Array, ArrayBuffer, URL, Response or Blob (or, in Node, a file path)');
