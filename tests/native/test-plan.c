@@ -7,83 +7,21 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "onnx/pb-writer.h"
+#include "model-writer.h"
 #include "onnxfx.h"
 #include "runtime/extractor-internal.h"
 #include "runtime/plan.h"
 #include "test-util.h"
 
-/* ---- a tiny ONNX writer: float tensors, nodes with int attributes ---- */
-
-typedef struct model_writer {
-  pb_writer graph;
-} model_writer;
-
-static void tensor_type(pb_writer *w, const int64_t *dims, int rank) {
-  pb_writer type = {0}, tensor = {0}, shape = {0};
-  pbw_varint_field(&tensor, 1, 1); /* FLOAT */
-  for (int d = 0; d < rank; d++) {
-    pb_writer dim = {0};
-    pbw_varint_field(&dim, 1, (uint64_t)dims[d]);
-    pbw_message(&shape, 1, &dim);
-    pbw_free(&dim);
-  }
-  pbw_message(&tensor, 2, &shape);
-  pbw_message(&type, 1, &tensor);
-  pbw_message(w, 2, &type);
-  pbw_free(&type);
-  pbw_free(&tensor);
-  pbw_free(&shape);
-}
-
+/* float32 shorthands over model-writer.h */
 static void value_info(model_writer *m, uint32_t field, const char *name, const int64_t *dims, int rank) {
-  pb_writer vi = {0};
-  pbw_string_field(&vi, 1, name);
-  tensor_type(&vi, dims, rank);
-  pbw_message(&m->graph, field, &vi);
-  pbw_free(&vi);
+  mw_value(m, field, name, OFX_DTYPE_FLOAT32, dims, rank);
 }
-
 static void initializer(model_writer *m, const char *name, const int64_t *dims, int rank, const float *data, size_t count) {
-  pb_writer t = {0};
-  for (int d = 0; d < rank; d++) pbw_varint_field(&t, 1, (uint64_t)dims[d]);
-  pbw_varint_field(&t, 2, 1);
-  pbw_string_field(&t, 8, name);
-  pbw_bytes_field(&t, 9, data, count * sizeof(float));
-  pbw_message(&m->graph, 5, &t);
-  pbw_free(&t);
+  mw_initializer(m, name, OFX_DTYPE_FLOAT32, dims, rank, data, count, sizeof(float));
 }
-
-/* A node; `attr` "name=value" (int) or NULL. */
-static void node(model_writer *m, const char *op_type, const char *name, const char *const *inputs, size_t n_inputs,
-                 const char *output, const char *attr, int64_t attr_value) {
-  pb_writer n = {0};
-  for (size_t k = 0; k < n_inputs; k++) pbw_string_field(&n, 1, inputs[k]);
-  pbw_string_field(&n, 2, output);
-  pbw_string_field(&n, 3, name);
-  pbw_string_field(&n, 4, op_type);
-  if (attr) {
-    pb_writer a = {0};
-    pbw_string_field(&a, 1, attr);
-    pbw_varint_field(&a, 3, (uint64_t)attr_value);
-    pbw_varint_field(&a, 20, 2); /* INT */
-    pbw_message(&n, 5, &a);
-    pbw_free(&a);
-  }
-  pbw_message(&m->graph, 1, &n);
-  pbw_free(&n);
-}
-
 static ofx_model *finish(model_writer *m, pb_writer *bytes) {
-  pb_writer opset = {0};
-  pbw_varint_field(bytes, 1, 8); /* ir_version */
-  pbw_varint_field(&opset, 2, 13);
-  pbw_message(bytes, 8, &opset);
-  pbw_message(bytes, 7, &m->graph);
-  pbw_free(&opset);
-  pbw_free(&m->graph);
-  ofx_model *model = NULL;
-  if (ofx_model_load(bytes->data, bytes->len, &model) != OFX_OK) fprintf(stderr, "load: %s\n", ofx_last_error());
+  ofx_model *model = mw_finish(m, 13, bytes);
   CHECK(model != NULL);
   return model;
 }
@@ -125,13 +63,13 @@ static void test_wide(const char *op, size_t n) {
     if (i % 2 == 0) {
       initializer(&m, scale, NULL, 0, &s, 1);
       const char *mul_in[2] = {"x", scale};
-      node(&m, "Mul", names[i], mul_in, 2, names[i], NULL, 0);
+      mw_node(&m, "Mul", names[i], mul_in, 2, names[i], NULL, 0);
     } else {
       initializer(&m, names[i], image, 4, c, IMAGE_NUMEL);
     }
   }
   bool concat = strcmp(op, "Concat") == 0;
-  node(&m, op, "wide", inputs, n, "y", concat ? "axis" : NULL, 1);
+  mw_node(&m, op, "wide", inputs, n, "y", concat ? "axis" : NULL, 1);
   int64_t out_dims[4] = {1, concat ? (int64_t)(2 * n) : 2, 3, 3};
   value_info(&m, 12, "y", out_dims, 4);
   ofx_model *model = finish(&m, &bytes);
@@ -183,14 +121,14 @@ static ofx_model *conv_model(pb_writer *bytes) {
   initializer(&m, "k", k_dims, 4, k, sizeof k / sizeof k[0]);
   const char *x_in[1] = {"x"}, *p_in[1] = {"p"}, *f_in[1] = {"f"}, *c_in[1] = {"c"}, *k_in[1] = {"k"}, *kr_in[1] = {"kr"};
   const char *conv_in[2] = {"x", "w"}, *add_in[2] = {"r", "kp"};
-  node(&m, "Relu", "pre", x_in, 1, "p", NULL, 0);
-  node(&m, "Flatten", "flatten", p_in, 1, "f", "axis", 1);
-  node(&m, "Relu", "head", f_in, 1, "h", NULL, 0);
-  node(&m, "Conv", "conv", conv_in, 2, "c", NULL, 0);
-  node(&m, "Relu", "relu", c_in, 1, "r", NULL, 0);
-  node(&m, "Relu", "k_relu", k_in, 1, "kr", NULL, 0);
-  node(&m, "GlobalAveragePool", "k_pool", kr_in, 1, "kp", NULL, 0);
-  node(&m, "Add", "add", add_in, 2, "a", NULL, 0);
+  mw_node(&m, "Relu", "pre", x_in, 1, "p", NULL, 0);
+  mw_node(&m, "Flatten", "flatten", p_in, 1, "f", "axis", 1);
+  mw_node(&m, "Relu", "head", f_in, 1, "h", NULL, 0);
+  mw_node(&m, "Conv", "conv", conv_in, 2, "c", NULL, 0);
+  mw_node(&m, "Relu", "relu", c_in, 1, "r", NULL, 0);
+  mw_node(&m, "Relu", "k_relu", k_in, 1, "kr", NULL, 0);
+  mw_node(&m, "GlobalAveragePool", "k_pool", kr_in, 1, "kp", NULL, 0);
+  mw_node(&m, "Add", "add", add_in, 2, "a", NULL, 0);
   int64_t h_dims[2] = {1, IMAGE_NUMEL};
   value_info(&m, 12, "h", h_dims, 2);
   value_info(&m, 12, "a", image, 4);

@@ -1,0 +1,144 @@
+/* Hostile quantization parameters get errors naming node and input, never wrong numbers or an
+ * abort, and the library works after them: zero, negative and NaN scales; per-axis scales of the
+ * wrong length; an axis out of range; zero points of the wrong type or length; a non-8-bit
+ * operand. Plus one good QDQ round trip and a ConvInteger with per-channel weight zero points,
+ * checked by hand. Run under AddressSanitizer + UBSan by tests/run.sh. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "model-writer.h"
+#include "onnxfx.h"
+#include "test-util.h"
+
+enum { F32 = OFX_DTYPE_FLOAT32, U8 = OFX_DTYPE_UINT8, I8 = OFX_DTYPE_INT8, I32 = OFX_DTYPE_INT32 };
+
+static const int64_t shape[4] = {1, 2, 2, 2};
+static const float x_data[8] = {-1.0f, -0.5f, 0.0f, 0.25f, 0.5f, 1.0f, 2.5f, -3.0f};
+
+typedef struct param {
+  int dtype;
+  int rank; /* 0: scalar, 1: 1-D */
+  size_t count;
+  const void *data;
+} param;
+
+/* x (float [1,2,2,2]) -> QuantizeLinear(scale, zp, axis) -> DequantizeLinear(scale, zp, axis) -> y.
+ * Runs it; returns the status and, when it ran, y in out[8]. */
+static ofx_status qdq(param scale, param zp, int64_t axis, float *out, char *error, size_t error_size) {
+  model_writer m = {0};
+  pb_writer bytes = {0};
+  mw_value(&m, 11, "x", F32, shape, 4);
+  const int64_t count = (int64_t)scale.count, zcount = (int64_t)zp.count;
+  mw_initializer(&m, "scale", scale.dtype, &count, scale.rank, scale.data, scale.count, 4);
+  mw_initializer(&m, "zp", zp.dtype, &zcount, zp.rank, zp.data, zp.count, zp.dtype == I32 ? 4 : 1);
+  const char *q_in[3] = {"x", "scale", "zp"}, *d_in[3] = {"q", "scale", "zp"};
+  mw_node(&m, "QuantizeLinear", "quant", q_in, 3, "q", "axis", axis);
+  mw_node(&m, "DequantizeLinear", "dequant", d_in, 3, "y", "axis", axis);
+  mw_value(&m, 12, "y", F32, shape, 4);
+  ofx_model *model = mw_finish(&m, 13, &bytes);
+  CHECK(model != NULL);
+  ofx_extractor *fx = NULL;
+  const char *request = "dequant";
+  ofx_status s = model ? ofx_extractor_create(model, &request, 1, 0, &fx) : OFX_BAD_MODEL;
+  if (s == OFX_OK) s = ofx_extractor_set_input(fx, 0, F32, shape, 4, x_data, sizeof x_data);
+  if (s == OFX_OK) s = ofx_extractor_run(fx);
+  ofx_tensor_view y;
+  if (s == OFX_OK && (s = ofx_extractor_output(fx, 0, &y)) == OFX_OK) memcpy(out, y.data, sizeof x_data);
+  snprintf(error, error_size, "%s", s == OFX_OK ? "" : ofx_last_error());
+  ofx_extractor_free(fx);
+  ofx_model_free(model);
+  pbw_free(&bytes);
+  return s;
+}
+
+/* Expects BAD_MODEL or UNSUPPORTED_OP with every `words` in the message. */
+static void expect_error(const char *what, param scale, param zp, int64_t axis, const char *const *words, size_t n_words) {
+  float y[8];
+  char error[1024];
+  ofx_status s = qdq(scale, zp, axis, y, error, sizeof error);
+  bool ok = s == OFX_BAD_MODEL || s == OFX_UNSUPPORTED_OP;
+  for (size_t i = 0; i < n_words; i++) ok = ok && strstr(error, words[i]) != NULL;
+  if (!ok) fprintf(stderr, "%s: status %d, message '%s'\n", what, (int)s, error);
+  CHECK(ok);
+}
+
+static void test_qdq(void) {
+  const float good_scale = 0.5f, two_scales[2] = {0.5f, 0.25f}, three[3] = {1, 1, 1};
+  const float zero = 0.0f, negative = -0.5f, nan_scale = NAN;
+  const uint8_t zp = 10, two_zps[2] = {10, 20};
+  const int8_t signed_zp = -3;
+  const int32_t wide_zp = 300;
+  const param scalar_zp = {U8, 0, 1, &zp};
+  float y[8];
+  char error[1024];
+  /* good: per tensor uint8, per tensor int8, per axis (axis 1) */
+  CHECK(qdq((param){F32, 0, 1, &good_scale}, scalar_zp, 1, y, error, sizeof error) == OFX_OK);
+  bool ok = true;
+  for (int i = 0; i < 8; i++) ok = ok && y[i] == fminf(fmaxf(nearbyintf(x_data[i] / 0.5f) + 10, 0), 255) * 0.5f - 5.0f;
+  CHECK(ok);
+  CHECK(qdq((param){F32, 0, 1, &good_scale}, (param){I8, 0, 1, &signed_zp}, 1, y, error, sizeof error) == OFX_OK);
+  CHECK(y[7] == -3.0f && y[6] == 2.5f);
+  CHECK(qdq((param){F32, 1, 2, two_scales}, (param){U8, 1, 2, two_zps}, 1, y, error, sizeof error) == OFX_OK);
+  CHECK(y[0] == -1.0f && y[4] == 0.5f && y[7] == -3.0f); /* channel 1: scale 0.25, zp 20 */
+  /* hostile */
+  const char *scale_words[] = {"quant", "scale", "positive and finite"};
+  expect_error("zero scale", (param){F32, 0, 1, &zero}, scalar_zp, 1, scale_words, 3);
+  expect_error("negative scale", (param){F32, 0, 1, &negative}, scalar_zp, 1, scale_words, 3);
+  expect_error("NaN scale", (param){F32, 0, 1, &nan_scale}, scalar_zp, 1, scale_words, 3);
+  const char *length_words[] = {"quant", "scale", "3 elements"};
+  expect_error("per-axis scale of the wrong length", (param){F32, 1, 3, three}, (param){U8, 1, 3, "\1\2\3"}, 1, length_words, 3);
+  const char *axis_words[] = {"quant", "axis", "out of range"};
+  expect_error("axis out of range", (param){F32, 1, 2, two_scales}, (param){U8, 1, 2, two_zps}, 4, axis_words, 3);
+  const char *zp_words[] = {"quant", "zero point", "int32"};
+  expect_error("zero point of a wide type", (param){F32, 0, 1, &good_scale}, (param){I32, 0, 1, &wide_zp}, 1, zp_words, 3);
+  const char *zp_length[] = {"quant", "zero point", "2 elements"};
+  expect_error("zero point longer than its scale", (param){F32, 0, 1, &good_scale}, (param){U8, 1, 2, two_zps}, 1, zp_length, 3);
+  /* the library still works */
+  CHECK(qdq((param){F32, 0, 1, &good_scale}, scalar_zp, 1, y, error, sizeof error) == OFX_OK);
+}
+
+/* ConvInteger, 1x1 over 2 channels, weights uint8 with one zero point per output channel. */
+static void test_conv_integer(void) {
+  model_writer m = {0};
+  pb_writer bytes = {0};
+  const int64_t xs[4] = {1, 2, 1, 3}, ws[4] = {2, 2, 1, 1}, two = 2;
+  const uint8_t w[4] = {130, 120, 7, 9}, w_zp[2] = {128, 5}, x_zp = 100;
+  mw_value(&m, 11, "x", U8, xs, 4);
+  mw_initializer(&m, "w", U8, ws, 4, w, 4, 1);
+  mw_initializer(&m, "x_zp", U8, NULL, 0, &x_zp, 1, 1);
+  mw_initializer(&m, "w_zp", U8, &two, 1, w_zp, 2, 1);
+  const char *in[4] = {"x", "w", "x_zp", "w_zp"};
+  mw_node(&m, "ConvInteger", "conv", in, 4, "y", NULL, 0);
+  ofx_model *model = mw_finish(&m, 10, &bytes);
+  CHECK(model != NULL);
+  ofx_extractor *fx = NULL;
+  const char *request = "conv";
+  CHECK(model && ofx_extractor_create(model, &request, 1, 0, &fx) == OFX_OK);
+  const uint8_t x[6] = {100, 101, 255, 90, 100, 0}; /* channel 0 then channel 1, 3 pixels each */
+  ofx_tensor_view y = {0};
+  bool ran = fx && ofx_extractor_set_input(fx, 0, U8, xs, 4, x, sizeof x) == OFX_OK && ofx_extractor_run(fx) == OFX_OK &&
+             ofx_extractor_output(fx, 0, &y) == OFX_OK;
+  if (!ran) fprintf(stderr, "ConvInteger: %s\n", ofx_last_error());
+  CHECK(ran && y.dtype == OFX_DTYPE_INT32 && y.size == 6 * sizeof(int32_t));
+  if (ran) {
+    const int32_t *v = y.data;
+    bool ok = true;
+    for (int oc = 0; oc < 2; oc++)
+      for (int p = 0; p < 3; p++) {
+        int32_t want = 0;
+        for (int c = 0; c < 2; c++) want += (x[c * 3 + p] - 100) * (w[oc * 2 + c] - w_zp[oc]);
+        ok = ok && v[oc * 3 + p] == want;
+      }
+    CHECK(ok);
+  }
+  ofx_extractor_free(fx);
+  ofx_model_free(model);
+  pbw_free(&bytes);
+}
+
+int main(void) {
+  test_qdq();
+  test_conv_integer();
+  return ofx_test_finish("quantize");
+}
