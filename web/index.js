@@ -15,6 +15,10 @@ import { LocalEngine } from './src/engine.js';
 import { WorkerEngine } from './src/worker-client.js';
 import { readModelSource, findExternalLocations, readExternalData, nodeModelFile } from './src/source.js';
 import { Tensor, toTensor } from './src/tensor.js';
+import { checkOptionNames, closeMatches, quoteList } from './src/options.js';
+
+const LOAD_OPTIONS = ['worker', 'threads', 'numThreads', 'onProgress', 'externalData', 'externalDataDir', 'fetchOptions', 'distUrl', 'wasmUrl', 'wasmPath'];
+const EXTRACTOR_OPTIONS = ['returnNodes', 'trainReturnNodes', 'evalReturnNodes', 'suppressDiffWarning', 'fuse'];
 
 export { Tensor };
 export {
@@ -200,6 +204,7 @@ export class Model {
  */
 export async function loadModel(source, options = {}) {
   if (options == null || typeof options !== 'object') throw new OnnxfxError('INVALID_ARGUMENT', 'loadModel options must be an object');
+  checkOptionNames(options, LOAD_OPTIONS, 'loadModel');
   const { numThreads } = options;
   if (numThreads != null && !(Number.isInteger(numThreads) && numThreads >= 1)) {
     throw new OnnxfxError('INVALID_ARGUMENT', `numThreads must be a positive integer, got ${numThreads}`);
@@ -240,6 +245,8 @@ export async function loadModel(source, options = {}) {
  * @returns {[string[], string[]]}
  */
 export function getGraphNodeNames(model, options = {}) {
+  checkOptionNames(options, ['suppressDiffWarning'], 'getGraphNodeNames');
+  options ??= {};
   model._handle();
   if (!options.suppressDiffWarning) warnViewDifference(model);
   return [[...model._trainNodes], [...model._evalNodes]];
@@ -281,9 +288,65 @@ function normalizeReturnNodes(nodes, argName) {
   return entries;
 }
 
-function withHint(err) {
+/**
+ * A requested name that is not an onnxfx name but a raw ONNX node name
+ * (`/layer1/layer1.0/relu/Relu`) or value name (`/layer1/layer1.0/relu/Relu_output_0`): the
+ * onnxfx name for it (`layer1.0.relu`, or `name:k` for output k), else null. Names onnxfx
+ * knows (a node or a scope of one) are never mapped.
+ * @param {Model} model
+ * @param {string} name
+ */
+function onnxfxNameFor(model, name) {
+  const base = name.replace(/:\d+$/, '');
+  if (model.nodes.some((n) => n.name === base || n.name.startsWith(`${base}.`))) return null;
+  for (const n of model.nodes) {
+    if (n.opType !== 'Input' && n.onnxName === name) return n.name;
+    const k = n.outputs.indexOf(name);
+    if (k >= 0) return k === 0 ? n.name : `${n.name}:${k}`;
+  }
+  return null;
+}
+
+/**
+ * Where an exporter folds BatchNorm into the Conv before it (`layer1.0.bn1` into
+ * `layer1.0.conv1`, `features.0.1` into `features.0.0`): the Conv that holds the normalized
+ * value, when `name` looks like such a BatchNorm and that Conv exists; else null.
+ * @param {Model} model
+ * @param {string} name
+ */
+function foldedBatchNormConv(model, name) {
+  const at = name.lastIndexOf('.');
+  const parent = at < 0 ? '' : name.slice(0, at + 1), last = name.slice(at + 1);
+  const candidates = [];
+  const bn = /^(bn|batchnorm|batch_norm|norm)(\d*)$/i.exec(last);
+  if (bn) candidates.push(`${parent}conv${bn[2]}`, `${parent}conv`);
+  if (/^\d+$/.test(last) && Number(last) > 0) candidates.push(`${parent}${Number(last) - 1}`);
+  for (const c of candidates) {
+    const node = model.nodes.find((n) => n.name === c);
+    if (node && (node.opType === 'Conv' || node.opType === 'ConvTranspose')) return c;
+  }
+  return null;
+}
+
+function withHint(err, model) {
   if (err instanceof OnnxfxError && err.code === 'NODE_NOT_FOUND') {
-    err.message += '. Hint: use getGraphNodeNames(model) to list the node names; if train and eval ' +
+    const missing = /^node '(.*)' is not present in the model/.exec(err.message)?.[1];
+    let hint = '';
+    if (missing != null) {
+      const conv = foldedBatchNormConv(model, missing);
+      if (conv) {
+        hint += `. BatchNorm is folded into the Conv before it when the model is exported: '${conv}' gives the normalized value (docs/naming.md)`;
+      } else {
+        const names = new Set(model._trainNodes);
+        for (const n of model.nodes) {
+          const parts = n.name.split('.');
+          for (let k = 1; k < parts.length; k++) names.add(parts.slice(0, k).join('.'));
+        }
+        const near = closeMatches(missing, names);
+        if (near.length) hint += `. Did you mean ${quoteList(near)}?`;
+      }
+    }
+    err.message += `${hint}${hint.endsWith('?') ? '' : '.'} Hint: use getGraphNodeNames(model) to list the node names; if train and eval ` +
       'views differ, give trainReturnNodes and evalReturnNodes separately.';
   }
   return err;
@@ -363,6 +426,13 @@ export class FeatureExtractor {
     const modelInputs = this.#model.inputs;
     const needed = mode.native.inputModelIndices.map((i) => modelInputs[i].name);
     let byName;
+    if (ArrayBuffer.isView(input) || Array.isArray(input) || input instanceof ArrayBuffer) {
+      const first = modelInputs[mode.native.inputModelIndices[0] ?? 0];
+      const what = input instanceof ArrayBuffer ? 'an ArrayBuffer' : Array.isArray(input) ? 'an array' : `a ${input.constructor.name}`;
+      throw new OnnxfxError('BAD_INPUT', `run() was given ${what}: wrap the data in a Tensor with its shape, ` +
+        `e.g. new Tensor('float32', data, [${(first?.dims ?? []).map((d) => (typeof d === 'number' ? d : 1)).join(', ')}])` +
+        ` for input '${first?.name}' (declared ${first?.dims ? `[${first.dims.map((d) => d ?? '?').join(', ')}]` : 'without a shape'})`);
+    }
     if (input && typeof input === 'object' && !('data' in input && 'dims' in input)) {
       byName = input;
     } else if (needed.length <= 1 || modelInputs.length === 1) {
@@ -389,7 +459,9 @@ export class FeatureExtractor {
    * @param {{runs?: number}} [options]
    * @returns {Promise<{name: string|null, opType: string, ms: number}[]>}
    */
-  async profile(input, { runs = 1 } = {}) {
+  async profile(input, options = {}) {
+    checkOptionNames(options, ['runs'], 'profile');
+    const { runs = 1 } = options ?? {};
     if (!Number.isInteger(runs) || runs < 1) throw new OnnxfxError('INVALID_ARGUMENT', `runs must be a positive integer, got ${runs}`);
     const mode = this.#current();
     const tensors = this.#inputTensors(mode, input);
@@ -478,6 +550,8 @@ export class FeatureExtractor {
  * @returns {Promise<FeatureExtractor>}
  */
 export async function createFeatureExtractor(model, options = {}) {
+  checkOptionNames(options, EXTRACTOR_OPTIONS, 'createFeatureExtractor');
+  options ??= {};
   const { returnNodes, trainReturnNodes, evalReturnNodes } = options;
   const haveTrain = trainReturnNodes != null, haveEval = evalReturnNodes != null;
   if (returnNodes == null && !haveTrain && !haveEval) {
@@ -509,7 +583,7 @@ export async function createFeatureExtractor(model, options = {}) {
         continue;
       }
       const native = await engine.call('createExtractor', {
-        model: model._handle(), names: entries.map(([name]) => name), train: mode === 'train', fuse: options.fuse !== false,
+        model: model._handle(), names: entries.map(([name]) => onnxfxNameFor(model, name) ?? name), train: mode === 'train', fuse: options.fuse !== false,
       });
       modes[mode] = { native, keys: entries.map(([, key]) => key) };
     }
@@ -517,7 +591,7 @@ export async function createFeatureExtractor(model, options = {}) {
   } catch (err) {
     const natives = new Set(Object.values(modes).map((x) => x.native.handle));
     await allFreed([...natives].map((handle) => engine.call('freeExtractor', { handle })));
-    throw withHint(err);
+    throw withHint(err, model);
   }
   return new FeatureExtractor(model, /** @type {Record<'train' | 'eval', Mode>} */ (modes));
 }

@@ -630,7 +630,13 @@ async function main(argv) {
       process.stderr.write(`onnxfx: ${err.message}\n${USAGE}\n`);
       return 2;
     }
-    process.stderr.write(`onnxfx: ${err.code ? err.code + ': ' : ''}${err.message}\n`);
+    let message = err.message;
+    if (err.code === 'NODE_NOT_FOUND') {
+      // the library's hint names its API; here the command that lists the names is the help
+      message = message.replace(/ Hint: use getGraphNodeNames\(model\).*$/, '') +
+        ` Run \`onnxfx nodes ${opts?._[1] ?? 'MODEL'}\` to list the names --nodes takes.`;
+    }
+    process.stderr.write(`onnxfx: ${err.code ? err.code + ': ' : ''}${message}\n`);
     return 1;
   }
 }

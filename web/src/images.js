@@ -8,6 +8,7 @@
 import { OnnxfxError } from './errors.js';
 import { isNode } from './loader.js';
 import { Tensor } from './tensor.js';
+import { checkOptionNames } from './options.js';
 
 const IMAGENET_MEAN = [0.485, 0.456, 0.406];
 const IMAGENET_STD = [0.229, 0.224, 0.225];
@@ -208,6 +209,7 @@ function sizePair(v, what) {
 function normalizeOptions(options) {
   if (options == null) options = {};
   if (typeof options !== 'object') throw invalid('imageToTensor options must be an object');
+  checkOptionNames(options, ['preset', ...Object.keys(PRESETS.imagenet), 'antialias', 'batch'], 'imageToTensor');
   const presetName = options.preset ?? 'imagenet';
   const preset = PRESETS[presetName];
   if (!preset) throw invalid(`unknown preset '${presetName}' (known: ${Object.keys(PRESETS).join(', ')})`);

@@ -56,5 +56,8 @@ export function toTensor(value, what) {
     }
     return new Tensor(value.type ?? 'float32', value.data, value.dims);
   }
+  if (ArrayBuffer.isView(value)) {
+    throw new OnnxfxError('BAD_INPUT', `${what} is a ${value.constructor.name}: wrap it in a Tensor with its shape, new Tensor(type, data, dims)`);
+  }
   throw new OnnxfxError('BAD_INPUT', `${what} must be a Tensor or an object with type, data and dims`);
 }
