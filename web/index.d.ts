@@ -9,6 +9,17 @@
  * scope in execution order.
  */
 
+declare global {
+  // `Symbol.dispose` / `Symbol.asyncDispose` (explicit resource management) are in TypeScript's
+  // lib only from `esnext` / `es2025.disposable` on; declared here too so that these types
+  // compile under `lib: ["es2022", "dom"]`. The same declarations as lib.esnext.disposable's,
+  // so the two merge.
+  interface SymbolConstructor {
+    readonly dispose: unique symbol;
+    readonly asyncDispose: unique symbol;
+  }
+}
+
 /** Element type names, as in onnxruntime-web. */
 export type TensorType = 'float32' | 'uint8' | 'int8' | 'int32' | 'int64' | 'bool';
 
