@@ -104,6 +104,12 @@ typedef struct ofx_op_def {
    * and a case in each .fuse_activation that can apply it. */
   bool (*activation)(const ofx_op *op, ofx_activation *act);
   bool (*fuse_activation)(ofx_op *op, const ofx_activation *act);
+  /* Optional, for the dequantizing chain of dynamically quantized models (fuse pass):
+   * Integer op -> Cast(float) -> Mul(., x_scale * w_scale) [-> Add(., bias)] becomes this op
+   * writing float32: y = float(acc) * (x_scale * w_scale) + bias. `x_scale` is the value the op
+   * then reads at run (op->extra_input), `w_scale` and `bias` constants (bias NULL: none). False
+   * when it cannot; the chain then runs as it is. */
+  bool (*fuse_dequantize)(ofx_op *op, int x_scale, const ofx_value *w_scale, const ofx_value *bias);
 
   /* Output 0 is input 0's elements in the same order under another shape (Reshape, Flatten,
    * Squeeze, Unsqueeze, Identity): the planner may let it share input 0's memory and skip run. */
@@ -131,6 +137,9 @@ struct ofx_op {
   bool shapes_only;       /* built only to infer shapes: init may skip packing weights */
   size_t scratch_bytes;
   size_t packed_bytes; /* weights init packed into op->state (explain's totals) */
+  /* A value the op reads at run beyond its node's inputs, as in[node->n_inputs] (-1: none): set
+   * by a fusion that gives the op another node's input (fuse_dequantize's x_scale). */
+  int extra_input;
 };
 
 /* The op definition for a node, or NULL when the op is not supported. The one place that

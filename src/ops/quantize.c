@@ -15,6 +15,8 @@
 #include <string.h>
 
 #include "base/status.h"
+#include "kernels/kernel-config.h"
+#include "kernels/q8-gemm/q8-gemm.h"
 #include "ops/op.h"
 #include "ops/spatial.h"
 #include "ops/typed.h"
@@ -162,6 +164,19 @@ static void dynamic_quantize_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *o
 
 /* ---- integer convolution and matrix product: exact int32 sums of (x - x_zp)(w - w_zp) ---- */
 
+/* ConvInteger / MatMulInteger fused with their dequantizing chain (fuse_dequantize): float32
+ * out, y = float(acc) * (x_scale * w_scale[j]) + bias[j], clamped by a fused activation. The
+ * weights are packed for the 8-bit GEMM per group; the per-column scales in the packed blocks
+ * are rewritten each run, as x_scale comes from the run's DynamicQuantizeLinear. */
+typedef struct dequant_state {
+  bool on;
+  float *w_scale; /* per output column */
+  size_t groups, group_n, k, k_stride; /* GEMM per group: N columns, K steps; rows k_stride int16 apart */
+  char *packed;   /* groups x ofx_q8_packw_gemm_size(group_n, k, nr) bytes */
+  size_t group_bytes, block_bytes, nr;
+  float min, max;
+} dequant_state;
+
 typedef struct integer_state {
   bool qlinear; /* QLinearConv / QLinearMatMul: inputs (x, x_scale, x_zp, w, w_scale, w_zp, y_scale, y_zp[, B]) */
   size_t x, x_zp, w, w_zp; /* input indices */
@@ -169,7 +184,14 @@ typedef struct integer_state {
   size_t groups, pads_begin[2];
   ofx_bcast bcast; /* MatMul batch dims: a, b -> y */
   size_t m, k, n;
+  dequant_state dq;
 } integer_state;
+
+static void integer_destroy(ofx_op *op) {
+  integer_state *s = op->state;
+  if (s) free(s->dq.w_scale), free(s->dq.packed);
+  free(s);
+}
 
 static ofx_status integer_init(ofx_op *op, bool qlinear) {
   OFX_TRY(ofx_op_state_new(op, sizeof(integer_state)));
@@ -355,11 +377,187 @@ const ofx_op_def ofx_op_dequantize_linear = {.op_type = "DequantizeLinear", .kin
 const ofx_op_def ofx_op_dynamic_quantize_linear = {.op_type = "DynamicQuantizeLinear", .kind = OFX_OP_DynamicQuantizeLinear,
                                                    .init = ofx_op_no_state, .reshape = dynamic_quantize_reshape,
                                                    .run = dynamic_quantize_run};
+/* ---- the fused dequantizing chain on the 8-bit GEMM ---- */
+
+static bool integer_fuse_dequantize(ofx_op *op, int x_scale, const ofx_value *w_scale, const ofx_value *bias) {
+  integer_state *s = op->state;
+  dequant_state *d = &s->dq;
+  const ofx_value *w = ofx_op_const_input(op, s->w), *w_zp = ofx_op_const_input(op, s->w_zp);
+  const bool conv = op->def->kind == OFX_OP_ConvInteger;
+  if (s->qlinear || d->on || op->shapes_only || w == NULL || !is_8bit(w->dtype) || w_scale->dtype != OFX_DTYPE_FLOAT32) return false;
+  if (ofx_op_has_input(op, s->w_zp) && (w_zp == NULL || w_zp->dtype != w->dtype)) return false;
+  if (conv ? w->rank != 4 : w->rank != 2) return false;
+  const size_t n = (size_t)w->dims[conv ? 0 : 1], k_all = conv ? (size_t)(w->dims[1] * w->dims[2] * w->dims[3]) : (size_t)w->dims[0];
+  const size_t n_scale = w_scale->nbytes / sizeof(float), n_zp = w_zp ? w_zp->nbytes / ofx_dtype_size(w_zp->dtype) : 1;
+  if (n_scale != 1 && (conv || n_scale != n)) return false; /* per-column scales broadcast only along MatMul's last axis */
+  if (n_zp != 1 && n_zp != n) return false;
+  if (bias) { /* conv: [1, N, 1, 1] or [N, 1, 1]; MatMul: [N] */
+    const size_t nb = bias->nbytes / sizeof(float);
+    bool shaped = conv ? (bias->rank == 4 && bias->dims[0] == 1 && bias->dims[2] == 1 && bias->dims[3] == 1) ||
+                             (bias->rank == 3 && bias->dims[1] == 1 && bias->dims[2] == 1)
+                       : bias->rank == 1;
+    if (bias->dtype != OFX_DTYPE_FLOAT32 || nb != n || !shaped) return false;
+  }
+  int64_t group = 1;
+  if (conv && (ofx_node_attr_int(op->node, "group", 1, &group) != OFX_OK || group <= 0 || n % (size_t)group != 0)) return false;
+  d->groups = (size_t)group;
+  d->group_n = n / d->groups;
+  d->k = k_all;
+  d->k_stride = ofx_round_up(k_all, OFX_Q8_GEMM_KR);
+  d->nr = ofx_kernels()->q8_gemm_nr;
+  d->block_bytes = ofx_q8_packw_gemm_size(d->nr, d->k, d->nr);
+  d->group_bytes = ofx_q8_packw_gemm_size(d->group_n, d->k, d->nr);
+  d->w_scale = malloc(n * sizeof(float));
+  float *bias_f = calloc(n, sizeof(float));
+  int32_t *zp = calloc(n, sizeof(int32_t));
+  d->packed = malloc(d->group_bytes * d->groups);
+  if (!d->w_scale || !bias_f || !zp || !d->packed) {
+    free(bias_f), free(zp), free(d->w_scale), free(d->packed);
+    d->w_scale = NULL, d->packed = NULL;
+    return false;
+  }
+  for (size_t j = 0; j < n; j++) {
+    memcpy(&d->w_scale[j], (const char *)w_scale->data + (n_scale == 1 ? 0 : j) * sizeof(float), sizeof(float));
+    if (bias) memcpy(&bias_f[j], (const char *)bias->data + j * sizeof(float), sizeof(float));
+    if (w_zp) zp[j] = w_zp->dtype == OFX_DTYPE_INT8 ? ((const int8_t *)w_zp->data)[n_zp == 1 ? 0 : j]
+                                                    : ((const uint8_t *)w_zp->data)[n_zp == 1 ? 0 : j];
+  }
+  const bool is_signed = w->dtype == OFX_DTYPE_INT8;
+  for (size_t g = 0; g < d->groups; g++) {
+    /* conv OIHW: column j at j * K; MatMul [K, N]: column j at j, step at N */
+    const size_t first = g * d->group_n;
+    const void *wg = (const char *)w->data + (conv ? first * d->k : 0);
+    ofx_q8_packw_gemm(d->group_n, d->k, d->nr, wg, conv ? d->k : 1, conv ? 1 : n, is_signed, zp + first, true, d->w_scale + first,
+                      bias_f + first, d->packed + g * d->group_bytes);
+  }
+  free(bias_f), free(zp);
+  d->on = true;
+  d->min = -INFINITY, d->max = INFINITY;
+  op->packed_bytes = d->group_bytes * d->groups;
+  ofx_op_mark_input(op, s->w, OFX_INPUT_PACKED);
+  return true;
+}
+
+static bool integer_fuse_activation(ofx_op *op, const ofx_activation *act) {
+  dequant_state *d = &((integer_state *)op->state)->dq;
+  if (!d->on || act->kind != OFX_ACTIVATION_CLAMP) return false;
+  d->min = fmaxf(d->min, act->min), d->max = fminf(d->max, act->max);
+  return true;
+}
+
+/* This run's per-column scales, x_scale * w_scale[j] (as the model's scales Mul computes them),
+ * into the packed blocks' headers. */
+static void set_scales(dequant_state *d, float x_scale) {
+  for (size_t g = 0; g < d->groups; g++)
+    for (size_t j0 = 0; j0 < d->group_n; j0 += d->nr) {
+      float *head = (float *)(d->packed + g * d->group_bytes + j0 / d->nr * d->block_bytes);
+      for (size_t jj = 0; jj < d->nr && j0 + jj < d->group_n; jj++) head[jj] = x_scale * d->w_scale[g * d->group_n + j0 + jj];
+    }
+}
+
+/* The 8-bit operand's zero point for this run (input z, absent: 0). */
+static int32_t run_zero_point(const ofx_op *op, const ofx_tensor *in, size_t z) {
+  return z < op->node->n_inputs && op->node->inputs[z] >= 0 ? param_i32(&in[z], 0) : 0;
+}
+
+/* Fused ConvInteger: per image and group, im2col rows of int16 (x - x_zp; padding 0) in scratch,
+ * then the 8-bit GEMM writing NHWC float32. */
+static void dequant_conv_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *out, const ofx_run_context *ctx) {
+  integer_state *s = op->state;
+  dequant_state *d = &s->dq;
+  const ofx_tensor *x = &in[s->x];
+  set_scales(d, *(const float *)in[op->node->n_inputs].data);
+  const int32_t x_zp = run_zero_point(op, in, s->x_zp);
+  const bool is_signed = x->dtype == OFX_DTYPE_INT8, nhwc = x->layout == OFX_LAYOUT_NHWC;
+  const size_t batch = (size_t)x->dims[0], cin = (size_t)x->dims[1], ih = (size_t)x->dims[2], iw = (size_t)x->dims[3];
+  const size_t oh = (size_t)out[0].dims[2], ow = (size_t)out[0].dims[3], m = oh * ow, cg = cin / d->groups;
+  const size_t kh = (size_t)s->spatial.kernel[0], kw = (size_t)s->spatial.kernel[1], n = d->group_n * d->groups;
+  int16_t *rows = ctx->scratch;
+  for (size_t b = 0; b < batch; b++)
+    for (size_t g = 0; g < d->groups; g++) {
+      for (size_t p = 0; p < m; p++) {
+        int16_t *row = rows + p * d->k_stride;
+        const size_t y = p / ow, xo = p % ow;
+        size_t kk = 0;
+        for (size_t c = 0; c < cg; c++)
+          for (size_t i = 0; i < kh; i++) {
+            const int64_t yy = (int64_t)(y * (size_t)s->spatial.strides[0] + i * (size_t)s->spatial.dilations[0]) - (int64_t)s->pads_begin[0];
+            for (size_t j = 0; j < kw; j++, kk++) {
+              const int64_t xx = (int64_t)(xo * (size_t)s->spatial.strides[1] + j * (size_t)s->spatial.dilations[1]) - (int64_t)s->pads_begin[1];
+              if (yy < 0 || yy >= (int64_t)ih || xx < 0 || xx >= (int64_t)iw) {
+                row[kk] = 0; /* padding holds the zero point */
+                continue;
+              }
+              const size_t ch = g * cg + c;
+              const size_t at = nhwc ? ((b * ih + (size_t)yy) * iw + (size_t)xx) * cin + ch : ((b * cin + ch) * ih + (size_t)yy) * iw + (size_t)xx;
+              row[kk] = (int16_t)((is_signed ? ((const int8_t *)x->data)[at] : ((const uint8_t *)x->data)[at]) - x_zp);
+            }
+          }
+        for (; kk < d->k_stride; kk++) row[kk] = 0;
+      }
+      ofx_q8_gemm(m, d->group_n, d->k, rows, d->k_stride, d->packed + g * d->group_bytes,
+                  (float *)out[0].data + b * m * n + g * d->group_n, n, d->min, d->max, ctx->pool);
+    }
+}
+
+/* Fused MatMulInteger: A's rows widened into scratch, then the 8-bit GEMM (B is 2-D, so every
+ * batch of A is more rows). */
+static void dequant_matmul_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *out, const ofx_run_context *ctx) {
+  integer_state *s = op->state;
+  dequant_state *d = &s->dq;
+  const ofx_tensor *a = &in[s->x];
+  set_scales(d, *(const float *)in[op->node->n_inputs].data);
+  const int32_t a_zp = run_zero_point(op, in, s->x_zp);
+  const size_t rows = ofx_tensor_numel(a) / (d->k ? d->k : 1);
+  int16_t *wide = ctx->scratch;
+  for (size_t r = 0; r < rows; r++) {
+    ofx_kernels()->x8_to_s16(d->k, (const uint8_t *)a->data + r * d->k, a->dtype == OFX_DTYPE_INT8, a_zp, wide + r * d->k_stride);
+    for (size_t kk = d->k; kk < d->k_stride; kk++) wide[r * d->k_stride + kk] = 0;
+  }
+  ofx_q8_gemm(rows, d->group_n, d->k, wide, d->k_stride, d->packed, out[0].data, d->group_n, d->min, d->max, ctx->pool);
+}
+
+/* Reshape for either form: the reference's shapes, then float32 out and scratch when fused. */
+static ofx_status integer_reshape(ofx_op *op, const ofx_tensor *in, ofx_tensor *out) {
+  integer_state *s = op->state;
+  const bool conv = op->def->kind == OFX_OP_ConvInteger || op->def->kind == OFX_OP_QLinearConv;
+  OFX_TRY(conv ? integer_conv_reshape(op, in, out) : integer_matmul_reshape(op, in, out));
+  if (!s->dq.on) return OFX_OK;
+  const ofx_tensor *x_scale = &in[op->node->n_inputs];
+  if (x_scale->rank < 0 || x_scale->dtype != OFX_DTYPE_FLOAT32 || ofx_tensor_numel(x_scale) != 1)
+    return ofx_op_error(op, OFX_BAD_MODEL, "the activation scale its dequantizing Mul reads must be one float32");
+  out[0].dtype = OFX_DTYPE_FLOAT32;
+  size_t rows;
+  if (conv) {
+    out[0].layout = OFX_LAYOUT_NHWC; /* the GEMM writes pixels by channels */
+    rows = (size_t)(out[0].dims[2] * out[0].dims[3]);
+  } else {
+    rows = ofx_tensor_numel(&in[s->x]) / (s->dq.k ? s->dq.k : 1);
+  }
+  if (rows > SIZE_MAX / 2 / s->dq.k_stride) return ofx_op_error(op, OFX_OUT_OF_MEMORY, "its widened rows would not fit in memory");
+  op->scratch_bytes = rows * s->dq.k_stride * sizeof(int16_t);
+  return OFX_OK;
+}
+
+static void integer_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *out, const ofx_run_context *ctx) {
+  const integer_state *s = op->state;
+  const bool conv = op->def->kind == OFX_OP_ConvInteger || op->def->kind == OFX_OP_QLinearConv;
+  if (s->dq.on) (conv ? dequant_conv_run : dequant_matmul_run)(op, in, out, ctx);
+  else (conv ? integer_conv_run : integer_matmul_run)(op, in, out, ctx);
+}
+
 const ofx_op_def ofx_op_conv_integer = {.op_type = "ConvInteger", .kind = OFX_OP_ConvInteger, .init = conv_integer_init,
-                                        .reshape = integer_conv_reshape, .run = integer_conv_run, .torch_name = "conv"};
+                                        .reshape = integer_reshape, .run = integer_run, .destroy = integer_destroy,
+                                        .fuse_dequantize = integer_fuse_dequantize, .fuse_activation = integer_fuse_activation,
+                                        .torch_name = "conv"};
 const ofx_op_def ofx_op_qlinear_conv = {.op_type = "QLinearConv", .kind = OFX_OP_QLinearConv, .init = qlinear_init,
-                                        .reshape = integer_conv_reshape, .run = integer_conv_run, .torch_name = "conv"};
+                                        .reshape = integer_reshape, .run = integer_run, .destroy = integer_destroy,
+                                        .torch_name = "conv"};
 const ofx_op_def ofx_op_matmul_integer = {.op_type = "MatMulInteger", .kind = OFX_OP_MatMulInteger, .init = conv_integer_init,
-                                          .reshape = integer_matmul_reshape, .run = integer_matmul_run, .torch_name = "matmul"};
+                                          .reshape = integer_reshape, .run = integer_run, .destroy = integer_destroy,
+                                          .fuse_dequantize = integer_fuse_dequantize, .fuse_activation = integer_fuse_activation,
+                                          .torch_name = "matmul"};
 const ofx_op_def ofx_op_qlinear_matmul = {.op_type = "QLinearMatMul", .kind = OFX_OP_QLinearMatMul, .init = qlinear_init,
-                                          .reshape = integer_matmul_reshape, .run = integer_matmul_run, .torch_name = "matmul"};
+                                          .reshape = integer_reshape, .run = integer_run, .destroy = integer_destroy,
+                                          .torch_name = "matmul"};
+

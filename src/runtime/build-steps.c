@@ -77,6 +77,7 @@ ofx_status ofx_plan_build_steps(ofx_plan *plan, const bool *keep) {
     op->opset = g->opset;
     op->shapes_only = plan->shapes_only;
     op->input_flags = plan->input_flags + n_flags;
+    op->extra_input = -1;
     n_flags += node->n_inputs;
     op->def = ofx_op_for_node(node);
     if (op->def == NULL)

@@ -127,6 +127,7 @@ ofx_status ofx_pass_fold(ofx_plan *plan) {
       else if (!plan->known[v]) evaluable = false;
       else if (plan->known[v] == OFX_KNOWN_INPUT) known = OFX_KNOWN_INPUT;
     }
+    if (op->extra_input >= 0 && !plan->known[op->extra_input]) evaluable = false;
     size_t largest;
     OFX_TRY(reshape(plan, op, in, out, &largest));
     if (known == OFX_KNOWN_INPUT && largest > OFX_PLAN_EVAL_MAX) evaluable = false;

@@ -8,7 +8,13 @@
  *     HardSwish).
  * Which ops are activations and which can take one is the op table's data (.activation,
  * .fuse_activation). A fused step is skipped at run and its output aliases the producer's;
- * a requested value is never fused away. plan->fusion = false turns the pass off. */
+ * a requested value is never fused away. plan->fusion = false turns the pass off.
+ *
+ * Before the activations, the dequantizing chains of dynamically quantized models (onnxruntime's
+ * quantize_dynamic): ConvInteger / MatMulInteger -> Cast(float) -> Mul(., s) [-> Add(., bias)],
+ * where s = Mul(x_scale, w_scale) of the activation's DynamicQuantizeLinear scale and a constant,
+ * become the integer op writing float32 on the 8-bit GEMM (.fuse_dequantize); the scales Mul,
+ * read by nothing else, is skipped too, the op computing x_scale * w_scale itself. */
 #include <stdlib.h>
 
 #include "runtime/plan.h"
@@ -21,6 +27,59 @@ static int gate_mul(const ofx_plan *plan, int reader, int v, int gate) {
   if (op->def->kind != OFX_OP_Mul || n->n_inputs != 2 || n->n_outputs != 1 || n->outputs[0] < 0) return -1;
   bool pair = (n->inputs[0] == v && n->inputs[1] == gate) || (n->inputs[0] == gate && n->inputs[1] == v);
   return pair ? reader : -1;
+}
+
+/* The one step reading v, or -1 when something else reads it too (another step, the caller). */
+static int only_reader(const size_t *readers, const int *reader, int v) { return v >= 0 && readers[v] == 1 ? reader[v] : -1; }
+
+static bool is_kind(const ofx_plan *plan, int step, ofx_op_kind kind) { return step >= 0 && plan->steps[step].def->kind == kind; }
+
+static const ofx_value *constant(const ofx_graph *g, int v) {
+  return v >= 0 && g->values[v].kind == OFX_VALUE_CONSTANT ? &g->values[v] : NULL;
+}
+
+/* The input of binary step `step` that is not v (-1 when the step does not read v once). */
+static int other_input(const ofx_plan *plan, int step, int v) {
+  const ofx_node *n = plan->steps[step].node;
+  if (n->n_inputs != 2 || n->n_outputs != 1 || n->outputs[0] < 0) return -1;
+  return n->inputs[0] == v && n->inputs[1] != v ? n->inputs[1] : n->inputs[1] == v && n->inputs[0] != v ? n->inputs[0] : -1;
+}
+
+static void fuse_dequantize_chains(ofx_plan *plan, const size_t *readers, const int *reader, const int *step_of_node) {
+  const ofx_graph *g = plan->graph;
+  for (size_t i = 0; i < plan->n_steps; i++) {
+    ofx_op *op = &plan->steps[i];
+    if (!op->def->fuse_dequantize || op->node->n_outputs != 1 || plan->state[i] != OFX_STEP_RUNS) continue;
+    const int acc = op->node->outputs[0];
+    const int cast = only_reader(readers, reader, acc);
+    int64_t to = 0;
+    if (!is_kind(plan, cast, OFX_OP_Cast) || ofx_node_attr_int(plan->steps[cast].node, "to", 0, &to) != OFX_OK ||
+        to != OFX_DTYPE_FLOAT32 || plan->steps[cast].node->outputs[0] < 0)
+      continue;
+    const int cast_out = plan->steps[cast].node->outputs[0], mul = only_reader(readers, reader, cast_out);
+    if (!is_kind(plan, mul, OFX_OP_Mul)) continue;
+    const int s = other_input(plan, mul, cast_out);
+    if (s < 0 || g->values[s].kind != OFX_VALUE_NODE || readers[s] != 1) continue;
+    const int scales = step_of_node[g->values[s].producer];
+    if (!is_kind(plan, scales, OFX_OP_Mul) || plan->steps[scales].node->n_inputs != 2) continue;
+    const int a = plan->steps[scales].node->inputs[0], b = plan->steps[scales].node->inputs[1];
+    const ofx_value *w_scale = constant(g, b) ? constant(g, b) : constant(g, a);
+    const int x_scale = constant(g, b) ? a : b;
+    if (!w_scale || x_scale < 0 || constant(g, x_scale)) continue;
+    const int mul_out = plan->steps[mul].node->outputs[0];
+    int add = only_reader(readers, reader, mul_out);
+    const ofx_value *bias = is_kind(plan, add, OFX_OP_Add) ? constant(g, other_input(plan, add, mul_out)) : NULL;
+    if (!bias) add = -1;
+    if (!op->def->fuse_dequantize(op, x_scale, w_scale, bias)) continue;
+    op->extra_input = x_scale;
+    const int chain[4] = {cast, mul, add, scales};
+    for (int c = 0; c < 4; c++) {
+      if (chain[c] < 0) continue;
+      plan->state[chain[c]] = OFX_STEP_FUSED;
+      plan->fused_into[chain[c]] = (int)i;
+      if (c < 3) plan->alias_of[plan->steps[chain[c]].node->outputs[0]] = acc; /* the scales Mul's output: read by no one now */
+    }
+  }
 }
 
 ofx_status ofx_pass_fuse(ofx_plan *plan) {
@@ -45,6 +104,7 @@ ofx_status ofx_pass_fuse(ofx_plan *plan) {
     for (size_t k = 0; k < n->n_implicit_inputs; k++) readers[n->implicit_inputs[k]]++;
   }
   for (size_t o = 0; o < plan->n_outputs; o++) readers[plan->output_value[o]]++; /* requested: kept */
+  fuse_dequantize_chains(plan, readers, reader, step_of_node);
   for (size_t j = 0; j < plan->n_steps; j++) {
     ofx_op *act = &plan->steps[j];
     ofx_activation a;

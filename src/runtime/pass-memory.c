@@ -145,6 +145,8 @@ ofx_status ofx_pass_memory(ofx_plan *plan) {
   for (size_t i = 0; i < plan->n_steps; i++)
     for (size_t k = 0; k < plan->steps[i].node->n_inputs; k++)
       if (plan->steps[i].node->inputs[k] >= 0) last_use[plan->steps[i].node->inputs[k]] = (int)i;
+  for (size_t i = 0; i < plan->n_steps; i++) /* read by a fused op, maybe after its own readers */
+    if (plan->steps[i].extra_input >= 0 && last_use[plan->steps[i].extra_input] < (int)i) last_use[plan->steps[i].extra_input] = (int)i;
   for (size_t o = 0; o < plan->n_outputs; o++) last_use[plan->output_value[o]] = INT32_MAX;
   /* aliases in step order, so a view of a fused value extends the root's life too */
   for (size_t v = 0; v < g->n_values; v++)

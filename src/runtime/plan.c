@@ -57,6 +57,7 @@ void ofx_plan_gather(const ofx_plan *plan, const ofx_op *op, ofx_tensor *in, ofx
       in[k] = (ofx_tensor){OFX_DTYPE_UNDEFINED, -1, {0}, NULL};
     }
   }
+  if (op->extra_input >= 0) in[node->n_inputs] = plan->tensors[op->extra_input];
   for (size_t k = 0; k < node->n_outputs; k++) {
     int v = node->outputs[k];
     out[k] = v >= 0 ? plan->tensors[v] : (ofx_tensor){OFX_DTYPE_UNDEFINED, -1, {0}, NULL};

@@ -57,6 +57,22 @@ void mw_node(model_writer *m, const char *op_type, const char *name, const char 
   pbw_free(&n);
 }
 
+void mw_node_ints(model_writer *m, const char *op_type, const char *name, const char *const *inputs, size_t n_inputs,
+                  const char *output, const char *attr, const int64_t *values, size_t count) {
+  pb_writer n = {0}, a = {0};
+  for (size_t k = 0; k < n_inputs; k++) pbw_string_field(&n, 1, inputs[k]);
+  pbw_string_field(&n, 2, output);
+  pbw_string_field(&n, 3, name);
+  pbw_string_field(&n, 4, op_type);
+  pbw_string_field(&a, 1, attr);
+  for (size_t i = 0; i < count; i++) pbw_varint_field(&a, 8, (uint64_t)values[i]);
+  pbw_varint_field(&a, 20, 7); /* INTS */
+  pbw_message(&n, 5, &a);
+  pbw_free(&a);
+  pbw_message(&m->graph, 1, &n);
+  pbw_free(&n);
+}
+
 ofx_model *mw_finish(model_writer *m, int64_t opset, pb_writer *bytes) {
   pb_writer opset_id = {0};
   pbw_varint_field(bytes, 1, 8); /* ir_version */

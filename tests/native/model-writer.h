@@ -22,6 +22,9 @@ void mw_initializer(model_writer *m, const char *name, int dtype, const int64_t 
 /* A node with one output; `attr` names an int attribute set to attr_value, or is NULL. */
 void mw_node(model_writer *m, const char *op_type, const char *name, const char *const *inputs, size_t n_inputs,
              const char *output, const char *attr, int64_t attr_value);
+/* The same with one ints attribute (`attr` = values[0..count)). */
+void mw_node_ints(model_writer *m, const char *op_type, const char *name, const char *const *inputs, size_t n_inputs,
+                  const char *output, const char *attr, const int64_t *values, size_t count);
 /* Writes the model (opset `opset`) into *bytes and loads it; NULL (and prints why) when it fails. */
 ofx_model *mw_finish(model_writer *m, int64_t opset, pb_writer *bytes);
 

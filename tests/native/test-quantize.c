@@ -137,8 +137,87 @@ static void test_conv_integer(void) {
   pbw_free(&bytes);
 }
 
+/* The dequantizing chain of onnxruntime's quantize_dynamic, as it writes it:
+ *   x -> DynamicQuantizeLinear -> (xq, x_scale, x_zp)
+ *   ConvInteger(xq, W, x_zp, w_zp) | MatMulInteger(xq, B, x_zp, b_zp) -> Cast(float) -> Mul(., s)
+ *   s = Mul(x_scale, w_scale); then Add(., bias) and Relu.
+ * Fused (the integer op on the 8-bit GEMM, float out) and unfused (each node on its own) give
+ * the same bits, and the fused plan runs 3 steps. */
+static void test_dynamic_chain(bool conv) {
+  model_writer m = {0};
+  pb_writer bytes = {0};
+  const int64_t xs4[4] = {1, 3, 6, 5}, xs2[2] = {7, 27}, ws4[4] = {4, 3, 3, 3}, ws2[2] = {27, 4}, bias4[4] = {1, 4, 1, 1}, four = 4;
+  mw_value(&m, 11, "x", F32, conv ? xs4 : xs2, conv ? 4 : 2);
+  uint8_t w[108];
+  for (int i = 0; i < 108; i++) w[i] = (uint8_t)(i * 53 % 256);
+  const uint8_t w_zp[4] = {131, 120, 128, 7};
+  const float w_scale[4] = {0.02f, 0.015f, 0.03f, 0.01f}, bias[4] = {0.5f, -0.25f, 0.0f, 1.5f};
+  mw_initializer(&m, "w", U8, conv ? ws4 : ws2, 2 + 2 * conv, w, 108, 1);
+  mw_initializer(&m, "w_zp", U8, &four, conv ? 0 : 1, w_zp, conv ? 1 : 4, 1); /* per tensor (conv), per column (MatMul) */
+  mw_initializer(&m, "w_scale", F32, &four, conv ? 0 : 1, w_scale, conv ? 1 : 4, 4);
+  mw_initializer(&m, "bias", F32, conv ? bias4 : &four, conv ? 4 : 1, bias, 4, 4);
+  const char *dq_in[1] = {"x"};
+  pb_writer dq = {0};
+  pbw_string_field(&dq, 1, "x");
+  pbw_string_field(&dq, 2, "xq"), pbw_string_field(&dq, 2, "x_scale"), pbw_string_field(&dq, 2, "x_zp");
+  pbw_string_field(&dq, 3, "x_QuantizeLinear");
+  pbw_string_field(&dq, 4, "DynamicQuantizeLinear");
+  pbw_message(&m.graph, 1, &dq);
+  pbw_free(&dq);
+  (void)dq_in;
+  const char *int_in[4] = {"xq", "w", "x_zp", "w_zp"}, *cast_in[1] = {"acc"}, *scales_in[2] = {"x_scale", "w_scale"};
+  const char *mul_in[2] = {"acc_cast", "s"}, *add_in[2] = {"scaled", "bias"}, *relu_in[1] = {"y"};
+  const int64_t pads[4] = {1, 0, 1, 2};
+  if (conv) mw_node_ints(&m, "ConvInteger", "conv_quant", int_in, 4, "acc", "pads", pads, 4);
+  else mw_node(&m, "MatMulInteger", "matmul_quant", int_in, 4, "acc", NULL, 0);
+  mw_node(&m, "Cast", "acc_cast_node", cast_in, 1, "acc_cast", "to", 1);
+  mw_node(&m, "Mul", "scales_mul", scales_in, 2, "s", NULL, 0);
+  mw_node(&m, "Mul", "output_scale_mul", mul_in, 2, "scaled", NULL, 0);
+  mw_node(&m, "Add", "bias_add", add_in, 2, "y", NULL, 0);
+  mw_node(&m, "Relu", "relu", relu_in, 1, "r", NULL, 0);
+  ofx_model *model = mw_finish(&m, 13, &bytes);
+  CHECK(model != NULL);
+  float x[7 * 27];
+  for (int i = 0; i < 7 * 27; i++) x[i] = sinf((float)i * 0.37f) * 3.0f - 0.4f;
+  const size_t x_bytes = (conv ? 90 : 189) * sizeof(float);
+  const char *request = "relu";
+  ofx_extractor *fx[2] = {NULL, NULL};
+  ofx_tensor_view y[2] = {{0}, {0}};
+  for (int f = 0; f < 2 && model; f++) {
+    bool ok = ofx_extractor_create(model, &request, 1, f ? OFX_EXTRACTOR_NO_FUSION : 0, &fx[f]) == OFX_OK &&
+              ofx_extractor_set_input(fx[f], 0, F32, conv ? xs4 : xs2, conv ? 4 : 2, x, x_bytes) == OFX_OK &&
+              ofx_extractor_run(fx[f]) == OFX_OK && ofx_extractor_output(fx[f], 0, &y[f]) == OFX_OK;
+    if (!ok) fprintf(stderr, "%s chain (%s): %s\n", conv ? "ConvInteger" : "MatMulInteger", f ? "unfused" : "fused", ofx_last_error());
+    CHECK(ok);
+  }
+  if (y[0].data && y[1].data) {
+    const size_t want = (conv ? 4 * 6 * 5 : 7 * 4) * sizeof(float); /* pads: rows 1 + 1, columns 0 + 2 */
+    const bool sized = y[0].size == want && y[1].size == want;
+    CHECK(sized && memcmp(y[0].data, y[1].data, want) == 0);
+    if (sized && memcmp(y[0].data, y[1].data, want) != 0)
+      for (size_t i = 0; i < 6; i++) fprintf(stderr, "  %zu: fused %g unfused %g\n", i, ((const float *)y[0].data)[i], ((const float *)y[1].data)[i]);
+    bool some_positive = false;
+    for (size_t i = 0; sized && i < want / sizeof(float); i++) some_positive |= ((const float *)y[0].data)[i] > 0;
+    CHECK(some_positive);
+    char *text = NULL;
+    CHECK(ofx_extractor_explain(fx[0], &text) == OFX_OK);
+    if (text) {
+      CHECK(strstr(text, "steps: 2 run") != NULL); /* DynamicQuantizeLinear, the integer op */
+      CHECK(strstr(text, "+bias_add(Add)") != NULL && strstr(text, "+relu(Relu)") != NULL);
+      if (!strstr(text, "steps: 2 run")) fputs(text, stderr);
+      ofx_free(text);
+    }
+  }
+  ofx_extractor_free(fx[0]);
+  ofx_extractor_free(fx[1]);
+  ofx_model_free(model);
+  pbw_free(&bytes);
+}
+
 int main(void) {
   test_qdq();
   test_conv_integer();
+  test_dynamic_chain(true);
+  test_dynamic_chain(false);
   return ofx_test_finish("quantize");
 }
