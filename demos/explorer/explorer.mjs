@@ -12,6 +12,8 @@ const $ = (id) => document.getElementById(id);
 const state = {
   model: null, modelName: '', geometry: null, shapes: new Map(), selected: [], photo: null,
   fx: null, fxKey: '', generation: 0, timing: {},
+  /** The input preset per model name, as last chosen; a model opened first gets its guess. */
+  presets: new Map(),
 };
 
 function setState(s, text) {
@@ -76,64 +78,90 @@ async function inputTensor(source) {
   return new onnxfx.Tensor('float32', data, dims);
 }
 
-function blankTensor() {
-  const g = state.geometry;
-  const dims = g.layout === 'NCHW' ? [1, g.channels, g.height, g.width] : [1, g.height, g.width, g.channels];
-  return new onnxfx.Tensor('float32', new Float32Array(g.channels * g.height * g.width), dims);
+/**
+ * The input preset a model probably wants: the bundled nsfwjs model and NHWC (TensorFlow-born)
+ * models take 0..1; torchvision-style NCHW models ImageNet mean/std. The user's choice for a
+ * model wins once made.
+ */
+function guessPreset(source, name, geometry) {
+  if (state.presets.has(name)) return state.presets.get(name);
+  if (source === DEFAULT_MODEL || geometry.layout === 'NHWC') return 'unit';
+  return 'imagenet';
 }
+
+/** A failure, shown where the results would be (and in the status line), old results gone. */
+function showError(what, err) {
+  const text = err ? `${err.code ?? err.name ?? 'Error'}: ${err.message ?? err}` : '';
+  $('maps').innerHTML = `<p class="error" role="alert"><b>${escapeHtml(what)}</b>${text ? `<br>${escapeHtml(text)}` : ''}</p>`;
+  $('timing').textContent = '';
+  setState('error', what);
+}
+
+const fmtShape = (dims) => `[${dims.map((d) => d ?? '?').join('×')}]`;
 
 // ---- model loading and the node tree
 
 async function openModel(source, name) {
   const gen = ++state.generation;
   setState('loading', `loading ${name}…`);
-  state.fx?.dispose();
-  state.fx = null;
-  state.fxKey = '';
-  state.model?.dispose();
-  state.model = null;
-  state.shapes = new Map();
-  $('tree').textContent = '';
-  $('maps').innerHTML = '<p class="hint">Pick one or more nodes on the left to see their channels.</p>';
+  $('timing').textContent = '';
   const t0 = performance.now();
   let model;
   try {
+    // The old model stays until the new one has loaded: disposing it first would stop the shared
+    // worker (and its threads, mid-start) only to start another.
     model = await onnxfx.loadModel(source, {
       worker: true,
-      onProgress: (loaded, total) => { $('status').textContent = `loading ${name}: ${(loaded / 1e6).toFixed(1)}${total ? ` of ${(total / 1e6).toFixed(1)}` : ''} MB`; },
+      onProgress: (loaded, total) => { if (gen === state.generation) $('status').textContent = `loading ${name}: ${(loaded / 1e6).toFixed(1)}${total ? ` of ${(total / 1e6).toFixed(1)}` : ''} MB`; },
     });
   } catch (err) {
-    setState('error', `could not load ${name}`);
-    $('model-info').innerHTML = `<span class="error">${escapeHtml(`${err.code ?? ''} ${err.message}`)}</span>`;
+    if (gen !== state.generation) return;
+    closeModel();
+    $('model-info').innerHTML = `<span class="error">could not load ${escapeHtml(name)}</span>`;
+    showError(`could not load ${name}`, err);
     return;
   }
   if (gen !== state.generation) { model.dispose(); return; }
+  closeModel();
   state.model = model;
   state.modelName = name;
   state.geometry = inputGeometry(model);
   state.timing = { load: performance.now() - t0 };
+  $('preset').value = guessPreset(source, name, state.geometry);
+  state.presets.set(name, $('preset').value);
 
-  // Shapes of every node from one run on a blank input.
+  // Shapes of every node by shape inference: nothing runs, so ops onnxfx lacks leave only their
+  // own nodes (and what follows them) without a shape.
   const t1 = performance.now();
-  let shapeNote = '';
-  try {
-    const fx = await onnxfx.createFeatureExtractor(model, { returnNodes: model.nodes.map((n) => n.name), suppressDiffWarning: true });
-    const out = await fx.run({ [state.geometry.name]: blankTensor() });
-    for (const [k, t] of Object.entries(out)) state.shapes.set(k, t.dims);
-    fx.dispose();
-  } catch (err) {
-    shapeNote = `<br><span class="error">shapes need a full run, which failed: ${escapeHtml(`${err.code ?? ''} ${err.message}`)}</span>`;
-  }
+  await model.inferShapes();
+  if (gen !== state.generation) return;
+  for (const n of model.nodes) if (n.outputShapes?.[0]) state.shapes.set(n.name, n.outputShapes[0]);
   state.timing.shapes = performance.now() - t1;
   const g = state.geometry;
   const ops = new Set(model.nodes.map((n) => n.opType));
   $('model-info').innerHTML = `<b>${escapeHtml(name)}</b>: ${model.nodes.length} nodes, ${ops.size} op types, opset ${model.opset}<br>` +
-    `input <code>${escapeHtml(g.name)}</code> ${g.layout} ${g.channels}×${g.height}×${g.width}` + shapeNote;
+    `input <code>${escapeHtml(g.name)}</code> ${g.layout} ${g.channels}×${g.height}×${g.width}`;
   const known = new Set(model.nodes.map((n) => n.name));
   const wanted = new URLSearchParams(location.search).get('nodes')?.split(',') ?? (source === DEFAULT_MODEL ? DEFAULT_NODES : []);
   state.selected = wanted.filter((n) => known.has(n));
   renderTree();
   await update();
+}
+
+/** Frees the open model and clears what it showed. */
+function closeModel() {
+  state.fx?.dispose();
+  state.fx = null;
+  state.fxKey = '';
+  state.model?.dispose();
+  state.model = null;
+  state.modelName = '';
+  state.shapes = new Map();
+  state.selected = [];
+  $('tree').textContent = '';
+  $('model-info').textContent = '';
+  $('timing').textContent = '';
+  $('maps').innerHTML = '<p class="hint">Pick one or more nodes on the left to see their channels.</p>';
 }
 
 function escapeHtml(s) {
@@ -170,7 +198,7 @@ function nodeRow(node, label) {
   const shape = state.shapes.get(node.name);
   row.innerHTML = `<input type="checkbox" tabindex="-1"${state.selected.includes(node.name) ? ' checked' : ''}>` +
     `<span class="label">${escapeHtml(label)}</span><span class="op">${escapeHtml(node.opType)}</span>` +
-    `<span class="shape">${shape ? `[${shape.join('×')}]` : ''}</span>`;
+    `<span class="shape">${shape ? fmtShape(shape) : ''}</span>`;
   row.addEventListener('click', (e) => {
     e.preventDefault();
     toggle(node.name);
@@ -252,6 +280,8 @@ async function runOnce() {
     let t = performance.now();
     if (state.fxKey !== key) {
       state.fx?.dispose();
+      state.fx = null;
+      state.fxKey = '';
       state.fx = await onnxfx.createFeatureExtractor(model, { returnNodes: names, suppressDiffWarning: true });
       state.fxKey = key;
     }
@@ -268,13 +298,18 @@ async function runOnce() {
     state.timing.draw = performance.now() - t;
     setState('ready', statusLine());
   } catch (err) {
-    $('maps').innerHTML = `<p class="error">${escapeHtml(`${err.code ?? err.name}: ${err.message}`)}</p>`;
-    setState('ready', statusLine());
+    if (model !== state.model) return;
+    // an extractor that failed (an op onnxfx lacks, say) is not kept
+    state.fxKey = '';
+    state.fx?.dispose();
+    state.fx = null;
+    showError(`cannot extract ${names.join(', ')}`, err);
+    return;
   }
   const tm = state.timing;
   $('timing').textContent = [
     `load model      ${tm.load.toFixed(0)} ms`,
-    `shapes (1 run)  ${tm.shapes.toFixed(0)} ms`,
+    `shapes          ${tm.shapes.toFixed(0)} ms (inferred, nothing run)`,
     tm.run !== undefined ? `extractor       ${tm.create.toFixed(0)} ms, runs ${state.fx?.plannedNodeCount ?? '?'} of ${model.nodes.length - model.inputs.length} nodes` : '',
     tm.run !== undefined ? `preprocess      ${tm.preprocess.toFixed(0)} ms` : '',
     tm.run !== undefined ? `run             ${tm.run.toFixed(1)} ms` : '',
@@ -338,7 +373,7 @@ function drawMaps(out) {
   maps.textContent = '';
   for (const [name, t] of Object.entries(out)) {
     state.shapes.set(name, t.dims);
-    for (const s of document.querySelectorAll(`.node[data-name="${CSS.escape(name)}"] .shape`)) s.textContent = `[${t.dims.join('×')}]`;
+    for (const s of document.querySelectorAll(`.node[data-name="${CSS.escape(name)}"] .shape`)) s.textContent = fmtShape(t.dims);
     const p = planes(t);
     const section = document.createElement('section');
     section.className = 'map';
@@ -389,10 +424,16 @@ function zoom(name, dims, k, plane, w, h) {
 
 // ---- photos, files, drag and drop
 
-async function setPhoto(url) {
+async function setPhoto(url, name = url) {
   const img = new Image();
   img.src = url;
-  await img.decode();
+  try {
+    await img.decode();
+  } catch (err) {
+    // not an image the browser can decode (EncodingError): say so where the maps would be
+    showError(`could not read the photo ${name}: not an image this browser can decode`, err);
+    return;
+  }
   state.photo = img;
   $('photo').src = url;
   await update();
@@ -400,13 +441,16 @@ async function setPhoto(url) {
 
 function openFile(file) {
   if (/\.onnx$/i.test(file.name)) return openModel(file, file.name);
-  if (file.type.startsWith('image/')) return setPhoto(URL.createObjectURL(file));
-  setState(document.body.dataset.state, `not an .onnx model or an image: ${file.name}`);
+  if (file.type.startsWith('image/') || /\.(png|jpe?g|gif|webp|bmp|avif)$/i.test(file.name)) return setPhoto(URL.createObjectURL(file), file.name);
+  showError(`${file.name} is neither an .onnx model nor an image`);
 }
 
 $('model-file').addEventListener('change', (e) => e.target.files[0] && openFile(e.target.files[0]));
 $('photo-file').addEventListener('change', (e) => e.target.files[0] && openFile(e.target.files[0]));
-$('preset').addEventListener('change', () => update());
+$('preset').addEventListener('change', () => {
+  if (state.modelName) state.presets.set(state.modelName, $('preset').value);
+  update();
+});
 $('search').addEventListener('input', () => renderTree());
 document.addEventListener('dragover', (e) => { e.preventDefault(); document.body.classList.add('dragging'); });
 document.addEventListener('dragleave', (e) => { if (!e.relatedTarget) document.body.classList.remove('dragging'); });
@@ -426,7 +470,4 @@ window.explorer = { state, openModel, setPhoto, toggle, update };
   state.photo = img;
   $('photo').src = DEFAULT_PHOTO;
   await openModel(DEFAULT_MODEL, 'mobilenet_v2.onnx');
-})().catch((err) => {
-  setState('error', `${err.code ?? err.name}: ${err.message}`);
-  throw err;
-});
+})().catch((err) => showError('could not start', err));

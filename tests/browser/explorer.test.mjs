@@ -158,3 +158,82 @@ test('explorer: opening another .onnx (MLSD, NHWC with 4 channels) lists its nod
   assert.equal(await page.locator('.map .tile').count(), Math.min(dims[1], 192), `${conv.name} ${JSON.stringify(dims)}: one tile per channel`);
   assert.deepEqual(pageErrors, []);
 });
+
+test('explorer: every failure is shown in the page with old results cleared; model switches log no errors; a preset per model', async () => {
+  const W = await import('../js/onnx-writer.mjs');
+  const custom = W.model({
+    graph: W.graph({
+      nodes: [
+        W.node('Conv', ['x', 'w'], ['c'], { name: '/conv/Conv', attrs: { pads: [1, 1, 1, 1] } }),
+        W.node('Frobnicate', ['c'], ['f'], { name: '/odd/Frobnicate', domain: 'com.example' }),
+      ],
+      inputs: [W.valueInfo('x', W.FLOAT, [1, 3, 32, 32])],
+      outputs: [W.valueInfo('f', W.FLOAT, null)],
+      initializers: [W.tensor({ name: 'w', dims: [4, 3, 3, 3], raw: W.floats(108) })],
+    }),
+    opsets: [['', 13], ['com.example', 1]],
+  });
+  const page = await browser.newPage();
+  const problems = [];
+  page.on('pageerror', (err) => problems.push(`pageerror: ${err}`));
+  page.on('console', (msg) => { if (msg.type() === 'error' || msg.type() === 'warning') problems.push(`console ${msg.type()}: ${msg.text()}`); });
+  const settle = (pred, arg) => page.waitForFunction(pred, arg, { timeout: 60_000 });
+  const state = () => page.evaluate(() => document.body.dataset.state);
+  await page.goto(`${server.url}/demos/explorer/?nodes=features.2.project`);
+  await settle(() => document.body.dataset.state === 'ready' && document.querySelectorAll('.map .tile').length === 24);
+  assert.equal(await page.inputValue('#preset'), 'unit', 'the bundled nsfwjs model takes 0..1');
+
+  // A photo the browser cannot decode: said in the maps panel, old maps and timings gone.
+  await page.setInputFiles('#photo-file', { name: 'broken.png', mimeType: 'image/png', buffer: Buffer.from('not a PNG at all') });
+  await settle(() => document.body.dataset.state === 'error');
+  assert.match(await page.textContent('#maps .error'), /could not read the photo broken\.png: not an image this browser can decode/);
+  assert.equal(await page.locator('.map').count(), 0);
+  assert.equal(await page.textContent('#timing'), '');
+  assert.match(await page.textContent('#status'), /could not read the photo/);
+
+  // ResNet-18 (torchvision, NCHW): ImageNet mean/std, not the previous model's 0..1.
+  await page.setInputFiles('#model-file', path.join(repoRoot, '.cache/models/resnet18.onnx'));
+  await settle(() => document.body.dataset.state === 'ready' && document.getElementById('model-info').textContent.includes('resnet18.onnx'));
+  assert.equal(await page.inputValue('#preset'), 'imagenet');
+  assert.equal((await page.textContent('#tree .node[data-name="fc"] .shape')).trim(), '[batch×1000]', 'shapes inferred, symbolic dims by name');
+  await page.selectOption('#preset', 'signed'); // the user's choice for this model is kept
+
+  // A file that is not a model: said in the page, the old model's tree, maps and timings gone.
+  await page.setInputFiles('#model-file', { name: 'page.onnx', mimeType: 'application/octet-stream', buffer: Buffer.from('<!DOCTYPE html><html><body>404</body></html>') });
+  await settle(() => document.body.dataset.state === 'error');
+  assert.match(await page.textContent('#maps .error'), /could not load page\.onnx[\s\S]*BAD_MODEL: not an ONNX model: it looks like an HTML page/);
+  assert.equal(await page.locator('#tree .node').count(), 0);
+  assert.equal(await page.textContent('#timing'), '');
+  assert.match(await page.textContent('#model-info'), /could not load page\.onnx/);
+  // a second bad model at once: its worker is started and ended while its threads still load
+  await page.setInputFiles('#model-file', { name: 'notes.onnx', mimeType: 'application/octet-stream', buffer: Buffer.from('just some notes, not a model\n') });
+  await settle(() => document.body.dataset.state === 'error' && document.getElementById('model-info').textContent.includes('notes.onnx'));
+  assert.match(await page.textContent('#maps .error'), /not an ONNX model: it looks like text/);
+
+  // An op onnxfx lacks: listed (no shape), and picking it says why it cannot run.
+  await page.setInputFiles('#model-file', { name: 'custom.onnx', mimeType: 'application/octet-stream', buffer: Buffer.from(custom) });
+  await settle(() => document.body.dataset.state === 'ready' && document.getElementById('model-info').textContent.includes('custom.onnx'));
+  assert.equal((await page.textContent('#tree .node[data-name="conv"] .shape')).trim(), '[1×4×32×32]');
+  assert.equal((await page.textContent('#tree .node[data-name="odd"] .shape')).trim(), '');
+  await page.setInputFiles('#photo-file', path.join(demos, 'photos/coffee.png'));
+  await page.fill('#search', 'odd');
+  await page.click('#tree .node[data-name="odd"]');
+  await settle(() => document.body.dataset.state === 'error');
+  assert.match(await page.textContent('#maps .error'), /cannot extract odd[\s\S]*UNSUPPORTED_OP/);
+  assert.equal(await page.textContent('#timing'), '');
+  await page.click('#tree .node[data-name="odd"]');
+  await page.fill('#search', 'conv');
+  await page.click('#tree .node[data-name="conv"]');
+  await settle(() => document.body.dataset.state === 'ready' && document.querySelectorAll('.map .tile').length === 4);
+
+  // Back to ResNet-18: its preset as the user left it; then the bundled model again: 0..1.
+  await page.setInputFiles('#model-file', path.join(repoRoot, '.cache/models/resnet18.onnx'));
+  await settle(() => document.body.dataset.state === 'ready' && document.getElementById('model-info').textContent.includes('resnet18.onnx'));
+  assert.equal(await page.inputValue('#preset'), 'signed');
+  assert.equal(await page.locator('.map').count(), 0, 'the other model\'s maps are gone');
+  await page.setInputFiles('#model-file', path.join(demos, 'mobilenet_v2.onnx'));
+  await settle(() => document.body.dataset.state === 'ready' && document.getElementById('model-info').textContent.includes('mobilenet_v2.onnx'));
+  await page.waitForTimeout(500); // let any late worker message arrive
+  assert.deepEqual(problems, [], 'no console errors or warnings across six model switches');
+  await page.close();
+});

@@ -65,9 +65,14 @@ export interface LocalOperations {
   };
 }
 
-/** The worker's messages: every operation, and `init`, which loads the module in the worker. */
+/**
+ * The worker's messages: every operation; `init`, which loads the module in the worker; and
+ * `settle`, answered once the worker's thread pool has loaded, so that terminating the worker
+ * interrupts no thread start (a browser logs errors for those).
+ */
 export interface WorkerOperations extends Operations {
   init: { in: { distUrl?: string; wasmUrl?: string; wasmPath?: string; threads?: boolean }; out: { threaded: boolean } };
+  settle: { in: Record<string, never>; out: void };
 }
 
 export type MessageType = keyof WorkerOperations;

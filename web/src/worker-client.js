@@ -87,9 +87,33 @@ export class WorkerEngine {
     if (!this.#terminated) {
       this.#fail(new OnnxfxError('DISPOSED', 'the onnxfx worker has been terminated'));
       // Node's Worker.terminate() returns a promise (of the exit code), the browser's nothing.
-      this.#terminated = Promise.resolve(this.#worker.terminate()).then(() => {}, () => {});
+      this.#terminated = this.#settled().then(() => this.#worker.terminate()).then(() => {}, () => {});
     }
     return this.#terminated;
+  }
+
+  /**
+   * Browsers: resolves once the worker's pthread pool has loaded (or the worker is gone).
+   * Terminating a worker whose pool workers are still fetching the module makes each of them
+   * log a NetworkError in the page's console, as when a model fails to load in a new worker.
+   * @returns {Promise<void>}
+   */
+  #settled() {
+    if (isNode) return Promise.resolve();
+    return new Promise((resolve) => {
+      const id = this.#nextId++;
+      this.#pending.set(id, { resolve: () => resolve(), reject: () => resolve() });
+      // a worker that cannot answer (it crashed) must not hold the terminate up for ever
+      setTimeout(() => {
+        this.#pending.delete(id);
+        resolve();
+      }, 10_000);
+      try {
+        this.#worker.postMessage({ type: 'settle', id, in: {} });
+      } catch {
+        resolve();
+      }
+    });
   }
 
   #receive(msg) {

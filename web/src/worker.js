@@ -7,6 +7,7 @@
  */
 import { LocalEngine } from './engine.js';
 import { serializeError } from './errors.js';
+import { poolReady } from './loader.js';
 
 let enginePromise = null;
 let post;
@@ -29,6 +30,13 @@ async function handle(message) {
       enginePromise ??= LocalEngine.create(message.in ?? {});
       const engine = await enginePromise;
       post({ type, id, out: await engine.info() });
+      return;
+    }
+    if (type === 'settle') {
+      // before terminate: let the thread pool finish loading (see WorkerEngine.terminate)
+      const engine = await enginePromise?.catch(() => null);
+      if (engine) await poolReady(engine.core.mod);
+      post({ type, id, out: undefined });
       return;
     }
     if (!enginePromise) throw new Error('the worker got a call before init');
