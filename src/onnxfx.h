@@ -52,6 +52,7 @@ typedef enum ofx_dtype {
   OFX_DTYPE_INT32 = 6,
   OFX_DTYPE_INT64 = 7,
   OFX_DTYPE_BOOL = 9,
+  OFX_DTYPE_FLOAT16 = 10, /* inputs only: computed, and returned, as float32 */
 } ofx_dtype;
 
 #define OFX_MAX_RANK 8

@@ -45,3 +45,10 @@ ofx_status ofx_graph_remove_nodes(ofx_graph *g, const bool *remove) {
   g->n_nodes = kept;
   return OFX_OK;
 }
+
+void ofx_graph_set_constant_data(ofx_graph *g, int v, ofx_dtype dtype, const void *data, size_t nbytes) {
+  ofx_value *value = &g->values[v];
+  value->dtype = dtype;
+  value->data = data;
+  value->nbytes = nbytes;
+}

@@ -61,6 +61,10 @@ enum {
   OFX_TRAIT_READS_SHAPE = 1u << 3,     /* reads its input's shape only: named as shape arithmetic (Shape, Size) */
   OFX_TRAIT_NOT_SHAPE_ARITH = 1u << 4, /* makes tensors even when fed by shape arithmetic only (Expand, Tile) */
   OFX_TRAIT_NAMED_BY_PERM = 1u << 5,   /* torch's transpose when its perm swaps two axes, else permute (Transpose) */
+  OFX_TRAIT_QUANT_HELPER = 1u << 6,    /* added by a quantizer around a layer: named but not listed ((Dynamic)QuantizeLinear,
+                                          DequantizeLinear) */
+  OFX_TRAIT_INTEGER_PRODUCT = 1u << 7, /* an 8-bit layer whose float result a chain after it makes: the chain's last node
+                                          takes the layer's name (ConvInteger, MatMulInteger) */
 };
 
 typedef struct ofx_op_traits {
@@ -89,6 +93,9 @@ typedef struct ofx_node {
   size_t n_implicit_inputs;
   int *implicit_inputs;
   ofx_op_traits traits; /* from the op table at build; OFX_OP_TRAITS_UNKNOWN for graph inputs */
+  /* A quantizer's helper (naming.c): named, selectable by its exact name, but not listed and
+   * never what a truncated name selects, so that a quantized model lists the float one's names. */
+  bool unlisted;
 } ofx_node;
 
 /* torchvision's two views of a model: the nodes traced in train mode and in eval mode. */
@@ -150,6 +157,9 @@ void *ofx_graph_alloc(ofx_graph *graph, size_t bytes);
 void ofx_graph_make_constant(ofx_graph *graph, int v, ofx_dtype dtype, int rank, const int64_t *dims, const void *data,
                              size_t nbytes);
 ofx_status ofx_graph_remove_nodes(ofx_graph *graph, const bool *remove);
+/* Replaces constant v's elements by `data` of another element type, keeping where the value
+ * comes from (initializer or node): float16 weights widened to float32 (graph-fold.c). */
+void ofx_graph_set_constant_data(ofx_graph *graph, int v, ofx_dtype dtype, const void *data, size_t nbytes);
 
 static inline bool ofx_node_in_view(const ofx_node *node, ofx_view view) {
   return !(view == OFX_VIEW_EVAL && (node->traits.flags & OFX_TRAIT_TRAIN_ONLY));
@@ -167,6 +177,11 @@ ofx_status ofx_graph_prune(const ofx_graph *graph, const size_t *nodes, size_t c
 ofx_status ofx_graph_write_pruned(const ofx_graph *graph, const int *output_values,
                                   const char *const *output_names, size_t count, uint8_t **out,
                                   size_t *out_size);
+
+/* A value's ONNX element type: declared, or followed through its producers as their ops' output
+ * types say; FLOAT32 when nothing tells (write-pruned.c). Not the type it is computed in: float16
+ * values are computed as float32. */
+int32_t ofx_value_onnx_type(const ofx_graph *graph, int v);
 
 /* Element count of a static shape; false when a dim is unknown or the product overflows. */
 bool ofx_shape_numel(const int64_t *dims, int rank, size_t *numel);

@@ -360,6 +360,31 @@ static const char *unique_name(ofx_arena *arena, ofx_strmap *taken, ofx_strmap *
 
 /* The listing of one view: its nodes, each followed by the multi-node leaf-like scopes it
  * ends (innermost first). */
+static bool is_graph_output(const ofx_graph *g, int v) {
+  for (size_t i = 0; i < g->n_outputs; i++)
+    if (g->outputs[i] == v) return true;
+  return false;
+}
+
+/* A precision border: a Cast that a float16 conversion with float32 inputs and outputs
+ * (keep_io_types) puts between a float32 graph input and the float16 graph, or between the
+ * graph and a float32 graph output. It is named but not listed, so that the float16 model lists
+ * the same names as the float32 one (docs/naming.md). */
+static bool precision_border(const ofx_graph *g, const ofx_node *node) {
+  if (node->traits.output_type != OFX_OUTPUT_TO_ATTR || node->n_inputs != 1 || node->n_outputs != 1 ||
+      node->inputs[0] < 0 || node->outputs[0] < 0)
+    return false;
+  int64_t to;
+  if (ofx_node_attr_int(node, "to", 0, &to) != OFX_OK) {
+    ofx_error_clear();
+    return false;
+  }
+  const ofx_value *in = &g->values[node->inputs[0]];
+  if (to == OFX_DTYPE_FLOAT16) return in->kind == OFX_VALUE_INPUT && in->dtype == OFX_DTYPE_FLOAT32;
+  return to == OFX_DTYPE_FLOAT32 && is_graph_output(g, node->outputs[0]) &&
+         ofx_value_onnx_type(g, node->inputs[0]) == OFX_DTYPE_FLOAT16;
+}
+
 static ofx_status build_listing(ofx_graph *g, const scope_table *scopes, const ofx_strmap *taken,
                                 ofx_view view) {
   g->listed[view] = ofx_arena_alloc(&g->arena, g->n_nodes + scopes->count + 1, sizeof *g->listed[view]);
@@ -388,13 +413,65 @@ static ofx_status build_listing(ofx_graph *g, const scope_table *scopes, const o
   }
   size_t n = 0;
   for (size_t i = 0; i < g->n_nodes; i++) {
-    if (!ofx_node_in_view(&g->nodes[i], view)) continue;
+    if (!ofx_node_in_view(&g->nodes[i], view) || precision_border(g, &g->nodes[i]) || g->nodes[i].unlisted) continue;
     g->listed[view][n++] = (ofx_listed_name){g->nodes[i].name, (int)i};
     for (int k = head[i]; k >= 0; k = next[k]) g->listed[view][n++] = (ofx_listed_name){scopes->items[k].path, (int)i};
   }
   g->n_listed[view] = n;
   free(head);
   free(next);
+  return OFX_OK;
+}
+
+/* Marks node->unlisted for what a quantizer adds around a layer, so that the quantized model
+ * lists the float model's names (docs/naming.md): (Dynamic)QuantizeLinear and DequantizeLinear,
+ * and in an 8-bit layer's scope its dequantizing chain up to the last node — ConvInteger, Cast,
+ * the scales Mul, the output Mul — whose last node (the bias Add, or the output Mul) stands for
+ * the layer and takes its function name ("conv"): `layer1.0.conv1` is then the dequantized float
+ * output, at the position the float model's `layer1.0.conv1` has. */
+static ofx_status mark_quantizer_helpers(ofx_graph *g, node_origin *origins) {
+  size_t *readers = calloc(g->n_values + 1, sizeof *readers);
+  int *reader = malloc((g->n_values + 1) * sizeof *reader);
+  if (!readers || !reader) {
+    free(readers);
+    free(reader);
+    return oom();
+  }
+  for (size_t i = 0; i < g->n_nodes; i++) {
+    const ofx_node *n = &g->nodes[i];
+    for (size_t k = 0; k < n->n_inputs + n->n_implicit_inputs; k++) {
+      const int v = k < n->n_inputs ? n->inputs[k] : n->implicit_inputs[k - n->n_inputs];
+      if (v >= 0) readers[v]++, reader[v] = (int)i;
+    }
+  }
+  for (size_t i = 0; i < g->n_outputs; i++) readers[g->outputs[i]]++;
+  for (size_t i = 0; i < g->n_nodes; i++) {
+    ofx_node *node = &g->nodes[i];
+    if (node->traits.flags & OFX_TRAIT_QUANT_HELPER) node->unlisted = true;
+    if (!(node->traits.flags & OFX_TRAIT_INTEGER_PRODUCT) || node->n_outputs != 1 || origins[i].scope < 0) continue;
+    /* the chain: sole readers in the layer's scope */
+    size_t last = i;
+    for (int v = node->outputs[0]; v >= 0 && readers[v] == 1;) {
+      const size_t r = (size_t)reader[v];
+      if (origins[r].scope != origins[i].scope || g->nodes[r].n_outputs != 1 ||
+          (g->nodes[r].traits.flags & (OFX_TRAIT_INTEGER_PRODUCT | OFX_TRAIT_QUANT_HELPER)))
+        break;
+      g->nodes[last].unlisted = true;
+      last = r;
+      v = g->nodes[r].outputs[0];
+    }
+    if (last == i) continue;
+    origins[last].function = origins[i].function;
+    /* the scales Mul: in the scope, read only by the chain */
+    for (size_t j = 0; j < g->n_nodes; j++) {
+      const ofx_node *n = &g->nodes[j];
+      if (j == last || n->unlisted || origins[j].scope != origins[i].scope || n->n_outputs != 1 || n->outputs[0] < 0) continue;
+      const int v = n->outputs[0];
+      if (readers[v] == 1 && g->nodes[reader[v]].unlisted && origins[reader[v]].scope == origins[i].scope) g->nodes[j].unlisted = true;
+    }
+  }
+  free(readers);
+  free(reader);
   return OFX_OK;
 }
 
@@ -428,16 +505,19 @@ ofx_status ofx_graph_name_nodes(ofx_graph *g) {
       o->function = node_function_name(node, &g->arena);
       if (o->function == NULL) status = oom();
     }
-    if (status == OFX_OK && o->scope >= 0) {
-      scope_info *sc = &scopes.items[o->scope];
-      sc->direct_nodes++;
-      sc->total_nodes++;
-      if (!o->from_metadata || (sc->shared_function && strcmp(sc->shared_function, o->function) != 0))
-        sc->calls_of_leaf = false;
-      sc->shared_function = o->function;
-    }
   }
+  if (status == OFX_OK) status = mark_quantizer_helpers(g, origins);
   if (status != OFX_OK) goto done;
+  for (size_t i = 0; i < g->n_nodes; i++) { /* what a scope holds, a quantizer's helpers aside */
+    const node_origin *o = &origins[i];
+    if (o->scope < 0 || g->nodes[i].unlisted) continue;
+    scope_info *sc = &scopes.items[o->scope];
+    sc->direct_nodes++;
+    sc->total_nodes++;
+    if (!o->from_metadata || (sc->shared_function && strcmp(sc->shared_function, o->function) != 0))
+      sc->calls_of_leaf = false;
+    sc->shared_function = o->function;
+  }
   /* Children are registered after their parents: a reverse sweep folds subtree facts upward. */
   for (size_t k = scopes.count; k-- > 0;) {
     scope_info *s = &scopes.items[k];
@@ -447,7 +527,7 @@ ofx_status ofx_graph_name_nodes(ofx_graph *g) {
     if (s->height + 1 > p->height) p->height = s->height + 1;
   }
   for (size_t i = 0; i < g->n_nodes; i++)
-    for (int s = origins[i].scope; s >= 0; s = scopes.items[s].parent)
+    for (int s = g->nodes[i].unlisted ? -1 : origins[i].scope; s >= 0; s = scopes.items[s].parent)
       for (int view = 0; view < 2; view++)
         if (ofx_node_in_view(&g->nodes[i], (ofx_view)view)) scopes.items[s].last_node[view] = (int)i;
 
@@ -478,9 +558,12 @@ ofx_status ofx_graph_name_nodes(ofx_graph *g) {
     shape_only[i] = any && all && node->n_implicit_inputs == 0;
   }
 
-  for (size_t step = 0; step < 2 * g->n_nodes; step++) {
+  /* tensor ops first, then shape arithmetic, then a quantizer's helpers: neither takes the
+   * counters of the tensor ops */
+  for (size_t step = 0; step < 3 * g->n_nodes; step++) {
     size_t i = step % g->n_nodes;
-    if (shape_only[i] != (step >= g->n_nodes)) continue;
+    const size_t sweep = g->nodes[i].unlisted ? 2 : shape_only[i] ? 1 : 0;
+    if (sweep != step / g->n_nodes) continue;
     ofx_node *node = &g->nodes[i];
     const node_origin *o = &origins[i];
     const char *base = o->flat_name;

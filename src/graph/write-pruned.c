@@ -79,9 +79,11 @@ static void need_value(plan *p, int v) {
 
 /* The element type of a value: declared, or followed through its producers as their ops' output
  * types say (input 0's type by default). */
-static int32_t value_dtype(const ofx_graph *g, int v) {
+int32_t ofx_value_onnx_type(const ofx_graph *g, int v) {
   for (int hops = 0; v >= 0 && hops < 10000; hops++) {
     const ofx_value *value = &g->values[v];
+    if (value->onnx_initializer >= 0) /* as the model stores it: float16 weights are held widened */
+      return g->model->graph->initializers[value->onnx_initializer].data_type;
     if (value->dtype != OFX_DTYPE_UNDEFINED) return (int32_t)value->dtype;
     if (value->kind != OFX_VALUE_NODE || value->producer < 0) break;
     const ofx_node *n = &g->nodes[value->producer];
@@ -105,7 +107,7 @@ static int32_t value_dtype(const ofx_graph *g, int v) {
 static void write_value_info(pb_writer *graph, const ofx_graph *g, int v, const char *name) {
   const ofx_value *value = &g->values[v];
   pb_writer vi = {0}, type = {0}, tensor = {0}, shape = {0};
-  pbw_varint_field(&tensor, TENSOR_TYPE_ELEM_TYPE, (uint64_t)value_dtype(g, v));
+  pbw_varint_field(&tensor, TENSOR_TYPE_ELEM_TYPE, (uint64_t)ofx_value_onnx_type(g, v));
   if (value->rank >= 0) {
     for (int d = 0; d < value->rank; d++) {
       pb_writer dim = {0};

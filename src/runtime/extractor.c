@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/half.h"
 #include "base/status.h"
 #include "kernels/x32-transpose/x32-transpose.h"
 #include "ops/op.h"
@@ -35,6 +36,8 @@ static double now_ms(void) {
 struct ofx_extractor {
   ofx_plan plan;
   bool *bound;            /* per input: given for the next run (plan.inputs holds it) */
+  float **input_f32;      /* per input: float16 inputs widened to float32 (or float32 given for a
+                           * float16 input, rounded to its precision), owned here */
   size_t *output_request; /* per output: the request it answers */
   bool planned, ran; /* ran: outputs hold the last run's values (explain may plan without running) */
   ofx_tensor *planned_input_shapes;
@@ -47,6 +50,8 @@ void ofx_extractor_free(ofx_extractor *fx) {
   if (fx == NULL) return;
   ofx_plan_free(&fx->plan);
   free(fx->bound);
+  for (size_t i = 0; fx->input_f32 && i < fx->plan.n_inputs; i++) free(fx->input_f32[i]);
+  free(fx->input_f32);
   free(fx->output_request);
   free(fx->planned_input_shapes);
   free(fx->step_ms);
@@ -81,12 +86,13 @@ static ofx_status extractor_build(ofx_model *model, const int *values, const siz
   p->in_place_of = malloc((g->n_nodes + 1) * sizeof *p->in_place_of);
   p->input_known = calloc(g->n_inputs + 1, sizeof *p->input_known);
   fx->bound = calloc(g->n_inputs + 1, sizeof *fx->bound);
+  fx->input_f32 = calloc(g->n_inputs + 1, sizeof *fx->input_f32);
   fx->output_request = calloc(count, sizeof *fx->output_request);
   fx->planned_input_shapes = calloc(g->n_inputs + 1, sizeof *fx->planned_input_shapes);
   ofx_status s = OFX_OK;
   if (!producers || !keep || !p->steps || !p->input_nodes || !p->inputs || !p->output_value || !p->tensors ||
       !p->constant_copies || !p->state || !p->fused_into || !p->alias_of || !p->known || !p->offsets || !p->in_place_of ||
-      !p->input_known || !fx->bound || !fx->output_request || !fx->planned_input_shapes) {
+      !p->input_known || !fx->bound || !fx->input_f32 || !fx->output_request || !fx->planned_input_shapes) {
     s = oom("creating an extractor");
     goto done;
   }
@@ -194,7 +200,10 @@ ofx_status ofx_extractor_set_input(ofx_extractor *fx, size_t i, ofx_dtype dtype,
   bool shape_ok = declared->rank < 0 || declared->rank == (int)rank;
   for (int d = 0; shape_ok && declared->rank >= 0 && d < declared->rank; d++)
     if (declared->dims[d] >= 0 && declared->dims[d] != dims[d]) shape_ok = false;
-  bool type_ok = declared->dtype == OFX_DTYPE_UNDEFINED || declared->dtype == dtype;
+  /* float16 inputs are computed as float32: float16 bits are widened, float32 data given for a
+   * float16 input is rounded to float16 precision (docs/api.md "float16") */
+  bool half = dtype == OFX_DTYPE_FLOAT16 || (declared->dtype == OFX_DTYPE_FLOAT16 && dtype == OFX_DTYPE_FLOAT32);
+  bool type_ok = declared->dtype == OFX_DTYPE_UNDEFINED || declared->dtype == dtype || half;
   if (!shape_ok || !type_ok) {
     /* expected shape with symbolic dims by name */
     size_t k = (size_t)snprintf(want, sizeof want, "%s [", onnx_dtype_name((int32_t)declared->dtype));
@@ -213,6 +222,26 @@ ofx_status ofx_extractor_set_input(ofx_extractor *fx, size_t i, ofx_dtype dtype,
   if (!ofx_shape_numel(t.dims, t.rank, &numel) || numel * esize != size)
     return ofx_error(OFX_BAD_INPUT, "input '%s': %zu bytes of data do not match its shape %s", declared->name, size,
                      ofx_shape_str(t.dims, t.rank, got, sizeof got));
+  if (half) {
+    float *wide = malloc(numel ? numel * sizeof *wide : 1);
+    if (wide == NULL) return oom("widening a float16 input");
+    const uint8_t *bytes = data;
+    for (size_t e = 0; e < numel; e++) {
+      if (dtype == OFX_DTYPE_FLOAT16) {
+        uint16_t h;
+        memcpy(&h, bytes + 2 * e, sizeof h);
+        wide[e] = ofx_f16_to_f32(h);
+      } else {
+        float f;
+        memcpy(&f, bytes + 4 * e, sizeof f);
+        wide[e] = ofx_f16_round(f);
+      }
+    }
+    free(fx->input_f32[i]);
+    fx->input_f32[i] = wide;
+    t.dtype = OFX_DTYPE_FLOAT32;
+    t.data = wide;
+  }
   fx->plan.inputs[i] = t;
   fx->bound[i] = true;
   return OFX_OK;
@@ -390,7 +419,7 @@ ofx_status ofx_extractor_explain(ofx_extractor *fx, char **out_text) {
     if (declared == NULL) return oom("explaining the plan");
     for (size_t i = 0; i < p->n_inputs && s == OFX_OK; i++) {
       const ofx_value *v = &p->graph->values[ofx_plan_input_value(p, i)];
-      declared[i] = (ofx_tensor){v->dtype, v->rank, {0}, NULL};
+      declared[i] = (ofx_tensor){ofx_compute_dtype(v->dtype), v->rank, {0}, NULL};
       for (int d = 0; d < v->rank && s == OFX_OK; d++) {
         declared[i].dims[d] = v->dims[d];
         if (v->dims[d] < 0)

@@ -113,9 +113,11 @@ ofx_status ofx_model_load_external(const uint8_t *bytes, size_t size, const char
                      (unsigned long long)OFX_MEMORY_LIMIT);
   ofx_model *model = calloc(1, sizeof *model);
   if (model == NULL) return ofx_error(OFX_OUT_OF_MEMORY, "out of memory loading the model");
-  /* build, fold constant-only subgraphs (so that computed weights are constants when extractors
-   * pack them), then name what is left: folded nodes take no name and no counter */
+  /* build, widen float16 constants (computed in float32), fold constant-only subgraphs (so that
+   * computed weights are constants when extractors pack them), then name what is left: folded
+   * nodes take no name and no counter */
   ofx_status s = ofx_graph_build_unnamed(bytes, size, &external, ofx_op_describe, &model->graph);
+  if (s == OFX_OK) s = ofx_pass_widen_float16(model->graph);
   if (s == OFX_OK) s = ofx_pass_fold_constants(model->graph);
   if (s == OFX_OK) s = ofx_graph_name_nodes(model->graph);
   if (s == OFX_OK) {

@@ -2,7 +2,8 @@
  * plan-time passes whenever the input shapes change. One structure that every pass reads and
  * fills in its own part of; each pass lives in its own file and does one job.
  *
- *   load (per model)  fold constants  constant-only subgraphs evaluated once and made graph
+ *   load (per model)  widen float16   float16 constants become float32 (pass-widen-float16.c)
+ *                     fold constants  constant-only subgraphs evaluated once and made graph
  *                                   constants before naming (pass-fold-constants.c)
  *   create (once)     build steps   one op per kept node; init validates and packs weights
  *                     fuse          activation epilogues folded into their producer (pass-fuse.c)
@@ -100,6 +101,8 @@ typedef struct ofx_plan {
 /* Load time (model.c), before naming: constant-only subgraphs are evaluated once and become
  * constant values of the graph, their nodes removed (pass-fold-constants.c). */
 ofx_status ofx_pass_fold_constants(ofx_graph *graph);
+/* Before it: float16 constants become float32 (pass-widen-float16.c). */
+ofx_status ofx_pass_widen_float16(ofx_graph *graph);
 
 /* Create time: the steps for the nodes marked in keep[] (build-steps.c), then the fuse pass. */
 ofx_status ofx_plan_build_steps(ofx_plan *plan, const bool *keep);

@@ -93,7 +93,7 @@ static ofx_status infer(ofx_model *model, char **out) {
       const ofx_value *v = &g->values[input_values[i] = (int)ofx_extractor_input_value(fx[pass], i)];
       if (v->rank < 0 || v->dtype == OFX_DTYPE_UNDEFINED) goto finish; /* nothing to start from */
       ofx_tensor *t = &inputs[pass][i];
-      t->dtype = v->dtype;
+      t->dtype = ofx_compute_dtype(v->dtype); /* float16 is computed as float32 */
       t->rank = v->rank;
       for (int d = 0; d < v->rank; d++) t->dims[d] = v->dims[d] >= 0 ? v->dims[d] : substitute(d, pass);
     }

@@ -1,13 +1,16 @@
-/* The load-time fold-constants pass (src/runtime/pass-fold-constants.c) on models written here:
- * weights computed from constants become constants (Conv runs), multi-output nodes fold, folded
- * nodes leave the graph and take no name, a constant node its op rejects stays in the graph so
- * that only the extractor needing it fails, and weights computed from an input are a clear
- * error. Run under AddressSanitizer + UBSan: no leaks on any of these paths. */
+/* The load-time passes on models written here. Fold constants (pass-fold-constants.c): weights
+ * computed from constants become constants (Conv runs), multi-output nodes fold, folded nodes
+ * leave the graph and take no name, a constant node its op rejects stays in the graph so that
+ * only the extractor needing it fails, and weights computed from an input are a clear error.
+ * Widen float16 (pass-widen-float16.c): float16 weights, float16 inputs given as bits or as
+ * float32, Cast to float16 rounding, float16 values returned as float32. Run under
+ * AddressSanitizer + UBSan: no leaks on any of these paths. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/half.h"
 #include "onnx/pb-writer.h"
 #include "onnxfx.h"
 #include "runtime/runtime.h"
@@ -17,10 +20,10 @@ typedef struct model_writer {
   pb_writer graph;
 } model_writer;
 
-static void value_info(model_writer *m, uint32_t field, const char *name, const int64_t *dims, int rank) {
+static void typed_value_info(model_writer *m, uint32_t field, const char *name, int dtype, const int64_t *dims, int rank) {
   pb_writer vi = {0}, type = {0}, tensor = {0}, shape = {0};
   pbw_string_field(&vi, 1, name);
-  pbw_varint_field(&tensor, 1, OFX_DTYPE_FLOAT32);
+  pbw_varint_field(&tensor, 1, (uint64_t)dtype);
   for (int d = 0; d < rank; d++) {
     pb_writer dim = {0};
     pbw_varint_field(&dim, 1, (uint64_t)dims[d]);
@@ -32,6 +35,10 @@ static void value_info(model_writer *m, uint32_t field, const char *name, const 
   pbw_message(&vi, 2, &type);
   pbw_message(&m->graph, field, &vi);
   pbw_free(&vi), pbw_free(&type), pbw_free(&tensor), pbw_free(&shape);
+}
+
+static void value_info(model_writer *m, uint32_t field, const char *name, const int64_t *dims, int rank) {
+  typed_value_info(m, field, name, OFX_DTYPE_FLOAT32, dims, rank);
 }
 
 static void initializer(model_writer *m, const char *name, int dtype, const int64_t *dims, int rank, const void *data,
@@ -187,8 +194,71 @@ static void test_run_time_weights(void) {
   pbw_free(&bytes);
 }
 
+/* x float16 [1,2,3,3]; conv = Conv(x, w float16 [[1, -1], [0.5, 2]]); y = Cast(conv, FLOAT);
+ * r = Cast(y * third, FLOAT16): float16 weights widened, x given as bits or as float32 (rounded),
+ * Cast to float16 rounding, everything returned as float32. */
+static void test_float16(void) {
+  model_writer m = {0};
+  pb_writer bytes = {0};
+  typed_value_info(&m, 11, "x", OFX_DTYPE_FLOAT16, image, 4);
+  const int64_t w_dims[4] = {2, 2, 1, 1};
+  const uint16_t w[4] = {ofx_f32_to_f16(1), ofx_f32_to_f16(-1), ofx_f32_to_f16(0.5f), ofx_f32_to_f16(2)};
+  initializer(&m, "w", OFX_DTYPE_FLOAT16, w_dims, 4, w, sizeof w);
+  const float third = 1.0f / 3;
+  initializer(&m, "third", OFX_DTYPE_FLOAT32, NULL, 0, &third, sizeof third);
+  const int64_t to_float = OFX_DTYPE_FLOAT32, to_half = OFX_DTYPE_FLOAT16;
+  node(&m, "Conv", "conv", (const char *[]){"x", "w"}, 2, "c", NULL, NULL, 0, false);
+  node(&m, "Cast", "widen", (const char *[]){"c"}, 1, "y", "to", &to_float, 1, false);
+  node(&m, "Mul", "scale", (const char *[]){"y", "third"}, 2, "s", NULL, NULL, 0, false);
+  node(&m, "Cast", "narrow", (const char *[]){"s"}, 1, "r", "to", &to_half, 1, false);
+  typed_value_info(&m, 12, "r", OFX_DTYPE_FLOAT16, image, 4);
+  ofx_model *model;
+  CHECK(finish(&m, &bytes, &model) == OFX_OK);
+  if (model == NULL) {
+    fprintf(stderr, "load: %s\n", ofx_last_error());
+    pbw_free(&bytes);
+    return;
+  }
+  const char *requests[2] = {"conv", "narrow"};
+  ofx_extractor *fx = NULL;
+  CHECK(ofx_extractor_create(model, requests, 2, 0, &fx) == OFX_OK);
+  for (int as_float32 = 0; fx && as_float32 < 2; as_float32++) {
+    float x[18], xr[18];
+    uint16_t bits[18];
+    for (size_t i = 0; i < 18; i++) {
+      x[i] = input_value(i) + 0.1f; /* not a float16 value: rounding shows */
+      bits[i] = ofx_f32_to_f16(x[i]);
+      xr[i] = ofx_f16_to_f32(bits[i]);
+    }
+    ofx_status s = as_float32 ? ofx_extractor_set_input(fx, 0, OFX_DTYPE_FLOAT32, image, 4, x, sizeof x)
+                              : ofx_extractor_set_input(fx, 0, OFX_DTYPE_FLOAT16, image, 4, bits, sizeof bits);
+    CHECK(s == OFX_OK);
+    CHECK(ofx_extractor_run(fx) == OFX_OK);
+    ofx_tensor_view c, r;
+    CHECK(ofx_extractor_output(fx, 0, &c) == OFX_OK && ofx_extractor_output(fx, 1, &r) == OFX_OK);
+    CHECK(c.dtype == OFX_DTYPE_FLOAT32 && r.dtype == OFX_DTYPE_FLOAT32 && c.size == sizeof x);
+    bool ok = c.data && r.data;
+    for (size_t e = 0; e < 9 && ok; e++) {
+      float c0 = xr[e] - xr[9 + e], c1 = 0.5f * xr[e] + 2 * xr[9 + e];
+      const float *cv = c.data, *rv = r.data;
+      if (fabsf(cv[e] - c0) > 1e-6f || fabsf(cv[9 + e] - c1) > 1e-6f) ok = false;
+      if (rv[e] != ofx_f16_round(cv[e] * third) || rv[9 + e] != ofx_f16_round(cv[9 + e] * third)) ok = false;
+    }
+    CHECK(ok);
+  }
+  if (fx) { /* another type for a float16 input: BAD_INPUT naming it */
+    int32_t wrong[18] = {0};
+    CHECK(ofx_extractor_set_input(fx, 0, OFX_DTYPE_INT32, image, 4, wrong, sizeof wrong) == OFX_BAD_INPUT);
+    CHECK(strstr(ofx_last_error(), "input 'x'") != NULL && strstr(ofx_last_error(), "float16") != NULL);
+    ofx_extractor_free(fx);
+  }
+  ofx_model_free(model);
+  pbw_free(&bytes);
+}
+
 int main(void) {
   test_computed_weights();
   test_run_time_weights();
+  test_float16();
   return ofx_test_finish("fold-constants");
 }
