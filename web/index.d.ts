@@ -20,10 +20,11 @@ declare global {
   }
 }
 
-/** Element type names, as in onnxruntime-web. */
-export type TensorType = 'float32' | 'uint8' | 'int8' | 'int32' | 'int64' | 'bool';
+/** Element type names, as in onnxruntime-web. 'float16' (IEEE half bits in a Uint16Array) is for
+ * inputs: float16 models are computed and answer in float32 (docs/api.md, "float16"). */
+export type TensorType = 'float32' | 'uint8' | 'int8' | 'int32' | 'int64' | 'bool' | 'float16';
 
-export type TensorData = Float32Array | Uint8Array | Int8Array | Int32Array | BigInt64Array;
+export type TensorData = Float32Array | Uint8Array | Int8Array | Int32Array | BigInt64Array | Uint16Array;
 
 /** A tensor in the shape onnxruntime-web users know. */
 export class Tensor {

@@ -54,6 +54,8 @@ if [[ "$mode" == tests ]]; then
   /usr/bin/python3 tests/tools/export_models.py --out "$repo/.cache/models" --family-smallest
 fi
 /usr/bin/python3 tests/tools/make_naming_models.py "$repo/.cache/models/naming"
+# float16 conversions of resnet18.onnx, with and without float32 inputs/outputs (precision.test.mjs)
+/usr/bin/python3 tests/tools/make_precision_models.py "$repo/.cache/models/resnet18.onnx"
 /usr/bin/python3 tests/tools/make_image_fixtures.py "$repo/.cache/images"
 bash tests/tools/fetch_demo_assets.sh   # demo models (npm pack + conversion) and CC0 photos
 

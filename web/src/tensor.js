@@ -9,6 +9,9 @@ export const DTYPES = {
   int32: { code: 6, array: Int32Array },
   int64: { code: 7, array: BigInt64Array },
   bool: { code: 9, array: Uint8Array },
+  // IEEE half-precision bits, as onnxruntime's 'float16' tensors; inputs only: onnxfx computes
+  // float16 models in float32 and returns float32 (docs/api.md, "float16")
+  float16: { code: 10, array: Uint16Array },
 };
 
 export function dtypeName(code) {
@@ -26,7 +29,7 @@ export class Tensor {
     const info = DTYPES[type];
     if (!info) throw new OnnxfxError('BAD_INPUT', `unknown tensor type '${type}' (known: ${Object.keys(DTYPES).join(', ')})`);
     if (!(data instanceof info.array)) {
-      if (Array.isArray(data)) data = type === 'int64' ? BigInt64Array.from(data, BigInt) : info.array.from(data);
+      if (Array.isArray(data) && type !== 'float16') data = type === 'int64' ? BigInt64Array.from(data, BigInt) : info.array.from(data);
       else throw new OnnxfxError('BAD_INPUT', `tensor data for type '${type}' must be a ${info.array.name}`);
     }
     dims = Array.from(dims ?? [data.length], Number);
