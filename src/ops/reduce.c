@@ -1,4 +1,4 @@
-/* Reductions over axes (float32; int64/int32 for Sum/Max/Min/Prod): ReduceMean, ReduceSum,
+/* Reductions over axes (float32, float64; int64/int32 for Sum/Max/Min/Prod): ReduceMean, ReduceSum,
  * ReduceMax, ReduceMin, ReduceProd, ReduceL1, ReduceL2, ReduceSumSquare, ReduceLogSum,
  * ReduceLogSumExp; ArgMax/ArgMin; and the softmax family Softmax, LogSoftmax, Hardmax
  * (2-D coercion before opset 13, one axis since). Axes come from the attribute, or from input 1
@@ -39,7 +39,8 @@ static ofx_status reduce_reshape(ofx_op *op, const ofx_tensor *in, ofx_tensor *o
   if (op->node->n_inputs < 1 || in[0].rank < 0) return ofx_op_error(op, OFX_BAD_MODEL, "input 0 is missing");
   bool arg = s->kind >= R_ARGMAX;
   bool int_ok = s->kind == R_SUM || s->kind == R_MAX || s->kind == R_MIN || s->kind == R_PROD || arg;
-  if (in[0].dtype != OFX_DTYPE_FLOAT32 && !(int_ok && (in[0].dtype == OFX_DTYPE_INT64 || in[0].dtype == OFX_DTYPE_INT32)))
+  if (in[0].dtype != OFX_DTYPE_FLOAT32 && in[0].dtype != OFX_DTYPE_DOUBLE &&
+      !(int_ok && (in[0].dtype == OFX_DTYPE_INT64 || in[0].dtype == OFX_DTYPE_INT32)))
     return ofx_op_error(op, OFX_UNSUPPORTED_OP, "input 0 has type %s, which is not supported", onnx_dtype_name((int32_t)in[0].dtype));
   int rank = in[0].rank;
   int64_t axes[OFX_MAX_RANK];
@@ -101,7 +102,7 @@ static void reduce_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *out, const 
     return;
   }
   ofx_dtype t = in[0].dtype;
-  bool ints = t != OFX_DTYPE_FLOAT32;
+  bool ints = t != OFX_DTYPE_FLOAT32 && t != OFX_DTYPE_DOUBLE; /* float64 accumulates as float32 does: in double */
   double *acc = ctx->scratch;     /* per output: accumulator */
   int64_t *count = (int64_t *)(acc + n_out); /* per output: elements seen (arg: best index) */
   int64_t *iacc = (int64_t *)(count + n_out);
@@ -124,7 +125,7 @@ static void reduce_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *out, const 
     size_t o = 0;
     memset(idx, 0, sizeof idx);
     for (size_t e = 0; e < n_in; e++) {
-      double x = ints ? 0 : ((const float *)in[0].data)[e];
+      double x = ints ? 0 : t == OFX_DTYPE_DOUBLE ? ((const double *)in[0].data)[e] : ((const float *)in[0].data)[e];
       switch (s->kind) {
         case R_MEAN: case R_SUM: acc[o] += x; break;
         case R_MAX: acc[o] = x > acc[o] || isnan(x) ? x : acc[o]; break;
@@ -181,7 +182,8 @@ static void reduce_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *out, const 
     else if (s->kind == R_L2) v = sqrt(v);
     else if (s->kind == R_LOG_SUM) v = log(v);
     else if (s->kind == R_LOG_SUM_EXP) v = isinf(acc[o]) ? acc[o] : acc[o] + log(((double *)(iacc + n_out))[o]);
-    ((float *)out[0].data)[o] = (float)v;
+    if (t == OFX_DTYPE_DOUBLE) ((double *)out[0].data)[o] = v;
+    else ((float *)out[0].data)[o] = (float)v;
   }
 }
 
