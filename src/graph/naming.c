@@ -571,7 +571,7 @@ ofx_status ofx_graph_name_nodes(ofx_graph *g) {
       base = o->function;
     } else if (base == NULL) {
       const scope_info *s = &scopes.items[o->scope];
-      bool leaf = s->child_scopes == 0 && (s->direct_nodes == 1 || s->calls_of_leaf);
+      bool leaf = s->child_scopes == 0 && (s->direct_nodes == 1 || s->calls_of_leaf) && !node->unlisted;
       base = leaf ? s->path : ofx_arena_sprintf(&g->arena, "%s.%s", s->path, o->function);
     }
     node->scope = o->scope >= 0 ? scopes.items[o->scope].path : "";

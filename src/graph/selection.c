@@ -15,7 +15,8 @@ static bool in_scope(const char *name, const char *request, size_t request_len) 
 
 static bool find_last(const ofx_graph *g, const char *request, size_t len, ofx_view view, size_t *node) {
   for (size_t i = g->n_nodes; i-- > 0;) {
-    if (ofx_node_in_view(&g->nodes[i], view) && in_scope(g->nodes[i].name, request, len)) {
+    const ofx_node *n = &g->nodes[i];
+    if (ofx_node_in_view(n, view) && in_scope(n->name, request, len) && (!n->unlisted || n->name[len] == '\0')) {
       *node = i;
       return true;
     }

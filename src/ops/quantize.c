@@ -371,12 +371,13 @@ static void integer_matmul_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *out
 }
 
 const ofx_op_def ofx_op_quantize_linear = {.op_type = "QuantizeLinear", .kind = OFX_OP_QuantizeLinear, .init = axis_init,
-                                           .reshape = quantize_reshape, .run = quantize_run};
+                                           .reshape = quantize_reshape, .run = quantize_run, .trait_flags = OFX_TRAIT_QUANT_HELPER};
 const ofx_op_def ofx_op_dequantize_linear = {.op_type = "DequantizeLinear", .kind = OFX_OP_DequantizeLinear, .init = axis_init,
-                                             .reshape = dequantize_reshape, .run = dequantize_run};
+                                             .reshape = dequantize_reshape, .run = dequantize_run,
+                                             .trait_flags = OFX_TRAIT_QUANT_HELPER};
 const ofx_op_def ofx_op_dynamic_quantize_linear = {.op_type = "DynamicQuantizeLinear", .kind = OFX_OP_DynamicQuantizeLinear,
                                                    .init = ofx_op_no_state, .reshape = dynamic_quantize_reshape,
-                                                   .run = dynamic_quantize_run};
+                                                   .run = dynamic_quantize_run, .trait_flags = OFX_TRAIT_QUANT_HELPER};
 /* ---- the fused dequantizing chain on the 8-bit GEMM ---- */
 
 static bool integer_fuse_dequantize(ofx_op *op, int x_scale, const ofx_value *w_scale, const ofx_value *bias) {
@@ -549,14 +550,14 @@ static void integer_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *out, const
 const ofx_op_def ofx_op_conv_integer = {.op_type = "ConvInteger", .kind = OFX_OP_ConvInteger, .init = conv_integer_init,
                                         .reshape = integer_reshape, .run = integer_run, .destroy = integer_destroy,
                                         .fuse_dequantize = integer_fuse_dequantize, .fuse_activation = integer_fuse_activation,
-                                        .torch_name = "conv"};
+                                        .torch_name = "conv", .trait_flags = OFX_TRAIT_INTEGER_PRODUCT};
 const ofx_op_def ofx_op_qlinear_conv = {.op_type = "QLinearConv", .kind = OFX_OP_QLinearConv, .init = qlinear_init,
                                         .reshape = integer_reshape, .run = integer_run, .destroy = integer_destroy,
                                         .torch_name = "conv"};
 const ofx_op_def ofx_op_matmul_integer = {.op_type = "MatMulInteger", .kind = OFX_OP_MatMulInteger, .init = conv_integer_init,
                                           .reshape = integer_reshape, .run = integer_run, .destroy = integer_destroy,
                                           .fuse_dequantize = integer_fuse_dequantize, .fuse_activation = integer_fuse_activation,
-                                          .torch_name = "matmul"};
+                                          .torch_name = "matmul", .trait_flags = OFX_TRAIT_INTEGER_PRODUCT};
 const ofx_op_def ofx_op_qlinear_matmul = {.op_type = "QLinearMatMul", .kind = OFX_OP_QLinearMatMul, .init = qlinear_init,
                                           .reshape = integer_reshape, .run = integer_run, .destroy = integer_destroy,
                                           .torch_name = "matmul"};

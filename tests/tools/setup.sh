@@ -54,6 +54,7 @@ if [[ "$mode" == tests ]]; then
   /usr/bin/python3 tests/tools/export_models.py --out "$repo/.cache/models" --family-smallest
 fi
 /usr/bin/python3 tests/tools/make_naming_models.py "$repo/.cache/models/naming"
+/usr/bin/python3 tests/tools/quantize_dynamic.py "$repo/.cache/models/resnet18.onnx"   # int8, as quantize_dynamic writes it
 # float16 conversions of resnet18.onnx, with and without float32 inputs/outputs (precision.test.mjs)
 /usr/bin/python3 tests/tools/make_precision_models.py "$repo/.cache/models/resnet18.onnx"
 /usr/bin/python3 tests/tools/make_image_fixtures.py "$repo/.cache/images"
