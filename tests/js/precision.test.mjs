@@ -117,6 +117,17 @@ test('resnet18.fp16: toONNX() writes a float16 model onnxruntime runs, with the 
   await model.dispose();
 });
 
+test('resnet18.fp16: float32 data for the float16 input is rounded to float16, as its bits would be', async () => {
+  const model = await loadModel(modelPath('resnet18.fp16'));
+  const fx = await createFeatureExtractor(model, { returnNodes: ['layer1'] });
+  const fromBits = (await fx.run(new Tensor('float16', toHalfBits(x), dims))).layer1.data.slice();
+  const fromFloats = (await fx.run(new Tensor('float32', x, dims))).layer1.data;
+  assert.deepEqual(fromFloats, fromBits);
+  await assert.rejects(fx.run(new Tensor('int32', new Int32Array(x.length), dims)), (e) => e.code === 'BAD_INPUT' && /float16/.test(e.message));
+  assert.throws(() => new Tensor('float16', [1, 2], [2]), (e) => e.code === 'BAD_INPUT' && /Uint16Array/.test(e.message));
+  await model.dispose();
+});
+
 function halfToFloat(h) {
   const s = h & 0x8000 ? -1 : 1, e = (h >> 10) & 0x1f, m = h & 0x3ff;
   if (e === 0) return s * m * 2 ** -24;
