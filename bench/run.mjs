@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // onnxfx against its peers, measured side by side in one run (issue #5's table).
 //
-//   node bench/run.mjs [--runs 20] [--rounds 2] [--only layers,models,pruning] [--write docs/benchmarks.md]
+//   node bench/run.mjs [--runs 20] [--rounds 2] [--only layers,models,pruning,formats] [--write docs/benchmarks.md]
 //   node bench/run.mjs --only compare --baseline DIR   this build against another checkout's (DIR,
 //                                                      built), whole models, alternating
 //
@@ -23,7 +23,7 @@ const args = Object.fromEntries(process.argv.slice(2).reduce((acc, a, i, all) =>
   return acc;
 }, []));
 const RUNS = Number(args.runs ?? 20), ROUNDS = Number(args.rounds ?? 2), WARMUP = 3;
-const only = new Set(String(args.only ?? 'layers,models,pruning').split(','));
+const only = new Set(String(args.only ?? 'layers,models,pruning,formats').split(','));
 const modelDir = path.join(repo, '.cache/models'), layerDir = path.join(repo, '.cache/bench');
 
 // MACs of the whole models at 224x224, as torchvision's model documentation lists them.
@@ -154,6 +154,30 @@ if (only.has('models')) {
   }
 }
 
+/* One network in the precisions it ships in, every engine on the same files (issue #13). */
+const FORMATS = [
+  { label: 'float32', suffix: '' },
+  { label: 'float16 (float32 I/O)', suffix: '.fp16io' },
+  { label: 'int8 dynamic', suffix: '.int8' },
+];
+if (only.has('formats')) {
+  emit('\n### resnet50 as shipped: float32, float16, dynamic int8 (1×3×224×224, 1 thread)\n');
+  emit(HEADER);
+  const input = { name: 'x', dims: [1, 3, 224, 224] };
+  for (const { label, suffix } of FORMATS) {
+    const model = path.join(modelDir, `resnet50${suffix}.onnx`);
+    if (!existsSync(model)) {
+      emit(`| resnet50 ${label} | – | not made (bench/run.sh makes it) | | | | | | |`);
+      continue;
+    }
+    const variants = [
+      { label: 'onnxfx', spec: { engine: 'onnxfx', model, input, threads: 1 } },
+      { label: 'onnxruntime-web', spec: { engine: 'ort-web', model, input, threads: 1 } },
+    ];
+    row(`resnet50 ${label}`, 4.09e9, variants, measureRow(variants), 1);
+  }
+}
+
 if (only.has('compare')) {
   if (!args.baseline) throw new Error('--only compare needs --baseline DIR: a checkout whose web/dist is built');
   const web = path.resolve(String(args.baseline), 'web/index.js');
@@ -230,6 +254,15 @@ function targets() {
       check(key === 'rssMB' ? 'peak RSS ≤ 0.6× ORT-web' : 'start-up ≤ 0.5× ORT-web session creation',
         r.map(([n, x]) => `${n} ${fmt(x, 2)}×`).join(', '), all(r.map(([, x]) => (x == null ? null : x <= limit))));
     }
+  }
+  if (only.has('formats')) {
+    const own = (f) => get(`resnet50 ${f}`, 'onnxfx'), web = (f) => get(`resnet50 ${f}`, 'onnxruntime-web');
+    const f16 = ratio(own('float16 (float32 I/O)'), own('float32')), i8 = ratio(own('int8 dynamic'), own('float32'));
+    check('float16 ≤ 1.1× onnxfx float32', `${fmt(f16, 2)}×`, f16 == null ? null : f16 <= 1.1);
+    check('int8 ≤ 1.0× onnxfx float32', `${fmt(i8, 2)}×`, i8 == null ? null : i8 <= 1.0);
+    const vs = ['float16 (float32 I/O)', 'int8 dynamic'].map((f) => [f, ratio(own(f), web(f))]);
+    check('float16 and int8 ≤ 0.4× onnxruntime-web on the same file', vs.map(([f, x]) => `${f} ${fmt(x, 2)}×`).join(', '),
+      all(vs.map(([, x]) => (x == null ? null : x <= 0.4))));
   }
   if (only.has('pruning')) {
     const label = 'resnet50 → layer2';
