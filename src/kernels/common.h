@@ -41,6 +41,23 @@ static inline size_t ofx_parallel_tile_m(size_t m, size_t mr, size_t threads) {
   return ofx_round_up(ofx_divide_round_up(m, threads * 16), mr);
 }
 static inline size_t ofx_min_sz(size_t a, size_t b) { return a < b ? a : b; }
+
+/* Tiles of an M x N GEMM/IGEMM over `threads`: N in weight panels of `panel_columns` (what stays
+ * in L2), M whole on one thread. On more threads: with one panel (all weights in L2) M goes in
+ * ~16 tiles per thread (ofx_parallel_tile_m): enough to balance a thread slowed by others
+ * sharing its core, few enough that claiming a tile (an atomic shared by the threads) stays
+ * negligible; mr-row tiles cost 10-20% at 2 threads. With several panels M is split so every
+ * thread gets ~4 tiles, and too few rows to split (M = 1) split N further, in whole nr blocks. */
+static inline void ofx_gemm_tiles(size_t m, size_t n, size_t mr, size_t nr, size_t panel_columns, size_t threads,
+                                  size_t *tile_m, size_t *tile_n) {
+  *tile_n = ofx_min_sz(n, panel_columns), *tile_m = m;
+  if (threads <= 1) return;
+  const size_t want = threads * 4, n_tiles = ofx_divide_round_up(n, *tile_n);
+  if (n_tiles == 1) *tile_m = ofx_parallel_tile_m(m, mr, threads);
+  else if (n_tiles < want) *tile_m = ofx_round_up(ofx_divide_round_up(m, ofx_divide_round_up(want, n_tiles)), mr);
+  while (ofx_divide_round_up(m, *tile_m) * ofx_divide_round_up(n, *tile_n) < want && *tile_n > nr)
+    *tile_n = ofx_round_up(*tile_n / 2, nr);
+}
 static inline float ofx_clampf(float v, float lo, float hi) {
   v = v < lo ? lo : v;
   return v > hi ? hi : v;

@@ -36,6 +36,12 @@ static int32_t param_i32(const ofx_tensor *t, size_t i) {
   return (int32_t)ofx_load_i64(t->data, t->dtype, ofx_tensor_numel(t) == 1 ? 0 : i);
 }
 
+/* Input k, or an absent tensor (rank -1: a zero point of 0) when the node has no input k. */
+static const ofx_tensor *optional_input(const ofx_op *op, const ofx_tensor *in, size_t k) {
+  static const ofx_tensor none = {.rank = -1};
+  return k < op->node->n_inputs && op->node->inputs[k] >= 0 ? &in[k] : &none;
+}
+
 /* Checks a scale (input k) and its zero point (input z, may be absent): per tensor, or 1-D with
  * `channels` elements (channels 0: per tensor only); scales positive and finite when known. */
 static ofx_status check_params(const ofx_op *op, const ofx_tensor *in, size_t k, size_t z, size_t channels, bool zp_8bit) {
@@ -101,8 +107,7 @@ static ofx_status quantize_reshape(ofx_op *op, const ofx_tensor *in, ofx_tensor 
 static void quantize_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *out, const ofx_run_context *ctx) {
   const axis_state *s = op->state;
   const float *x = in[0].data;
-  const ofx_tensor none = {.rank = -1};
-  const ofx_tensor *zp = op->node->n_inputs > 2 ? &in[2] : &none;
+  const ofx_tensor *zp = optional_input(op, in, 2);
   for (size_t e = 0, n = ofx_tensor_numel(&out[0]); e < n; e++) {
     const size_t c = e / s->inner % s->dim;
     const double q = (double)nearbyintf(x[e] / param_f32(&in[1], c)) + param_i32(zp, c);
@@ -129,8 +134,7 @@ static ofx_status dequantize_reshape(ofx_op *op, const ofx_tensor *in, ofx_tenso
 
 static void dequantize_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *out, const ofx_run_context *ctx) {
   const axis_state *s = op->state;
-  const ofx_tensor none = {.rank = -1};
-  const ofx_tensor *zp = op->node->n_inputs > 2 ? &in[2] : &none;
+  const ofx_tensor *zp = optional_input(op, in, 2);
   float *y = out[0].data;
   for (size_t e = 0, n = ofx_tensor_numel(&out[0]); e < n; e++) {
     const size_t c = e / s->inner % s->dim;
@@ -283,8 +287,7 @@ static ofx_status integer_conv_reshape(ofx_op *op, const ofx_tensor *in, ofx_ten
 static void integer_conv_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *out, const ofx_run_context *ctx) {
   const integer_state *s = op->state;
   const ofx_tensor *x = &in[s->x], *w = &in[s->w];
-  const ofx_tensor none = {.rank = -1};
-  const ofx_tensor *xz = s->x_zp < op->node->n_inputs ? &in[s->x_zp] : &none, *wz = s->w_zp < op->node->n_inputs ? &in[s->w_zp] : &none;
+  const ofx_tensor *xz = optional_input(op, in, s->x_zp), *wz = optional_input(op, in, s->w_zp);
   const size_t batch = (size_t)x->dims[0], cin = (size_t)x->dims[1], ih = (size_t)x->dims[2], iw = (size_t)x->dims[3];
   const size_t cout = (size_t)w->dims[0], cg = (size_t)w->dims[1], kh = (size_t)w->dims[2], kw = (size_t)w->dims[3];
   const size_t oh = (size_t)out[0].dims[2], ow = (size_t)out[0].dims[3], og = cout / s->groups;
@@ -351,8 +354,7 @@ static ofx_status integer_matmul_reshape(ofx_op *op, const ofx_tensor *in, ofx_t
 static void integer_matmul_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *out, const ofx_run_context *ctx) {
   const integer_state *s = op->state;
   const ofx_tensor *a = &in[s->x], *b = &in[s->w];
-  const ofx_tensor none = {.rank = -1};
-  const ofx_tensor *az = s->x_zp < op->node->n_inputs ? &in[s->x_zp] : &none, *bz = s->w_zp < op->node->n_inputs ? &in[s->w_zp] : &none;
+  const ofx_tensor *az = optional_input(op, in, s->x_zp), *bz = optional_input(op, in, s->w_zp);
   const int32_t a_zp = param_i32(az, 0);
   const size_t m = s->m, k = s->k, n = s->n;
   const ofx_bcast *bc = &s->bcast;
@@ -457,9 +459,7 @@ static void set_scales(dequant_state *d, float x_scale) {
 }
 
 /* The 8-bit operand's zero point for this run (input z, absent: 0). */
-static int32_t run_zero_point(const ofx_op *op, const ofx_tensor *in, size_t z) {
-  return z < op->node->n_inputs && op->node->inputs[z] >= 0 ? param_i32(&in[z], 0) : 0;
-}
+static int32_t run_zero_point(const ofx_op *op, const ofx_tensor *in, size_t z) { return param_i32(optional_input(op, in, z), 0); }
 
 /* Fused ConvInteger: per image and group, im2col rows of int16 (x - x_zp; padding 0) in scratch,
  * then the 8-bit GEMM writing NHWC float32. */

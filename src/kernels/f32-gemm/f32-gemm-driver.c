@@ -45,18 +45,7 @@ void ofx_f32_gemm_post(size_t m, size_t n, size_t k, const float *a, size_t a_st
   /* a small GEMM (SE blocks' 1x1 convs, tiny Linear layers) finishes before a worker wakes */
   if ((double)m * (double)n * (double)k < OFX_GEMM_MIN_PARALLEL_MACS) pool = NULL;
   const size_t threads = ofx_threadpool_threads_count(pool);
-  /* N in L2-sized weight panels; M whole, or split so every thread gets >= 4 tiles. With one
-   * panel (all weights in L2) M goes in ~16 tiles per thread: enough to balance a thread
-   * slowed by others sharing its core, few enough that claiming a tile (an atomic shared by
-   * the threads) stays negligible; mr-row tiles cost 10-20% at 2 threads. */
-  size_t tile_n = ofx_min_sz(n, ofx_gemm_l2_columns(k, nr)), tile_m = m;
-  if (threads > 1) {
-    const size_t want = threads * 4, n_tiles = ofx_divide_round_up(n, tile_n);
-    if (n_tiles == 1) tile_m = ofx_parallel_tile_m(m, mr, threads);
-    else if (n_tiles < want) tile_m = ofx_round_up(ofx_divide_round_up(m, ofx_divide_round_up(want, n_tiles)), mr);
-    /* too few rows to split (M = 1): split N further, in whole nr blocks */
-    while (ofx_divide_round_up(m, tile_m) * ofx_divide_round_up(n, tile_n) < want && tile_n > nr)
-      tile_n = ofx_round_up(tile_n / 2, nr);
-  }
+  size_t tile_m, tile_n;
+  ofx_gemm_tiles(m, n, mr, nr, ofx_gemm_l2_columns(k, nr), threads, &tile_m, &tile_n);
   ofx_threadpool_parallelize_2d_tile(pool, gemm_tile, &g, m, n, tile_m, tile_n);
 }

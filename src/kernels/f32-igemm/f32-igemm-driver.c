@@ -38,16 +38,7 @@ void ofx_f32_igemm(size_t mr_layout, size_t m, size_t n, size_t kc, size_t ks,
                  {output_min, output_max}, post};
   if ((double)m * (double)n * (double)(kc * ks) < OFX_GEMM_MIN_PARALLEL_MACS) pool = NULL;
   const size_t threads = ofx_threadpool_threads_count(pool), nr = cfg->gemm_nr;
-  /* N in L2-sized weight panels; M whole, or split (in whole indirection tiles) so every thread
-   * gets ~4 tiles */
-  size_t tile_n = ofx_min_sz(n, ofx_gemm_l2_columns(kc * ks, nr)), tile_m = m;
-  if (threads > 1) {
-    const size_t want = threads * 4, n_tiles = ofx_divide_round_up(n, tile_n);
-    if (n_tiles == 1) tile_m = ofx_parallel_tile_m(m, mr_layout, threads); /* all weights in L2 */
-    else if (n_tiles < want)
-      tile_m = ofx_round_up(ofx_divide_round_up(m, ofx_divide_round_up(want, n_tiles)), mr_layout);
-    while (ofx_divide_round_up(m, tile_m) * ofx_divide_round_up(n, tile_n) < want && tile_n > nr)
-      tile_n = ofx_round_up(tile_n / 2, nr);
-  }
+  size_t tile_m, tile_n; /* M in whole indirection tiles */
+  ofx_gemm_tiles(m, n, mr_layout, nr, ofx_gemm_l2_columns(kc * ks, nr), threads, &tile_m, &tile_n);
   ofx_threadpool_parallelize_2d_tile(pool, igemm_tile, &g, m, n, tile_m, tile_n);
 }

@@ -4,6 +4,7 @@
 #if defined(__wasm_simd128__)
 #include <wasm_simd128.h>
 
+#include "kernels/q8-gemm/q8-gemm-wasmsimd.h"
 #include "kernels/q8-gemm/q8-gemm.h"
 #include "kernels/wasmsimd-store.h"
 
@@ -35,10 +36,8 @@ void ofx_q8_gemm_minmax_ukernel_1x8c2__wasmsimd_dot16x2(size_t mr, size_t nc, si
     }
     accl = wasm_i32x4_add(accl, acc2l);
     acch = wasm_i32x4_add(acch, acc2h);
-    v128_t yl = wasm_f32x4_add(wasm_f32x4_mul(wasm_f32x4_convert_i32x4(accl), wasm_v128_load(head)), wasm_v128_load(head + 8));
-    v128_t yh = wasm_f32x4_add(wasm_f32x4_mul(wasm_f32x4_convert_i32x4(acch), wasm_v128_load(head + 4)), wasm_v128_load(head + 12));
-    yl = wasm_f32x4_pmin(vmax, wasm_f32x4_pmax(vmin, yl));
-    yh = wasm_f32x4_pmin(vmax, wasm_f32x4_pmax(vmin, yh));
+    const v128_t yl = ofx_q8_dequantize(accl, wasm_v128_load(head), wasm_v128_load(head + 8), vmin, vmax);
+    const v128_t yh = ofx_q8_dequantize(acch, wasm_v128_load(head + 4), wasm_v128_load(head + 12), vmin, vmax);
     if (nc >= 8) {
       wasm_v128_store(c, yl), wasm_v128_store(c + 4, yh);
       c += cn_stride;

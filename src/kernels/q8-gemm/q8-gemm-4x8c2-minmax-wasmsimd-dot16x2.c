@@ -5,16 +5,11 @@
 #if defined(__wasm_simd128__)
 #include <wasm_simd128.h>
 
+#include "kernels/q8-gemm/q8-gemm-wasmsimd.h"
 #include "kernels/q8-gemm/q8-gemm.h"
 #include "kernels/wasmsimd-store.h"
 
 #define OFX_DOT(acc, va, vb) acc = wasm_i32x4_add(acc, wasm_i32x4_dot_i16x8(va, vb))
-
-/* float(acc) * scale + bias, clamped: the same operations in the same order as the scalar one */
-static inline v128_t dequantize(v128_t acc, v128_t scale, v128_t bias, v128_t vmin, v128_t vmax) {
-  v128_t v = wasm_f32x4_add(wasm_f32x4_mul(wasm_f32x4_convert_i32x4(acc), scale), bias);
-  return wasm_f32x4_pmin(vmax, wasm_f32x4_pmax(vmin, v));
-}
 
 void ofx_q8_gemm_minmax_ukernel_4x8c2__wasmsimd_dot16x2(size_t mr, size_t nc, size_t kc, const int16_t *a,
                                                         size_t a_stride, const void *w, float *c, size_t cm_stride,
@@ -48,10 +43,10 @@ void ofx_q8_gemm_minmax_ukernel_4x8c2__wasmsimd_dot16x2(size_t mr, size_t nc, si
     }
     const v128_t sl = wasm_v128_load(head), sh = wasm_v128_load(head + 4);
     const v128_t bl = wasm_v128_load(head + 8), bh = wasm_v128_load(head + 12);
-    const v128_t y0l = dequantize(acc0l, sl, bl, vmin, vmax), y0h = dequantize(acc0h, sh, bh, vmin, vmax);
-    const v128_t y1l = dequantize(acc1l, sl, bl, vmin, vmax), y1h = dequantize(acc1h, sh, bh, vmin, vmax);
-    const v128_t y2l = dequantize(acc2l, sl, bl, vmin, vmax), y2h = dequantize(acc2h, sh, bh, vmin, vmax);
-    const v128_t y3l = dequantize(acc3l, sl, bl, vmin, vmax), y3h = dequantize(acc3h, sh, bh, vmin, vmax);
+    const v128_t y0l = ofx_q8_dequantize(acc0l, sl, bl, vmin, vmax), y0h = ofx_q8_dequantize(acc0h, sh, bh, vmin, vmax);
+    const v128_t y1l = ofx_q8_dequantize(acc1l, sl, bl, vmin, vmax), y1h = ofx_q8_dequantize(acc1h, sh, bh, vmin, vmax);
+    const v128_t y2l = ofx_q8_dequantize(acc2l, sl, bl, vmin, vmax), y2h = ofx_q8_dequantize(acc2h, sh, bh, vmin, vmax);
+    const v128_t y3l = ofx_q8_dequantize(acc3l, sl, bl, vmin, vmax), y3h = ofx_q8_dequantize(acc3h, sh, bh, vmin, vmax);
     if (nc >= 8) {
       /* highest row first: aliased rows then end with row 0's values, like the scalar one */
       wasm_v128_store(c3, y3l), wasm_v128_store(c3 + 4, y3h);

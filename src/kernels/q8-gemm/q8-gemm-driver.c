@@ -35,13 +35,7 @@ void ofx_q8_gemm(size_t m, size_t n, size_t k, const int16_t *a, size_t a_stride
   if ((double)m * (double)n * (double)k < OFX_GEMM_MIN_PARALLEL_MACS) pool = NULL;
   const size_t threads = ofx_threadpool_threads_count(pool);
   /* int16 weights take half a float panel's bytes: twice the columns fit the same L2 share */
-  size_t tile_n = ofx_min_sz(n, ofx_gemm_l2_columns(k / 2, nr)), tile_m = m;
-  if (threads > 1) {
-    const size_t want = threads * 4, n_tiles = ofx_divide_round_up(n, tile_n);
-    if (n_tiles == 1) tile_m = ofx_parallel_tile_m(m, mr, threads);
-    else if (n_tiles < want) tile_m = ofx_round_up(ofx_divide_round_up(m, ofx_divide_round_up(want, n_tiles)), mr);
-    while (ofx_divide_round_up(m, tile_m) * ofx_divide_round_up(n, tile_n) < want && tile_n > nr)
-      tile_n = ofx_round_up(tile_n / 2, nr);
-  }
+  size_t tile_m, tile_n;
+  ofx_gemm_tiles(m, n, mr, nr, ofx_gemm_l2_columns(k / 2, nr), threads, &tile_m, &tile_n);
   ofx_threadpool_parallelize_2d_tile(pool, q8_gemm_tile, &g, m, n, tile_m, tile_n);
 }
