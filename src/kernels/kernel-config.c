@@ -42,6 +42,8 @@ static const ofx_kernel_config config = {
     .q8_gemm_main = ofx_q8_gemm_minmax_ukernel_4x8c2__wasmsimd_dot16x2,
     .q8_gemm_1x8 = ofx_q8_gemm_minmax_ukernel_1x8c2__wasmsimd_dot16x2,
     .x8_to_s16 = ofx_x8_to_s16__wasmsimd_u16,
+    .f32_rminmax = ofx_f32_rminmax__wasmsimd_u16,
+    .f32_qu8_vcvt = ofx_f32_qu8_vcvt__wasmsimd_u16,
 #else
     .arch = "scalar",
     .gemm_mr = 4,
@@ -73,6 +75,8 @@ static const ofx_kernel_config config = {
     .q8_gemm_main = ofx_q8_gemm_minmax_ukernel_4x8c2__scalar,
     .q8_gemm_1x8 = ofx_q8_gemm_minmax_ukernel_1x8c2__scalar,
     .x8_to_s16 = ofx_x8_to_s16__scalar,
+    .f32_rminmax = ofx_f32_rminmax__scalar,
+    .f32_qu8_vcvt = ofx_f32_qu8_vcvt__scalar,
 #endif
     .gemm_nr = 8,
 };

@@ -157,11 +157,12 @@ static void dynamic_quantize_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *o
   const float *x = in[0].data;
   const size_t n = ofx_tensor_numel(&in[0]);
   float lo = 0, hi = 0;
-  for (size_t i = 0; i < n; i++) lo = fminf(lo, x[i]), hi = fmaxf(hi, x[i]);
+  if (n) ofx_kernels()->f32_rminmax(n, x, &lo, &hi);
+  lo = fminf(lo, 0.0f), hi = fmaxf(hi, 0.0f);
   const float scale = (hi - lo) / 255.0f;
   const int32_t zp = scale > 0 ? saturate(nearbyintf(0.0f - lo / scale), OFX_DTYPE_UINT8) : 0;
-  uint8_t *y = out[0].data;
-  for (size_t i = 0; i < n; i++) y[i] = scale > 0 ? (uint8_t)saturate((double)nearbyintf(x[i] / scale) + zp, OFX_DTYPE_UINT8) : 0;
+  if (scale > 0) ofx_kernels()->f32_qu8_vcvt(n, x, scale, zp, out[0].data);
+  else memset(out[0].data, 0, n);
   if (out[1].data) *(float *)out[1].data = scale;
   if (out[2].data) *(uint8_t *)out[2].data = (uint8_t)zp;
 }
