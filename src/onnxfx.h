@@ -52,7 +52,8 @@ typedef enum ofx_dtype {
   OFX_DTYPE_INT32 = 6,
   OFX_DTYPE_INT64 = 7,
   OFX_DTYPE_BOOL = 9,
-  OFX_DTYPE_FLOAT16 = 10, /* inputs only: computed, and returned, as float32 */
+  OFX_DTYPE_FLOAT16 = 10,  /* inputs only: computed, and returned, as float32 */
+  OFX_DTYPE_BFLOAT16 = 16, /* the same */
 } ofx_dtype;
 
 #define OFX_MAX_RANK 8

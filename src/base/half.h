@@ -1,4 +1,4 @@
-/* IEEE half precision (float16) <-> float32. onnxfx computes float16 models in float32: float16
+/* IEEE half precision (float16) and bfloat16 <-> float32. onnxfx computes both in float32: float16
  * constants are widened once when the model loads, float16 inputs when they are set, and a Cast
  * to float16 rounds to float16 precision but stores float32 (docs/api.md, "float16"). */
 #ifndef OFX_BASE_HALF_H
@@ -51,5 +51,25 @@ static inline uint16_t ofx_f32_to_f16(float f) {
 
 /* f rounded to float16 precision, as float32. */
 static inline float ofx_f16_round(float f) { return ofx_f16_to_f32(ofx_f32_to_f16(f)); }
+
+/* bfloat16: the upper half of a float32. */
+static inline float ofx_bf16_to_f32(uint16_t h) {
+  uint32_t bits = (uint32_t)h << 16;
+  float f;
+  memcpy(&f, &bits, sizeof f);
+  return f;
+}
+
+/* Round to nearest even; NaN stays NaN. */
+static inline uint16_t ofx_f32_to_bf16(float f) {
+  uint32_t x;
+  memcpy(&x, &f, sizeof x);
+  if ((x & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((x >> 16) | 0x40u);
+  x += 0x7fffu + ((x >> 16) & 1u);
+  return (uint16_t)(x >> 16);
+}
+
+/* f rounded to bfloat16 precision, as float32. */
+static inline float ofx_bf16_round(float f) { return ofx_bf16_to_f32(ofx_f32_to_bf16(f)); }
 
 #endif

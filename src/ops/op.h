@@ -190,9 +190,11 @@ ofx_status ofx_op_check_input(const ofx_op *op, const ofx_tensor *in, size_t k, 
                               int rank);
 /* Normalizes a possibly negative axis against rank; error when out of range. */
 ofx_status ofx_op_axis(const ofx_op *op, const char *what, int64_t axis, int rank, int *out);
-/* The type the runtime computes values of ONNX type t in: float32 for float16 (weights are
- * widened when the model loads, inputs when they are set; docs/api.md "float16"), else t. */
-static inline ofx_dtype ofx_compute_dtype(ofx_dtype t) { return t == OFX_DTYPE_FLOAT16 ? OFX_DTYPE_FLOAT32 : t; }
+/* The type the runtime computes values of ONNX type t in: float32 for float16 and bfloat16
+ * (weights are widened when the model loads, inputs when they are set; docs/api.md "float16"),
+ * else t. */
+static inline bool ofx_dtype_is_half(ofx_dtype t) { return t == OFX_DTYPE_FLOAT16 || t == OFX_DTYPE_BFLOAT16; }
+static inline ofx_dtype ofx_compute_dtype(ofx_dtype t) { return ofx_dtype_is_half(t) ? OFX_DTYPE_FLOAT32 : t; }
 
 /* Element count of a tensor whose shape is fully known. */
 size_t ofx_tensor_numel(const ofx_tensor *t);

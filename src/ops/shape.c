@@ -314,10 +314,10 @@ static ofx_status constant_of_shape_init(ofx_op *op) {
   if (t.numel != 1) return ofx_op_error(op, OFX_BAD_MODEL, "attribute 'value' must have one element");
   s->dtype = t.dtype;
   OFX_TRY(ofx_node_attr_tensor(op->node, "value", &t, s->value, sizeof s->value));
-  if (t.dtype == OFX_DTYPE_FLOAT16) { /* computed as float32 */
+  if (ofx_dtype_is_half(t.dtype)) { /* computed as float32 */
     uint16_t h;
     memcpy(&h, s->value, sizeof h);
-    float f = ofx_f16_to_f32(h);
+    float f = t.dtype == OFX_DTYPE_BFLOAT16 ? ofx_bf16_to_f32(h) : ofx_f16_to_f32(h);
     memcpy(s->value, &f, sizeof f);
     s->dtype = OFX_DTYPE_FLOAT32;
   }
@@ -389,14 +389,14 @@ static void range_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *out, const o
 const ofx_op_def ofx_op_range = {.op_type = "Range", .kind = OFX_OP_Range, .init = range_init,
                                  .reshape = range_reshape, .run = range_run};
 
-/* Cast / CastLike between the numeric types (bfloat16 and strings are not supported). float16
- * values are computed as float32 (base/half.h): a Cast to float16 rounds to float16 precision
- * and stores float32; a Cast from float16 reads the float32 it is held in. */
+/* Cast / CastLike between the numeric types (strings are not supported). float16 and bfloat16
+ * values are computed as float32 (base/half.h): a Cast to either rounds to its precision and
+ * stores float32; a Cast from either reads the float32 it is held in. */
 static ofx_status cast_init(ofx_op *op) {
   if (op->def->kind == OFX_OP_CastLike) return OFX_OK;
   int64_t to;
   OFX_TRY(ofx_node_attr_int(op->node, "to", 0, &to));
-  if (!ofx_dtype_is_numeric((int)to) && to != OFX_DTYPE_FLOAT16)
+  if (!ofx_dtype_is_numeric((int)to) && !ofx_dtype_is_half((ofx_dtype)to))
     return ofx_op_error(op, OFX_UNSUPPORTED_OP, "attribute 'to' is %s, which is not supported", onnx_dtype_name((int32_t)to));
   OFX_TRY(ofx_op_state_new(op, sizeof(ofx_dtype)));
   *(ofx_dtype *)op->state = (ofx_dtype)to;
@@ -424,9 +424,13 @@ static ofx_status cast_reshape(ofx_op *op, const ofx_tensor *in, ofx_tensor *out
 static void cast_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *out, const ofx_run_context *ctx) {
   size_t n = ofx_tensor_numel(&in[0]);
   ofx_dtype from = in[0].dtype, to = out[0].dtype;
-  if (op->state && *(const ofx_dtype *)op->state == OFX_DTYPE_FLOAT16) {
+  ofx_dtype target = op->state ? *(const ofx_dtype *)op->state : to;
+  if (ofx_dtype_is_half(target)) {
     float *y = out[0].data;
-    for (size_t i = 0; i < n; i++) y[i] = ofx_f16_round((float)ofx_load_f64(in[0].data, from, i));
+    for (size_t i = 0; i < n; i++) {
+      float x = (float)ofx_load_f64(in[0].data, from, i);
+      y[i] = target == OFX_DTYPE_BFLOAT16 ? ofx_bf16_round(x) : ofx_f16_round(x);
+    }
   } else if (ofx_dtype_is_int(from) && ofx_dtype_is_int(to) && to != OFX_DTYPE_BOOL)
     for (size_t i = 0; i < n; i++) ofx_store_i64(out[0].data, to, i, ofx_load_i64(in[0].data, from, i));
   else

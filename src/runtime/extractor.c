@@ -200,10 +200,12 @@ ofx_status ofx_extractor_set_input(ofx_extractor *fx, size_t i, ofx_dtype dtype,
   bool shape_ok = declared->rank < 0 || declared->rank == (int)rank;
   for (int d = 0; shape_ok && declared->rank >= 0 && d < declared->rank; d++)
     if (declared->dims[d] >= 0 && declared->dims[d] != dims[d]) shape_ok = false;
-  /* float16 inputs are computed as float32: float16 bits are widened, float32 data given for a
-   * float16 input is rounded to float16 precision (docs/api.md "float16") */
-  bool half = dtype == OFX_DTYPE_FLOAT16 || (declared->dtype == OFX_DTYPE_FLOAT16 && dtype == OFX_DTYPE_FLOAT32);
-  bool type_ok = declared->dtype == OFX_DTYPE_UNDEFINED || declared->dtype == dtype || half;
+  /* float16 and bfloat16 inputs are computed as float32: their bits are widened, float32 data
+   * given for such an input is rounded to its precision (docs/api.md "float16") */
+  bool half = ofx_dtype_is_half(dtype) || (ofx_dtype_is_half(declared->dtype) && dtype == OFX_DTYPE_FLOAT32);
+  bool bf16 = dtype == OFX_DTYPE_BFLOAT16 || (dtype == OFX_DTYPE_FLOAT32 && declared->dtype == OFX_DTYPE_BFLOAT16);
+  bool type_ok = declared->dtype == OFX_DTYPE_UNDEFINED || declared->dtype == dtype ||
+                 (dtype == OFX_DTYPE_FLOAT32 && ofx_dtype_is_half(declared->dtype));
   if (!shape_ok || !type_ok) {
     /* expected shape with symbolic dims by name */
     size_t k = (size_t)snprintf(want, sizeof want, "%s [", onnx_dtype_name((int32_t)declared->dtype));
@@ -227,14 +229,14 @@ ofx_status ofx_extractor_set_input(ofx_extractor *fx, size_t i, ofx_dtype dtype,
     if (wide == NULL) return oom("widening a float16 input");
     const uint8_t *bytes = data;
     for (size_t e = 0; e < numel; e++) {
-      if (dtype == OFX_DTYPE_FLOAT16) {
+      if (dtype != OFX_DTYPE_FLOAT32) {
         uint16_t h;
         memcpy(&h, bytes + 2 * e, sizeof h);
-        wide[e] = ofx_f16_to_f32(h);
+        wide[e] = bf16 ? ofx_bf16_to_f32(h) : ofx_f16_to_f32(h);
       } else {
         float f;
         memcpy(&f, bytes + 4 * e, sizeof f);
-        wide[e] = ofx_f16_round(f);
+        wide[e] = bf16 ? ofx_bf16_round(f) : ofx_f16_round(f);
       }
     }
     free(fx->input_f32[i]);

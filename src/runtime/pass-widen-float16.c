@@ -1,5 +1,5 @@
 /* Widen-float16 pass (load time, first): onnxfx computes float16 models in float32, so every
- * float16 constant (initializers, Constant nodes) is converted to float32 once, into graph
+ * float16 (and bfloat16) constant (initializers, Constant nodes) is converted to float32 once, into graph
  * memory, keeping where it comes from (toONNX() still writes the model's float16 initializer).
  * Everything computed from them is then float32; Cast to float16 rounds to float16 precision
  * and stores float32 (ops/shape.c), and float16 inputs are widened when they are set
@@ -15,7 +15,8 @@
 ofx_status ofx_pass_widen_float16(ofx_graph *g) {
   for (size_t v = 0; v < g->n_values; v++) {
     const ofx_value *value = &g->values[v];
-    if (value->kind != OFX_VALUE_CONSTANT || value->dtype != OFX_DTYPE_FLOAT16 || value->data == NULL) continue;
+    if (value->kind != OFX_VALUE_CONSTANT || !ofx_dtype_is_half(value->dtype) || value->data == NULL) continue;
+    bool bf16 = value->dtype == OFX_DTYPE_BFLOAT16;
     size_t n = value->nbytes / 2;
     float *wide = ofx_graph_alloc(g, n * sizeof *wide);
     if (wide == NULL) return ofx_error(OFX_OUT_OF_MEMORY, "out of memory widening float16 constant '%s'", value->name);
@@ -23,7 +24,7 @@ ofx_status ofx_pass_widen_float16(ofx_graph *g) {
     for (size_t i = 0; i < n; i++) {
       uint16_t h;
       memcpy(&h, bytes + 2 * i, sizeof h);
-      wide[i] = ofx_f16_to_f32(h);
+      wide[i] = bf16 ? ofx_bf16_to_f32(h) : ofx_f16_to_f32(h);
     }
     ofx_graph_set_constant_data(g, (int)v, OFX_DTYPE_FLOAT32, wide, n * sizeof *wide);
   }
