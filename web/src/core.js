@@ -85,7 +85,7 @@ export class Core {
    * @returns {Promise<number>} the allocation (the caller frees it), `size` bytes
    */
   async readFileToHeap(fd, size, onProgress) {
-    const { readSync } = await import('node:fs');
+    const { readSync } = await import(/* webpackIgnore: true */ /* @vite-ignore */ 'node:fs');
     const CHUNK = 16 << 20;
     const ptr = this.malloc(size);
     try {

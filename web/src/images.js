@@ -53,10 +53,10 @@ async function pixelsInBrowser(source) {
 async function decodeInNode(bytes) {
   const isPng = bytes.length > 8 && bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47;
   const isJpeg = bytes.length > 3 && bytes[0] === 0xff && bytes[1] === 0xd8;
-  const need = (name) => import(name).then((m) => m.default ?? m, () => {
+  const need = (name) => import(/* webpackIgnore: true */ /* @vite-ignore */ name).then((m) => m.default ?? m, () => {
     throw invalid(`decoding this image needs the npm package '${name}' (a dependency of onnxfx): npm install ${name}`);
   });
-  const { Buffer } = await import('node:buffer');
+  const { Buffer } = await import(/* webpackIgnore: true */ /* @vite-ignore */ 'node:buffer');
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (isPng) {
     const { PNG } = await need('pngjs');
@@ -91,7 +91,7 @@ async function readPixels(source) {
       img.src = String(source);
       return pixelsInBrowser(img);
     }
-    const { readFile } = await import('node:fs/promises');
+    const { readFile } = await import(/* webpackIgnore: true */ /* @vite-ignore */ 'node:fs/promises');
     const buf = await readFile(source).catch((err) => { throw invalid(`cannot read the image file '${source}': ${err.code ?? err.message}`); });
     return decodeInNode(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength));
   }

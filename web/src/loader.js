@@ -39,6 +39,8 @@ export function pickVariant(options = {}) {
 }
 
 const FILE_STEM = { mt: 'onnxfx', st: 'onnxfx-st' };
+/** This module's URL, through a variable where no bundler should see a file to emit. */
+const HERE = import.meta.url;
 
 function asDirUrl(dist) {
   const url = dist instanceof URL ? new URL(dist.href) : new URL(String(dist), globalThis.location?.href ?? import.meta.url);
@@ -55,14 +57,14 @@ function noQuit(_status, toThrow) {
 }
 
 async function instantiateInNode(variant, options) {
-  const { createRequire } = await import('node:module');
-  const { readFile } = await import('node:fs/promises');
-  const { fileURLToPath, pathToFileURL } = await import('node:url');
+  const { createRequire } = await import(/* webpackIgnore: true */ /* @vite-ignore */ 'node:module');
+  const { readFile } = await import(/* webpackIgnore: true */ /* @vite-ignore */ 'node:fs/promises');
+  const { fileURLToPath, pathToFileURL } = await import(/* webpackIgnore: true */ /* @vite-ignore */ 'node:url');
   const distUrl = options.distUrl != null
     ? (typeof options.distUrl === 'string' && !/^[a-z][a-z0-9+.-]*:/i.test(options.distUrl)
       ? pathToFileURL(options.distUrl.endsWith('/') ? options.distUrl : `${options.distUrl}/`)
       : asDirUrl(options.distUrl))
-    : new URL('../dist/', import.meta.url);
+    : new URL('../dist/', HERE);
   const dir = fileURLToPath(distUrl);
   const stem = FILE_STEM[variant];
   const require = createRequire(import.meta.url);
@@ -82,14 +84,45 @@ async function instantiateInNode(variant, options) {
   }
 }
 
+/**
+ * The build's files, each as a literal `new URL('../dist/<file>', import.meta.url)`: unbundled
+ * that is the file beside this module's folder; bundlers (Vite, webpack) recognise the pattern,
+ * emit the file with the app and rewrite the URL, so no configuration is needed.
+ * @returns {Record<string, string>} URL by file name
+ */
+function packagedFiles(variant) {
+  if (variant === 'mt') {
+    return {
+      'onnxfx.mjs': new URL('../dist/onnxfx.mjs', import.meta.url).href,
+      'onnxfx.js': new URL('../dist/onnxfx.js', import.meta.url).href,
+      'onnxfx.wasm': new URL('../dist/onnxfx.wasm', import.meta.url).href,
+      'onnxfx.worker.js': new URL('../dist/onnxfx.worker.js', import.meta.url).href,
+    };
+  }
+  return {
+    'onnxfx-st.mjs': new URL('../dist/onnxfx-st.mjs', import.meta.url).href,
+    'onnxfx-st.wasm': new URL('../dist/onnxfx-st.wasm', import.meta.url).href,
+  };
+}
+
 async function instantiateInBrowser(variant, options) {
-  const distUrl = options.distUrl != null ? asDirUrl(options.distUrl) : new URL('../dist/', import.meta.url);
   const stem = FILE_STEM[variant];
-  const { default: factory } = await import(/* @vite-ignore */ new URL(`${stem}.mjs`, distUrl).href);
+  const distUrl = options.distUrl != null ? asDirUrl(options.distUrl) : null;
+  const packaged = distUrl ? null : packagedFiles(variant);
+  // A bundler may inline a small file as a data: URL (Vite does, under 4 KiB: the pthread
+  // worker script). A worker started from a data: URL has an opaque origin and cannot load the
+  // module's script under COEP; a blob: URL keeps the page's origin.
+  for (const [file, url] of Object.entries(packaged ?? {})) {
+    if (url.startsWith('data:')) packaged[file] = URL.createObjectURL(await (await fetch(url)).blob());
+  }
+  const fileUrl = (file) => (packaged ? packaged[file] ?? new URL(file, new URL('../dist/', HERE)).href : new URL(file, distUrl).href);
+  const { default: factory } = await import(/* webpackIgnore: true */ /* @vite-ignore */ fileUrl(`${stem}.mjs`));
   const wasmUrl = options.wasmUrl ?? options.wasmPath;
   return factory({
-    locateFile: (file) => (file.endsWith('.wasm') && wasmUrl != null ? String(new URL(String(wasmUrl), distUrl)) : new URL(file, distUrl).href),
-    mainScriptUrlOrBlob: new URL(`${stem}.js`, distUrl).href,
+    locateFile: (file) => (file.endsWith('.wasm') && wasmUrl != null
+      ? String(new URL(String(wasmUrl), distUrl ?? globalThis.location?.href))
+      : fileUrl(file)),
+    mainScriptUrlOrBlob: fileUrl(`${stem}.js`),
     quit: noQuit,
   });
 }

@@ -75,8 +75,8 @@ export async function readModelSource(source, options = {}) {
     if (typeof source === 'string' && hasScheme(source) && !source.startsWith('file:')) {
       return { bytes: await readResponse(await fetchModel(source, options.fetchOptions), onProgress), owned: true, dir: null };
     }
-    const { readFile, realpath } = await import('node:fs/promises');
-    const path = await import('node:path');
+    const { readFile, realpath } = await import(/* webpackIgnore: true */ /* @vite-ignore */ 'node:fs/promises');
+    const path = await import(/* webpackIgnore: true */ /* @vite-ignore */ 'node:path');
     const file = await nodeModelFile(source);
     let buf;
     try {
@@ -110,7 +110,7 @@ export function nodeModelFile(source) {
   if (!isNode || !(typeof source === 'string' || (isUrl && source.protocol === 'file:'))) return null;
   if (typeof source === 'string' && hasScheme(source) && !source.startsWith('file:')) return null;
   if (!isUrl && !source.startsWith('file:')) return Promise.resolve(source);
-  return import('node:url').then(({ fileURLToPath }) => fileURLToPath(source));
+  return import(/* webpackIgnore: true */ /* @vite-ignore */ 'node:url').then(({ fileURLToPath }) => fileURLToPath(source));
 }
 
 /**
@@ -118,8 +118,8 @@ export function nodeModelFile(source) {
  * @returns {Promise<{fd: number, size: number, dir: string, close: () => Promise<void>}>}
  */
 export async function openModelFile(file) {
-  const { open, realpath } = await import('node:fs/promises');
-  const path = await import('node:path');
+  const { open, realpath } = await import(/* webpackIgnore: true */ /* @vite-ignore */ 'node:fs/promises');
+  const path = await import(/* webpackIgnore: true */ /* @vite-ignore */ 'node:path');
   let handle;
   try {
     handle = await open(file, 'r');
@@ -231,8 +231,8 @@ export async function readExternalData(locations, dir, provided) {
 }
 
 async function readConfined(dir, location) {
-  const path = await import('node:path');
-  const { readFile, realpath } = await import('node:fs/promises');
+  const path = await import(/* webpackIgnore: true */ /* @vite-ignore */ 'node:path');
+  const { readFile, realpath } = await import(/* webpackIgnore: true */ /* @vite-ignore */ 'node:fs/promises');
   const refuse = (why) => new OnnxfxError('BAD_MODEL', `external data location '${location}' is refused: ${why}`);
   if (location === '' || location.includes('\0')) throw refuse('it is empty or has a NUL byte');
   if (path.isAbsolute(location) || /^[a-z]:/i.test(location) || location.startsWith('\\')) throw refuse('it is an absolute path');

@@ -30,17 +30,20 @@ export class WorkerEngine {
 
   /** Starts a worker and loads the WebAssembly module in it. */
   static async create(options = {}) {
-    const url = new URL('./worker.js', import.meta.url);
     let engine;
     if (isNode) {
-      const { Worker } = await import('node:worker_threads');
-      const worker = new Worker(url);
+      const { Worker } = await import(/* webpackIgnore: true */ /* @vite-ignore */ 'node:worker_threads');
+      // (the module's URL through a variable: bundlers for the web must not take this Node-only
+      // worker for a file to emit)
+      const here = import.meta.url;
+      const worker = new Worker(new URL('./worker.js', here));
       engine = new WorkerEngine(worker);
       worker.on('message', (msg) => engine.#receive(msg));
       worker.on('error', (err) => engine.#fail(err));
       worker.on('exit', () => engine.#fail(new OnnxfxError('DISPOSED', 'the onnxfx worker has stopped')));
     } else {
-      const worker = new Worker(url, { type: 'module' });
+      // written out in one expression: the pattern Vite and webpack bundle as a worker
+      const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
       engine = new WorkerEngine(worker);
       worker.onmessage = (event) => engine.#receive(event.data);
       worker.onerror = (event) => {

@@ -54,7 +54,7 @@ function receive(message) {
 
 const isNode = typeof process !== 'undefined' && !!process.versions?.node && typeof self === 'undefined';
 if (isNode) {
-  const { parentPort } = await import('node:worker_threads');
+  const { parentPort } = await import(/* webpackIgnore: true */ /* @vite-ignore */ 'node:worker_threads');
   post = (msg, transfer) => parentPort.postMessage(msg, transfer);
   parentPort.on('message', receive);
 } else {
