@@ -274,7 +274,7 @@ function targets() {
   return out;
 }
 
-emit("\n## Against issue #5's targets (this run)\n");
+emit("\n## Against the issues' targets (this run)\n");
 emit('| target | result | met |\n|---|---|---|');
 targets().forEach((line) => emit(line));
 
