@@ -1,6 +1,17 @@
 #include "model-writer.h"
 
 #include <stdio.h>
+#include <string.h>
+
+/* Writes `outputs` (names separated by ',') as the node's outputs. */
+static void outputs_field(pb_writer *n, const char *outputs) {
+  for (const char *o = outputs; *o;) {
+    const char *end = strchr(o, ',');
+    const size_t len = end ? (size_t)(end - o) : strlen(o);
+    pbw_bytes_field(n, 2, o, len);
+    o += len + (end != NULL);
+  }
+}
 
 static void tensor_type(pb_writer *w, int dtype, const int64_t *dims, int rank) {
   pb_writer type = {0}, tensor = {0}, shape = {0};
@@ -42,7 +53,7 @@ void mw_node(model_writer *m, const char *op_type, const char *name, const char 
              const char *output, const char *attr, int64_t attr_value) {
   pb_writer n = {0};
   for (size_t k = 0; k < n_inputs; k++) pbw_string_field(&n, 1, inputs[k]);
-  pbw_string_field(&n, 2, output);
+  outputs_field(&n, output);
   pbw_string_field(&n, 3, name);
   pbw_string_field(&n, 4, op_type);
   if (attr) {
@@ -61,7 +72,7 @@ void mw_node_ints(model_writer *m, const char *op_type, const char *name, const 
                   const char *output, const char *attr, const int64_t *values, size_t count) {
   pb_writer n = {0}, a = {0};
   for (size_t k = 0; k < n_inputs; k++) pbw_string_field(&n, 1, inputs[k]);
-  pbw_string_field(&n, 2, output);
+  outputs_field(&n, output);
   pbw_string_field(&n, 3, name);
   pbw_string_field(&n, 4, op_type);
   pbw_string_field(&a, 1, attr);
@@ -73,7 +84,7 @@ void mw_node_ints(model_writer *m, const char *op_type, const char *name, const 
   pbw_free(&n);
 }
 
-ofx_model *mw_finish(model_writer *m, int64_t opset, pb_writer *bytes) {
+ofx_status mw_load(model_writer *m, int64_t opset, pb_writer *bytes, ofx_model **model) {
   pb_writer opset_id = {0};
   pbw_varint_field(bytes, 1, 8); /* ir_version */
   pbw_varint_field(&opset_id, 2, (uint64_t)opset);
@@ -81,7 +92,12 @@ ofx_model *mw_finish(model_writer *m, int64_t opset, pb_writer *bytes) {
   pbw_message(bytes, 7, &m->graph);
   pbw_free(&opset_id);
   pbw_free(&m->graph);
+  *model = NULL;
+  return ofx_model_load(bytes->data, bytes->len, model);
+}
+
+ofx_model *mw_finish(model_writer *m, int64_t opset, pb_writer *bytes) {
   ofx_model *model = NULL;
-  if (ofx_model_load(bytes->data, bytes->len, &model) != OFX_OK) fprintf(stderr, "load: %s\n", ofx_last_error());
+  if (mw_load(m, opset, bytes, &model) != OFX_OK) fprintf(stderr, "load: %s\n", ofx_last_error());
   return model;
 }

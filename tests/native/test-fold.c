@@ -11,80 +11,32 @@
 #include <string.h>
 
 #include "base/half.h"
-#include "onnx/pb-writer.h"
+#include "model-writer.h"
 #include "onnxfx.h"
 #include "runtime/runtime.h"
 #include "test-util.h"
 
-typedef struct model_writer {
-  pb_writer graph;
-} model_writer;
-
+/* Shorthands over model-writer.h, in this test's terms. */
 static void typed_value_info(model_writer *m, uint32_t field, const char *name, int dtype, const int64_t *dims, int rank) {
-  pb_writer vi = {0}, type = {0}, tensor = {0}, shape = {0};
-  pbw_string_field(&vi, 1, name);
-  pbw_varint_field(&tensor, 1, (uint64_t)dtype);
-  for (int d = 0; d < rank; d++) {
-    pb_writer dim = {0};
-    pbw_varint_field(&dim, 1, (uint64_t)dims[d]);
-    pbw_message(&shape, 1, &dim);
-    pbw_free(&dim);
-  }
-  pbw_message(&tensor, 2, &shape);
-  pbw_message(&type, 1, &tensor);
-  pbw_message(&vi, 2, &type);
-  pbw_message(&m->graph, field, &vi);
-  pbw_free(&vi), pbw_free(&type), pbw_free(&tensor), pbw_free(&shape);
+  mw_value(m, field, name, dtype, dims, rank);
 }
 
 static void value_info(model_writer *m, uint32_t field, const char *name, const int64_t *dims, int rank) {
-  typed_value_info(m, field, name, OFX_DTYPE_FLOAT32, dims, rank);
+  mw_value(m, field, name, OFX_DTYPE_FLOAT32, dims, rank);
 }
 
 static void initializer(model_writer *m, const char *name, int dtype, const int64_t *dims, int rank, const void *data,
                         size_t bytes) {
-  pb_writer t = {0};
-  for (int d = 0; d < rank; d++) pbw_varint_field(&t, 1, (uint64_t)dims[d]);
-  pbw_varint_field(&t, 2, (uint64_t)dtype);
-  pbw_string_field(&t, 8, name);
-  pbw_bytes_field(&t, 9, data, bytes);
-  pbw_message(&m->graph, 5, &t);
-  pbw_free(&t);
+  mw_initializer(m, name, dtype, dims, rank, data, bytes, 1);
 }
 
-/* A node with outputs separated by ',' in `outputs`; `attr` "name" with an int or ints value. */
+/* `attr`, when not NULL, an int attribute set to *value. */
 static void node(model_writer *m, const char *op_type, const char *name, const char *const *inputs, size_t n_inputs,
-                 const char *outputs, const char *attr, const int64_t *values, size_t n_values, bool list) {
-  pb_writer n = {0};
-  for (size_t k = 0; k < n_inputs; k++) pbw_string_field(&n, 1, inputs[k]);
-  char buf[128];
-  snprintf(buf, sizeof buf, "%s", outputs);
-  for (char *o = strtok(buf, ","); o; o = strtok(NULL, ",")) pbw_string_field(&n, 2, o);
-  pbw_string_field(&n, 3, name);
-  pbw_string_field(&n, 4, op_type);
-  if (attr) {
-    pb_writer a = {0};
-    pbw_string_field(&a, 1, attr);
-    for (size_t i = 0; i < n_values; i++) pbw_varint_field(&a, list ? 8 : 3, (uint64_t)values[i]);
-    pbw_varint_field(&a, 20, list ? 7 : 2); /* INTS : INT */
-    pbw_message(&n, 5, &a);
-    pbw_free(&a);
-  }
-  pbw_message(&m->graph, 1, &n);
-  pbw_free(&n);
+                 const char *outputs, const char *attr, const int64_t *value) {
+  mw_node(m, op_type, name, inputs, n_inputs, outputs, attr, attr ? *value : 0);
 }
 
-static ofx_status finish(model_writer *m, pb_writer *bytes, ofx_model **model) {
-  pb_writer opset = {0};
-  pbw_varint_field(bytes, 1, 8);
-  pbw_varint_field(&opset, 2, 13);
-  pbw_message(bytes, 8, &opset);
-  pbw_message(bytes, 7, &m->graph);
-  pbw_free(&opset);
-  pbw_free(&m->graph);
-  *model = NULL;
-  return ofx_model_load(bytes->data, bytes->len, model);
-}
+static ofx_status finish(model_writer *m, pb_writer *bytes, ofx_model **model) { return mw_load(m, 13, bytes, model); }
 
 static const int64_t image[4] = {1, 2, 3, 3};
 static float input_value(size_t i) { return (float)((int)(i * 7 % 11) - 5) * 0.25f; }
@@ -111,16 +63,16 @@ static void test_computed_weights(void) {
   const float half = 0.5f;
   initializer(&m, "half", OFX_DTYPE_FLOAT32, NULL, 0, &half, sizeof half);
   const int64_t to_float = OFX_DTYPE_FLOAT32, axis0 = 0;
-  node(&m, "Cast", "cast", (const char *[]){"w_int"}, 1, "wf", "to", &to_float, 1, false);
-  node(&m, "Split", "split", (const char *[]){"wf"}, 1, "h0,h1", "axis", &axis0, 1, false);
-  node(&m, "Concat", "cat", (const char *[]){"h1", "h0"}, 2, "w_cat", "axis", &axis0, 1, false);
-  node(&m, "Mul", "scale", (const char *[]){"w_cat", "half"}, 2, "w_half", NULL, NULL, 0, false);
-  node(&m, "Reshape", "reshape", (const char *[]){"w_half", "shape"}, 2, "w_r", NULL, NULL, 0, false);
-  node(&m, "ConstantOfShape", "zeros", (const char *[]){"shape"}, 1, "w_z", NULL, NULL, 0, false);
-  node(&m, "Add", "weights", (const char *[]){"w_r", "w_z"}, 2, "w", NULL, NULL, 0, false);
-  node(&m, "Conv", "conv", (const char *[]){"x", "w"}, 2, "c", NULL, NULL, 0, false);
-  node(&m, "Reshape", "bad", (const char *[]){"w_cat", "bad_shape"}, 2, "b", NULL, NULL, 0, false);
-  node(&m, "Relu", "uses_bad", (const char *[]){"b"}, 1, "ub", NULL, NULL, 0, false);
+  node(&m, "Cast", "cast", (const char *[]){"w_int"}, 1, "wf", "to", &to_float);
+  node(&m, "Split", "split", (const char *[]){"wf"}, 1, "h0,h1", "axis", &axis0);
+  node(&m, "Concat", "cat", (const char *[]){"h1", "h0"}, 2, "w_cat", "axis", &axis0);
+  node(&m, "Mul", "scale", (const char *[]){"w_cat", "half"}, 2, "w_half", NULL, NULL);
+  node(&m, "Reshape", "reshape", (const char *[]){"w_half", "shape"}, 2, "w_r", NULL, NULL);
+  node(&m, "ConstantOfShape", "zeros", (const char *[]){"shape"}, 1, "w_z", NULL, NULL);
+  node(&m, "Add", "weights", (const char *[]){"w_r", "w_z"}, 2, "w", NULL, NULL);
+  node(&m, "Conv", "conv", (const char *[]){"x", "w"}, 2, "c", NULL, NULL);
+  node(&m, "Reshape", "bad", (const char *[]){"w_cat", "bad_shape"}, 2, "b", NULL, NULL);
+  node(&m, "Relu", "uses_bad", (const char *[]){"b"}, 1, "ub", NULL, NULL);
   value_info(&m, 12, "c", image, 4);
   ofx_model *model;
   ofx_status s = finish(&m, &bytes, &model);
@@ -178,8 +130,8 @@ static void test_run_time_weights(void) {
   value_info(&m, 11, "x", image, 4);
   const int64_t k_dims[4] = {2, 2, 1, 1};
   value_info(&m, 11, "k", k_dims, 4);
-  node(&m, "Relu", "wrelu", (const char *[]){"k"}, 1, "w", NULL, NULL, 0, false);
-  node(&m, "Conv", "conv", (const char *[]){"x", "w"}, 2, "c", NULL, NULL, 0, false);
+  node(&m, "Relu", "wrelu", (const char *[]){"k"}, 1, "w", NULL, NULL);
+  node(&m, "Conv", "conv", (const char *[]){"x", "w"}, 2, "c", NULL, NULL);
   value_info(&m, 12, "c", image, 4);
   ofx_model *model;
   CHECK(finish(&m, &bytes, &model) == OFX_OK);
@@ -207,10 +159,10 @@ static void test_float16(void) {
   const float third = 1.0f / 3;
   initializer(&m, "third", OFX_DTYPE_FLOAT32, NULL, 0, &third, sizeof third);
   const int64_t to_float = OFX_DTYPE_FLOAT32, to_half = OFX_DTYPE_FLOAT16;
-  node(&m, "Conv", "conv", (const char *[]){"x", "w"}, 2, "c", NULL, NULL, 0, false);
-  node(&m, "Cast", "widen", (const char *[]){"c"}, 1, "y", "to", &to_float, 1, false);
-  node(&m, "Mul", "scale", (const char *[]){"y", "third"}, 2, "s", NULL, NULL, 0, false);
-  node(&m, "Cast", "narrow", (const char *[]){"s"}, 1, "r", "to", &to_half, 1, false);
+  node(&m, "Conv", "conv", (const char *[]){"x", "w"}, 2, "c", NULL, NULL);
+  node(&m, "Cast", "widen", (const char *[]){"c"}, 1, "y", "to", &to_float);
+  node(&m, "Mul", "scale", (const char *[]){"y", "third"}, 2, "s", NULL, NULL);
+  node(&m, "Cast", "narrow", (const char *[]){"s"}, 1, "r", "to", &to_half);
   typed_value_info(&m, 12, "r", OFX_DTYPE_FLOAT16, image, 4);
   ofx_model *model;
   CHECK(finish(&m, &bytes, &model) == OFX_OK);
