@@ -38,20 +38,7 @@ static ofx_status bind_constant(ofx_plan *plan, int v) {
   const ofx_value *value = &plan->graph->values[v];
   ofx_tensor *t = &plan->tensors[v];
   if (t->rank >= 0 && (t->data || value->nbytes == 0)) return OFX_OK;
-  t->dtype = value->dtype;
-  t->rank = value->rank;
-  memcpy(t->dims, value->dims, sizeof t->dims);
-  size_t align = ofx_dtype_size(value->dtype);
-  if (value->data == NULL || align == 0 || ((uintptr_t)value->data % align) == 0) {
-    t->data = (void *)value->data;
-    return OFX_OK;
-  }
-  void *copy = ofx_plan_aligned_block(value->nbytes);
-  if (copy == NULL) return oom("copying a constant");
-  memcpy(copy, value->data, value->nbytes);
-  plan->constant_copies[v] = copy;
-  t->data = copy;
-  return OFX_OK;
+  return ofx_constant_tensor(value, t, &plan->constant_copies[v]);
 }
 
 /* One op per kept node, in execution order; graph inputs become the extractor's inputs. */

@@ -16,7 +16,7 @@ static size_t count_state(const ofx_plan *plan, ofx_step_state state) {
   return n;
 }
 
-/* Bytes of the op-owned packed weights: what ops report, else their packed constants' size. */
+/* Bytes of the weights the ops packed into their state (ofx_op.packed_bytes). */
 static size_t packed_bytes(const ofx_plan *plan) {
   size_t total = 0;
   for (size_t i = 0; i < plan->n_steps; i++) total += plan->steps[i].packed_bytes;

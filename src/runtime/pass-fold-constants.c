@@ -59,18 +59,7 @@ static ofx_status evaluate(ofx_graph *g, const ofx_node *node, const ofx_op_def 
   for (size_t k = 0; k < node->n_inputs; k++) {
     int v = node->inputs[k];
     in[k] = (ofx_tensor){OFX_DTYPE_UNDEFINED, -1, {0}, NULL, OFX_LAYOUT_NCHW};
-    if (v < 0) continue;
-    const ofx_value *value = &g->values[v];
-    in[k].dtype = value->dtype;
-    in[k].rank = value->rank;
-    memcpy(in[k].dims, value->dims, sizeof in[k].dims);
-    in[k].data = (void *)value->data;
-    size_t align = ofx_dtype_size(value->dtype);
-    if (value->data && (uintptr_t)value->data % align) { /* model bytes: raw_data need not be aligned */
-      if ((copies[k] = ofx_plan_aligned_block(value->nbytes)) == NULL) return ofx_plan_oom("folding constants");
-      memcpy(copies[k], value->data, value->nbytes);
-      in[k].data = copies[k];
-    }
+    if (v >= 0) OFX_TRY(ofx_constant_tensor(&g->values[v], &in[k], &copies[k]));
   }
   uint8_t *flags = calloc(node->n_inputs + 1, 1);
   if (flags == NULL) return ofx_plan_oom("folding constants");

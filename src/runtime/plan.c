@@ -16,6 +16,18 @@ void *ofx_plan_aligned_block(size_t size) {
   return p;
 }
 
+ofx_status ofx_constant_tensor(const ofx_value *value, ofx_tensor *t, void **copy) {
+  *t = (ofx_tensor){value->dtype, value->rank, {0}, (void *)value->data, OFX_LAYOUT_NCHW};
+  memcpy(t->dims, value->dims, sizeof t->dims);
+  *copy = NULL;
+  const size_t align = ofx_dtype_size(value->dtype);
+  if (value->data == NULL || align == 0 || (uintptr_t)value->data % align == 0) return OFX_OK;
+  if ((*copy = ofx_plan_aligned_block(value->nbytes)) == NULL) return ofx_plan_oom("copying a constant");
+  memcpy(*copy, value->data, value->nbytes);
+  t->data = *copy;
+  return OFX_OK;
+}
+
 ofx_status ofx_plan_block(ofx_plan *plan, size_t bytes, void **out) {
   void **blocks = realloc(plan->plan_blocks, (plan->n_plan_blocks + 1) * sizeof *blocks);
   if (blocks == NULL) return ofx_plan_oom("planning");
