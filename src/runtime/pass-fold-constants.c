@@ -38,8 +38,11 @@ static bool foldable(const ofx_graph *g, const ofx_node *node, const ofx_op_def 
       return false;
     present++;
   }
+  /* every output named: ops write all their outputs, and a node without one has nothing to fold
+   * (extractors never run it) */
+  if (node->n_outputs == 0) return false;
   for (size_t k = 0; k < node->n_outputs; k++)
-    if (node->outputs[k] >= 0 && is_graph_output(g, node->outputs[k])) return false;
+    if (node->outputs[k] < 0 || is_graph_output(g, node->outputs[k])) return false;
   return present > 0;
 }
 
