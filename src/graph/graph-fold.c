@@ -24,6 +24,7 @@ void ofx_graph_make_constant(ofx_graph *g, int v, ofx_dtype dtype, int rank, con
   value->nbytes = nbytes;
   /* onnx_producer stays: write-pruned.c writes the original ONNX node back for a pruned model */
   value->onnx_initializer = -1;
+  value->dequantized.q = -1;
 }
 
 ofx_status ofx_graph_remove_nodes(ofx_graph *g, const bool *remove) {

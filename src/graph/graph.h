@@ -36,6 +36,13 @@ typedef struct ofx_value {
   /* Constants: element data, possibly unaligned (it may point into the model bytes). */
   const void *data;
   size_t nbytes;
+  /* A constant folded at load from DequantizeLinear(q, scale, zero_point) of an 8-bit constant q
+   * (runtime/pass-fold-constants.c): the value indices of q, scale and zero point (-1: none) and
+   * the axis, so that the planner can run the op reading it on 8-bit kernels (pass-fuse.c).
+   * dequantized.q is -1 for every other value. */
+  struct {
+    int q, scale, zero_point, axis;
+  } dequantized;
 } ofx_value;
 
 /* What the graph layer needs to know about a node's op, given by the op table when the graph is

@@ -19,6 +19,7 @@
 #include "kernels/kernel-config.h"
 #include "kernels/x32-packw/x32-packw.h"
 #include "ops/op.h"
+#include "ops/quantize.h"
 #include "ops/spatial.h"
 
 typedef enum conv_path { CONV_GEMM, CONV_DEPTHWISE, CONV_DEPTHWISE_GENERIC, CONV_IGEMM } conv_path;
@@ -343,6 +344,7 @@ const ofx_op_def ofx_op_conv = {
     .op_type = "Conv",
     .kind = OFX_OP_Conv,
     .init = conv_init,
+    .fuse_quantized = ofx_q8_fuse_quantized,
     .reshape = conv_reshape,
     .run = conv_run,
     .destroy = conv_destroy,

@@ -14,6 +14,7 @@
 #include "kernels/kernel-config.h"
 #include "kernels/x32-packw/x32-packw.h"
 #include "ops/op.h"
+#include "ops/quantize.h"
 #include "ops/typed.h"
 
 typedef struct matmul_state {
@@ -112,4 +113,5 @@ static void matmul_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *out, const 
 }
 
 const ofx_op_def ofx_op_matmul = {.op_type = "MatMul", .kind = OFX_OP_MatMul, .init = matmul_init,
-                                  .reshape = matmul_reshape, .run = matmul_run, .destroy = matmul_destroy};
+                                  .reshape = matmul_reshape, .run = matmul_run, .destroy = matmul_destroy,
+                                  .fuse_quantized = ofx_q8_fuse_quantized};

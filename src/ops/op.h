@@ -34,6 +34,16 @@ typedef enum ofx_op_input_layout {
 
 typedef struct ofx_threadpool ofx_threadpool;
 
+/* The 8-bit operands behind a float op's dequantized inputs in a QDQ model (.fuse_quantized). */
+typedef struct ofx_quantized_operands {
+  int x;              /* the float value the input's QuantizeLinear reads */
+  float x_scale;      /* and its constant per-tensor parameters */
+  int32_t x_zero_point;
+  ofx_dtype x_type;   /* uint8 or int8 */
+  const ofx_value *w, *w_scale, *w_zero_point; /* 8-bit constant weights (zero point may be NULL) */
+  int w_axis;         /* the axis of per-axis w parameters */
+} ofx_quantized_operands;
+
 /* What an op's init says about one of its inputs (ofx_op_mark_input). */
 enum {
   OFX_INPUT_PACKED = 1u << 0,     /* a constant packed by init: run never reads it */
@@ -110,6 +120,12 @@ typedef struct ofx_op_def {
    * then reads at run (op->extra_input), `w_scale` and `bias` constants (bias NULL: none). False
    * when it cannot; the chain then runs as it is. */
   bool (*fuse_dequantize)(ofx_op *op, int x_scale, const ofx_value *w_scale, const ofx_value *bias);
+  /* Optional, for QDQ models (fuse pass): this float op's input 0 is DequantizeLinear(
+   * QuantizeLinear(x)) with constant per-tensor parameters and its weights a constant folded
+   * from DequantizeLinear of 8-bit weights. The op then runs on the 8-bit kernels, reading x (as
+   * op->extra_input) and quantizing it itself; input 0 only gives its shape. False when it
+   * cannot; the op then runs in float on the dequantized values, as before. */
+  bool (*fuse_quantized)(ofx_op *op, const ofx_quantized_operands *q);
 
   /* Output 0 is input 0's elements in the same order under another shape (Reshape, Flatten,
    * Squeeze, Unsqueeze, Identity): the planner may let it share input 0's memory and skip run. */

@@ -119,6 +119,23 @@ done:
   return s;
 }
 
+/* Records where a folded DequantizeLinear's float weights come from (ofx_value.dequantized), for
+ * the fuse pass to put the op reading them on 8-bit kernels. */
+static void note_dequantized(ofx_graph *g, const ofx_node *node) {
+  const ofx_value *q = &g->values[node->inputs[0]];
+  int64_t axis = 1;
+  if (node->n_outputs < 1 || node->outputs[0] < 0 || (q->dtype != OFX_DTYPE_UINT8 && q->dtype != OFX_DTYPE_INT8) ||
+      ofx_node_attr_int(node, "axis", 1, &axis) != OFX_OK) {
+    ofx_error_clear();
+    return;
+  }
+  ofx_value *v = &g->values[node->outputs[0]];
+  v->dequantized.q = node->inputs[0];
+  v->dequantized.scale = node->n_inputs > 1 ? node->inputs[1] : -1;
+  v->dequantized.zero_point = node->n_inputs > 2 ? node->inputs[2] : -1;
+  v->dequantized.axis = (int)(axis < 0 ? axis + q->rank : axis);
+}
+
 ofx_status ofx_pass_fold_constants(ofx_graph *g) {
   size_t widest = 1;
   for (size_t i = 0; i < g->n_nodes; i++) {
@@ -135,6 +152,7 @@ ofx_status ofx_pass_fold_constants(ofx_graph *g) {
     const ofx_op_def *def = ofx_op_for_node(node);
     if (!foldable(g, node, def)) continue;
     s = evaluate(g, node, def, in, out, copies, &remove[i]);
+    if (s == OFX_OK && remove[i] && def->kind == OFX_OP_DequantizeLinear) note_dequantized(g, node);
     for (size_t k = 0; k < widest; k++) {
       free(copies[k]);
       copies[k] = NULL;

@@ -14,8 +14,15 @@
  * quantize_dynamic): ConvInteger / MatMulInteger -> Cast(float) -> Mul(., s) [-> Add(., bias)],
  * where s = Mul(x_scale, w_scale) of the activation's DynamicQuantizeLinear scale and a constant,
  * become the integer op writing float32 on the 8-bit GEMM (.fuse_dequantize); the scales Mul,
- * read by nothing else, is skipped too, the op computing x_scale * w_scale itself. */
+ * read by nothing else, is skipped too, the op computing x_scale * w_scale itself.
+ *
+ * Then QDQ models: an op with .fuse_quantized (Conv, MatMul) whose input 0 is
+ * DequantizeLinear(QuantizeLinear(x)) with equal constant per-tensor parameters and whose weights
+ * were folded at load from DequantizeLinear of 8-bit constants (ofx_value.dequantized) reads x
+ * and runs on the 8-bit GEMM; the DequantizeLinear and QuantizeLinear steps are skipped once
+ * every reader of theirs was fused so. */
 #include <stdlib.h>
+#include <string.h>
 
 #include "runtime/plan.h"
 
@@ -82,6 +89,90 @@ static void fuse_dequantize_chains(ofx_plan *plan, const size_t *readers, const 
   }
 }
 
+/* The float bits of a constant float32 scalar, or false. */
+static bool scalar_scale(const ofx_graph *g, int v, float *scale) {
+  const ofx_value *c = constant(g, v);
+  if (!c || c->dtype != OFX_DTYPE_FLOAT32 || c->nbytes != sizeof *scale || !c->data) return false;
+  memcpy(scale, c->data, sizeof *scale);
+  return true;
+}
+
+/* A constant 8-bit scalar zero point (absent: uint8 0), or false. */
+static bool scalar_zero_point(const ofx_graph *g, int v, int32_t *zp, ofx_dtype *type) {
+  *zp = 0, *type = OFX_DTYPE_UINT8;
+  if (v < 0) return true;
+  const ofx_value *c = constant(g, v);
+  if (!c || c->nbytes != 1 || !c->data || (c->dtype != OFX_DTYPE_UINT8 && c->dtype != OFX_DTYPE_INT8)) return false;
+  *type = c->dtype;
+  *zp = c->dtype == OFX_DTYPE_INT8 ? *(const int8_t *)c->data : *(const uint8_t *)c->data;
+  return true;
+}
+
+/* The step producing v when it is a running step of `kind`, or -1. */
+static int producer_of_kind(const ofx_plan *plan, const int *step_of_node, int v, ofx_op_kind kind) {
+  const ofx_graph *g = plan->graph;
+  if (v < 0 || g->values[v].kind != OFX_VALUE_NODE || g->values[v].producer < 0) return -1;
+  const int step = step_of_node[g->values[v].producer];
+  return is_kind(plan, step, kind) && plan->state[step] == OFX_STEP_RUNS ? step : -1;
+}
+
+/* Marks step `s` fused into step `into`, its output sharing x's memory (no one reads it). */
+static void skip_step(ofx_plan *plan, int s, int into, int x) {
+  plan->state[s] = OFX_STEP_FUSED;
+  plan->fused_into[s] = into;
+  plan->alias_of[plan->steps[s].node->outputs[0]] = plan->alias_of[x] >= 0 ? plan->alias_of[x] : x;
+}
+
+static ofx_status fuse_quantized_operands(ofx_plan *plan, const size_t *readers, const int *step_of_node) {
+  const ofx_graph *g = plan->graph;
+  int *fused_by = malloc((g->n_values + 1) * sizeof *fused_by); /* the first op now reading only its shape */
+  size_t *shape_readers = calloc(g->n_values + 1, sizeof *shape_readers), *skipped_readers = calloc(g->n_values + 1, sizeof *skipped_readers);
+  if (!fused_by || !shape_readers || !skipped_readers) {
+    free(fused_by), free(shape_readers), free(skipped_readers);
+    return ofx_plan_oom("creating an extractor");
+  }
+  for (size_t i = 0; i < plan->n_steps; i++) {
+    ofx_op *op = &plan->steps[i];
+    const ofx_node *n = op->node;
+    if (!op->def->fuse_quantized || plan->state[i] != OFX_STEP_RUNS || n->n_inputs < 2 || n->n_outputs != 1 || n->inputs[1] < 0) continue;
+    const ofx_value *w = constant(g, n->inputs[1]);
+    const int dq = producer_of_kind(plan, step_of_node, n->inputs[0], OFX_OP_DequantizeLinear);
+    const int qs = dq < 0 ? -1 : producer_of_kind(plan, step_of_node, plan->steps[dq].node->inputs[0], OFX_OP_QuantizeLinear);
+    if (!w || w->dequantized.q < 0 || w->dequantized.scale < 0 || qs < 0) continue;
+    const ofx_node *dn = plan->steps[dq].node, *qn = plan->steps[qs].node;
+    ofx_quantized_operands q = {.x = qn->inputs[0], .w = &g->values[w->dequantized.q], .w_scale = &g->values[w->dequantized.scale],
+                                .w_zero_point = w->dequantized.zero_point >= 0 ? &g->values[w->dequantized.zero_point] : NULL,
+                                .w_axis = w->dequantized.axis};
+    float dq_scale;
+    int32_t dq_zp;
+    ofx_dtype dq_type;
+    if (qn->n_inputs < 2 || dn->n_inputs < 2 || !scalar_scale(g, qn->inputs[1], &q.x_scale) || !scalar_scale(g, dn->inputs[1], &dq_scale) ||
+        !scalar_zero_point(g, qn->n_inputs > 2 ? qn->inputs[2] : -1, &q.x_zero_point, &q.x_type) ||
+        !scalar_zero_point(g, dn->n_inputs > 2 ? dn->inputs[2] : -1, &dq_zp, &dq_type))
+      continue;
+    /* the pair must round-trip: the same grid both ways */
+    if (memcmp(&dq_scale, &q.x_scale, sizeof dq_scale) != 0 || dq_zp != q.x_zero_point || dq_type != q.x_type) continue;
+    if (!op->def->fuse_quantized(op, &q)) continue;
+    op->extra_input = q.x;
+    if (shape_readers[n->inputs[0]]++ == 0) fused_by[n->inputs[0]] = (int)i;
+  }
+  /* DequantizeLinear steps read only for their shape, then QuantizeLinear steps read only by those */
+  for (size_t pass = 0; pass < 2; pass++)
+    for (size_t i = 0; i < plan->n_steps; i++) {
+      const ofx_node *n = plan->steps[i].node;
+      if (plan->state[i] != OFX_STEP_RUNS || n->n_outputs != 1 || n->outputs[0] < 0 || n->n_inputs < 1) continue;
+      const int out = n->outputs[0];
+      if (!is_kind(plan, (int)i, pass ? OFX_OP_QuantizeLinear : OFX_OP_DequantizeLinear)) continue;
+      const size_t gone = pass ? skipped_readers[out] : shape_readers[out];
+      if (gone == 0 || gone != readers[out]) continue;
+      const int q = pass ? n->inputs[0] : plan->steps[step_of_node[g->values[n->inputs[0]].producer]].node->inputs[0];
+      skip_step(plan, (int)i, fused_by[out], q);
+      if (!pass && skipped_readers[n->inputs[0]]++ == 0) fused_by[n->inputs[0]] = fused_by[out];
+    }
+  free(fused_by), free(shape_readers), free(skipped_readers);
+  return OFX_OK;
+}
+
 ofx_status ofx_pass_fuse(ofx_plan *plan) {
   const ofx_graph *g = plan->graph;
   if (!plan->fusion) return OFX_OK;
@@ -105,6 +196,13 @@ ofx_status ofx_pass_fuse(ofx_plan *plan) {
   }
   for (size_t o = 0; o < plan->n_outputs; o++) readers[plan->output_value[o]]++; /* requested: kept */
   fuse_dequantize_chains(plan, readers, reader, step_of_node);
+  ofx_status s = fuse_quantized_operands(plan, readers, step_of_node);
+  if (s != OFX_OK) {
+    free(step_of_node);
+    free(readers);
+    free(reader);
+    return s;
+  }
   for (size_t j = 0; j < plan->n_steps; j++) {
     ofx_op *act = &plan->steps[j];
     ofx_activation a;

@@ -5,6 +5,7 @@
  * checked by hand. Run under AddressSanitizer + UBSan by tests/run.sh. */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "model-writer.h"
@@ -214,10 +215,180 @@ static void test_dynamic_chain(bool conv) {
   pbw_free(&bytes);
 }
 
+/* A QDQ model as static quantizers write it: x -> QuantizeLinear -> DequantizeLinear -> Conv |
+ * MatMul, weights DequantizeLinear(int8, per output channel) folded at load, float bias, Relu.
+ * Fused, the op reads x and runs on the 8-bit GEMM (Q, DQ and Relu skipped: 1 step runs);
+ * unfused, every node runs in float. Both match the exact value s_x * s_w[j] * sum (xq - zp) wq
+ * + b within float rounding of that one product. */
+static void test_qdq_chain(bool conv) {
+  model_writer m = {0};
+  pb_writer bytes = {0};
+  const int64_t xs4[4] = {1, 3, 6, 5}, xs2[2] = {7, 27}, ws4[4] = {4, 3, 3, 3}, ws2[2] = {27, 4}, four = 4;
+  mw_value(&m, 11, "x", F32, conv ? xs4 : xs2, conv ? 4 : 2);
+  int8_t w[108];
+  for (int i = 0; i < 108; i++) w[i] = (int8_t)((i * 53) % 255 - 127);
+  const int8_t w_zp[4] = {0, 0, 0, 0};
+  const float w_scale[4] = {0.02f, 0.015f, 0.03f, 0.01f}, bias[4] = {0.5f, -0.25f, 0.0f, 1.5f}, x_scale = 0.03f;
+  const uint8_t x_zp = 120;
+  mw_initializer(&m, "w_q", I8, conv ? ws4 : ws2, 2 + 2 * conv, w, 108, 1);
+  mw_initializer(&m, "w_zp", I8, &four, 1, w_zp, 4, 1);
+  mw_initializer(&m, "w_scale", F32, &four, 1, w_scale, 4, 4);
+  mw_initializer(&m, "bias", F32, &four, 1, bias, 4, 4);
+  mw_initializer(&m, "x_scale", F32, NULL, 0, &x_scale, 1, 4);
+  mw_initializer(&m, "x_zp", U8, NULL, 0, &x_zp, 1, 1);
+  const char *q_in[3] = {"x", "x_scale", "x_zp"}, *dq_in[3] = {"x_q", "x_scale", "x_zp"}, *w_in[3] = {"w_q", "w_scale", "w_zp"};
+  mw_node(&m, "QuantizeLinear", "x_QuantizeLinear", q_in, 3, "x_q", NULL, 0);
+  mw_node(&m, "DequantizeLinear", "x_DequantizeLinear", dq_in, 3, "x_dq", NULL, 0);
+  mw_node(&m, "DequantizeLinear", "w_DequantizeLinear", w_in, 3, "w", "axis", conv ? 0 : 1);
+  const char *conv_in[3] = {"x_dq", "w", "bias"}, *relu_in[1] = {"y"};
+  const int64_t pads[4] = {1, 0, 1, 2};
+  if (conv) mw_node_ints(&m, "Conv", "conv", conv_in, 3, "y", "pads", pads, 4);
+  else mw_node(&m, "MatMul", "matmul", conv_in, 2, "y", NULL, 0);
+  mw_node(&m, "Relu", "relu", relu_in, 1, "r", NULL, 0);
+  ofx_model *model = mw_finish(&m, 13, &bytes);
+  CHECK(model != NULL);
+  float x[7 * 27];
+  for (int i = 0; i < 7 * 27; i++) x[i] = sinf((float)i * 0.37f) * 3.0f - 0.4f;
+  const size_t x_bytes = (conv ? 90 : 189) * sizeof(float);
+  const char *request = "relu";
+  ofx_extractor *fx[2] = {NULL, NULL};
+  ofx_tensor_view y[2] = {{0}, {0}};
+  for (int f = 0; f < 2 && model; f++) {
+    bool ok = ofx_extractor_create(model, &request, 1, f ? OFX_EXTRACTOR_NO_FUSION : 0, &fx[f]) == OFX_OK &&
+              ofx_extractor_set_input(fx[f], 0, F32, conv ? xs4 : xs2, conv ? 4 : 2, x, x_bytes) == OFX_OK &&
+              ofx_extractor_run(fx[f]) == OFX_OK && ofx_extractor_output(fx[f], 0, &y[f]) == OFX_OK;
+    if (!ok) fprintf(stderr, "QDQ %s (%s): %s\n", conv ? "Conv" : "MatMul", f ? "unfused" : "fused", ofx_last_error());
+    CHECK(ok);
+  }
+  if (y[0].data && y[1].data) {
+    const size_t count = conv ? 4 * 6 * 5 : 7 * 4; /* pads: rows 1 + 1, columns 0 + 2 */
+    CHECK(y[0].size == count * sizeof(float) && y[1].size == count * sizeof(float));
+    int xq[7 * 27];
+    for (int i = 0; i < 7 * 27; i++) {
+      float q = nearbyintf(x[i] / x_scale) + x_zp;
+      xq[i] = (int)(q < 0 ? 0 : q > 255 ? 255 : q) - x_zp;
+    }
+    double worst[2] = {0, 0};
+    bool some_positive = false;
+    for (size_t e = 0; e < count && y[0].size == count * sizeof(float); e++) {
+      long acc = 0;
+      size_t j;
+      if (conv) { /* e = (oc * 6 + oy) * 5 + ox over padded input rows -1..6, columns 0..6 */
+        j = e / 30;
+        const int oy = (int)(e / 5 % 6), ox = (int)(e % 5);
+        for (int c = 0; c < 3; c++)
+          for (int ky = 0; ky < 3; ky++)
+            for (int kx = 0; kx < 3; kx++) {
+              const int iy = oy + ky - 1, ix = ox + kx;
+              if (iy < 0 || iy >= 6 || ix >= 5) continue;
+              acc += (long)xq[(c * 6 + iy) * 5 + ix] * w[((j * 3 + (size_t)c) * 3 + (size_t)ky) * 3 + (size_t)kx];
+            }
+      } else {
+        j = e % 4;
+        for (size_t k = 0; k < 27; k++) acc += (long)xq[e / 4 * 27 + k] * w[k * 4 + j];
+      }
+      double want = (double)x_scale * w_scale[j] * (double)acc + (conv ? bias[j] : 0.0);
+      want = want > 0 ? want : 0;
+      for (int f = 0; f < 2; f++) {
+        const double d = fabs(((const float *)y[f].data)[e] - want);
+        if (d > worst[f]) worst[f] = d;
+      }
+      some_positive |= want > 0;
+    }
+    CHECK(some_positive);
+    CHECK(worst[0] < 1e-5 && worst[1] < 1e-4);
+    if (!(worst[0] < 1e-5 && worst[1] < 1e-4)) fprintf(stderr, "QDQ %s: off by %g fused, %g unfused\n", conv ? "Conv" : "MatMul", worst[0], worst[1]);
+    char *text = NULL;
+    CHECK(ofx_extractor_explain(fx[0], &text) == OFX_OK);
+    if (text) {
+      CHECK(strstr(text, "steps: 1 run") != NULL); /* the 8-bit op; Q, DQ and Relu fused into it */
+      if (!strstr(text, "steps: 1 run")) fputs(text, stderr);
+      ofx_free(text);
+    }
+  }
+  ofx_extractor_free(fx[0]);
+  ofx_extractor_free(fx[1]);
+  ofx_model_free(model);
+  pbw_free(&bytes);
+}
+
+/* QLinearConv / QLinearMatMul with constant parameters run on the 8-bit GEMM and requantize its
+ * float result; with y_scale a graph input they run the exact int32 reference. The two agree
+ * within one step, at rounding ties of the float scale product (most elements exactly). */
+static void test_qlinear_fast(bool conv) {
+  model_writer m = {0};
+  pb_writer bytes = {0};
+  const int64_t xs4[4] = {1, 3, 6, 5}, xs2[2] = {7, 27}, ws4[4] = {4, 3, 3, 3}, ws2[2] = {27, 4}, four = 4;
+  mw_value(&m, 11, "x", U8, conv ? xs4 : xs2, conv ? 4 : 2);
+  mw_value(&m, 11, "y_scale_in", F32, NULL, 0);
+  int8_t w[108];
+  for (int i = 0; i < 108; i++) w[i] = (int8_t)((i * 53) % 255 - 127);
+  const int8_t w_zp[4] = {0, 0, 0, 0};
+  const int32_t bias[4] = {500, -250, 0, 1500};
+  const float w_scale[4] = {0.02f, 0.015f, 0.03f, 0.01f}, x_scale = 0.03f, y_scale = 0.5f;
+  const uint8_t x_zp = 120, y_zp = 100;
+  mw_initializer(&m, "w", I8, conv ? ws4 : ws2, 2 + 2 * conv, w, 108, 1);
+  mw_initializer(&m, "w_zp", I8, &four, conv, w_zp, conv ? 4 : 1, 1); /* per channel (conv), per tensor (MatMul) */
+  mw_initializer(&m, "w_scale", F32, &four, conv, w_scale, conv ? 4 : 1, 4);
+  mw_initializer(&m, "bias", I32, &four, 1, bias, 4, 4);
+  mw_initializer(&m, "x_scale", F32, NULL, 0, &x_scale, 1, 4);
+  mw_initializer(&m, "x_zp", U8, NULL, 0, &x_zp, 1, 1);
+  mw_initializer(&m, "y_scale", F32, NULL, 0, &y_scale, 1, 4);
+  mw_initializer(&m, "y_zp", U8, NULL, 0, &y_zp, 1, 1);
+  const char *fast_in[9] = {"x", "x_scale", "x_zp", "w", "w_scale", "w_zp", "y_scale", "y_zp", "bias"};
+  const char *ref_in[9] = {"x", "x_scale", "x_zp", "w", "w_scale", "w_zp", "y_scale_in", "y_zp", "bias"};
+  const int64_t pads[4] = {1, 0, 1, 2};
+  if (conv) {
+    mw_node_ints(&m, "QLinearConv", "fast", fast_in, 9, "y_fast", "pads", pads, 4);
+    mw_node_ints(&m, "QLinearConv", "reference", ref_in, 9, "y_ref", "pads", pads, 4);
+  } else {
+    mw_node(&m, "QLinearMatMul", "fast", fast_in, 8, "y_fast", NULL, 0);
+    mw_node(&m, "QLinearMatMul", "reference", ref_in, 8, "y_ref", NULL, 0);
+  }
+  ofx_model *model = mw_finish(&m, 13, &bytes);
+  CHECK(model != NULL);
+  uint8_t x[7 * 27];
+  for (int i = 0; i < 7 * 27; i++) x[i] = (uint8_t)(i * 97 % 256);
+  const char *request[2] = {"fast", "reference"};
+  ofx_extractor *fx = NULL;
+  ofx_tensor_view y[2] = {{0}, {0}};
+  bool ok = model && ofx_extractor_create(model, request, 2, 0, &fx) == OFX_OK &&
+            ofx_extractor_set_input(fx, 0, U8, conv ? xs4 : xs2, conv ? 4 : 2, x, conv ? 90 : 189) == OFX_OK &&
+            ofx_extractor_set_input(fx, 1, F32, NULL, 0, &y_scale, sizeof y_scale) == OFX_OK && ofx_extractor_run(fx) == OFX_OK &&
+            ofx_extractor_output(fx, 0, &y[0]) == OFX_OK && ofx_extractor_output(fx, 1, &y[1]) == OFX_OK;
+  if (!ok) fprintf(stderr, "%s: %s\n", conv ? "QLinearConv" : "QLinearMatMul", ofx_last_error());
+  CHECK(ok);
+  const size_t count = conv ? 4 * 6 * 5 : 7 * 4;
+  if (ok && y[0].size == count && y[1].size == count) {
+    size_t differ = 0, far = 0, spread = 0;
+    for (size_t e = 0; e < count; e++) {
+      const int a = ((const uint8_t *)y[0].data)[e], b = ((const uint8_t *)y[1].data)[e];
+      differ += a != b, far += abs(a - b) > 1, spread += a != 0 && a != 255;
+    }
+    CHECK(far == 0 && differ * 20 <= count && spread * 2 >= count); /* within one step, rarely off, mostly unsaturated */
+    if (far || differ * 20 > count || spread * 2 < count)
+      fprintf(stderr, "%s: %zu of %zu differ, %zu by more than 1, %zu unsaturated\n", conv ? "QLinearConv" : "QLinearMatMul", differ, count, far, spread);
+  } else {
+    CHECK(!ok);
+  }
+  char *text = NULL;
+  if (fx && ofx_extractor_explain(fx, &text) == OFX_OK) {
+    CHECK(strstr(text, "packed") != NULL);
+    ofx_free(text);
+  }
+  ofx_extractor_free(fx);
+  ofx_model_free(model);
+  pbw_free(&bytes);
+}
+
 int main(void) {
   test_qdq();
   test_conv_integer();
   test_dynamic_chain(true);
   test_dynamic_chain(false);
+  test_qdq_chain(true);
+  test_qdq_chain(false);
+  test_qlinear_fast(true);
+  test_qlinear_fast(false);
   return ofx_test_finish("quantize");
 }
