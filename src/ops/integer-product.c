@@ -15,6 +15,7 @@
 
 #include "base/status.h"
 #include "kernels/common.h"
+#include "kernels/kernel-config.h"
 #include "ops/op.h"
 #include "ops/q8-product.h"
 #include "ops/quantize.h"
@@ -215,7 +216,7 @@ static void integer_conv_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *out, 
   const size_t cout = (size_t)w->dims[0], cg = (size_t)w->dims[1], kh = (size_t)w->dims[2], kw = (size_t)w->dims[3];
   const size_t oh = (size_t)out[0].dims[2], ow = (size_t)out[0].dims[3], og = cout / s->groups;
   const int32_t x_zp = ofx_quant_param_i32(xz, 0);
-  const bool has_bias = s->qlinear && op->node->n_inputs > 8 && in[8].rank >= 0;
+  const bool has_bias = s->qlinear && op->node->n_inputs > 8 && in[8].rank >= 0, nhwc = x->layout == OFX_LAYOUT_NHWC;
   for (size_t b = 0; b < batch; b++)
     for (size_t oc = 0; oc < cout; oc++) {
       const size_t g = oc / og;
@@ -230,7 +231,8 @@ static void integer_conv_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *out, 
               for (size_t j = 0; j < kw; j++) {
                 const int64_t xx = (int64_t)(xo * (size_t)s->spatial.strides[1] + j * (size_t)s->spatial.dilations[1]) - (int64_t)s->pads_begin[1];
                 if (xx < 0 || xx >= (int64_t)iw) continue; /* padding is the zero point: contributes 0 */
-                const size_t xi = ((b * cin + g * cg + c) * ih + (size_t)yy) * iw + (size_t)xx;
+                const size_t ch = g * cg + c;
+                const size_t xi = nhwc ? ((b * ih + (size_t)yy) * iw + (size_t)xx) * cin + ch : ((b * cin + ch) * ih + (size_t)yy) * iw + (size_t)xx;
                 const size_t wi = ((oc * cg + c) * kh + i) * kw + j;
                 acc += (int64_t)(ofx_load_i64(x->data, x->dtype, xi) - x_zp) * (ofx_load_i64(w->data, w->dtype, wi) - w_zp);
               }
@@ -382,7 +384,10 @@ static ofx_status integer_reshape(ofx_op *op, const ofx_tensor *in, ofx_tensor *
   if (s->path == PATH_REFERENCE) return OFX_OK;
   if (conv) set_geometry(s, &in[s->x], &out[0]);
   else OFX_TRY(set_rows(op, s, &in[s->x]));
-  if (s->path == PATH_QLINEAR) return q8_scratch(op, s, &in[s->x], &out[0], true);
+  if (s->path == PATH_QLINEAR) {
+    if (conv) out[0].layout = OFX_LAYOUT_NHWC; /* as the GEMM writes it: the next quantized op reads it so */
+    return q8_scratch(op, s, &in[s->x], &out[0], true);
+  }
   const ofx_tensor *x_scale = &in[op->node->n_inputs];
   if (x_scale->rank < 0 || x_scale->dtype != OFX_DTYPE_FLOAT32 || ofx_tensor_numel(x_scale) != 1)
     return ofx_op_error(op, OFX_BAD_MODEL, "the activation scale its dequantizing Mul reads must be one float32");
@@ -392,16 +397,15 @@ static ofx_status integer_reshape(ofx_op *op, const ofx_tensor *in, ofx_tensor *
 }
 
 /* QLinear ops: the GEMM's float result (already divided by y_scale) rounded, offset by the
- * output zero point and saturated; a convolution's NHWC result goes back to NCHW. */
-static void requantize(const integer_state *s, bool conv, const float *f, ofx_tensor *y) {
-  const size_t n = s->q8.n, pixels = conv ? s->geometry.out_h * s->geometry.out_w : 0, total = ofx_tensor_numel(y);
+ * output zero point and saturated, in the GEMM's order (a convolution's stays NHWC). */
+static void requantize(const integer_state *s, const float *f, ofx_tensor *y) {
+  const size_t total = ofx_tensor_numel(y);
+  if (y->dtype == OFX_DTYPE_UINT8) {
+    ofx_kernels()->f32_qu8_vcvt(total, f, 1.0f, s->y_zero_point, y->data);
+    return;
+  }
   for (size_t e = 0; e < total; e++) {
-    size_t from = e;
-    if (conv) { /* e = (b * n + c) * pixels + p */
-      const size_t p = e % pixels, c = e / pixels % n, b = e / pixels / n;
-      from = (b * pixels + p) * n + c;
-    }
-    const float q = nearbyintf(f[from]) + (float)s->y_zero_point;
+    const float q = nearbyintf(f[e]) + (float)s->y_zero_point;
     ofx_store_i64(y->data, y->dtype, e, ofx_quant_saturate(q == q ? q : 0.0, y->dtype));
   }
 }
@@ -425,15 +429,17 @@ static void integer_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *out, const
   }
   if (conv) ofx_q8_conv_run(&s->q8, &s->geometry, &src, y, scratch, ctx->pool);
   else ofx_q8_matmul_run(&s->q8, s->rows, &src, y, scratch, ctx->pool);
-  if (s->path == PATH_QLINEAR) requantize(s, conv, y, &out[0]);
+  if (s->path == PATH_QLINEAR) requantize(s, y, &out[0]);
 }
 
 const ofx_op_def ofx_op_conv_integer = {.op_type = "ConvInteger", .kind = OFX_OP_ConvInteger, .init = conv_integer_init,
                                         .reshape = integer_reshape, .run = integer_run, .destroy = integer_destroy,
+                                        .input_layout = OFX_OP_WANTS_NHWC,
                                         .fuse_dequantize = integer_fuse_dequantize, .fuse_activation = integer_fuse_activation,
                                         .torch_name = "conv", .trait_flags = OFX_TRAIT_INTEGER_PRODUCT};
 const ofx_op_def ofx_op_qlinear_conv = {.op_type = "QLinearConv", .kind = OFX_OP_QLinearConv, .init = qlinear_init,
                                         .reshape = integer_reshape, .run = integer_run, .destroy = integer_destroy,
+                                        .input_layout = OFX_OP_WANTS_NHWC,
                                         .torch_name = "conv"};
 const ofx_op_def ofx_op_matmul_integer = {.op_type = "MatMulInteger", .kind = OFX_OP_MatMulInteger, .init = conv_integer_init,
                                           .reshape = integer_reshape, .run = integer_run, .destroy = integer_destroy,

@@ -8,6 +8,7 @@
 
 #include "kernels/kernel-config.h"
 #include "kernels/q8-gemm/q8-gemm.h"
+#include "kernels/x8-transpose/x8-transpose.h"
 #include "ops/typed.h"
 
 /* Sums of K products of two values in [-255, 255] stay in int32 below this (q8-gemm.h). */
@@ -134,8 +135,7 @@ static const uint8_t *stage_image(const ofx_q8_geometry *g, const ofx_q8_source 
   if (x->dtype != OFX_DTYPE_FLOAT32) {
     const uint8_t *bytes = (const uint8_t *)x->data + b * image;
     if (x->layout == OFX_LAYOUT_NHWC) return bytes;
-    for (size_t ch = 0; ch < c; ch++)
-      for (size_t p = 0; p < pixels; p++) stage[p * c + ch] = bytes[ch * pixels + p];
+    ofx_x8_transpose__scalar(c, pixels, bytes, pixels, stage, c);
     return stage;
   }
   const float *f = (const float *)x->data + b * image;

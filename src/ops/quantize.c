@@ -3,7 +3,10 @@
  * ops that multiply 8-bit values are in integer-product.c. Scales must be positive and finite,
  * zero points in their type's range, per-axis parameters as long as the axis: each checked
  * where it is known (init for constants, reshape for data known at plan time) with an error
- * naming the node and input. */
+ * naming the node and input. With per-tensor parameters the three are elementwise, so they run
+ * in any layout (OFX_OP_ANY_LAYOUT) and quantized activations stay NHWC between the convolutions
+ * that write and read them; per-axis parameters are not layout-neutral, so the layout pass gives
+ * those NCHW. */
 #include "ops/quantize.h"
 
 #include <math.h>
@@ -157,10 +160,10 @@ static void dynamic_quantize_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *o
 
 
 const ofx_op_def ofx_op_quantize_linear = {.op_type = "QuantizeLinear", .kind = OFX_OP_QuantizeLinear, .init = axis_init,
-                                           .reshape = quantize_reshape, .run = quantize_run, .trait_flags = OFX_TRAIT_QUANT_HELPER};
+                                           .reshape = quantize_reshape, .run = quantize_run, .input_layout = OFX_OP_ANY_LAYOUT, .trait_flags = OFX_TRAIT_QUANT_HELPER};
 const ofx_op_def ofx_op_dequantize_linear = {.op_type = "DequantizeLinear", .kind = OFX_OP_DequantizeLinear, .init = axis_init,
-                                             .reshape = dequantize_reshape, .run = dequantize_run,
+                                             .reshape = dequantize_reshape, .run = dequantize_run, .input_layout = OFX_OP_ANY_LAYOUT,
                                              .trait_flags = OFX_TRAIT_QUANT_HELPER};
 const ofx_op_def ofx_op_dynamic_quantize_linear = {.op_type = "DynamicQuantizeLinear", .kind = OFX_OP_DynamicQuantizeLinear,
                                                    .init = ofx_op_no_state, .reshape = dynamic_quantize_reshape,
-                                                   .run = dynamic_quantize_run, .trait_flags = OFX_TRAIT_QUANT_HELPER};
+                                                   .run = dynamic_quantize_run, .input_layout = OFX_OP_ANY_LAYOUT, .trait_flags = OFX_TRAIT_QUANT_HELPER};

@@ -14,6 +14,7 @@
 
 #include "base/status.h"
 #include "kernels/x32-transpose/x32-transpose.h"
+#include "kernels/x8-transpose/x8-transpose.h"
 #include "ops/op.h"
 #include "runtime/extractor-impl.h"
 #include "runtime/extractor-internal.h"
@@ -211,6 +212,13 @@ static ofx_status plan_if_needed(ofx_extractor *fx) {
 /* Converts one tensor between NCHW and NHWC, image by image. */
 static void convert_layout(const ofx_tensor *from, ofx_tensor *to) {
   size_t n = (size_t)from->dims[0], c = (size_t)from->dims[1], hw = (size_t)(from->dims[2] * from->dims[3]);
+  if (ofx_dtype_size(from->dtype) == 1) { /* quantized activations */
+    const bool to_nhwc = to->layout == OFX_LAYOUT_NHWC;
+    for (size_t b = 0; b < n; b++)
+      ofx_x8_transpose__scalar(to_nhwc ? c : hw, to_nhwc ? hw : c, (const uint8_t *)from->data + b * c * hw, to_nhwc ? hw : c,
+                               (uint8_t *)to->data + b * c * hw, to_nhwc ? c : hw);
+    return;
+  }
   for (size_t b = 0; b < n; b++) {
     const float *src = (const float *)from->data + b * c * hw;
     float *dst = (float *)to->data + b * c * hw;

@@ -1,4 +1,4 @@
-/* Layout pass (plan time): which memory order each rank-4 float tensor has, and where it must
+/* Layout pass (plan time): which memory order each rank-4 tensor has, and where it must
  * change. Conv and pooling want NHWC (OFX_OP_WANTS_NHWC) and produce it; elementwise ops
  * (OFX_OP_ANY_LAYOUT) run NHWC when an input already is and every other operand is NHWC or
  * layout-neutral; every other op sees NCHW. A conversion is recorded where a tensor's layout
@@ -45,7 +45,8 @@ static ofx_status convert_inputs(ofx_plan *plan, const ofx_op *op, size_t i, ofx
   }
   for (size_t k = 0; k < node->n_inputs; k++) {
     int v = node->inputs[k];
-    if (v < 0 || in[k].rank != 4 || ofx_op_input_is(op, k, OFX_INPUT_PACKED | OFX_INPUT_SHAPE_ONLY) || ofx_dtype_size(in[k].dtype) != 4)
+    if (v < 0 || in[k].rank != 4 || ofx_op_input_is(op, k, OFX_INPUT_PACKED | OFX_INPUT_SHAPE_ONLY) ||
+        (ofx_dtype_size(in[k].dtype) != 4 && ofx_dtype_size(in[k].dtype) != 1))
       continue;
     ofx_layout target = OFX_LAYOUT_NCHW;
     if (op->def->input_layout == OFX_OP_WANTS_NHWC && k == 0) target = OFX_LAYOUT_NHWC;

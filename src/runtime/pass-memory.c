@@ -83,7 +83,7 @@ static ofx_status assign_offsets(ofx_plan *plan, int *last_use) {
     size_t first_conversion = cursor;
     for (; cursor < plan->n_conversions && plan->conversions[cursor].step == i; cursor++) {
       ofx_conversion *c = &plan->conversions[cursor];
-      if (!c->alias && !ofx_memory_plan_alloc(&mp, ofx_tensor_numel(&c->tensor) * sizeof(float), &c->offset)) s = ofx_plan_oom("planning");
+      if (!c->alias && !ofx_memory_plan_alloc(&mp, ofx_tensor_numel(&c->tensor) * ofx_dtype_size(c->tensor.dtype), &c->offset)) s = ofx_plan_oom("planning");
     }
     int taken = plan->in_place_of[i] = in_place_input(plan, i, last_use);
     if (taken >= 0) {
@@ -107,13 +107,13 @@ static ofx_status assign_offsets(ofx_plan *plan, int *last_use) {
     }
     for (size_t c = first_conversion; c < cursor && s == OFX_OK; c++) {
       const ofx_conversion *conv = &plan->conversions[c];
-      if (!conv->alias && !ofx_memory_plan_release(&mp, conv->offset, ofx_tensor_numel(&conv->tensor) * sizeof(float)))
+      if (!conv->alias && !ofx_memory_plan_release(&mp, conv->offset, ofx_tensor_numel(&conv->tensor) * ofx_dtype_size(conv->tensor.dtype)))
         s = ofx_plan_oom("planning");
     }
   }
   for (; cursor < plan->n_conversions && s == OFX_OK; cursor++) { /* NCHW copies of requested outputs: kept */
     ofx_conversion *c = &plan->conversions[cursor];
-    if (!c->alias && !ofx_memory_plan_alloc(&mp, ofx_tensor_numel(&c->tensor) * sizeof(float), &c->offset)) s = ofx_plan_oom("planning");
+    if (!c->alias && !ofx_memory_plan_alloc(&mp, ofx_tensor_numel(&c->tensor) * ofx_dtype_size(c->tensor.dtype), &c->offset)) s = ofx_plan_oom("planning");
   }
   plan->arena_used = mp.total;
   ofx_memory_plan_free(&mp);
