@@ -105,7 +105,7 @@ static ofx_status reshape_reshape(ofx_op *op, const ofx_tensor *in, ofx_tensor *
   OFX_TRY(ofx_node_attr_int(op->node, "allowzero", 0, &allow_zero));
   size_t numel = ofx_tensor_numel(&in[0]);
   int infer = -1;
-  size_t known = 1;
+  uint64_t known = 1; /* 64-bit on wasm32 too: the 2^40 bound below must not wrap */
   out[0].dtype = in[0].dtype;
   out[0].rank = (int)rank;
   for (size_t i = 0; i < rank; i++) {
@@ -121,13 +121,14 @@ static ofx_status reshape_reshape(ofx_op *op, const ofx_tensor *in, ofx_tensor *
       continue;
     }
     if (d < 0) return ofx_op_error(op, OFX_BAD_MODEL, "the target shape has a negative dim %lld", (long long)d);
-    if (d > 0 && known > ((size_t)1 << 40) / (size_t)d) return ofx_op_error(op, OFX_BAD_INPUT, "the target shape is too large");
+    if (d > 0 && known > ((uint64_t)1 << 40) / (uint64_t)d) return ofx_op_error(op, OFX_BAD_INPUT, "the target shape is too large");
     out[0].dims[i] = d;
-    known *= (size_t)d;
+    known *= (uint64_t)d;
   }
   if (infer >= 0) {
     if (known == 0 || numel % known)
-      return ofx_op_error(op, OFX_BAD_INPUT, "cannot infer the -1 dim: %zu elements do not divide by %zu", numel, known);
+      return ofx_op_error(op, OFX_BAD_INPUT, "cannot infer the -1 dim: %zu elements do not divide by %llu", numel,
+                          (unsigned long long)known);
     out[0].dims[infer] = (int64_t)(numel / known);
     known = numel;
   }
