@@ -40,9 +40,8 @@ typedef struct integer_state {
   ofx_q8_product q8;
   ofx_q8_geometry geometry; /* conv, set by reshape */
   size_t rows;              /* MatMul: rows of A, set by reshape */
-  /* PATH_QLINEAR: the output's zero point and type; PATH_QDQ: how the float input is quantized */
+  /* PATH_QLINEAR: the output's zero point; PATH_QDQ: how the float input is quantized */
   int32_t y_zero_point;
-  ofx_dtype y_type;
   float x_scale;
   int32_t x_zero_point;
   ofx_dtype x_type;
@@ -67,13 +66,14 @@ static float const_scalar_f32(const ofx_value *v) {
   return f;
 }
 
-/* A constant 8-bit scalar zero point of type t, 0 when absent; false when it is not one. */
-static bool const_zero_point(const ofx_op *op, size_t k, ofx_dtype t, int32_t *zp) {
+/* A constant 8-bit scalar zero point (absent: 0), or false. Its type is its operand's, which
+ * reshape checks (node outputs have no type before planning). */
+static bool const_zero_point(const ofx_op *op, size_t k, int32_t *zp) {
   *zp = 0;
-  if (!ofx_op_has_input(op, k)) return t == OFX_DTYPE_UINT8 || t == OFX_DTYPE_INT8;
+  if (!ofx_op_has_input(op, k)) return true;
   const ofx_value *v = ofx_op_const_input(op, k);
-  if (!v || v->dtype != t || v->nbytes != 1 || !v->data) return false;
-  *zp = t == OFX_DTYPE_INT8 ? *(const int8_t *)v->data : *(const uint8_t *)v->data;
+  if (!v || !ofx_is_8bit(v->dtype) || v->nbytes != 1 || !v->data) return false;
+  *zp = v->dtype == OFX_DTYPE_INT8 ? *(const int8_t *)v->data : *(const uint8_t *)v->data;
   return true;
 }
 
@@ -83,12 +83,11 @@ static bool const_zero_point(const ofx_op *op, size_t k, ofx_dtype t, int32_t *z
  * wrong. */
 static void qlinear_pack(ofx_op *op, integer_state *s) {
   const bool conv = is_conv(op);
-  const ofx_value *x = &op->graph->values[op->node->inputs[0]];
   const float x_scale = const_scalar_f32(ofx_op_const_input(op, 1)), y_scale = const_scalar_f32(ofx_op_const_input(op, 6));
   int32_t x_zp, y_zp;
   const ofx_value *y_zp_value = ofx_op_const_input(op, 7);
   if (op->shapes_only || !(x_scale > 0) || !isfinite(x_scale) || !(y_scale > 0) || !isfinite(y_scale) || !y_zp_value) return;
-  if (!const_zero_point(op, 2, x->dtype, &x_zp) || !const_zero_point(op, 7, y_zp_value->dtype, &y_zp)) return;
+  if (!const_zero_point(op, 2, &x_zp) || !const_zero_point(op, 7, &y_zp)) return;
   const ofx_value *w = ofx_op_const_input(op, 3), *w_scale = ofx_op_const_input(op, 4), *w_zp = ofx_op_const_input(op, 5);
   if (!w || !w_scale || (ofx_op_has_input(op, 5) && !w_zp)) return;
   for (size_t i = 0; w_scale->data && i < w_scale->nbytes / sizeof(float); i++) {
@@ -113,8 +112,7 @@ static void qlinear_pack(ofx_op *op, integer_state *s) {
     s->path = PATH_QLINEAR;
     s->x_zero_point = x_zp;
     s->y_zero_point = y_zp;
-    s->y_type = y_zp_value->dtype;
-    op->packed_bytes = s->q8.group_bytes * s->q8.groups;
+    op->packed_bytes = s->q8.packed_bytes;
     ofx_op_mark_input(op, 3, OFX_INPUT_PACKED);
   }
   free(bias);
@@ -331,7 +329,7 @@ static bool integer_fuse_dequantize(ofx_op *op, int x_scale, const ofx_value *w_
   free(bias_f);
   if (!packed) return false;
   s->path = PATH_DEQUANTIZE;
-  op->packed_bytes = s->q8.group_bytes * s->q8.groups;
+  op->packed_bytes = s->q8.packed_bytes;
   ofx_op_mark_input(op, s->w, OFX_INPUT_PACKED);
   return true;
 }
@@ -526,7 +524,7 @@ bool ofx_q8_fuse_quantized(ofx_op *op, const ofx_quantized_operands *q) {
   else free(op->state);
   op->state = s;
   op->def = conv ? &qdq_conv : &qdq_matmul;
-  op->packed_bytes = s->q8.group_bytes * s->q8.groups;
+  op->packed_bytes = s->q8.packed_bytes;
   memset(op->input_flags, 0, op->node->n_inputs);
   ofx_op_mark_input(op, 0, OFX_INPUT_SHAPE_ONLY);
   ofx_op_mark_input(op, 1, OFX_INPUT_PACKED);

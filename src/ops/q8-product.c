@@ -9,6 +9,7 @@
 #include "kernels/kernel-config.h"
 #include "kernels/q8-gemm/q8-gemm.h"
 #include "kernels/x8-transpose/x8-transpose.h"
+#include "threadpool/threadpool.h"
 #include "ops/typed.h"
 
 /* Sums of K products of two values in [-255, 255] stay in int32 below this (q8-gemm.h). */
@@ -37,6 +38,35 @@ void ofx_q8_product_free(ofx_q8_product *p) {
   p->packed = NULL;
 }
 
+static float *dw_scales(const ofx_q8_product *p) { return (float *)p->packed; }
+static float *dw_biases(const ofx_q8_product *p) { return (float *)p->packed + p->n; }
+static int16_t *dw_weights(const ofx_q8_product *p) { return (int16_t *)((float *)p->packed + 2 * p->n); }
+
+/* Depthwise weights [C, 1, kh, kw] as int16 [tap][C] with their zero points taken off. */
+static bool pack_depthwise(ofx_q8_product *p, const ofx_q8_weights *wq, const float *float_bias, const int32_t *int_bias,
+                           float scale_factor) {
+  const ofx_value *w = wq->w, *scale = wq->scale, *zp = wq->zero_point;
+  const size_t n = p->n, taps = p->kh * p->kw, n_scale = scale->nbytes / sizeof(float), n_zp = zp ? zp->nbytes : 1;
+  const bool is_signed = w->dtype == OFX_DTYPE_INT8;
+  p->depthwise = true;
+  p->scale_factor = scale_factor;
+  p->packed_bytes = n * 2 * sizeof(float) + taps * n * sizeof(int16_t);
+  p->w_scale = malloc(n * sizeof(float));
+  p->packed = malloc(p->packed_bytes);
+  if (!p->w_scale || !p->packed) {
+    ofx_q8_product_free(p);
+    return false;
+  }
+  for (size_t c = 0; c < n; c++) {
+    p->w_scale[c] = load_f32(scale, n_scale == 1 ? 0 : c);
+    dw_scales(p)[c] = scale_factor * p->w_scale[c];
+    dw_biases(p)[c] = float_bias ? float_bias[c] : int_bias ? (float)int_bias[c] * dw_scales(p)[c] : 0.0f;
+    const int32_t z = zp ? load_8bit(zp->data, is_signed, n_zp == 1 ? 0 : c) : 0;
+    for (size_t t = 0; t < taps; t++) dw_weights(p)[t * n + c] = (int16_t)(load_8bit(w->data, is_signed, c * taps + t) - z);
+  }
+  return true;
+}
+
 bool ofx_q8_product_pack(ofx_q8_product *p, bool conv, const ofx_q8_weights *wq, const float *float_bias,
                          const int32_t *int_bias, float scale_factor) {
   const ofx_value *w = wq->w, *scale = wq->scale, *zp = wq->zero_point;
@@ -55,6 +85,7 @@ bool ofx_q8_product_pack(ofx_q8_product *p, bool conv, const ofx_q8_weights *wq,
   p->k = k;
   p->k_stride = ofx_round_up(k, OFX_Q8_GEMM_KR);
   if (conv) p->cg = (size_t)w->dims[1], p->kh = (size_t)w->dims[2], p->kw = (size_t)w->dims[3];
+  if (conv && groups > 1 && p->group_n == 1 && p->cg == 1) return pack_depthwise(p, wq, float_bias, int_bias, scale_factor);
   p->nr = ofx_kernels()->q8_gemm_nr;
   p->block_bytes = ofx_q8_packw_gemm_size(p->nr, k, p->nr);
   p->group_bytes = ofx_q8_packw_gemm_size(p->group_n, k, p->nr);
@@ -89,12 +120,17 @@ bool ofx_q8_product_pack(ofx_q8_product *p, bool conv, const ofx_q8_weights *wq,
                       bias + first, p->packed + g * p->group_bytes);
   }
   free(scales), free(bias), free(zero), free(reordered);
+  p->packed_bytes = p->group_bytes * groups;
   return true;
 }
 
 void ofx_q8_product_set_scale(ofx_q8_product *p, float scale_factor) {
   if (scale_factor == p->scale_factor) return;
   p->scale_factor = scale_factor;
+  if (p->depthwise) {
+    for (size_t c = 0; c < p->n; c++) dw_scales(p)[c] = scale_factor * p->w_scale[c];
+    return;
+  }
   for (size_t g = 0; g < p->groups; g++)
     for (size_t j0 = 0; j0 < p->group_n; j0 += p->nr) {
       float *head = (float *)(p->packed + g * p->group_bytes + j0 / p->nr * p->block_bytes);
@@ -159,7 +195,56 @@ static void widen(size_t n, const uint8_t *x, bool is_signed, int32_t zero_point
 
 size_t ofx_q8_conv_scratch(const ofx_q8_product *p, const ofx_q8_geometry *g, const ofx_tensor *x) {
   const size_t stage = needs_stage(x, true) ? ofx_round_up(g->in_h * g->in_w * g->in_c, 16) : 0;
-  return stage + g->out_h * g->out_w * p->k_stride * sizeof(int16_t);
+  return stage + (p->depthwise ? 0 : g->out_h * g->out_w * p->k_stride * sizeof(int16_t));
+}
+
+/* Channels summed per pass: 64 int32 sums stay in registers and L1 across the taps. */
+#define Q8_DW_CHANNELS 64
+
+typedef struct q8_dw_job {
+  const ofx_q8_product *p;
+  const ofx_q8_geometry *g;
+  const uint8_t *image;
+  bool is_signed;
+  int32_t zero_point;
+  float *y;
+} q8_dw_job;
+
+/* Output rows [i, i + rows) of one image. */
+static void q8_dw_rows(void *ctx, size_t i, size_t j, size_t rows, size_t cols) {
+  const q8_dw_job *job = ctx;
+  const ofx_q8_product *p = job->p;
+  const ofx_q8_geometry *g = job->g;
+  const size_t c_all = p->n;
+  const int32_t zp = job->zero_point;
+  (void)j, (void)cols;
+  for (size_t oy = i; oy < i + rows; oy++)
+    for (size_t ox = 0; ox < g->out_w; ox++) {
+      float *out = job->y + (oy * g->out_w + ox) * c_all;
+      for (size_t c0 = 0; c0 < c_all; c0 += Q8_DW_CHANNELS) {
+        const size_t cn = c_all - c0 < Q8_DW_CHANNELS ? c_all - c0 : Q8_DW_CHANNELS;
+        int32_t acc[Q8_DW_CHANNELS] = {0};
+        for (size_t ky = 0; ky < p->kh; ky++) {
+          const int64_t yy = (int64_t)(oy * g->stride[0] + ky * g->dilation[0]) - (int64_t)g->pad_top;
+          if (yy < 0 || yy >= (int64_t)g->in_h) continue;
+          for (size_t kx = 0; kx < p->kw; kx++) {
+            const int64_t xx = (int64_t)(ox * g->stride[1] + kx * g->dilation[1]) - (int64_t)g->pad_left;
+            if (xx < 0 || xx >= (int64_t)g->in_w) continue; /* padding holds the zero point */
+            const uint8_t *x = job->image + ((size_t)yy * g->in_w + (size_t)xx) * c_all + c0;
+            const int16_t *w = dw_weights(p) + (ky * p->kw + kx) * c_all + c0;
+            if (job->is_signed)
+              for (size_t c = 0; c < cn; c++) acc[c] += ((int32_t)(int8_t)x[c] - zp) * w[c];
+            else
+              for (size_t c = 0; c < cn; c++) acc[c] += ((int32_t)x[c] - zp) * w[c];
+          }
+        }
+        const float *scale = dw_scales(p) + c0, *bias = dw_biases(p) + c0;
+        for (size_t c = 0; c < cn; c++) {
+          const float v = (float)acc[c] * scale[c] + bias[c];
+          out[c0 + c] = v < p->output_min ? p->output_min : v > p->output_max ? p->output_max : v;
+        }
+      }
+    }
 }
 
 void ofx_q8_conv_run(const ofx_q8_product *p, const ofx_q8_geometry *g, const ofx_q8_source *src, float *y, void *scratch,
@@ -169,7 +254,12 @@ void ofx_q8_conv_run(const ofx_q8_product *p, const ofx_q8_geometry *g, const of
   uint8_t *stage = scratch;
   int16_t *rows = (int16_t *)((char *)scratch + (staged ? ofx_round_up(g->in_h * g->in_w * g->in_c, 16) : 0));
   const int32_t zp = src->zero_point;
-  for (size_t b = 0; b < g->batch; b++) {
+  for (size_t b = 0; b < g->batch && p->depthwise; b++) {
+    q8_dw_job job = {p, g, stage_image(g, src, b, stage), is_signed, zp, y + b * m * p->n};
+    const size_t per_row = g->out_w * p->n * taps; /* multiply-adds */
+    ofx_threadpool_parallelize_2d_tile(per_row * g->out_h < 65536 ? NULL : pool, q8_dw_rows, &job, g->out_h, 1, 1, 1);
+  }
+  for (size_t b = 0; b < g->batch && !p->depthwise; b++) {
     const uint8_t *image = stage_image(g, src, b, stage);
     for (size_t grp = 0; grp < p->groups; grp++) {
       for (size_t px = 0; px < m; px++) {

@@ -8,7 +8,9 @@
  * Weights are packed once with their zero points taken off, per-column scales and bias in each
  * block's header. A convolution's K runs tap by tap over contiguous channels, so the input is
  * staged as an 8-bit NHWC image and each GEMM row is kh*kw runs of channels widened to int16
- * (x - zero_point), padding taps left 0 (the zero point's value). */
+ * (x - zero_point), padding taps left 0 (the zero point's value). Depthwise convolutions (one
+ * channel per group) skip the GEMM, whose columns would be 1 wide: int32 sums over each tap run
+ * along contiguous channels. */
 #ifndef OFX_OPS_Q8_PRODUCT_H
 #define OFX_OPS_Q8_PRODUCT_H
 
@@ -30,7 +32,11 @@ typedef struct ofx_q8_product {
   size_t kh, kw, cg;           /* conv: kernel and input channels per group */
   size_t nr, group_bytes, block_bytes;
   float *w_scale;              /* per column */
-  char *packed;                /* groups x group_bytes */
+  /* GEMM blocks, groups x group_bytes; depthwise: n scales, n biases (float), then int16
+   * weights (w - zero_point) tap by tap over channels */
+  char *packed;
+  size_t packed_bytes;
+  bool depthwise;              /* one input and one output channel per group: no GEMM */
   float scale_factor;          /* the factor of w_scale the block headers hold now */
   float output_min, output_max;
 } ofx_q8_product;
