@@ -42,6 +42,7 @@ static const ofx_kernel_config config = {
     .q8_gemm_main = ofx_q8_gemm_minmax_ukernel_4x8c2__wasmsimd_dot16x2,
     .q8_gemm_1x8 = ofx_q8_gemm_minmax_ukernel_1x8c2__wasmsimd_dot16x2,
     .x8_to_s16 = ofx_x8_to_s16__wasmsimd_u16,
+    .q8_dwconv = ofx_q8_dwconv_minmax_ukernel_16c__wasmsimd,
     .f32_rminmax = ofx_f32_rminmax__wasmsimd_u16,
     .f32_qu8_vcvt = ofx_f32_qu8_vcvt__wasmsimd_u16,
 #else
@@ -75,6 +76,7 @@ static const ofx_kernel_config config = {
     .q8_gemm_main = ofx_q8_gemm_minmax_ukernel_4x8c2__scalar,
     .q8_gemm_1x8 = ofx_q8_gemm_minmax_ukernel_1x8c2__scalar,
     .x8_to_s16 = ofx_x8_to_s16__scalar,
+    .q8_dwconv = ofx_q8_dwconv_minmax_ukernel__scalar,
     .f32_rminmax = ofx_f32_rminmax__scalar,
     .f32_qu8_vcvt = ofx_f32_qu8_vcvt__scalar,
 #endif

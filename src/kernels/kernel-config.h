@@ -12,6 +12,7 @@
 #include "kernels/f32-vbinary/f32-vbinary.h"
 #include "kernels/f32-vunary/f32-vunary.h"
 #include "kernels/f32-qu8/f32-qu8.h"
+#include "kernels/q8-dwconv/q8-dwconv.h"
 #include "kernels/q8-gemm/q8-gemm.h"
 #include "kernels/x32-transpose/x32-transpose.h"
 
@@ -45,6 +46,8 @@ typedef struct ofx_kernel_config {
   size_t q8_gemm_mr, q8_gemm_nr;
   ofx_q8_gemm_minmax_ukernel_fn q8_gemm_main, q8_gemm_1x8;
   ofx_x8_to_s16_fn x8_to_s16;
+  /* 8-bit depthwise convolution, one output pixel per call (q8-dwconv.h) */
+  ofx_q8_dwconv_minmax_ukernel_fn q8_dwconv;
   /* DynamicQuantizeLinear: a tensor's range, then float32 to uint8 */
   ofx_f32_rminmax_fn f32_rminmax;
   ofx_f32_qu8_vcvt_fn f32_qu8_vcvt;

@@ -19,6 +19,9 @@
  * 3 channels x 49 taps). */
 #define Q8_INLINE_RUN 16
 
+/* Depthwise kernels up to 11x11 take the direct path (its tap pointers live on the stack). */
+#define Q8_DW_MAX_TAPS 121
+
 static bool is_8bit(ofx_dtype t) { return t == OFX_DTYPE_UINT8 || t == OFX_DTYPE_INT8; }
 
 static float load_f32(const ofx_value *v, size_t i) {
@@ -85,7 +88,7 @@ bool ofx_q8_product_pack(ofx_q8_product *p, bool conv, const ofx_q8_weights *wq,
   p->k = k;
   p->k_stride = ofx_round_up(k, OFX_Q8_GEMM_KR);
   if (conv) p->cg = (size_t)w->dims[1], p->kh = (size_t)w->dims[2], p->kw = (size_t)w->dims[3];
-  if (conv && groups > 1 && p->group_n == 1 && p->cg == 1) return pack_depthwise(p, wq, float_bias, int_bias, scale_factor);
+  if (conv && groups > 1 && p->group_n == 1 && p->cg == 1 && p->kh * p->kw <= Q8_DW_MAX_TAPS) return pack_depthwise(p, wq, float_bias, int_bias, scale_factor);
   p->nr = ofx_kernels()->q8_gemm_nr;
   p->block_bytes = ofx_q8_packw_gemm_size(p->nr, k, p->nr);
   p->group_bytes = ofx_q8_packw_gemm_size(p->group_n, k, p->nr);
@@ -195,55 +198,38 @@ static void widen(size_t n, const uint8_t *x, bool is_signed, int32_t zero_point
 
 size_t ofx_q8_conv_scratch(const ofx_q8_product *p, const ofx_q8_geometry *g, const ofx_tensor *x) {
   const size_t stage = needs_stage(x, true) ? ofx_round_up(g->in_h * g->in_w * g->in_c, 16) : 0;
-  return stage + (p->depthwise ? 0 : g->out_h * g->out_w * p->k_stride * sizeof(int16_t));
+  return stage + (p->depthwise ? ofx_round_up(p->n, 16) : g->out_h * g->out_w * p->k_stride * sizeof(int16_t));
 }
-
-/* Channels summed per pass: 64 int32 sums stay in registers and L1 across the taps. */
-#define Q8_DW_CHANNELS 64
 
 typedef struct q8_dw_job {
   const ofx_q8_product *p;
   const ofx_q8_geometry *g;
-  const uint8_t *image;
+  const uint8_t *image, *padding; /* padding: a channel run holding the zero point */
   bool is_signed;
   int32_t zero_point;
   float *y;
 } q8_dw_job;
 
-/* Output rows [i, i + rows) of one image. */
+/* Output rows [i, i + rows) of one image, a pixel per micro-kernel call. */
 static void q8_dw_rows(void *ctx, size_t i, size_t j, size_t rows, size_t cols) {
   const q8_dw_job *job = ctx;
   const ofx_q8_product *p = job->p;
   const ofx_q8_geometry *g = job->g;
-  const size_t c_all = p->n;
-  const int32_t zp = job->zero_point;
+  const ofx_q8_dwconv_minmax_ukernel_fn uk = ofx_kernels()->q8_dwconv;
+  const uint8_t *taps[Q8_DW_MAX_TAPS];
   (void)j, (void)cols;
   for (size_t oy = i; oy < i + rows; oy++)
     for (size_t ox = 0; ox < g->out_w; ox++) {
-      float *out = job->y + (oy * g->out_w + ox) * c_all;
-      for (size_t c0 = 0; c0 < c_all; c0 += Q8_DW_CHANNELS) {
-        const size_t cn = c_all - c0 < Q8_DW_CHANNELS ? c_all - c0 : Q8_DW_CHANNELS;
-        int32_t acc[Q8_DW_CHANNELS] = {0};
-        for (size_t ky = 0; ky < p->kh; ky++) {
-          const int64_t yy = (int64_t)(oy * g->stride[0] + ky * g->dilation[0]) - (int64_t)g->pad_top;
-          if (yy < 0 || yy >= (int64_t)g->in_h) continue;
-          for (size_t kx = 0; kx < p->kw; kx++) {
-            const int64_t xx = (int64_t)(ox * g->stride[1] + kx * g->dilation[1]) - (int64_t)g->pad_left;
-            if (xx < 0 || xx >= (int64_t)g->in_w) continue; /* padding holds the zero point */
-            const uint8_t *x = job->image + ((size_t)yy * g->in_w + (size_t)xx) * c_all + c0;
-            const int16_t *w = dw_weights(p) + (ky * p->kw + kx) * c_all + c0;
-            if (job->is_signed)
-              for (size_t c = 0; c < cn; c++) acc[c] += ((int32_t)(int8_t)x[c] - zp) * w[c];
-            else
-              for (size_t c = 0; c < cn; c++) acc[c] += ((int32_t)x[c] - zp) * w[c];
-          }
-        }
-        const float *scale = dw_scales(p) + c0, *bias = dw_biases(p) + c0;
-        for (size_t c = 0; c < cn; c++) {
-          const float v = (float)acc[c] * scale[c] + bias[c];
-          out[c0 + c] = v < p->output_min ? p->output_min : v > p->output_max ? p->output_max : v;
+      for (size_t ky = 0; ky < p->kh; ky++) {
+        const int64_t yy = (int64_t)(oy * g->stride[0] + ky * g->dilation[0]) - (int64_t)g->pad_top;
+        for (size_t kx = 0; kx < p->kw; kx++) {
+          const int64_t xx = (int64_t)(ox * g->stride[1] + kx * g->dilation[1]) - (int64_t)g->pad_left;
+          const bool inside = yy >= 0 && yy < (int64_t)g->in_h && xx >= 0 && xx < (int64_t)g->in_w;
+          taps[ky * p->kw + kx] = inside ? job->image + ((size_t)yy * g->in_w + (size_t)xx) * p->n : job->padding;
         }
       }
+      uk(p->n, p->kh * p->kw, taps, job->is_signed, job->zero_point, dw_weights(p), dw_scales(p), dw_biases(p),
+         job->y + (oy * g->out_w + ox) * p->n, p->output_min, p->output_max);
     }
 }
 
@@ -254,8 +240,9 @@ void ofx_q8_conv_run(const ofx_q8_product *p, const ofx_q8_geometry *g, const of
   uint8_t *stage = scratch;
   int16_t *rows = (int16_t *)((char *)scratch + (staged ? ofx_round_up(g->in_h * g->in_w * g->in_c, 16) : 0));
   const int32_t zp = src->zero_point;
+  if (p->depthwise) memset(rows, zp, p->n); /* the padding run: x - zp = 0 */
   for (size_t b = 0; b < g->batch && p->depthwise; b++) {
-    q8_dw_job job = {p, g, stage_image(g, src, b, stage), is_signed, zp, y + b * m * p->n};
+    q8_dw_job job = {p, g, stage_image(g, src, b, stage), (const uint8_t *)rows, is_signed, zp, y + b * m * p->n};
     const size_t per_row = g->out_w * p->n * taps; /* multiply-adds */
     ofx_threadpool_parallelize_2d_tile(per_row * g->out_h < 65536 ? NULL : pool, q8_dw_rows, &job, g->out_h, 1, 1, 1);
   }
