@@ -59,6 +59,11 @@ fi
 /usr/bin/python3 tests/tools/make_precision_models.py "$repo/.cache/models/resnet18.onnx"
 /usr/bin/python3 tests/tools/make_image_fixtures.py "$repo/.cache/images"
 bash tests/tools/fetch_demo_assets.sh   # demo models (npm pack + conversion) and CC0 photos
+if [[ "$mode" == tests ]]; then
+  # static int8 as quantize_static writes it, QDQ and QOperator (qdq.test.mjs): calibrated on the
+  # photos above, running the float model with onnxruntime-node
+  /usr/bin/python3 tests/tools/quantize_static.py "$repo/.cache/models/resnet18.onnx" --images "$repo/.cache/demos/photos"
+fi
 
 # Emscripten's tools need acorn from Debian's node modules.
 export NODE_PATH="/usr/share/nodejs${NODE_PATH:+:$NODE_PATH}"
