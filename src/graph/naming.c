@@ -424,17 +424,25 @@ static ofx_status build_listing(ofx_graph *g, const scope_table *scopes, const o
 }
 
 /* Marks node->unlisted for what a quantizer adds around a layer, so that the quantized model
- * lists the float model's names (docs/naming.md): (Dynamic)QuantizeLinear and DequantizeLinear,
- * and in an 8-bit layer's scope its dequantizing chain up to the last node — ConvInteger, Cast,
- * the scales Mul, the output Mul — whose last node (the bias Add, or the output Mul) stands for
- * the layer and takes its function name ("conv"): `layer1.0.conv1` is then the dequantized float
- * output, at the position the float model's `layer1.0.conv1` has. */
+ * lists the float model's names (docs/naming.md), and moves a layer's name to the node giving
+ * its float value where the quantizer put one after it:
+ *   - (Dynamic)QuantizeLinear and DequantizeLinear are not listed;
+ *   - dynamic int8: in an 8-bit layer's scope its dequantizing chain up to the last node —
+ *     ConvInteger, Cast, the scales Mul, the output Mul — whose last node (the bias Add, or the
+ *     output Mul) stands for the layer and takes its function name ("conv");
+ *   - static int8: a node whose output is quantized and dequantized right after it — QDQ's
+ *     Conv -> QuantizeLinear -> DequantizeLinear, QOperator's QLinearConv -> DequantizeLinear —
+ *     gives its name (scope and function) to that DequantizeLinear and is not listed itself.
+ * `layer1.0.conv1` is then the dequantized float output, what the next layer reads, at the
+ * position the float model's `layer1.0.conv1` has. */
 static ofx_status mark_quantizer_helpers(ofx_graph *g, node_origin *origins) {
   size_t *readers = calloc(g->n_values + 1, sizeof *readers);
   int *reader = malloc((g->n_values + 1) * sizeof *reader);
-  if (!readers || !reader) {
+  bool *is8 = calloc(g->n_values + 1, sizeof *is8);
+  if (!readers || !reader || !is8) {
     free(readers);
     free(reader);
+    free(is8);
     return oom();
   }
   for (size_t i = 0; i < g->n_nodes; i++) {
@@ -444,14 +452,34 @@ static ofx_status mark_quantizer_helpers(ofx_graph *g, node_origin *origins) {
       if (v >= 0) readers[v]++, reader[v] = (int)i;
     }
   }
-  for (size_t i = 0; i < g->n_outputs; i++) readers[g->outputs[i]]++;
+  for (size_t i = 0; i < g->n_outputs; i++) { /* a reader, but no node: the chains stop there */
+    readers[g->outputs[i]]++;
+    reader[g->outputs[i]] = -1;
+  }
+
+  /* Which values hold a quantizer's 8-bit integers: inputs and constants of an 8-bit type and
+   * what a QuantizeLinear makes. A helper reading an 8-bit value is a DequantizeLinear and makes
+   * floats again; other ops pass input 0's kind on (QLinearConv: 8-bit in, 8-bit out). Nodes are
+   * in execution order, so a value is settled before its readers look. */
+  for (size_t v = 0; v < g->n_values; v++)
+    is8[v] = g->values[v].kind != OFX_VALUE_NODE &&
+             (g->values[v].dtype == OFX_DTYPE_UINT8 || g->values[v].dtype == OFX_DTYPE_INT8);
   for (size_t i = 0; i < g->n_nodes; i++) {
     ofx_node *node = &g->nodes[i];
-    if (node->traits.flags & OFX_TRAIT_QUANT_HELPER) node->unlisted = true;
+    const bool helper = (node->traits.flags & OFX_TRAIT_QUANT_HELPER) != 0;
+    if (helper) node->unlisted = true;
+    if (node->proto == NULL) continue;
+    const bool in8 = node->n_inputs > 0 && node->inputs[0] >= 0 && is8[node->inputs[0]];
+    for (size_t k = 0; k < node->n_outputs; k++)
+      if (node->outputs[k] >= 0) is8[node->outputs[k]] = !helper ? in8 : node->n_outputs == 1 ? !in8 : k == 0;
+  }
+
+  for (size_t i = 0; i < g->n_nodes; i++) { /* dynamic int8 */
+    ofx_node *node = &g->nodes[i];
     if (!(node->traits.flags & OFX_TRAIT_INTEGER_PRODUCT) || node->n_outputs != 1 || origins[i].scope < 0) continue;
     /* the chain: sole readers in the layer's scope */
     size_t last = i;
-    for (int v = node->outputs[0]; v >= 0 && readers[v] == 1;) {
+    for (int v = node->outputs[0]; v >= 0 && readers[v] == 1 && reader[v] >= 0;) {
       const size_t r = (size_t)reader[v];
       if (origins[r].scope != origins[i].scope || g->nodes[r].n_outputs != 1 ||
           (g->nodes[r].traits.flags & (OFX_TRAIT_INTEGER_PRODUCT | OFX_TRAIT_QUANT_HELPER)))
@@ -467,11 +495,40 @@ static ofx_status mark_quantizer_helpers(ofx_graph *g, node_origin *origins) {
       const ofx_node *n = &g->nodes[j];
       if (j == last || n->unlisted || origins[j].scope != origins[i].scope || n->n_outputs != 1 || n->outputs[0] < 0) continue;
       const int v = n->outputs[0];
-      if (readers[v] == 1 && g->nodes[reader[v]].unlisted && origins[reader[v]].scope == origins[i].scope) g->nodes[j].unlisted = true;
+      if (readers[v] == 1 && reader[v] >= 0 && g->nodes[reader[v]].unlisted && origins[reader[v]].scope == origins[i].scope) g->nodes[j].unlisted = true;
     }
+  }
+
+  for (size_t i = 0; i < g->n_nodes; i++) { /* static int8: QDQ and QOperator */
+    ofx_node *node = &g->nodes[i];
+    if (node->proto == NULL || node->unlisted || (node->traits.flags & OFX_TRAIT_QUANT_HELPER) || node->n_outputs != 1 ||
+        node->outputs[0] < 0)
+      continue;
+    /* at most QuantizeLinear then DequantizeLinear, each the sole reader of the value before it
+     * and named after it: in the node's scope, or in none (a graph output's: logits_QuantizeLinear) */
+    size_t last = i;
+    bool dequantized = false;
+    for (int v = node->outputs[0], step = 0; step < 2 && readers[v] == 1 && reader[v] >= 0; step++) {
+      const size_t r = (size_t)reader[v];
+      const ofx_node *h = &g->nodes[r];
+      if (!(h->traits.flags & OFX_TRAIT_QUANT_HELPER) || h->n_outputs != 1 || h->outputs[0] < 0 || h->n_inputs == 0 ||
+          h->inputs[0] != v || (origins[r].scope >= 0 && origins[r].scope != origins[i].scope))
+        break;
+      last = r;
+      if (is8[v]) { /* h dequantizes */
+        dequantized = true;
+        break;
+      }
+      v = h->outputs[0];
+    }
+    if (!dequantized) continue;
+    origins[last] = origins[i];
+    g->nodes[last].unlisted = false;
+    node->unlisted = true;
   }
   free(readers);
   free(reader);
+  free(is8);
   return OFX_OK;
 }
 
