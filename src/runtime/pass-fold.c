@@ -95,12 +95,16 @@ static ofx_status reshape(ofx_plan *plan, ofx_op *op, ofx_tensor *in, ofx_tensor
     int v = n->outputs[k];
     if (v < 0) continue;
     size_t numel;
-    if (!ofx_shape_numel(out[k].dims, out[k].rank, &numel) || ofx_dtype_size(out[k].dtype) == 0 ||
-        numel > SIZE_MAX / 16 / ofx_dtype_size(out[k].dtype)) {
-      char shape[96];
+    char shape[96];
+    if (!ofx_shape_numel(out[k].dims, out[k].rank, &numel) || ofx_dtype_size(out[k].dtype) == 0)
       return ofx_op_error(op, OFX_OUT_OF_MEMORY, "output %zu would have shape %s, which is too large", k,
                           ofx_shape_str(out[k].dims, out[k].rank, shape, sizeof shape));
-    }
+    /* in 64 bits: on wasm32 a tensor of 4 GiB or more wraps size_t (the whole address space) */
+    const uint64_t bytes = (uint64_t)numel * ofx_dtype_size(out[k].dtype);
+    if (bytes >= OFX_MEMORY_LIMIT)
+      return ofx_op_error(op, OFX_OUT_OF_MEMORY, "output %zu would have shape %s: %llu bytes, more than the %llu a heap can hold",
+                          k, ofx_shape_str(out[k].dims, out[k].rank, shape, sizeof shape), (unsigned long long)bytes,
+                          (unsigned long long)OFX_MEMORY_LIMIT);
     plan->tensors[v] = out[k];
     plan->tensors[v].data = NULL;
     if (numel > *largest) *largest = numel;

@@ -6,6 +6,14 @@ import { OnnxfxError } from './errors.js';
 import { DTYPES, dtypeName } from './tensor.js';
 
 const POINTER_SIZE = 4;
+const HEAP_LIMIT = 4 * 1024 ** 3; // -sMAXIMUM_MEMORY=4GB: the whole wasm32 address space
+
+/**
+ * Pointers and sizes from C arrive as signed 32-bit numbers: past 2 GiB of heap they would be
+ * negative (and a negative offset is a bare RangeError, or worse, counts from a view's end).
+ * Every one that JavaScript uses as a number goes through this.
+ */
+const unsigned = (value) => value >>> 0;
 
 export class Core {
   constructor(mod) {
@@ -26,15 +34,24 @@ export class Core {
   /** Throws an OnnxfxError for a non-zero status, with the C message. */
   check(status) {
     if (status === 0) return;
-    const code = this.mod.UTF8ToString(this.mod._ofx_status_name(status));
-    const message = this.mod.UTF8ToString(this.mod._ofx_last_error());
+    const code = this.mod.UTF8ToString(unsigned(this.mod._ofx_status_name(status)));
+    const message = this.mod.UTF8ToString(unsigned(this.mod._ofx_last_error()));
     throw new OnnxfxError(code, message || code);
   }
 
   malloc(size) {
-    const ptr = this.mod._malloc(Math.max(size, 1));
-    if (!ptr) throw new OnnxfxError('OUT_OF_MEMORY', `cannot allocate ${size} bytes in the WebAssembly heap`);
+    const ptr = size < HEAP_LIMIT ? unsigned(this.mod._malloc(Math.max(size, 1))) : 0;
+    if (!ptr) {
+      const used = this.heapUsed();
+      throw new OnnxfxError('OUT_OF_MEMORY', `cannot allocate ${size} bytes in the WebAssembly heap: ${used} of its ` +
+        `${HEAP_LIMIT} bytes are in use, ${HEAP_LIMIT - used} left (and free space may be fragmented)`);
+    }
     return ptr;
+  }
+
+  /** Bytes of the heap in use (malloc's count; the heap's own size once it has grown is larger). */
+  heapUsed() {
+    return typeof this.mod._ofx_wasm_heap_used === 'function' ? this.mod._ofx_wasm_heap_used() : this.mod.wasmMemory.buffer.byteLength;
   }
 
   /** Runs fn(ptr) with a scratch allocation of `size` bytes. */
@@ -70,7 +87,7 @@ export class Core {
         this.check(this.mod._ofx_model_load(bytesPtr, size, out));
         return this.readPointer(out);
       });
-      const description = JSON.parse(this.mod.UTF8ToString(this.mod._ofx_model_describe_json(handle)));
+      const description = JSON.parse(this.mod.UTF8ToString(unsigned(this.mod._ofx_model_describe_json(handle))));
       return { handle, bytesPtr, description };
     } catch (err) {
       this.mod._free(bytesPtr);
@@ -244,8 +261,8 @@ export class Core {
       const type = dtypeName(m._ofx_wasm_output_dtype(handle, i));
       const rank = m._ofx_wasm_output_rank(handle, i);
       const dims = Array.from({ length: rank }, (_, k) => m._ofx_wasm_output_dim(handle, i, k));
-      const ptr = m._ofx_wasm_output_data(handle, i);
-      const size = m._ofx_wasm_output_size(handle, i);
+      const ptr = unsigned(m._ofx_wasm_output_data(handle, i));
+      const size = unsigned(m._ofx_wasm_output_size(handle, i));
       const ArrayType = DTYPES[type]?.array ?? Uint8Array;
       const copy = new ArrayType(size / ArrayType.BYTES_PER_ELEMENT);
       new Uint8Array(copy.buffer).set(this.heapU8().subarray(ptr, ptr + size));
@@ -335,7 +352,7 @@ export class Core {
           tables + 2 * n * POINTER_SIZE, n, out));
         return this.readPointer(out);
       });
-      const description = JSON.parse(m.UTF8ToString(m._ofx_model_describe_json(handle)));
+      const description = JSON.parse(m.UTF8ToString(unsigned(m._ofx_model_describe_json(handle))));
       m._free(tables);
       owned.splice(owned.indexOf(tables), 1);
       owned.splice(owned.indexOf(bytesPtr), 1);
