@@ -58,6 +58,11 @@ typedef enum ofx_output_type {
   OFX_OUTPUT_BOOL,            /* comparisons and logic (Equal, Not, IsNaN) */
   OFX_OUTPUT_TO_ATTR,         /* the 'to' attribute (Cast) */
   OFX_OUTPUT_VALUE_ATTR,      /* the 'value' tensor attribute's, float32 when absent (ConstantOfShape) */
+  OFX_OUTPUT_FLOAT32,          /* DequantizeLinear */
+  OFX_OUTPUT_INT32,            /* integer sums (ConvInteger, MatMulInteger) */
+  OFX_OUTPUT_ZERO_POINT,      /* its output zero point's, uint8 when absent: input 2 of QuantizeLinear, input 7 of the
+                                 QLinear ops (the ones with 8 or more inputs) */
+  OFX_OUTPUT_DYNAMIC_QUANTIZED, /* uint8, but float32 for output 1, the scale (DynamicQuantizeLinear) */
 } ofx_output_type;
 
 /* What the graph layer does with a node of an op (ofx_op_traits.flags). */

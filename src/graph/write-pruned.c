@@ -97,6 +97,15 @@ int32_t ofx_value_onnx_type(const ofx_graph *g, int v) {
       case OFX_OUTPUT_VALUE_ATTR:
         if (ofx_node_attr_tensor(n, "value", &fill, NULL, 0) != OFX_OK) return OFX_DTYPE_UNDEFINED;
         return fill.rank < 0 ? OFX_DTYPE_FLOAT32 : (int32_t)fill.dtype;
+      case OFX_OUTPUT_FLOAT32: return OFX_DTYPE_FLOAT32;
+      case OFX_OUTPUT_INT32: return OFX_DTYPE_INT32;
+      case OFX_OUTPUT_ZERO_POINT: {
+        const size_t zp = n->n_inputs >= 8 ? 7 : 2;
+        if (zp >= n->n_inputs || n->inputs[zp] < 0) return OFX_DTYPE_UINT8;
+        v = n->inputs[zp];
+        break;
+      }
+      case OFX_OUTPUT_DYNAMIC_QUANTIZED: return n->n_outputs > 1 && n->outputs[1] == v ? OFX_DTYPE_FLOAT32 : OFX_DTYPE_UINT8;
       case OFX_OUTPUT_LIKE_INPUT1: v = n->n_inputs > 1 ? n->inputs[1] : -1; break;
       case OFX_OUTPUT_LIKE_INPUT0: v = n->n_inputs ? n->inputs[0] : -1; break;
     }

@@ -434,18 +434,20 @@ const ofx_op_def ofx_op_conv_integer = {.op_type = "ConvInteger", .kind = OFX_OP
                                         .reshape = integer_reshape, .run = integer_run, .destroy = integer_destroy,
                                         .input_layout = OFX_OP_WANTS_NHWC,
                                         .fuse_dequantize = integer_fuse_dequantize, .fuse_activation = integer_fuse_activation,
-                                        .torch_name = "conv", .trait_flags = OFX_TRAIT_INTEGER_PRODUCT};
+                                        .torch_name = "conv", .output_type = OFX_OUTPUT_INT32,
+                                        .trait_flags = OFX_TRAIT_INTEGER_PRODUCT};
 const ofx_op_def ofx_op_qlinear_conv = {.op_type = "QLinearConv", .kind = OFX_OP_QLinearConv, .init = qlinear_init,
                                         .reshape = integer_reshape, .run = integer_run, .destroy = integer_destroy,
                                         .input_layout = OFX_OP_WANTS_NHWC,
-                                        .torch_name = "conv"};
+                                        .torch_name = "conv", .output_type = OFX_OUTPUT_ZERO_POINT};
 const ofx_op_def ofx_op_matmul_integer = {.op_type = "MatMulInteger", .kind = OFX_OP_MatMulInteger, .init = conv_integer_init,
                                           .reshape = integer_reshape, .run = integer_run, .destroy = integer_destroy,
                                           .fuse_dequantize = integer_fuse_dequantize, .fuse_activation = integer_fuse_activation,
-                                          .torch_name = "matmul", .trait_flags = OFX_TRAIT_INTEGER_PRODUCT};
+                                          .torch_name = "matmul", .output_type = OFX_OUTPUT_INT32,
+                                          .trait_flags = OFX_TRAIT_INTEGER_PRODUCT};
 const ofx_op_def ofx_op_qlinear_matmul = {.op_type = "QLinearMatMul", .kind = OFX_OP_QLinearMatMul, .init = qlinear_init,
                                           .reshape = integer_reshape, .run = integer_run, .destroy = integer_destroy,
-                                          .torch_name = "matmul"};
+                                          .torch_name = "matmul", .output_type = OFX_OUTPUT_ZERO_POINT};
 
 /* ---- Conv and MatMul over QDQ operands ---- */
 

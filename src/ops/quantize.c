@@ -160,10 +160,13 @@ static void dynamic_quantize_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *o
 
 
 const ofx_op_def ofx_op_quantize_linear = {.op_type = "QuantizeLinear", .kind = OFX_OP_QuantizeLinear, .init = axis_init,
-                                           .reshape = quantize_reshape, .run = quantize_run, .input_layout = OFX_OP_ANY_LAYOUT, .trait_flags = OFX_TRAIT_QUANT_HELPER};
+                                           .reshape = quantize_reshape, .run = quantize_run, .input_layout = OFX_OP_ANY_LAYOUT,
+                                           .output_type = OFX_OUTPUT_ZERO_POINT, .trait_flags = OFX_TRAIT_QUANT_HELPER};
 const ofx_op_def ofx_op_dequantize_linear = {.op_type = "DequantizeLinear", .kind = OFX_OP_DequantizeLinear, .init = axis_init,
                                              .reshape = dequantize_reshape, .run = dequantize_run, .input_layout = OFX_OP_ANY_LAYOUT,
+                                             .output_type = OFX_OUTPUT_FLOAT32,
                                              .trait_flags = OFX_TRAIT_QUANT_HELPER};
 const ofx_op_def ofx_op_dynamic_quantize_linear = {.op_type = "DynamicQuantizeLinear", .kind = OFX_OP_DynamicQuantizeLinear,
                                                    .init = ofx_op_no_state, .reshape = dynamic_quantize_reshape,
-                                                   .run = dynamic_quantize_run, .input_layout = OFX_OP_ANY_LAYOUT, .trait_flags = OFX_TRAIT_QUANT_HELPER};
+                                                   .run = dynamic_quantize_run, .input_layout = OFX_OP_ANY_LAYOUT,
+                                                   .output_type = OFX_OUTPUT_DYNAMIC_QUANTIZED, .trait_flags = OFX_TRAIT_QUANT_HELPER};

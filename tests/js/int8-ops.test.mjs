@@ -210,3 +210,42 @@ test('QLinearConv / QLinearMatMul with constant parameters match onnxruntime-nod
   assert.match(mm.plan, /packed weights [1-9]/, mm.plan);
   for (let i = 0; i < mm.got.length; i++) assert.ok(Math.abs(mm.got[i] - mm.expected[i]) <= 1, `QLinearMatMul element ${i}`);
 });
+
+test('toONNX types 8-bit and int32 outputs as the ops make them, so onnxruntime runs the pruned model', async () => {
+  const g = {
+    nodes: [
+      ['QuantizeLinear', ['x', 'xs', 'xzp'], ['xq']],
+      ['ConvInteger', ['xq', 'w', 'xzp'], ['acc']],
+      ['DequantizeLinear', ['xq', 'xs', 'xzp'], ['xdq']],
+      ['DynamicQuantizeLinear', ['xdq'], ['dq', 'dqs', 'dqzp']],
+    ],
+    inits: [scalar('xs', 0.02, FLOAT), scalar('xzp', 3, INT8), init('w', [4, 3, 1, 1], int8s(12), INT8)],
+  };
+  const bytes = W.model({
+    graph: W.graph({
+      nodes: g.nodes.map((n, i) => W.node(n[0], n[1], n[2], { name: `/n${i}/${n[0]}` })),
+      inputs: [W.valueInfo('x', FLOAT, [1, 3, 4, 4])],
+      outputs: [W.valueInfo('acc', INT32, null)],
+      initializers: g.inits,
+    }),
+  });
+  const model = await loadModel(bytes);
+  try {
+    const names = ['xq', 'acc', 'dq', 'dqs'].map((v) => {
+      const n = model.nodes.find((node) => node.outputs.includes(v));
+      const k = n.outputs.indexOf(v);
+      return k ? `${n.name}:${k}` : n.name;
+    });
+    const fx = await createFeatureExtractor(model, { returnNodes: names });
+    const x = floats(48, 2);
+    const ours = await fx.run({ x: new Tensor('float32', x, [1, 3, 4, 4]) });
+    const pruned = await fx.toONNX();
+    const session = await ort.InferenceSession.create(pruned);
+    const theirs = await session.run({ x: new ort.Tensor('float32', x, [1, 3, 4, 4]) });
+    const types = Object.values(theirs).map((t) => t.type);
+    assert.deepEqual(types, ['int8', 'int32', 'uint8', 'float32'], 'output types of the pruned model');
+    names.forEach((name, i) => assert.deepEqual(Array.from(ours[name].data), Array.from(Object.values(theirs)[i].data), name));
+  } finally {
+    await model.dispose();
+  }
+});
