@@ -95,14 +95,28 @@ static ofx_status quantize_reshape(ofx_op *op, const ofx_tensor *in, ofx_tensor 
   return OFX_OK;
 }
 
+/* Elements with one scale and zero point come in runs: the whole tensor per tensor, `inner`
+ * elements per axis; run r is in channel r % dim. */
+static size_t run_length(const axis_state *s, size_t n) { return s->dim == 1 ? n : s->inner; }
+
 static void quantize_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *out, const ofx_run_context *ctx) {
   const axis_state *s = op->state;
   const float *x = in[0].data;
   const ofx_tensor *zp = ofx_quant_optional_input(op, in, 2);
-  for (size_t e = 0, n = ofx_tensor_numel(&out[0]); e < n; e++) {
-    const size_t c = e / s->inner % s->dim;
-    const double q = (double)nearbyintf(x[e] / ofx_quant_param_f32(&in[1], c)) + ofx_quant_param_i32(zp, c);
-    ofx_store_i64(out[0].data, out[0].dtype, e, ofx_quant_saturate(q, out[0].dtype));
+  const size_t n = ofx_tensor_numel(&out[0]), len = run_length(s, n);
+  for (size_t start = 0, r = 0; len && start < n; start += len, r++) {
+    const size_t c = r % s->dim;
+    const float scale = ofx_quant_param_f32(&in[1], c);
+    const int32_t z = ofx_quant_param_i32(zp, c);
+    if (out[0].dtype == OFX_DTYPE_UINT8) { /* the DynamicQuantizeLinear kernel: x / scale, rounded to even, saturated */
+      ofx_kernels()->f32_qu8_vcvt(len, x + start, scale, z, (uint8_t *)out[0].data + start);
+      continue;
+    }
+    int8_t *y = (int8_t *)out[0].data + start;
+    for (size_t i = 0; i < len; i++) {
+      const float q = nearbyintf(x[start + i] / scale) + (float)z;
+      y[i] = (int8_t)(q >= -128.0f ? (q <= 127.0f ? q : 127.0f) : -128.0f); /* NaN: -128 */
+    }
   }
 }
 
@@ -126,10 +140,23 @@ static ofx_status dequantize_reshape(ofx_op *op, const ofx_tensor *in, ofx_tenso
 static void dequantize_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *out, const ofx_run_context *ctx) {
   const axis_state *s = op->state;
   const ofx_tensor *zp = ofx_quant_optional_input(op, in, 2);
-  float *y = out[0].data;
-  for (size_t e = 0, n = ofx_tensor_numel(&out[0]); e < n; e++) {
-    const size_t c = e / s->inner % s->dim;
-    y[e] = (float)(ofx_load_i64(in[0].data, in[0].dtype, e) - ofx_quant_param_i32(zp, c)) * ofx_quant_param_f32(&in[1], c);
+  const size_t n = ofx_tensor_numel(&out[0]), len = run_length(s, n);
+  for (size_t start = 0, r = 0; len && start < n; start += len, r++) {
+    const size_t c = r % s->dim;
+    const float scale = ofx_quant_param_f32(&in[1], c);
+    const int32_t z = ofx_quant_param_i32(zp, c);
+    float *y = (float *)out[0].data + start;
+    /* one loop per type, which the compiler vectorizes */
+    if (in[0].dtype == OFX_DTYPE_UINT8) {
+      const uint8_t *x = (const uint8_t *)in[0].data + start;
+      for (size_t i = 0; i < len; i++) y[i] = (float)((int32_t)x[i] - z) * scale;
+    } else if (in[0].dtype == OFX_DTYPE_INT8) {
+      const int8_t *x = (const int8_t *)in[0].data + start;
+      for (size_t i = 0; i < len; i++) y[i] = (float)((int32_t)x[i] - z) * scale;
+    } else {
+      const int32_t *x = (const int32_t *)in[0].data + start;
+      for (size_t i = 0; i < len; i++) y[i] = (float)((int64_t)x[i] - z) * scale;
+    }
   }
 }
 
