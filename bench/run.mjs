@@ -159,22 +159,27 @@ const FORMATS = [
   { label: 'float32', suffix: '' },
   { label: 'float16 (float32 I/O)', suffix: '.fp16io' },
   { label: 'int8 dynamic', suffix: '.int8' },
+  { label: 'int8 QDQ', suffix: '.qdq' },
+  { label: 'int8 QOperator', suffix: '.qop' },
 ];
 if (only.has('formats')) {
-  emit('\n### resnet50 as shipped: float32, float16, dynamic int8 (1×3×224×224, 1 thread)\n');
+  emit('\n### Networks as shipped: float32, float16, int8 dynamic / QDQ / QOperator (1×3×224×224, 1 thread)\n');
   emit(HEADER);
   const input = { name: 'x', dims: [1, 3, 224, 224] };
-  for (const { label, suffix } of FORMATS) {
-    const model = path.join(modelDir, `resnet50${suffix}.onnx`);
-    if (!existsSync(model)) {
-      emit(`| resnet50 ${label} | – | not made (bench/run.sh makes it) | | | | | | |`);
-      continue;
+  for (const net of ['resnet50', 'mobilenet_v2']) {
+    const { macs } = MODELS.find((m) => m.name === net);
+    for (const { label, suffix } of FORMATS) {
+      const model = path.join(modelDir, `${net}${suffix}.onnx`);
+      if (!existsSync(model)) {
+        emit(`| ${net} ${label} | – | not made (bench/run.sh makes it) | | | | | | |`);
+        continue;
+      }
+      const variants = [
+        { label: 'onnxfx', spec: { engine: 'onnxfx', model, input, threads: 1 } },
+        { label: 'onnxruntime-web', spec: { engine: 'ort-web', model, input, threads: 1 } },
+      ];
+      row(`${net} ${label}`, macs, variants, measureRow(variants), 1);
     }
-    const variants = [
-      { label: 'onnxfx', spec: { engine: 'onnxfx', model, input, threads: 1 } },
-      { label: 'onnxruntime-web', spec: { engine: 'ort-web', model, input, threads: 1 } },
-    ];
-    row(`resnet50 ${label}`, 4.09e9, variants, measureRow(variants), 1);
   }
 }
 

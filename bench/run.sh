@@ -8,7 +8,12 @@ bash tests/tools/setup.sh demo
 (cd bench && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
 /usr/bin/python3 tests/tools/export_models.py --models resnet50,mobilenet_v2,efficientnet_b0,vit_b_16
 /usr/bin/python3 bench/make_layer_models.py "$repo/.cache/bench"
-# the same network as people ship it: float16 (float32 inputs and outputs kept) and dynamic int8
-/usr/bin/python3 tests/tools/make_precision_models.py "$repo/.cache/models/resnet50.onnx"
-/usr/bin/python3 tests/tools/quantize_dynamic.py "$repo/.cache/models/resnet50.onnx"
+# the same networks as people ship them: float16 (float32 inputs and outputs kept), dynamic int8,
+# and static int8 as QDQ and QOperator (calibrated with onnxruntime-node, from tests/node_modules)
+(cd tests && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
+for net in resnet50 mobilenet_v2; do
+  /usr/bin/python3 tests/tools/make_precision_models.py "$repo/.cache/models/$net.onnx"
+  /usr/bin/python3 tests/tools/quantize_dynamic.py "$repo/.cache/models/$net.onnx"
+  /usr/bin/python3 tests/tools/quantize_static.py "$repo/.cache/models/$net.onnx" --images "$repo/.cache/demos/photos"
+done
 node bench/run.mjs --write docs/benchmarks.md "$@"
