@@ -1,6 +1,7 @@
 // Conv with weights and bias computed at run time (graph inputs, or values other nodes compute
 // from them), 3-D Conv (video models, NCDHW), and a 3-D network end to end
-// (Conv3d -> ReLU -> MaxPool3d -> ConvTranspose3d -> AvgPool3d), against onnxruntime-node.
+// (Conv3d -> ReLU -> MaxPool3d -> ConvTranspose3d -> AvgPool3d), against onnxruntime-node; Gemm
+// and MatMul with computed operands too.
 // Models are written with onnx-writer.mjs; inputs and weights come from a fixed seed; every
 // requested output must match ORT within 1e-4 of its largest magnitude.
 import test from 'node:test';
@@ -182,4 +183,15 @@ test('a 3-D network (Conv3d -> ReLU -> MaxPool3d -> ConvTranspose3d -> AvgPool3d
     outputs: ['r1', 'p1', 't1', 'y'],
   });
   assert.equal(compared, 4);
+});
+
+test('Gemm and MatMul with B and C computed at run time match ORT', async () => {
+  for (const [transA, transB] of [[0, 0], [1, 0], [0, 1], [1, 1]]) {
+    const a = transA ? [7, 5] : [5, 7], b = transB ? [6, 7] : [7, 6];
+    await check({ nodes: [N('Gemm', ['a', 'b', 'c'], ['y'], { transA, transB })], inputs: [I('a', a), I('b', b), I('c', [5, 6])] });
+    await check({ nodes: [N('Gemm', ['a', 'b', 'c'], ['y'], { transA, transB })], inputs: [I('a', a), I('b', b), I('c', [6])] });
+    await check({ nodes: [N('Gemm', ['a', 'b', 'c'], ['y'], { transA, transB })], inputs: [I('a', a), I('c', [5, 1])], consts: [C('b', b)] });
+  }
+  await check({ nodes: [N('MatMul', ['a', 'b'], ['y'])], inputs: [I('a', [2, 3, 4, 5]), I('b', [3, 5, 6])] });
+  await check({ nodes: [N('MatMul', ['a', 'b'], ['y'])], inputs: [I('a', [4, 5]), I('b', [2, 5, 3])] });
 });
