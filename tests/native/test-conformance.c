@@ -39,6 +39,7 @@ typedef struct op_stats {
   char name[64];
   int claimed, passed;
   int64_t min_opset, max_opset;
+  uint32_t input_types; /* bit t: a passing test gave the op an input of ONNX element type t */
 } op_stats;
 
 static expected_failure expected[MAX_TESTS];
@@ -349,6 +350,32 @@ static bool model_ops(const uint8_t *bytes, size_t size, char ops_out[][64], siz
   return true;
 }
 
+/* Records the element types a passing test's nodes read (graph inputs and constants carry theirs). */
+static void note_input_types(const ofx_model *model) {
+  const ofx_graph *g = model->graph;
+  for (size_t i = 0; i < g->n_nodes; i++) {
+    const ofx_node *n = &g->nodes[i];
+    if (n->proto == NULL) continue;
+    char op[64];
+    snprintf(op, sizeof op, "%.*s", (int)n->proto->op_type.len, n->proto->op_type.ptr);
+    op_stats *s = op_entry(op);
+    for (size_t k = 0; s && k < n->n_inputs; k++) {
+      const int v = n->inputs[k];
+      const int t = v >= 0 ? (int)g->values[v].dtype : 0;
+      if (t > 0 && t < 32) s->input_types |= 1u << t;
+    }
+  }
+}
+
+/* "float32, int64" for a type mask. */
+static const char *type_list(uint32_t mask, char *buf, size_t size) {
+  size_t at = 0;
+  buf[0] = '\0';
+  for (int t = 1; t < 32; t++)
+    if (mask & (1u << t)) at += (size_t)snprintf(buf + at, at < size ? size - at : 0, "%s%s", at ? ", " : "", onnx_dtype_name(t));
+  return at ? buf : "–";
+}
+
 static int by_name(const struct dirent **a, const struct dirent **b) { return strcmp((*a)->d_name, (*b)->d_name); }
 
 static int by_op(const void *a, const void *b) { return strcmp(((const op_stats *)a)->name, ((const op_stats *)b)->name); }
@@ -407,6 +434,7 @@ int main(int argc, char **argv) {
       CHECK(result == PASSED);
       if (result == PASSED) {
         passed++;
+        note_input_types(model);
         for (size_t k = 0; k < n_op_names; k++) {
           op_stats *s = op_entry(op_names[k]);
           if (!s) continue;
@@ -441,15 +469,16 @@ int main(int argc, char **argv) {
     fprintf(md, "model loads, `Cast` to either rounds to its precision and keeps float32, and their outputs are\n");
     fprintf(md, "compared with the expected values within 1e-3 (float16) or 1e-2 (bfloat16) relative + absolute.\n");
     fprintf(md, "Nodes whose inputs are all constants are evaluated once when the model loads (computed weights).\n\n");
-    fprintf(md, "| op | tests passing / using it | opsets of passing tests |\n|---|---|---|\n");
-    const ofx_op_def *unused = NULL;
-    (void)unused;
+    fprintf(md, "Input types are the element types the op read in passing tests (all its inputs: data, and\n");
+    fprintf(md, "parameters such as shapes, scales and zero points). Quantized models beyond these tests: docs/api.md, \"int8\".\n\n");
+    fprintf(md, "| op | tests passing / using it | opsets of passing tests | input types in passing tests |\n|---|---|---|---|\n");
     for (size_t i = 0; i < n_ops; i++) {
+      char types[512];
       if (ops[i].max_opset >= 0)
-        fprintf(md, "| %s | %d / %d | %lld–%lld |\n", ops[i].name, ops[i].passed, ops[i].claimed,
-                (long long)ops[i].min_opset, (long long)ops[i].max_opset);
+        fprintf(md, "| %s | %d / %d | %lld–%lld | %s |\n", ops[i].name, ops[i].passed, ops[i].claimed,
+                (long long)ops[i].min_opset, (long long)ops[i].max_opset, type_list(ops[i].input_types, types, sizeof types));
       else
-        fprintf(md, "| %s | %d / %d | – |\n", ops[i].name, ops[i].passed, ops[i].claimed);
+        fprintf(md, "| %s | %d / %d | – | – |\n", ops[i].name, ops[i].passed, ops[i].claimed);
     }
     fprintf(md, "\nOps registered but exercised by no claimed node test are still listed in `op-defs.inc`;\n");
     fprintf(md, "the table only counts what the suite covers.\n\n## Expected failures\n\n| test | reason |\n|---|---|\n");
