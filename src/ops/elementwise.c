@@ -457,6 +457,10 @@ const ofx_op_def ofx_op_where = {.op_type = "Where", .kind = OFX_OP_Where, .init
 typedef struct unary_state {
   float min, max;
   bool dynamic[3]; /* Clip: input k is read at run time */
+  /* Clip: constant bounds of another type than float32 (integer or float64 inputs), as stored;
+   * OFX_DTYPE_UNDEFINED when absent or float32 (then in min/max) */
+  ofx_dtype bound_type[3];
+  int64_t bound[3]; /* the constant's bytes (int64 for their alignment) */
 } unary_state;
 
 static ofx_status unary_reshape(ofx_op *op, const ofx_tensor *in, ofx_tensor *out) {
@@ -489,7 +493,7 @@ static void clamp_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *out, const o
 
 static bool clamp_activation(const ofx_op *op, ofx_activation *act) {
   const unary_state *s = op->state;
-  if (s->dynamic[1] || s->dynamic[2]) return false;
+  if (s->dynamic[1] || s->dynamic[2] || s->bound_type[1] || s->bound_type[2]) return false;
   *act = (ofx_activation){OFX_ACTIVATION_CLAMP, s->min, s->max};
   return true;
 }
@@ -498,8 +502,8 @@ const ofx_op_def ofx_op_relu = {.op_type = "Relu", .kind = OFX_OP_Relu, .init = 
                                 .run = clamp_run, .input_layout = OFX_OP_ANY_LAYOUT, .in_place = true,
                                 .activation = clamp_activation};
 
-/* Clip bounds: attributes before opset 11, optional scalar inputs since (packed when constant,
- * else read at run time). */
+/* Clip bounds: attributes before opset 11, optional scalar inputs since, of input 0's type
+ * (packed when constant, else read at run time; types are checked at reshape). */
 static ofx_status clip_bound(ofx_op *op, size_t k, float *out) {
   unary_state *s = op->state;
   if (!ofx_op_has_input(op, k)) return OFX_OK;
@@ -508,9 +512,18 @@ static ofx_status clip_bound(ofx_op *op, size_t k, float *out) {
     s->dynamic[k] = true;
     return OFX_OK;
   }
-  if (v->dtype != OFX_DTYPE_FLOAT32 || v->nbytes != sizeof(float))
-    return ofx_op_error(op, OFX_BAD_MODEL, "input %zu (%s) must be a float32 scalar", k, k == 1 ? "min" : "max");
-  memcpy(out, v->data, sizeof *out);
+  const char *what = k == 1 ? "min" : "max";
+  if (v->dtype == OFX_DTYPE_BOOL || !ofx_dtype_is_numeric(v->dtype))
+    return ofx_op_error(op, OFX_BAD_MODEL, "input %zu (%s) has type %s, expected a number", k, what,
+                        onnx_dtype_name((int32_t)v->dtype));
+  if (v->nbytes != ofx_dtype_size(v->dtype))
+    return ofx_op_error(op, OFX_BAD_MODEL, "input %zu (%s) must be a scalar", k, what);
+  if (v->dtype == OFX_DTYPE_FLOAT32) {
+    memcpy(out, v->data, sizeof *out);
+  } else {
+    s->bound_type[k] = v->dtype;
+    memcpy(&s->bound[k], v->data, v->nbytes);
+  }
   ofx_op_mark_input(op, k, OFX_INPUT_PACKED);
   return OFX_OK;
 }
@@ -530,8 +543,68 @@ static ofx_status clip_init(ofx_op *op) {
   return OFX_OK;
 }
 
-const ofx_op_def ofx_op_clip = {.op_type = "Clip", .kind = OFX_OP_Clip, .init = clip_init, .reshape = unary_reshape,
-                                .run = clamp_run, .input_layout = OFX_OP_ANY_LAYOUT, .in_place = true,
+/* Clip on any number type: float32 on the clamp kernel, float64 and integers in a typed loop;
+ * the bounds must have input 0's type. */
+static ofx_status clip_reshape(ofx_op *op, const ofx_tensor *in, ofx_tensor *out) {
+  const unary_state *s = op->state;
+  OFX_TRY(ofx_op_check_input(op, in, 0, in[0].dtype, -1)); /* present */
+  const ofx_dtype t = in[0].dtype;
+  if (t == OFX_DTYPE_BOOL || !ofx_dtype_is_numeric(t) || (op->opset < 11 && t != OFX_DTYPE_FLOAT32))
+    return ofx_op_error(op, OFX_UNSUPPORTED_OP, "input 0 has type %s, which is not supported (float32, float64 or integers%s)",
+                        onnx_dtype_name((int32_t)t), op->opset < 11 ? "; float32 before opset 11" : "");
+  for (size_t k = 1; k < 3; k++) {
+    const char *what = k == 1 ? "min" : "max";
+    if (s->dynamic[k]) {
+      OFX_TRY(ofx_op_check_input(op, in, k, t, -1));
+      if (ofx_tensor_numel(&in[k]) != 1) return ofx_op_error(op, OFX_BAD_INPUT, "input %zu (%s) must be a scalar", k, what);
+    } else if (ofx_op_input_is(op, k, OFX_INPUT_PACKED)) {
+      ofx_dtype bt = s->bound_type[k] ? s->bound_type[k] : OFX_DTYPE_FLOAT32;
+      if (bt != t)
+        return ofx_op_error(op, OFX_BAD_MODEL, "input %zu (%s) has type %s, input 0 has %s", k, what,
+                            onnx_dtype_name((int32_t)bt), onnx_dtype_name((int32_t)t));
+    }
+  }
+  out[0] = in[0];
+  out[0].data = NULL;
+  return OFX_OK;
+}
+
+static void clip_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *out, const ofx_run_context *ctx) {
+  const unary_state *s = op->state;
+  const ofx_dtype t = in[0].dtype;
+  if (t == OFX_DTYPE_FLOAT32) {
+    clamp_run(op, in, out, ctx);
+    return;
+  }
+  const void *bounds[3] = {NULL};
+  for (size_t k = 1; k < 3; k++) bounds[k] = s->dynamic[k] ? in[k].data : s->bound_type[k] ? (const void *)&s->bound[k] : NULL;
+  const size_t n = ofx_tensor_numel(&in[0]);
+  if (t == OFX_DTYPE_DOUBLE) {
+    const double lo = bounds[1] ? ofx_load_f64(bounds[1], t, 0) : -INFINITY, hi = bounds[2] ? ofx_load_f64(bounds[2], t, 0) : INFINITY;
+    for (size_t i = 0; i < n; i++) {
+      double v = ofx_load_f64(in[0].data, t, i);
+      v = v < lo ? lo : v; /* NaN stays NaN; min > max gives max, as ONNX says */
+      ofx_store_f64(out[0].data, t, i, v > hi ? hi : v);
+    }
+    return;
+  }
+  if (t == OFX_DTYPE_UINT64) { /* past INT64_MAX: compared unsigned */
+    const uint64_t *x = in[0].data, lo = bounds[1] ? *(const uint64_t *)bounds[1] : 0;
+    const uint64_t hi = bounds[2] ? *(const uint64_t *)bounds[2] : UINT64_MAX;
+    uint64_t *y = out[0].data;
+    for (size_t i = 0; i < n; i++) y[i] = x[i] < lo ? (lo > hi ? hi : lo) : x[i] > hi ? hi : x[i];
+    return;
+  }
+  const int64_t lo = bounds[1] ? ofx_load_i64(bounds[1], t, 0) : INT64_MIN, hi = bounds[2] ? ofx_load_i64(bounds[2], t, 0) : INT64_MAX;
+  for (size_t i = 0; i < n; i++) {
+    int64_t v = ofx_load_i64(in[0].data, t, i);
+    v = v < lo ? lo : v;
+    ofx_store_i64(out[0].data, t, i, v > hi ? hi : v);
+  }
+}
+
+const ofx_op_def ofx_op_clip = {.op_type = "Clip", .kind = OFX_OP_Clip, .init = clip_init, .reshape = clip_reshape,
+                                .run = clip_run, .input_layout = OFX_OP_ANY_LAYOUT, .in_place = true,
                                 .activation = clamp_activation};
 
 static void sigmoid_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *out, const ofx_run_context *ctx) {

@@ -8,8 +8,10 @@
  * 1-D and 3-D are the 2-D loops with the spatial shape padded to three dims by ones (kernel 1,
  * stride 1, no pads on the added dims). Indices are flat indices into the whole input tensor
  * (batch and channel included), the spatial part row-major (storage_order 0) or with the first
- * spatial axis fastest (storage_order 1). */
+ * spatial axis fastest (storage_order 1). MaxPool takes int8/uint8 too, widened to float32
+ * (ofx_pool_x8_run, shared with pool.c). */
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 
 #include "base/status.h"
@@ -58,7 +60,8 @@ static ofx_status pool_nd_init(ofx_op *op) {
 static ofx_status pool_nd_reshape(ofx_op *op, const ofx_tensor *in, ofx_tensor *out) {
   pool_nd_state *s = op->state;
   const int dims = s->spatial.dims;
-  OFX_TRY(ofx_op_check_input(op, in, 0, OFX_DTYPE_FLOAT32, dims + 2));
+  const bool x8 = s->is_max && ofx_pool_is_x8(in[0].dtype);
+  OFX_TRY(ofx_op_check_input(op, in, 0, x8 ? in[0].dtype : OFX_DTYPE_FLOAT32, dims + 2));
   int64_t out_spatial[OFX_MAX_SPATIAL];
   size_t begin[OFX_MAX_SPATIAL], end[OFX_MAX_SPATIAL];
   OFX_TRY(ofx_spatial_output_shape(op, &s->spatial, in[0].dims + 2, out_spatial, begin, end));
@@ -81,6 +84,7 @@ static ofx_status pool_nd_reshape(ofx_op *op, const ofx_tensor *in, ofx_tensor *
     s->pad_begin[i] = real ? begin[i] : 0;
     s->pad_end[i] = real ? end[i] : 0;
   }
+  if (x8) op->scratch_bytes = ofx_pool_x8_scratch(in, out);
   return OFX_OK;
 }
 
@@ -138,7 +142,40 @@ static void pool_nd_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *out, const
   }
 }
 
+bool ofx_pool_is_x8(ofx_dtype t) { return t == OFX_DTYPE_INT8 || t == OFX_DTYPE_UINT8; }
+
+static size_t aligned_floats(size_t n) { return (n + 3) & ~(size_t)3; }
+
+size_t ofx_pool_x8_scratch(const ofx_tensor *in, const ofx_tensor *out) {
+  return (aligned_floats(ofx_tensor_numel(in)) + ofx_tensor_numel(out)) * sizeof(float);
+}
+
+void ofx_pool_x8_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *out, const ofx_run_context *ctx,
+                     void (*run)(ofx_op *, const ofx_tensor *, ofx_tensor *, const ofx_run_context *)) {
+  const bool is_signed = in[0].dtype == OFX_DTYPE_INT8;
+  const size_t n_in = ofx_tensor_numel(&in[0]), n_out = ofx_tensor_numel(&out[0]);
+  float *wide_in = ctx->scratch, *wide_out = wide_in + aligned_floats(n_in);
+  for (size_t i = 0; i < n_in; i++) wide_in[i] = is_signed ? ((const int8_t *)in[0].data)[i] : ((const uint8_t *)in[0].data)[i];
+  ofx_tensor wide[2] = {in[0], out[0]};
+  wide[0].dtype = wide[1].dtype = OFX_DTYPE_FLOAT32;
+  wide[0].data = wide_in;
+  wide[1].data = wide_out;
+  ofx_tensor outs[2] = {wide[1], op->node->n_outputs > 1 ? out[1] : wide[1]}; /* Indices are written as they are */
+  run(op, wide, outs, ctx);
+  const float lo = is_signed ? -128.0f : 0.0f, hi = is_signed ? 127.0f : 255.0f; /* an all-padding window: -FLT_MAX */
+  for (size_t i = 0; i < n_out; i++) {
+    const float v = wide_out[i] < lo ? lo : wide_out[i] > hi ? hi : wide_out[i];
+    if (is_signed) ((int8_t *)out[0].data)[i] = (int8_t)v;
+    else ((uint8_t *)out[0].data)[i] = (uint8_t)v;
+  }
+}
+
+static void max_pool_nd_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *out, const ofx_run_context *ctx) {
+  if (ofx_pool_is_x8(in[0].dtype)) ofx_pool_x8_run(op, in, out, ctx, pool_nd_run);
+  else pool_nd_run(op, in, out, ctx);
+}
+
 const ofx_op_def ofx_op_max_pool_nd = {.op_type = "MaxPool", .kind = OFX_OP_MaxPool, .init = pool_nd_init,
-                                       .reshape = pool_nd_reshape, .run = pool_nd_run};
+                                       .reshape = pool_nd_reshape, .run = max_pool_nd_run};
 const ofx_op_def ofx_op_average_pool_nd = {.op_type = "AveragePool", .kind = OFX_OP_AveragePool, .init = pool_nd_init,
                                            .reshape = pool_nd_reshape, .run = pool_nd_run};

@@ -19,4 +19,12 @@ extern const ofx_op_def ofx_op_max_pool_nd, ofx_op_average_pool_nd;
     }                                                                                                     \
   } while (0)
 
+/* MaxPool on int8/uint8 (QOperator models pool 8-bit activations): the input widened to float32
+ * in scratch, pooled by `run` (the float path, which must not use scratch), the result narrowed
+ * back; exact, as the max is one of the inputs. Scratch bytes for an 8-bit input: */
+bool ofx_pool_is_x8(ofx_dtype t);
+size_t ofx_pool_x8_scratch(const ofx_tensor *in, const ofx_tensor *out);
+void ofx_pool_x8_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *out, const ofx_run_context *ctx,
+                     void (*run)(ofx_op *, const ofx_tensor *, ofx_tensor *, const ofx_run_context *));
+
 #endif

@@ -1,7 +1,8 @@
 /* MaxPool, AveragePool (2-D), GlobalAveragePool and GlobalMaxPool (any spatial rank).
  * MaxPool, AveragePool and GlobalAveragePool take rank-4 activations NHWC (OFX_OP_WANTS_NHWC)
  * and run the NHWC kernels (SIMD over channels); inputs still NCHW (other ranks, or no
- * conversion) take the NCHW reference kernels. */
+ * conversion) take the NCHW reference kernels. MaxPool takes int8/uint8 too, through the float
+ * kernels (ofx_pool_x8_run). */
 #include <math.h>
 #include <stdlib.h>
 
@@ -34,7 +35,8 @@ static ofx_status pool_init(ofx_op *op) {
 
 static ofx_status pool_reshape(ofx_op *op, const ofx_tensor *in, ofx_tensor *out) {
   pool_state *s = op->state;
-  OFX_TRY(ofx_op_check_input(op, in, 0, OFX_DTYPE_FLOAT32, 4));
+  const bool x8 = op->def->kind == OFX_OP_MaxPool && ofx_pool_is_x8(in[0].dtype);
+  OFX_TRY(ofx_op_check_input(op, in, 0, x8 ? in[0].dtype : OFX_DTYPE_FLOAT32, 4));
   int64_t out_spatial[2];
   size_t begin[2], end[2];
   OFX_TRY(ofx_spatial_output_shape(op, &s->spatial, in[0].dims + 2, out_spatial, begin, end));
@@ -58,6 +60,7 @@ static ofx_status pool_reshape(ofx_op *op, const ofx_tensor *in, ofx_tensor *out
   p->pad_bottom = end[0];
   p->pad_right = end[1];
   s->planes = (size_t)(in[0].dims[0] * in[0].dims[1]);
+  if (x8) op->scratch_bytes = ofx_pool_x8_scratch(in, out);
   return OFX_OK;
 }
 
@@ -82,7 +85,8 @@ static void pool2d_nhwc_run(const pool_state *s, ofx_f32_pool2d_nhwc_fn fn, cons
 }
 
 static void max_pool_any_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *out, const ofx_run_context *ctx) {
-  if (in[0].layout == OFX_LAYOUT_NHWC) pool2d_nhwc_run(op->state, ofx_kernels()->f32_maxpool2d_nhwc, in, out);
+  if (ofx_pool_is_x8(in[0].dtype)) ofx_pool_x8_run(op, in, out, ctx, max_pool_any_run);
+  else if (in[0].layout == OFX_LAYOUT_NHWC) pool2d_nhwc_run(op->state, ofx_kernels()->f32_maxpool2d_nhwc, in, out);
   else max_pool_run(op, in, out, ctx);
 }
 
