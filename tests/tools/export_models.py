@@ -118,7 +118,7 @@ ZOO = {
     "efficientnet_v2": ["efficientnet_v2_s"],
     "regnet": ["regnet_y_400mf", "regnet_x_400mf", "regnet_x_800mf", "regnet_y_800mf"],
     "convnext": ["convnext_tiny"],
-    "vit": ["vit_b_32", "vit_b_16"],
+    "vit": ["vit_b_32", "vit_b_16", "vit_l_16"],  # vit_l_16: 1.2 GB, the big-heap case (docs/api.md)
     "swin": ["swin_t"],  # swin_v2_t: torch 1.13 cannot export aten::zero (opset 13 and 17)
     "maxvit": ["maxvit_t"],
 }
