@@ -246,8 +246,16 @@ void ofx_q8_conv_run(const ofx_q8_product *p, const ofx_q8_geometry *g, const of
     const size_t per_row = g->out_w * p->n * taps; /* multiply-adds */
     ofx_threadpool_parallelize_2d_tile(per_row * g->out_h < 65536 ? NULL : pool, q8_dw_rows, &job, g->out_h, 1, 1, 1);
   }
+  /* 1x1, stride 1, no padding, K already even: the rows are the image, widened in one call */
+  const bool pointwise = taps == 1 && p->groups == 1 && p->k_stride == g->in_c && g->stride[0] == 1 && g->stride[1] == 1 &&
+                         g->pad_top == 0 && g->pad_left == 0 && g->out_h == g->in_h && g->out_w == g->in_w;
   for (size_t b = 0; b < g->batch && !p->depthwise; b++) {
     const uint8_t *image = stage_image(g, src, b, stage);
+    if (pointwise) {
+      ofx_kernels()->x8_to_s16(m * g->in_c, image, is_signed, zp, rows);
+      ofx_q8_gemm(m, p->n, p->k, rows, p->k_stride, p->packed, y + b * m * p->n, p->n, p->output_min, p->output_max, pool);
+      continue;
+    }
     for (size_t grp = 0; grp < p->groups; grp++) {
       for (size_t px = 0; px < m; px++) {
         int16_t *row = rows + px * p->k_stride;
