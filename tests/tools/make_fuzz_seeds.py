@@ -2,7 +2,8 @@
 """Writes the fuzz seed corpus (tests/fuzz/corpus/*.onnx): small valid models, each covering
 some feature of the reader, graph builder, naming, pruning or an op, plus a few that are valid
 protobuf but invalid models. Deterministic: the same bytes on every run, so the committed
-corpus can be regenerated and compared. Uses Debian's python3-onnx (/usr/bin/python3).
+corpus can be regenerated and compared (new seeds go last: they draw weights from the same
+random stream after the older ones). Uses Debian's python3-onnx (/usr/bin/python3).
 
     /usr/bin/python3 tests/tools/make_fuzz_seeds.py [OUT_DIR]
 """
@@ -124,6 +125,119 @@ def main():
     model('undefined_input', [helper.make_node('Relu', ['nope'], ['y'])], [x], [vi('y', [1, 3, 8, 8])])
     model('duplicate_output', [helper.make_node('Relu', ['x'], ['y']), helper.make_node('Sigmoid', ['x'], ['y'])],
           [x], [vi('y', [1, 3, 8, 8])])
+    float16_seeds()
+    int8_seeds()
+    conv_seeds()
+
+
+def h(name, *shape):
+    """A float16 initializer (widened to float32 when the model loads)."""
+    return numpy_helper.from_array((rng.standard_normal(shape) * 0.5).astype(np.float16), name)
+
+
+def q(name, dtype, *shape):
+    """An 8-bit initializer of random values."""
+    lo, hi = (-127, 128) if dtype == np.int8 else (0, 256)
+    return numpy_helper.from_array(rng.integers(lo, hi, shape).astype(dtype), name)
+
+
+def scalar(name, value, dtype):
+    return numpy_helper.from_array(np.array(value, dtype), name)
+
+
+def float16_seeds():
+    H, BF = TensorProto.FLOAT16, TensorProto.BFLOAT16
+    x = vi('x', [1, 3, 6, 6])
+    # keep_io_types: float32 in and out, Casts to float16 around a float16 Conv/Relu/MaxPool
+    model('float16_keep_io', [
+        helper.make_node('Cast', ['x'], ['xh'], to=H),
+        helper.make_node('Conv', ['xh', 'w16', 'b16'], ['c'], name='/conv1/Conv', pads=[1, 1, 1, 1]),
+        helper.make_node('Relu', ['c'], ['r'], name='/relu/Relu'),
+        helper.make_node('MaxPool', ['r'], ['p'], kernel_shape=[2, 2], strides=[2, 2]),
+        helper.make_node('Cast', ['p'], ['y'], to=F),
+    ], [x], [vi('y', [1, 4, 3, 3])], [h('w16', 4, 3, 3, 3), h('b16', 4)])
+    # a float16 graph: float16 input, a float16 Constant and initializers, Cast to bfloat16 and
+    # back (rounding), a float16 output
+    model('float16_graph', [
+        helper.make_node('Constant', [], ['k'], value=numpy_helper.from_array(np.array([0.25, -2], np.float16))),
+        helper.make_node('Mul', ['x', 'g16'], ['a']),
+        helper.make_node('Cast', ['a'], ['ab'], to=BF),
+        helper.make_node('Cast', ['ab'], ['af'], to=H),
+        helper.make_node('MatMul', ['af', 'm16'], ['b']),
+        helper.make_node('Add', ['b', 'k'], ['y']),
+    ], [vi('x', [2, 3], H)], [vi('y', [2, 2], H)], [h('g16', 3), h('m16', 3, 2)])
+
+
+def int8_seeds():
+    U8, I8 = TensorProto.UINT8, TensorProto.INT8
+    x = vi('x', [1, 3, 6, 6])
+    # dynamically quantized (onnxruntime quantize_dynamic): DynamicQuantizeLinear -> ConvInteger ->
+    # Cast -> Mul(x_scale * w_scale) -> Add(bias), which the fuse pass makes one op
+    model('int8_dynamic_conv', [
+        helper.make_node('DynamicQuantizeLinear', ['x'], ['xq', 'xs', 'xz']),
+        helper.make_node('ConvInteger', ['xq', 'wq', 'xz', 'wz'], ['ci'], name='/conv1/Conv_quant', pads=[1, 1, 1, 1]),
+        helper.make_node('Cast', ['ci'], ['cf'], to=F),
+        helper.make_node('Mul', ['xs', 'ws'], ['s']),
+        helper.make_node('Mul', ['cf', 's'], ['m']),
+        helper.make_node('Add', ['m', 'bias'], ['y'], name='/conv1/Conv'),
+    ], [x], [vi('y', [1, 4, 6, 6])],
+        [q('wq', np.uint8, 4, 3, 3, 3), scalar('wz', 131, np.uint8), scalar('ws', 0.01, np.float32), w('bias', 4, 1, 1)])
+    model('int8_dynamic_matmul', [
+        helper.make_node('DynamicQuantizeLinear', ['x'], ['xq', 'xs', 'xz']),
+        helper.make_node('MatMulInteger', ['xq', 'wq', 'xz', 'wz'], ['mi']),
+        helper.make_node('Cast', ['mi'], ['mf'], to=F),
+        helper.make_node('Mul', ['xs', 'ws'], ['s']),
+        helper.make_node('Mul', ['mf', 's'], ['m']),
+        helper.make_node('Add', ['m', 'bias'], ['y'], name='/fc/MatMul'),
+    ], [vi('x', [2, 5])], [vi('y', [2, 3])],
+        [q('wq', np.int8, 5, 3), scalar('wz', 0, np.int8), scalar('ws', 0.02, np.float32), w('bias', 3)])
+    # QDQ: per-tensor activations, per-channel (axis 0) int8 weights, a per-channel (axis 1)
+    # Q/DQ pair on the output, an int8 Clip in between
+    model('int8_qdq_axis', [
+        helper.make_node('QuantizeLinear', ['x', 'xs', 'xz'], ['xq']),
+        helper.make_node('DequantizeLinear', ['xq', 'xs', 'xz'], ['xd']),
+        helper.make_node('DequantizeLinear', ['wq', 'ws', 'wz'], ['wd'], axis=0),
+        helper.make_node('Conv', ['xd', 'wd', 'b'], ['c'], name='/conv1/Conv', pads=[1, 1, 1, 1]),
+        helper.make_node('QuantizeLinear', ['c', 'cs', 'cz'], ['cq'], axis=1),
+        helper.make_node('Clip', ['cq', 'lo', 'hi'], ['cc']),
+        helper.make_node('DequantizeLinear', ['cc', 'cs', 'cz'], ['y'], axis=1),
+    ], [x], [vi('y', [1, 4, 6, 6])],
+        [scalar('xs', 0.02, np.float32), scalar('xz', 3, np.int8), q('wq', np.int8, 4, 3, 3, 3),
+         numpy_helper.from_array(np.array([0.01, 0.02, 0.005, 0.04], np.float32), 'ws'),
+         numpy_helper.from_array(np.zeros(4, np.int8), 'wz'), w('b', 4),
+         numpy_helper.from_array(np.array([0.05, 0.1, 0.02, 0.03], np.float32), 'cs'),
+         numpy_helper.from_array(np.array([0, -3, 5, 1], np.int8), 'cz'),
+         scalar('lo', -100, np.int8), scalar('hi', 90, np.int8)])
+    # QOperator: QLinearConv (int32 bias) -> uint8 MaxPool -> Flatten -> QLinearMatMul
+    model('int8_qlinear', [
+        helper.make_node('QuantizeLinear', ['x', 'xs', 'xz'], ['xq']),
+        helper.make_node('QLinearConv', ['xq', 'xs', 'xz', 'wq', 'ws', 'wz', 'ys', 'yz', 'b32'], ['c'], strides=[2, 2], pads=[1, 1, 1, 1]),
+        helper.make_node('MaxPool', ['c'], ['p'], kernel_shape=[2, 2], strides=[2, 2]),
+        helper.make_node('Flatten', ['p'], ['f']),
+        helper.make_node('QLinearMatMul', ['f', 'ys', 'yz', 'mq', 'ms', 'mz', 'os', 'oz'], ['mm']),
+        helper.make_node('DequantizeLinear', ['mm', 'os', 'oz'], ['y']),
+    ], [x], [vi('y', [1, 3])],
+        [scalar('xs', 0.02, np.float32), scalar('xz', 128, np.uint8), q('wq', np.uint8, 4, 3, 3, 3),
+         scalar('ws', 0.01, np.float32), scalar('wz', 128, np.uint8), scalar('ys', 0.05, np.float32), scalar('yz', 100, np.uint8),
+         numpy_helper.from_array(rng.integers(-500, 500, 4).astype(np.int32), 'b32'),
+         q('mq', np.uint8, 4, 3), scalar('ms', 0.01, np.float32), scalar('mz', 120, np.uint8),
+         scalar('os', 0.1, np.float32), scalar('oz', 128, np.uint8)], opset=13)
+
+
+def conv_seeds():
+    # weights and bias as graph inputs (the unpacked path), one computed by another node
+    model('conv_runtime_weights', [
+        helper.make_node('Relu', ['wi'], ['w']),
+        helper.make_node('Conv', ['x', 'w', 'b'], ['y'], group=3, pads=[1, 1, 1, 1]),
+    ], [vi('x', [1, 3, 6, 6]), vi('wi', [6, 1, 3, 3]), vi('b', [6])], [vi('y', [1, 6, 6, 6])])
+    # a 3-D network: Conv3d -> Relu -> MaxPool3d -> ConvTranspose3d -> AveragePool3d
+    model('conv3d', [
+        helper.make_node('Conv', ['x', 'w1', 'b1'], ['c'], name='/conv1/Conv', pads=[1, 1, 1, 1, 1, 1], strides=[1, 2, 2]),
+        helper.make_node('Relu', ['c'], ['r']),
+        helper.make_node('MaxPool', ['r'], ['p'], kernel_shape=[2, 2, 2], strides=[2, 2, 2]),
+        helper.make_node('ConvTranspose', ['p', 'w2'], ['t'], strides=[2, 2, 2]),
+        helper.make_node('AveragePool', ['t'], ['y'], kernel_shape=[3, 3, 3], pads=[1, 1, 1, 1, 1, 1]),
+    ], [vi('x', [1, 2, 4, 6, 6])], [vi('y', [1, 2, 4, 2, 2])], [w('w1', 3, 2, 3, 3, 3), w('b1', 3), w('w2', 3, 2, 2, 2, 2)])
 
 
 if __name__ == '__main__':
