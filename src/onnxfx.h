@@ -76,6 +76,18 @@ ofx_status ofx_model_load_external(const uint8_t *bytes, size_t size, const char
                                    const uint8_t *const *files, const size_t *sizes, size_t count,
                                    ofx_model **out_model);
 
+/* Reads `length` bytes at `offset` of external file `file` (its index in the locations table)
+ * into dest; anything but OFX_OK fails the call that needed the bytes (its message is kept). */
+typedef ofx_status (*ofx_external_reader)(void *ctx, size_t file, uint64_t offset, size_t length, void *dest);
+
+/* ofx_model_load_external for external data that is not in memory: sizes[i] is file i's size,
+ * and its tensors are read through `reader` when something needs them — each extractor reads
+ * the weights it packs, one node at a time, and keeps only the packed form — so a model's
+ * external data never sits in memory whole (a model whose weights and their packed copy would
+ * not fit together still runs). reader and ctx must stay valid until ofx_model_free. */
+ofx_status ofx_model_load_deferred(const uint8_t *bytes, size_t size, const char *const *locations, const size_t *sizes,
+                                   size_t count, ofx_external_reader reader, void *ctx, ofx_model **out_model);
+
 /* A JSON description owned by the model:
  * {"inputs":[{"name","type","dims"}], "outputs":[...],
  *  "nodes":[{"name","opType","onnxName","inputs","outputs"}],

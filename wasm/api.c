@@ -9,7 +9,9 @@
  * ofx_last_error() says what went wrong. */
 #include <emscripten.h>
 #include <malloc.h>
+#include <stdint.h>
 
+#include "base/status.h"
 #include "onnxfx.h"
 
 static ofx_tensor_view output_view(const ofx_extractor *fx, size_t i) {
@@ -45,4 +47,21 @@ EMSCRIPTEN_KEEPALIVE size_t ofx_wasm_output_size(const ofx_extractor *fx, size_t
 EMSCRIPTEN_KEEPALIVE double ofx_wasm_heap_used(void) {
   struct mallinfo info = mallinfo();
   return (double)(size_t)info.uordblks;
+}
+
+/* External data read on demand (ofx_model_load_deferred): the JS side (web/src/core.js) keeps
+ * each model's sources — open files in Node, buffers elsewhere — under `reader_id` and copies
+ * the asked bytes straight into the heap at dest. Returns 0 on success. */
+EM_JS(int, ofx_js_read_external, (int reader_id, int file, double offset, double length, void *dest), {
+  return Module.onnxfxReadExternal(reader_id, file, offset, length, dest >>> 0);
+});
+
+static ofx_status read_external(void *ctx, size_t file, uint64_t offset, size_t length, void *dest) {
+  if (ofx_js_read_external((int)(intptr_t)ctx, (int)file, (double)offset, (double)length, dest) == 0) return OFX_OK;
+  return ofx_error(OFX_BAD_MODEL, "the file could not be read (was it changed or removed since the model loaded?)");
+}
+
+EMSCRIPTEN_KEEPALIVE ofx_status ofx_wasm_model_load_deferred(const uint8_t *bytes, size_t size, const char *const *locations,
+                                                           const size_t *sizes, size_t count, int reader_id, ofx_model **out) {
+  return ofx_model_load_deferred(bytes, size, locations, sizes, count, read_external, (void *)(intptr_t)reader_id, out);
 }

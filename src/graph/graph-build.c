@@ -98,8 +98,9 @@ static ofx_status bind_external_data(ofx_graph *g, const onnx_tensor *t, ofx_val
     if (offset > ext->sizes[i] || length > ext->sizes[i] - offset)
       return ofx_error(OFX_BAD_MODEL, "tensor '%s': bytes %llu..%llu are past the end of external file '%s' (%zu bytes)", v->name,
                        (unsigned long long)offset, (unsigned long long)(offset + length), ext->locations[i], ext->sizes[i]);
-    v->data = ext->data[i] + offset;
+    v->data = ext->data ? ext->data[i] + offset : NULL; /* NULL: read on demand (deferred) */
     v->nbytes = nbytes;
+    if (ext->data == NULL) v->deferred.file = (int)i, v->deferred.offset = offset;
     return OFX_OK;
   }
   return ofx_error(OFX_BAD_MODEL, "tensor '%s' keeps its data in the external file '%.*s', which was not given", v->name,
@@ -179,6 +180,7 @@ static ofx_status add_value(ofx_graph *g, onnx_str name, ofx_value_kind kind, in
   v->onnx_initializer = -1;
   v->onnx_producer = -1;
   v->dequantized.q = -1;
+  v->deferred.file = -1;
   if (!ofx_strmap_put(&g->value_index, cname, g->n_values)) return oom();
   *index = (int)g->n_values++;
   return OFX_OK;
@@ -550,6 +552,7 @@ ofx_status ofx_graph_build_unnamed(const uint8_t *bytes, size_t size, const ofx_
   ofx_graph *g = calloc(1, sizeof *g);
   if (g == NULL) return oom();
   g->external = external;
+  if (external && external->count && external->data == NULL) g->read_external = external->read, g->read_ctx = external->read_ctx;
   ofx_status s = build(g, bytes, size, describe);
   g->external = NULL;
   if (s != OFX_OK) {

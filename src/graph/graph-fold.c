@@ -2,8 +2,10 @@
  * the graph layer does no maths, it only records the values it is given and drops the nodes
  * that made them, keeping the node list compact and every producer index right, as graph-build.c
  * does for Constant nodes. Runs before naming, so folded nodes never take a name or a counter. */
+#include <stdio.h>
 #include <string.h>
 
+#include "base/half.h"
 #include "base/status.h"
 #include "graph/graph.h"
 
@@ -25,6 +27,7 @@ void ofx_graph_make_constant(ofx_graph *g, int v, ofx_dtype dtype, int rank, con
   /* onnx_producer stays: write-pruned.c writes the original ONNX node back for a pruned model */
   value->onnx_initializer = -1;
   value->dequantized.q = -1;
+  value->deferred.file = -1;
 }
 
 ofx_status ofx_graph_remove_nodes(ofx_graph *g, const bool *remove) {
@@ -52,4 +55,42 @@ void ofx_graph_set_constant_data(ofx_graph *g, int v, ofx_dtype dtype, const voi
   value->dtype = dtype;
   value->data = data;
   value->nbytes = nbytes;
+  value->deferred.file = -1;
+}
+
+void ofx_graph_defer_widening(ofx_graph *g, int v) {
+  ofx_value *value = &g->values[v];
+  value->deferred.widen_half = true;
+  value->deferred.bfloat16 = value->dtype == OFX_DTYPE_BFLOAT16;
+  value->dtype = OFX_DTYPE_FLOAT32;
+  value->nbytes *= 2;
+}
+
+ofx_status ofx_graph_read_constant(const ofx_graph *g, int v, void *dest) {
+  const ofx_value *value = &g->values[v];
+  if (!ofx_value_deferred(value)) {
+    if (value->nbytes) memcpy(dest, value->data, value->nbytes);
+    return OFX_OK;
+  }
+  if (g->read_external == NULL) return ofx_error(OFX_INVALID_ARGUMENT, "constant '%s' is in an external file nobody can read", value->name);
+  const size_t stored = value->deferred.widen_half ? value->nbytes / 2 : value->nbytes;
+  /* float16 is read into the upper half and widened forward: element i's float32 (bytes 4i..4i+3)
+   * never reaches a half not yet read (at 2n + 2j, j > i) */
+  char *at = (char *)dest + (value->nbytes - stored);
+  ofx_status s = g->read_external(g->read_ctx, (size_t)value->deferred.file, value->deferred.offset, stored, at);
+  if (s != OFX_OK) {
+    char why[256];
+    snprintf(why, sizeof why, "%s", ofx_last_error());
+    return ofx_error(s, "tensor '%s': reading its %zu bytes of external data (file %d, offset %llu) failed%s%s", value->name,
+                     stored, value->deferred.file, (unsigned long long)value->deferred.offset, why[0] ? ": " : "", why);
+  }
+  if (value->deferred.widen_half) {
+    float *wide = dest;
+    for (size_t i = 0, n = stored / 2; i < n; i++) {
+      uint16_t h;
+      memcpy(&h, at + 2 * i, sizeof h);
+      wide[i] = value->deferred.bfloat16 ? ofx_bf16_to_f32(h) : ofx_f16_to_f32(h);
+    }
+  }
+  return OFX_OK;
 }

@@ -43,7 +43,17 @@ typedef struct ofx_value {
   struct {
     int q, scale, zero_point, axis;
   } dequantized;
+  /* A constant whose elements stay in external file `file` at `offset` (data NULL) until
+   * someone reads them with ofx_graph_read_constant; widen_half: stored float16/bfloat16, read
+   * as float32. file is -1 for every other value. */
+  struct {
+    int file;
+    uint64_t offset;
+    bool widen_half, bfloat16;
+  } deferred;
 } ofx_value;
+
+static inline bool ofx_value_deferred(const ofx_value *v) { return v->deferred.file >= 0 && v->data == NULL; }
 
 /* What the graph layer needs to know about a node's op, given by the op table when the graph is
  * built (ofx_graph_build's describe: ops/op.c's ofx_op_describe). The graph layer includes
@@ -119,12 +129,15 @@ typedef struct ofx_listed_name {
   int node;
 } ofx_listed_name;
 
-/* External data files given to ofx_model_load_external (buffers owned by the caller). */
+/* External data files given to ofx_model_load_external (buffers owned by the caller), or, with
+ * data NULL, read on demand through `read` (ofx_model_load_deferred). */
 typedef struct ofx_external_files {
   size_t count;
   const char *const *locations;
   const uint8_t *const *data;
   const size_t *sizes;
+  ofx_external_reader read;
+  void *read_ctx;
 } ofx_external_files;
 
 typedef struct ofx_graph {
@@ -140,6 +153,8 @@ typedef struct ofx_graph {
   size_t n_listed[2];
   ofx_listed_name *listed[2]; /* per view, execution order */
   ofx_strmap value_index; /* value name -> index */
+  ofx_external_reader read_external; /* deferred external data (NULL: all of it is in memory) */
+  void *read_ctx;
 } ofx_graph;
 
 /* Builds the IR from model bytes; the bytes must outlive the graph. `describe` gives every node
@@ -169,6 +184,12 @@ void *ofx_graph_alloc(ofx_graph *graph, size_t bytes);
 void ofx_graph_make_constant(ofx_graph *graph, int v, ofx_dtype dtype, int rank, const int64_t *dims, const void *data,
                              size_t nbytes);
 ofx_status ofx_graph_remove_nodes(ofx_graph *graph, const bool *remove);
+/* Reads constant v's v->nbytes bytes of elements into dest, from memory or, for a deferred one,
+ * from its external file (float16 widened to float32 when the load-time pass asked for it). */
+ofx_status ofx_graph_read_constant(const ofx_graph *graph, int v, void *dest);
+/* Marks a deferred float16/bfloat16 constant to be read as float32 (pass-widen-float16.c). */
+void ofx_graph_defer_widening(ofx_graph *graph, int v);
+
 /* Replaces constant v's elements by `data` of another element type, keeping where the value
  * comes from (initializer or node): float16 weights widened to float32 (graph-fold.c). */
 void ofx_graph_set_constant_data(ofx_graph *graph, int v, ofx_dtype dtype, const void *data, size_t nbytes);

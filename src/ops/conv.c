@@ -213,7 +213,9 @@ static const float *conv_nchw_weights(const ofx_op *op, const conv_state *s, con
   if (s->weights) return s->weights;
   if (s->unpacked) return in[1].data;
   const ofx_value *w = ofx_op_const_input(op, 1);
-  memcpy(scratch, w->data, w->nbytes);
+  /* deferred external weights are read again; a file that fails now (it was read at create)
+   * leaves zeros rather than garbage, as run cannot report */
+  if (ofx_graph_read_constant(op->graph, (int)(w - op->graph->values), scratch) != OFX_OK) memset(scratch, 0, w->nbytes);
   return scratch;
 }
 

@@ -121,7 +121,11 @@ static ofx_status reshape_reshape(ofx_op *op, const ofx_tensor *in, ofx_tensor *
       continue;
     }
     if (d < 0) return ofx_op_error(op, OFX_BAD_MODEL, "the target shape has a negative dim %lld", (long long)d);
-    if (d > 0 && known > ((uint64_t)1 << 40) / (uint64_t)d) return ofx_op_error(op, OFX_BAD_INPUT, "the target shape is too large");
+    if (d > 0 && known > ((uint64_t)1 << 40) / (uint64_t)d) {
+      char sa[96];
+      return ofx_op_error(op, OFX_BAD_INPUT, "cannot reshape %s: the target shape has more than 2^40 elements",
+                          ofx_shape_str(in[0].dims, in[0].rank, sa, sizeof sa));
+    }
     out[0].dims[i] = d;
     known *= (uint64_t)d;
   }

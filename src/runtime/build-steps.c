@@ -38,17 +38,65 @@ static ofx_status bind_constant(ofx_plan *plan, int v) {
   const ofx_value *value = &plan->graph->values[v];
   ofx_tensor *t = &plan->tensors[v];
   if (t->rank >= 0 && (t->data || value->nbytes == 0)) return OFX_OK;
-  return ofx_constant_tensor(value, t, &plan->constant_copies[v]);
+  return ofx_constant_tensor(plan->graph, v, t, &plan->constant_copies[v]);
+}
+
+/* Ops read constants through their graph values. A deferred one (external data read on demand,
+ * ofx_model_load_deferred) is lent its bytes for its reader's init, one node at a time, so that
+ * a model's external weights never sit in memory whole: read here, then after init kept bound
+ * for run when the op did not pack them (the plan owns the copy), else freed. lent[k] is the
+ * block read for input k, NULL when none was. */
+static ofx_status lend_deferred(ofx_plan *plan, const ofx_node *node, void **lent) {
+  ofx_value *values = ((ofx_graph *)plan->graph)->values; /* data is set for the init only */
+  for (size_t k = 0; k < node->n_inputs; k++) lent[k] = NULL;
+  for (size_t k = 0; k < node->n_inputs; k++) {
+    const int v = node->inputs[k];
+    if (v < 0 || !ofx_value_deferred(&values[v])) continue;
+    if (plan->shapes_only && values[v].nbytes > OFX_PLAN_EVAL_MAX * 8) continue; /* shapes need no weights */
+    if (plan->tensors[v].data) { /* bound for an earlier node */
+      values[v].data = plan->tensors[v].data;
+      continue;
+    }
+    if ((lent[k] = ofx_plan_aligned_block(values[v].nbytes ? values[v].nbytes : 1)) == NULL) return oom("reading external weights");
+    OFX_TRY(ofx_graph_read_constant(plan->graph, v, lent[k]));
+    values[v].data = lent[k];
+  }
+  return OFX_OK;
+}
+
+static void return_deferred(ofx_plan *plan, const ofx_op *op, void **lent) {
+  ofx_value *values = ((ofx_graph *)plan->graph)->values;
+  const ofx_node *node = op->node;
+  for (size_t k = 0; k < node->n_inputs; k++) {
+    const int v = node->inputs[k];
+    if (v < 0 || values[v].deferred.file < 0) continue;
+    const bool read_at_run = !ofx_op_input_is(op, k, OFX_INPUT_PACKED) || values[v].nbytes <= OFX_PLAN_EVAL_MAX * 8;
+    if (lent[k] && read_at_run && plan->tensors[v].data == NULL) {
+      plan->tensors[v] = (ofx_tensor){values[v].dtype, values[v].rank, {0}, lent[k], OFX_LAYOUT_NCHW};
+      memcpy(plan->tensors[v].dims, values[v].dims, sizeof plan->tensors[v].dims);
+      plan->constant_copies[v] = lent[k];
+    } else {
+      free(lent[k]);
+    }
+    lent[k] = NULL;
+    values[v].data = NULL;
+  }
 }
 
 /* One op per kept node, in execution order; graph inputs become the extractor's inputs. */
 ofx_status ofx_plan_build_steps(ofx_plan *plan, const bool *keep) {
   const ofx_graph *g = plan->graph;
-  size_t n_flags = 0;
-  for (size_t i = 0; i < g->n_nodes; i++) n_flags += keep[i] ? g->nodes[i].n_inputs : 0;
-  if ((plan->input_flags = calloc(n_flags + 1, 1)) == NULL) return oom("creating an extractor");
-  n_flags = 0;
+  size_t n_flags = 0, widest = 1;
   for (size_t i = 0; i < g->n_nodes; i++) {
+    n_flags += keep[i] ? g->nodes[i].n_inputs : 0;
+    if (g->nodes[i].n_inputs > widest) widest = g->nodes[i].n_inputs;
+  }
+  if ((plan->input_flags = calloc(n_flags + 1, 1)) == NULL) return oom("creating an extractor");
+  void **lent = calloc(widest, sizeof *lent);
+  if (lent == NULL) return oom("creating an extractor");
+  ofx_status s = OFX_OK;
+  n_flags = 0;
+  for (size_t i = 0; i < g->n_nodes && s == OFX_OK; i++) {
     if (!keep[i]) {
       plan->n_pruned++;
       continue;
@@ -67,20 +115,24 @@ ofx_status ofx_plan_build_steps(ofx_plan *plan, const bool *keep) {
     op->extra_input = -1;
     n_flags += node->n_inputs;
     op->def = ofx_op_for_node(node);
-    if (op->def == NULL)
-      return ofx_error(OFX_UNSUPPORTED_OP, "node '%s' (ONNX name '%s'): op %s%s%s (opset %lld) is not supported",
-                       node->name, node->onnx_name, node->domain[0] ? node->domain : "",
-                       node->domain[0] ? "." : "", node->op_type, (long long)g->opset);
+    if (op->def == NULL) {
+      s = ofx_error(OFX_UNSUPPORTED_OP, "node '%s' (ONNX name '%s'): op %s%s%s (opset %lld) is not supported",
+                    node->name, node->onnx_name, node->domain[0] ? node->domain : "",
+                    node->domain[0] ? "." : "", node->op_type, (long long)g->opset);
+      break;
+    }
     plan->n_steps++; /* counted before init so that destroy sees partially built state */
-    OFX_TRY(op->def->init(op));
-    for (size_t k = 0; k < node->n_inputs; k++) {
+    s = lend_deferred(plan, node, lent);
+    if (s == OFX_OK) s = op->def->init(op);
+    return_deferred(plan, op, lent);
+    for (size_t k = 0; k < node->n_inputs && s == OFX_OK; k++) {
       int v = node->inputs[k];
       /* small packed constants are bound too: the fold pass may read them */
       if (v >= 0 && g->values[v].kind == OFX_VALUE_CONSTANT &&
           (!ofx_op_input_is(op, k, OFX_INPUT_PACKED) || g->values[v].nbytes <= OFX_PLAN_EVAL_MAX * 8))
-        OFX_TRY(bind_constant(plan, v));
+        s = bind_constant(plan, v);
     }
   }
-  return check_declared_inputs(plan);
+  free(lent);
+  return s == OFX_OK ? check_declared_inputs(plan) : s;
 }
-

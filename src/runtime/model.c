@@ -97,6 +97,8 @@ ofx_status ofx_model_load(const uint8_t *bytes, size_t size, ofx_model **out_mod
   return ofx_model_load_external(bytes, size, NULL, NULL, NULL, 0, out_model);
 }
 
+static ofx_status load(const uint8_t *bytes, size_t size, const ofx_external_files *external, ofx_model **out_model);
+
 ofx_status ofx_model_load_external(const uint8_t *bytes, size_t size, const char *const *locations,
                                    const uint8_t *const *files, const size_t *sizes, size_t count,
                                    ofx_model **out_model) {
@@ -106,7 +108,22 @@ ofx_status ofx_model_load_external(const uint8_t *bytes, size_t size, const char
   for (size_t i = 0; i < count; i++)
     if (locations[i] == NULL || (files[i] == NULL && sizes[i]))
       return ofx_error(OFX_INVALID_ARGUMENT, "external data file %zu has a NULL location or data", i);
-  const ofx_external_files external = {count, locations, files, sizes};
+  const ofx_external_files external = {count, locations, files, sizes, NULL, NULL};
+  return load(bytes, size, &external, out_model);
+}
+
+ofx_status ofx_model_load_deferred(const uint8_t *bytes, size_t size, const char *const *locations, const size_t *sizes,
+                                   size_t count, ofx_external_reader reader, void *ctx, ofx_model **out_model) {
+  ofx_error_clear();
+  if (count && (locations == NULL || sizes == NULL || reader == NULL))
+    return ofx_error(OFX_INVALID_ARGUMENT, "external data tables or reader are NULL");
+  for (size_t i = 0; i < count; i++)
+    if (locations[i] == NULL) return ofx_error(OFX_INVALID_ARGUMENT, "external data file %zu has a NULL location", i);
+  const ofx_external_files external = {count, locations, NULL, sizes, reader, ctx};
+  return load(bytes, size, &external, out_model);
+}
+
+static ofx_status load(const uint8_t *bytes, size_t size, const ofx_external_files *external, ofx_model **out_model) {
   if (bytes == NULL && size) return ofx_error(OFX_INVALID_ARGUMENT, "model bytes are NULL");
   if ((uint64_t)size > OFX_MEMORY_LIMIT)
     return ofx_error(OFX_OUT_OF_MEMORY, "the model is %zu bytes, more than the %llu bytes of memory there can be", size,
@@ -116,7 +133,7 @@ ofx_status ofx_model_load_external(const uint8_t *bytes, size_t size, const char
   /* build, widen float16 constants (computed in float32), fold constant-only subgraphs (so that
    * computed weights are constants when extractors pack them), then name what is left: folded
    * nodes take no name and no counter */
-  ofx_status s = ofx_graph_build_unnamed(bytes, size, &external, ofx_op_describe, &model->graph);
+  ofx_status s = ofx_graph_build_unnamed(bytes, size, external, ofx_op_describe, &model->graph);
   if (s == OFX_OK) s = ofx_pass_widen_float16(model->graph);
   if (s == OFX_OK) s = ofx_pass_fold_constants(model->graph);
   if (s == OFX_OK) s = ofx_graph_name_nodes(model->graph);

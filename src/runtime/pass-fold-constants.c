@@ -62,7 +62,7 @@ static ofx_status evaluate(ofx_graph *g, const ofx_node *node, const ofx_op_def 
   for (size_t k = 0; k < node->n_inputs; k++) {
     int v = node->inputs[k];
     in[k] = (ofx_tensor){OFX_DTYPE_UNDEFINED, -1, {0}, NULL, OFX_LAYOUT_NCHW};
-    if (v >= 0) OFX_TRY(ofx_constant_tensor(&g->values[v], &in[k], &copies[k]));
+    if (v >= 0) OFX_TRY(ofx_constant_tensor(g, v, &in[k], &copies[k]));
   }
   uint8_t *flags = calloc(node->n_inputs + 1, 1);
   if (flags == NULL) return ofx_plan_oom("folding constants");

@@ -15,7 +15,12 @@
 ofx_status ofx_pass_widen_float16(ofx_graph *g) {
   for (size_t v = 0; v < g->n_values; v++) {
     const ofx_value *value = &g->values[v];
-    if (value->kind != OFX_VALUE_CONSTANT || !ofx_dtype_is_half(value->dtype) || value->data == NULL) continue;
+    if (value->kind != OFX_VALUE_CONSTANT || !ofx_dtype_is_half(value->dtype)) continue;
+    if (ofx_value_deferred(value)) { /* widened as it is read, when an extractor needs it */
+      ofx_graph_defer_widening(g, (int)v);
+      continue;
+    }
+    if (value->data == NULL) continue;
     bool bf16 = value->dtype == OFX_DTYPE_BFLOAT16;
     size_t n = value->nbytes / 2;
     float *wide = ofx_graph_alloc(g, n * sizeof *wide);

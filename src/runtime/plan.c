@@ -16,14 +16,21 @@ void *ofx_plan_aligned_block(size_t size) {
   return p;
 }
 
-ofx_status ofx_constant_tensor(const ofx_value *value, ofx_tensor *t, void **copy) {
+ofx_status ofx_constant_tensor(const ofx_graph *g, int v, ofx_tensor *t, void **copy) {
+  const ofx_value *value = &g->values[v];
   *t = (ofx_tensor){value->dtype, value->rank, {0}, (void *)value->data, OFX_LAYOUT_NCHW};
   memcpy(t->dims, value->dims, sizeof t->dims);
   *copy = NULL;
   const size_t align = ofx_dtype_size(value->dtype);
-  if (value->data == NULL || align == 0 || (uintptr_t)value->data % align == 0) return OFX_OK;
-  if ((*copy = ofx_plan_aligned_block(value->nbytes)) == NULL) return ofx_plan_oom("copying a constant");
-  memcpy(*copy, value->data, value->nbytes);
+  const bool deferred = ofx_value_deferred(value); /* read from its external file */
+  if (!deferred && (value->data == NULL || align == 0 || (uintptr_t)value->data % align == 0)) return OFX_OK;
+  if ((*copy = ofx_plan_aligned_block(value->nbytes ? value->nbytes : 1)) == NULL) return ofx_plan_oom("copying a constant");
+  ofx_status s = ofx_graph_read_constant(g, v, *copy);
+  if (s != OFX_OK) {
+    free(*copy);
+    *copy = NULL;
+    return s;
+  }
   t->data = *copy;
   return OFX_OK;
 }

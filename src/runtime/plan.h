@@ -118,7 +118,7 @@ void *ofx_plan_aligned_block(size_t size);
 /* A constant's tensor (dtype, shape, data) for ops to read: its data where it is aligned for its
  * type, else an aligned copy in *copy (the caller frees it; NULL when none was needed). The
  * model's raw_data bytes need not be aligned. */
-ofx_status ofx_constant_tensor(const ofx_value *value, ofx_tensor *t, void **copy);
+ofx_status ofx_constant_tensor(const ofx_graph *graph, int v, ofx_tensor *t, void **copy);
 /* Memory owned by the current plan (freed by ofx_plan_reset). */
 ofx_status ofx_plan_block(ofx_plan *plan, size_t bytes, void **out);
 /* Frees everything the plan holds, ops included. */

@@ -87,3 +87,54 @@ test('a request past what the heap can hold is an OUT_OF_MEMORY OnnxfxError with
     await model.dispose();
   }
 });
+
+test('external data stays outside the heap: read as each weight is packed, never held whole', async () => {
+  const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+  const os = await import('node:os');
+  const path = await import('node:path');
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'onnxfx-deferred-'));
+  const K = 10000, M = 3; // three [K, K] float32 weights: 1.2 GB of external data
+  try {
+    const file = new Float32Array(M * K * K);
+    for (let m = 0; m < M; m++)
+      for (let i = 0; i < K; i++) for (let j = 0; j < K; j += 997) file[(m * K + i) * K + j] = m * 1000 + (i % 97) + j / 100000;
+    writeFileSync(path.join(dir, 'weights.bin'), new Uint8Array(file.buffer));
+    const ext = (m) => [
+      W.int(14, 1),
+      W.msg(13, W.str(1, 'location'), W.str(2, 'weights.bin')),
+      W.msg(13, W.str(1, 'offset'), W.str(2, String(m * K * K * 4))),
+      W.msg(13, W.str(1, 'length'), W.str(2, String(K * K * 4))),
+    ];
+    const bytes = W.model({
+      graph: W.graph({
+        nodes: [0, 1, 2].map((m) => W.node('MatMul', ['x', `w${m}`], [`y${m}`], { name: `mm${m}` })),
+        inputs: [W.valueInfo('x', W.FLOAT, [1, K])],
+        outputs: [0, 1, 2].map((m) => W.valueInfo(`y${m}`, W.FLOAT, [1, K])),
+        initializers: [0, 1, 2].map((m) => W.tensor({ name: `w${m}`, dims: [K, K], extra: ext(m) })),
+      }),
+    });
+    writeFileSync(path.join(dir, 'model.onnx'), bytes);
+    const before = await heapInUse(1);
+    const model = await loadModel(path.join(dir, 'model.onnx'), { numThreads: 1 });
+    try {
+      assert.ok((await heapInUse(1)) - before < 64 * 1024 ** 2, 'loading reads no external data into the heap');
+      const fx = await createFeatureExtractor(model, { returnNodes: ['mm0', 'mm1', 'mm2'] });
+      const held = (await heapInUse(1)) - before;
+      // the packed weights (1.2 GB) are there; the file's 1.2 GB are not, nor were they at once
+      assert.ok(held > 1.1 * GiB && held < 1.5 * GiB, `heap held after create: ${held} bytes`);
+      const row = 4321;
+      const x = new Float32Array(K);
+      x[row] = 1;
+      const out = await fx.run(new Tensor('float32', x, [1, K]));
+      for (let m = 0; m < M; m++)
+        for (const j of [0, 997, 5982, 9970]) {
+          assert.equal(out[`mm${m}`].data[j], Math.fround(m * 1000 + (row % 97) + j / 100000), `mm${m}[${j}]`);
+        }
+      await fx.dispose();
+    } finally {
+      await model.dispose();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -49,6 +49,27 @@ void mw_initializer(model_writer *m, const char *name, int dtype, const int64_t 
   pbw_free(&t);
 }
 
+void mw_initializer_external(model_writer *m, const char *name, int dtype, const int64_t *dims, int rank, const char *location,
+                             uint64_t offset, uint64_t length) {
+  pb_writer t = {0};
+  for (int d = 0; d < rank; d++) pbw_varint_field(&t, 1, (uint64_t)dims[d]);
+  pbw_varint_field(&t, 2, (uint64_t)dtype);
+  pbw_string_field(&t, 8, name);
+  char number[32];
+  const char *keys[3] = {"location", "offset", "length"};
+  for (int i = 0; i < 3; i++) {
+    pb_writer entry = {0};
+    if (i) snprintf(number, sizeof number, "%llu", (unsigned long long)(i == 1 ? offset : length));
+    pbw_string_field(&entry, 1, keys[i]);
+    pbw_string_field(&entry, 2, i ? number : location);
+    pbw_message(&t, 13, &entry);
+    pbw_free(&entry);
+  }
+  pbw_varint_field(&t, 14, 1); /* data_location = EXTERNAL */
+  pbw_message(&m->graph, 5, &t);
+  pbw_free(&t);
+}
+
 void mw_node(model_writer *m, const char *op_type, const char *name, const char *const *inputs, size_t n_inputs,
              const char *output, const char *attr, int64_t attr_value) {
   pb_writer n = {0};
@@ -84,7 +105,7 @@ void mw_node_ints(model_writer *m, const char *op_type, const char *name, const 
   pbw_free(&n);
 }
 
-ofx_status mw_load(model_writer *m, int64_t opset, pb_writer *bytes, ofx_model **model) {
+void mw_bytes(model_writer *m, int64_t opset, pb_writer *bytes) {
   pb_writer opset_id = {0};
   pbw_varint_field(bytes, 1, 8); /* ir_version */
   pbw_varint_field(&opset_id, 2, (uint64_t)opset);
@@ -92,6 +113,10 @@ ofx_status mw_load(model_writer *m, int64_t opset, pb_writer *bytes, ofx_model *
   pbw_message(bytes, 7, &m->graph);
   pbw_free(&opset_id);
   pbw_free(&m->graph);
+}
+
+ofx_status mw_load(model_writer *m, int64_t opset, pb_writer *bytes, ofx_model **model) {
+  mw_bytes(m, opset, bytes);
   *model = NULL;
   return ofx_model_load(bytes->data, bytes->len, model);
 }

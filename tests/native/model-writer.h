@@ -19,6 +19,9 @@ void mw_value(model_writer *m, uint32_t field, const char *name, int dtype, cons
 /* An initializer of `count` elements of `esize` bytes each. */
 void mw_initializer(model_writer *m, const char *name, int dtype, const int64_t *dims, int rank, const void *data,
                     size_t count, size_t esize);
+/* An initializer whose data is in external file `location` (ONNX external data). */
+void mw_initializer_external(model_writer *m, const char *name, int dtype, const int64_t *dims, int rank, const char *location,
+                             uint64_t offset, uint64_t length);
 /* A node; `output` names its outputs, separated by ',' when several; `attr` names an int
  * attribute set to attr_value, or is NULL. */
 void mw_node(model_writer *m, const char *op_type, const char *name, const char *const *inputs, size_t n_inputs,
@@ -26,6 +29,8 @@ void mw_node(model_writer *m, const char *op_type, const char *name, const char 
 /* The same with one ints attribute (`attr` = values[0..count)). */
 void mw_node_ints(model_writer *m, const char *op_type, const char *name, const char *const *inputs, size_t n_inputs,
                   const char *output, const char *attr, const int64_t *values, size_t count);
+/* Writes the model (opset `opset`) into *bytes, without loading it. */
+void mw_bytes(model_writer *m, int64_t opset, pb_writer *bytes);
 /* Writes the model (opset `opset`) into *bytes and loads it into *model (NULL on failure). */
 ofx_status mw_load(model_writer *m, int64_t opset, pb_writer *bytes, ofx_model **model);
 /* mw_load for tests that expect success: the model, or NULL after printing why. */

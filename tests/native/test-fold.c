@@ -229,7 +229,89 @@ static void test_float16(void) {
   pbw_free(&bytes);
 }
 
+/* The reader of deferred external data: file 0 is `file`, reads are counted. */
+typedef struct file_reader {
+  const uint8_t *file;
+  size_t size, reads, bytes;
+} file_reader;
+
+static ofx_status read_file(void *ctx, size_t file, uint64_t offset, size_t length, void *dest) {
+  file_reader *r = ctx;
+  if (file != 0 || offset > r->size || length > r->size - offset) return OFX_BAD_MODEL;
+  memcpy(dest, r->file + offset, length);
+  r->reads++, r->bytes += length;
+  return OFX_OK;
+}
+
+/* External data read on demand (ofx_model_load_deferred) gives the same outputs as external data
+ * in memory: a Conv whose packed weights and an Add whose unpacked constant are external, a
+ * float16 external constant widened as it is read, and a second extractor reading them again;
+ * a reader that fails makes the extractor fail with an error naming the tensor. */
+static void test_deferred_external(void) {
+  model_writer m = {0};
+  pb_writer bytes = {0};
+  const int64_t xs[4] = {1, 3, 5, 5}, ws[4] = {4, 3, 3, 3}, four = 4, ys[4] = {1, 4, 3, 3};
+  float w[108], b[4], add[36];
+  uint16_t half[36];
+  for (int i = 0; i < 108; i++) w[i] = sinf((float)i) * 0.5f;
+  for (int i = 0; i < 4; i++) b[i] = 0.25f * (float)i;
+  for (int i = 0; i < 36; i++) add[i] = (float)i * 0.125f, half[i] = ofx_f32_to_f16((float)i * -0.5f);
+  uint8_t file[7 + sizeof w + sizeof b + sizeof add + sizeof half];
+  memset(file, 0xee, 7); /* unaligned offsets, as exporters write them */
+  memcpy(file + 7, w, sizeof w);
+  memcpy(file + 7 + sizeof w, b, sizeof b);
+  memcpy(file + 7 + sizeof w + sizeof b, add, sizeof add);
+  memcpy(file + 7 + sizeof w + sizeof b + sizeof add, half, sizeof half);
+  value_info(&m, 11, "x", xs, 4);
+  mw_initializer_external(&m, "w", 1, ws, 4, "weights.bin", 7, sizeof w);
+  mw_initializer_external(&m, "b", 1, &four, 1, "weights.bin", 7 + sizeof w, sizeof b);
+  mw_initializer_external(&m, "a", 1, ys, 4, "weights.bin", 7 + sizeof w + sizeof b, sizeof add);
+  mw_initializer_external(&m, "h", 10, ys, 4, "weights.bin", 7 + sizeof w + sizeof b + sizeof add, sizeof half);
+  const char *conv_in[3] = {"x", "w", "b"}, *add_in[2] = {"y", "a"}, *mul_in[2] = {"z", "h"};
+  mw_node(&m, "Conv", "conv", conv_in, 3, "y", NULL, 0);
+  mw_node(&m, "Add", "add", add_in, 2, "z", NULL, 0);
+  mw_node(&m, "Mul", "mul", mul_in, 2, "o", NULL, 0);
+  mw_bytes(&m, 13, &bytes);
+  const char *location = "weights.bin";
+  const uint8_t *files[1] = {file};
+  const size_t sizes[1] = {sizeof file};
+  ofx_model *in_memory = NULL, *deferred = NULL;
+  file_reader reader = {file, sizeof file, 0, 0};
+  CHECK(ofx_model_load_external(bytes.data, bytes.len, &location, files, sizes, 1, &in_memory) == OFX_OK);
+  CHECK(ofx_model_load_deferred(bytes.data, bytes.len, &location, sizes, 1, read_file, &reader, &deferred) == OFX_OK);
+  CHECK(reader.reads == 0); /* nothing is read before an extractor needs it */
+  float x[75];
+  for (int i = 0; i < 75; i++) x[i] = cosf((float)i);
+  float got[2][2][36];
+  const char *request[2] = {"add", "mul"};
+  for (int pass = 0; pass < 2 && in_memory && deferred; pass++) /* the second pass: a new extractor reads again */
+    for (int d = 0; d < 2; d++) {
+      ofx_extractor *fx = NULL;
+      ofx_tensor_view y = {0}, o = {0};
+      bool ok = ofx_extractor_create(d ? deferred : in_memory, request, 2, 0, &fx) == OFX_OK &&
+                ofx_extractor_set_input(fx, 0, OFX_DTYPE_FLOAT32, xs, 4, x, sizeof x) == OFX_OK && ofx_extractor_run(fx) == OFX_OK &&
+                ofx_extractor_output(fx, 0, &y) == OFX_OK && ofx_extractor_output(fx, 1, &o) == OFX_OK;
+      if (!ok) fprintf(stderr, "deferred external data (%s): %s\n", d ? "deferred" : "in memory", ofx_last_error());
+      CHECK(ok && y.size == sizeof got[0][0] && o.size == sizeof got[0][0]);
+      if (ok) memcpy(got[d][0], y.data, sizeof got[0][0]), memcpy(got[d][1], o.data, sizeof got[0][0]);
+      ofx_extractor_free(fx);
+    }
+  CHECK(memcmp(got[0], got[1], sizeof got[0]) == 0);
+  CHECK(reader.reads == 8 && reader.bytes == 2 * (sizeof w + sizeof b + sizeof add + sizeof half)); /* each tensor once per extractor */
+  CHECK(got[1][1][5] != 0.0f);
+  /* a file that can no longer be read */
+  reader.size = 100;
+  ofx_extractor *fx = NULL;
+  CHECK(deferred && ofx_extractor_create(deferred, request, 2, 0, &fx) == OFX_BAD_MODEL);
+  CHECK(strstr(ofx_last_error(), "'w'") != NULL);
+  if (!strstr(ofx_last_error(), "'w'")) fprintf(stderr, "failed read: %s\n", ofx_last_error());
+  ofx_model_free(in_memory);
+  ofx_model_free(deferred);
+  pbw_free(&bytes);
+}
+
 int main(void) {
+  test_deferred_external();
   test_computed_weights();
   test_run_time_weights();
   test_float16();

@@ -20,6 +20,19 @@ export class Core {
     this.mod = mod;
     /** Per extractor handle: {ptr, size} of the heap block its inputs are copied into. */
     this.staging = new Map();
+    /** Per model loaded with loadModelDeferred: its external data sources, by reader id. */
+    this.sources = new Map();
+    this.nextReaderId = 1;
+    // wasm/api.c's ofx_js_read_external: copy `length` bytes at `offset` of a model's external
+    // file into the heap at dest; 0 on success (the C side reports a failure with its context)
+    mod.onnxfxReadExternal = (readerId, file, offset, length, dest) => {
+      try {
+        this.sources.get(readerId)[file].read(offset, length, this.heapU8().subarray(dest, dest + length));
+        return 0;
+      } catch {
+        return 1;
+      }
+    };
   }
 
   /** A view of the whole heap; made anew on each use because memory growth replaces it. */
@@ -123,7 +136,58 @@ export class Core {
   freeModel(model) {
     this.mod._ofx_model_free(model.handle);
     this.mod._free(model.bytesPtr);
-    for (const ptr of model.extraPtrs ?? []) this.mod._free(ptr); // external data (loadModelExternal)
+    if (model.readerId) {
+      for (const source of this.sources.get(model.readerId) ?? []) source.close?.();
+      this.sources.delete(model.readerId);
+    }
+  }
+
+  /**
+   * Core.loadModel for a model with ONNX external data that stays outside the heap: each source
+   * ({location, size, read(offset, length, target), close?()}, target a heap view of `length`
+   * bytes) is read when an extractor packs the weights in it, one node at a time, so the heap
+   * never holds the external data whole (ofx_model_load_deferred). The sources are closed by
+   * freeModel (or here on failure).
+   * @returns {{handle: number, bytesPtr: number, readerId: number, description: import('./messages.js').ModelDescription}}
+   */
+  loadModelDeferred(bytes, sources) {
+    const m = this.mod;
+    const readerId = this.nextReaderId++;
+    this.sources.set(readerId, sources);
+    const owned = [];
+    let bytesPtr = 0;
+    try {
+      bytesPtr = this.malloc(Math.max(bytes.byteLength, 1));
+      this.heapU8().set(bytes, bytesPtr);
+      const n = sources.length;
+      const tables = this.malloc(2 * POINTER_SIZE * n + 1);
+      owned.push(tables);
+      sources.forEach(({ location, size }, i) => {
+        if (size >= HEAP_LIMIT) {
+          throw new OnnxfxError('OUT_OF_MEMORY', `external data file '${location}' is ${size} bytes: a wasm32 model can address ${HEAP_LIMIT}`);
+        }
+        const length = m.lengthBytesUTF8(location) + 1;
+        const namePtr = this.malloc(length);
+        owned.push(namePtr);
+        m.stringToUTF8(location, namePtr, length);
+        const view = new DataView(m.wasmMemory.buffer);
+        view.setUint32(tables + i * POINTER_SIZE, namePtr, true);
+        view.setUint32(tables + (n + i) * POINTER_SIZE, size, true);
+      });
+      const handle = this.withAlloc(POINTER_SIZE, (out) => {
+        this.check(m._ofx_wasm_model_load_deferred(bytesPtr, bytes.byteLength, tables, tables + n * POINTER_SIZE, n, readerId, out));
+        return this.readPointer(out);
+      });
+      const description = JSON.parse(m.UTF8ToString(unsigned(m._ofx_model_describe_json(handle))));
+      return { handle, bytesPtr, readerId, description };
+    } catch (err) {
+      if (bytesPtr) m._free(bytesPtr);
+      for (const source of sources) source.close?.();
+      this.sources.delete(readerId);
+      throw err;
+    } finally {
+      for (const ptr of owned) m._free(ptr); // the core keeps no pointer to the tables
+    }
   }
 
   /**
@@ -314,52 +378,6 @@ export class Core {
       return result;
     } finally {
       m._ofx_extractor_set_profiling(handle, 0);
-    }
-  }
-
-  /**
-   * Core.loadModel for a model with ONNX external data: the model bytes and every file are copied
-   * into the heap (tensors point into them) and freed by freeModel.
-   * @param {Uint8Array} bytes
-   * @param {{location: string, data: Uint8Array}[]} externals
-   * @returns {{handle: number, bytesPtr: number, extraPtrs: number[], description: import('./messages.js').ModelDescription}}
-   */
-  loadModelExternal(bytes, externals) {
-    const m = this.mod;
-    const owned = [];
-    try {
-      const bytesPtr = this.malloc(bytes.byteLength);
-      owned.push(bytesPtr);
-      this.heapU8().set(bytes, bytesPtr);
-      const n = externals.length;
-      const tables = this.malloc(3 * POINTER_SIZE * n);
-      owned.push(tables);
-      externals.forEach(({ location, data }, i) => {
-        const size = m.lengthBytesUTF8(location) + 1;
-        const namePtr = this.malloc(size);
-        owned.push(namePtr);
-        m.stringToUTF8(location, namePtr, size);
-        const dataPtr = this.malloc(data.byteLength);
-        owned.push(dataPtr);
-        this.heapU8().set(data, dataPtr);
-        const view = new DataView(m.wasmMemory.buffer);
-        view.setUint32(tables + i * POINTER_SIZE, namePtr, true);
-        view.setUint32(tables + (n + i) * POINTER_SIZE, dataPtr, true);
-        view.setUint32(tables + (2 * n + i) * POINTER_SIZE, data.byteLength, true);
-      });
-      const handle = this.withAlloc(POINTER_SIZE, (out) => {
-        this.check(m._ofx_model_load_external(bytesPtr, bytes.byteLength, tables, tables + n * POINTER_SIZE,
-          tables + 2 * n * POINTER_SIZE, n, out));
-        return this.readPointer(out);
-      });
-      const description = JSON.parse(m.UTF8ToString(unsigned(m._ofx_model_describe_json(handle))));
-      m._free(tables);
-      owned.splice(owned.indexOf(tables), 1);
-      owned.splice(owned.indexOf(bytesPtr), 1);
-      const extraPtrs = owned.splice(0);
-      return { handle, bytesPtr, extraPtrs, description };
-    } finally {
-      for (const ptr of owned) m._free(ptr);
     }
   }
 }

@@ -12,7 +12,7 @@
 import { Core } from './core.js';
 import { loadWasm, poolReady } from './loader.js';
 import { OnnxfxError } from './errors.js';
-import { findExternalLocations, openModelFile, readExternalData } from './source.js';
+import { bufferSource, findExternalLocations, openExternalData, openModelFile } from './source.js';
 
 /** @typedef {import('./messages.js').Operations} Operations */
 /** @typedef {import('./messages.js').OperationType} OperationType */
@@ -33,7 +33,7 @@ export class LocalEngine {
     this.threaded = threaded;
     /** @type {boolean} */
     this.inWorker = false;
-    /** @type {Map<number, {handle: number, bytesPtr: number, extraPtrs?: number[], description: any}>} */
+    /** @type {Map<number, {handle: number, bytesPtr: number, readerId?: number, description: any}>} */
     this.models = new Map();
     /** Live extractor handles, with the model handle each was made from. */
     /** @type {Map<number, number>} */
@@ -83,7 +83,9 @@ export class LocalEngine {
    * @returns {Promise<Operations['loadModel']['out']>}
    */
   async loadModel({ bytes, externals }) {
-    const native = externals?.length ? this.core.loadModelExternal(bytes, externals) : this.core.loadModel(bytes);
+    const native = externals?.length
+      ? this.core.loadModelDeferred(bytes, externals.map(({ location, data }) => bufferSource(location, data)))
+      : this.core.loadModel(bytes);
     this.models.set(native.handle, native);
     return { handle: native.handle, description: native.description };
   }
@@ -107,8 +109,7 @@ export class LocalEngine {
     if (locations.length) {
       const bytes = this.core.heapU8().slice(ptr, ptr + opened.size);
       this.core.mod._free(ptr);
-      const externals = await readExternalData(locations, opened.dir, externalData);
-      native = this.core.loadModelExternal(bytes, externals.map(({ location, data }) => ({ location, data })));
+      native = this.core.loadModelDeferred(bytes, await openExternalData(locations, opened.dir, externalData));
     } else {
       native = this.core.loadModelAt(ptr, opened.size);
     }

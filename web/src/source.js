@@ -230,9 +230,10 @@ export async function readExternalData(locations, dir, provided) {
   return out;
 }
 
-async function readConfined(dir, location) {
+/** The real path of `location` inside `dir`, refusing anything that leads out of it. */
+async function confinedPath(dir, location) {
   const path = await import(/* webpackIgnore: true */ /* @vite-ignore */ 'node:path');
-  const { readFile, realpath } = await import(/* webpackIgnore: true */ /* @vite-ignore */ 'node:fs/promises');
+  const { realpath } = await import(/* webpackIgnore: true */ /* @vite-ignore */ 'node:fs/promises');
   const refuse = (why) => new OnnxfxError('BAD_MODEL', `external data location '${location}' is refused: ${why}`);
   if (location === '' || location.includes('\0')) throw refuse('it is empty or has a NUL byte');
   if (path.isAbsolute(location) || /^[a-z]:/i.test(location) || location.startsWith('\\')) throw refuse('it is an absolute path');
@@ -245,6 +246,54 @@ async function readConfined(dir, location) {
     throw new OnnxfxError('BAD_MODEL', `cannot read external data file '${location}' beside the model: ${err.code ?? err.message}`);
   }
   if (real !== root && !real.startsWith(root + path.sep)) throw refuse("it leads out of the model's folder (a symlink)");
-  const buf = await readFile(real);
+  return real;
+}
+
+async function readConfined(dir, location) {
+  const { readFile } = await import(/* webpackIgnore: true */ /* @vite-ignore */ 'node:fs/promises');
+  const buf = await readFile(await confinedPath(dir, location));
   return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+}
+
+/** A source over bytes held in JavaScript (Core.loadModelDeferred). */
+export function bufferSource(location, data) {
+  return { location, size: data.byteLength, read: (offset, length, target) => target.set(data.subarray(offset, offset + length)) };
+}
+
+/**
+ * Node: the external data files beside a model as sources read on demand (Core.loadModelDeferred):
+ * each file is opened once (confined to the folder as readExternalData does) and read with
+ * positioned reads straight into the heap, never wholly into memory; given buffers
+ * (options.externalData) take precedence.
+ * @returns {Promise<{location: string, size: number, read: Function, close?: Function}[]>}
+ */
+export async function openExternalData(locations, dir, provided) {
+  const { openSync, fstatSync, readSync, closeSync } = await import(/* webpackIgnore: true */ /* @vite-ignore */ 'node:fs');
+  const sources = [];
+  try {
+    for (const location of locations) {
+      if (provided && Object.hasOwn(provided, location)) {
+        sources.push(bufferSource(location, (await readExternalData([location], dir, provided))[0].data));
+        continue;
+      }
+      if (dir == null) await readExternalData([location], dir, provided); // throws the usual error
+      const fd = openSync(await confinedPath(dir, location), 'r');
+      sources.push({
+        location,
+        size: fstatSync(fd).size,
+        read(offset, length, target) {
+          for (let done = 0; done < length;) {
+            const n = readSync(fd, target, done, length - done, offset + done);
+            if (n === 0) throw new Error(`'${location}' ended at ${offset + done}`);
+            done += n;
+          }
+        },
+        close: () => closeSync(fd),
+      });
+    }
+    return sources;
+  } catch (err) {
+    for (const source of sources) source.close?.();
+    throw err;
+  }
 }
