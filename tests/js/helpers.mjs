@@ -29,3 +29,15 @@ export function maxRelativeError(actual, reference) {
   }
   return scale > 0 ? worst / scale : worst;
 }
+
+/** mulberry32: floats in [0, 1) from a fixed seed, so every run builds the same models and inputs. */
+export function seededRandom(seed) {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

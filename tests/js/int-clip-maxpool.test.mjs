@@ -6,19 +6,13 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { loadModel, createFeatureExtractor, Tensor } from '../../web/index.js';
+import { seededRandom } from './helpers.mjs';
 import * as W from './onnx-writer.mjs';
 
 const ort = createRequire(import.meta.url)('onnxruntime-node');
 const { FLOAT, UINT8, INT8, INT32, INT64 } = W;
 
-let state = 0xc1a9;
-function random() {
-  state = (state + 0x6d2b79f5) >>> 0;
-  let t = state;
-  t = Math.imul(t ^ (t >>> 15), t | 1);
-  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-}
+const random = seededRandom(0xc1a9); // one fixed seed for the file
 const numel = (dims) => dims.reduce((a, b) => a * b, 1);
 const TYPES = {
   int8: { code: INT8, make: (n) => Int8Array.from({ length: n }, () => Math.floor(random() * 256) - 128) },

@@ -9,21 +9,13 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { loadModel, createFeatureExtractor, Tensor, OnnxfxError } from '../../web/index.js';
-import { maxRelativeError } from './helpers.mjs';
+import { maxRelativeError, seededRandom } from './helpers.mjs';
 import * as W from './onnx-writer.mjs';
 
 const ort = createRequire(import.meta.url)('onnxruntime-node');
 const { FLOAT, INT64 } = W;
 
-// mulberry32: one fixed seed for the whole file, so every run builds the same models
-let state = 0x5eed1234;
-function random() {
-  state = (state + 0x6d2b79f5) >>> 0;
-  let t = state;
-  t = Math.imul(t ^ (t >>> 15), t | 1);
-  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-}
+const random = seededRandom(0x5eed1234); // one fixed seed for the file
 const randomData = (n) => Float32Array.from({ length: n }, () => random() * 2 - 1);
 const numel = (dims) => dims.reduce((a, b) => a * b, 1);
 
