@@ -41,13 +41,13 @@ function measure(spec) {
   return JSON.parse(out.trim().split('\n').pop());
 }
 
-/** Runs every variant of a row ROUNDS times, alternating, and pools the samples. */
-function measureRow(variants) {
+/** Runs every variant of a row `rounds` times, alternating, and pools the samples. */
+function measureRow(variants, { runs = RUNS, rounds = ROUNDS, warmup = WARMUP } = {}) {
   const pooled = variants.map(() => ({ times: [], startupMs: [], rssMB: 0, error: null }));
-  for (let round = 0; round < ROUNDS; round++) {
+  for (let round = 0; round < rounds; round++) {
     variants.forEach((v, i) => {
       if (pooled[i].error) return;
-      const r = measure({ ...v.spec, warmup: WARMUP, runs: Math.ceil(RUNS / ROUNDS) });
+      const r = measure({ ...v.spec, warmup, runs: Math.ceil(runs / rounds) });
       if (r.error) pooled[i].error = r.error;
       else {
         pooled[i].times.push(...r.times);
@@ -180,6 +180,29 @@ if (only.has('formats')) {
       ];
       row(`${net} ${label}`, macs, variants, measureRow(variants), 1);
     }
+  }
+}
+
+/* Models past what other browser engines hold (issue #17): whole, 1 thread, few runs (each run
+ * takes seconds); start-up and peak RSS are the point. bench/export_big_models.py makes them. */
+const BIG = [
+  { label: 'vit_l_16 (1.2 GB, one file)', model: path.join(modelDir, 'vit_l_16.onnx'), macs: 61.55e9 },
+  { label: 'vit_h_14 (2.5 GB external data)', model: path.join(repo, '.cache/big/vit_h_14/vit_h_14.onnx'), macs: 167.29e9 },
+];
+if (only.has('big')) {
+  emit('\n### Big models, whole (1×3×224×224, 1 thread; start-up = module + load + create)\n');
+  emit(HEADER);
+  const input = { name: 'x', dims: [1, 3, 224, 224] };
+  for (const { label, model, macs } of BIG) {
+    if (!existsSync(model)) {
+      emit(`| ${label} | – | not made (bench/export_big_models.py makes it) | | | | | | |`);
+      continue;
+    }
+    const variants = [
+      { label: 'onnxfx', spec: { engine: 'onnxfx', model, input, threads: 1 } },
+      { label: 'onnxruntime-web', spec: { engine: 'ort-web', model, input, threads: 1 } },
+    ];
+    row(label, macs, variants, measureRow(variants, { runs: 2, rounds: 1, warmup: 1 }), 1);
   }
 }
 
