@@ -13,6 +13,14 @@
 #else
 #define OFX_ARCH_WASMSIMD 0
 #endif
+/* wasmrelaxedsimd variants (FMA through f32x4.relaxed_madd) exist in the relaxed build only
+ * (clang >= 16 with -mrelaxed-simd, which also defines __wasm_simd128__: every wasmsimd kernel
+ * is there too). */
+#if defined(__wasm_relaxed_simd__)
+#define OFX_ARCH_WASMRELAXEDSIMD 1
+#else
+#define OFX_ARCH_WASMRELAXEDSIMD 0
+#endif
 
 /* Output clamp fused into GEMM/conv kernels: -inf/+inf when the op has no activation, 0/+inf
  * for Relu, 0/6 for Relu6. */

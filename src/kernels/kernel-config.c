@@ -1,28 +1,49 @@
 #include "kernels/kernel-config.h"
 
+#include <stdio.h>
+
 #define OFX_VB(op, arch) \
   .f32_v##op = ofx_f32_v##op##__##arch, .f32_v##op##c = ofx_f32_v##op##c__##arch, \
   .f32_vr##op##c = ofx_f32_vr##op##c__##arch
 
 static const ofx_kernel_config config = {
 #if OFX_ARCH_WASMSIMD
+#if OFX_ARCH_WASMRELAXEDSIMD
+    .arch = "wasmrelaxedsimd",
+#else
     .arch = "wasmsimd",
+#endif
     /* bench/kernels, registered kernels round-robin on whole layers (V8 on x86-64), loadsplat
      * kernels unrolled 2 K steps: GEMM 4x8 > 6x8 (1x1 256->64 and the ViT Linears through the
      * driver, ~+8%); IGEMM 6x8 > 5x8 ~ 4x8 (3x3 64->64: the per-tap pointer setup is shared by
      * more rows). 12 accumulators + 2 weights + 1 broadcast fit x64's 16 XMM registers. */
     .gemm_mr = 4,
     .igemm_mr = 6,
+#if OFX_ARCH_WASMRELAXEDSIMD
+    /* the relaxed build (clang-16 -mrelaxed-simd): the same shapes with one relaxed multiply-add
+     * (an FMA where the engine fuses) in place of each mul+add */
+    .f32_gemm_main = ofx_f32_gemm_minmax_ukernel_4x8__wasmrelaxedsimd_fma,
+    .f32_gemm_1x8 = ofx_f32_gemm_minmax_ukernel_1x8__wasmrelaxedsimd_fma,
+    .f32_igemm_main = ofx_f32_igemm_minmax_ukernel_6x8__wasmrelaxedsimd_fma,
+    .f32_igemm_1x8 = ofx_f32_igemm_minmax_ukernel_1x8__wasmrelaxedsimd_fma,
+#else
     .f32_gemm_main = ofx_f32_gemm_minmax_ukernel_4x8__wasmsimd_loadsplat,
     .f32_gemm_1x8 = ofx_f32_gemm_minmax_ukernel_1x8__wasmsimd_splat,
     .f32_igemm_main = ofx_f32_igemm_minmax_ukernel_6x8__wasmsimd_loadsplat,
     .f32_igemm_1x8 = ofx_f32_igemm_minmax_ukernel_1x8__wasmsimd_splat,
+#endif
     /* the any-taps kernel beats the fixed 9-tap one on 3x3: a fully unrolled tap loop keeps
      * 18 pointers live and V8 spills them */
     .dwconv_cr = 8,
+#if OFX_ARCH_WASMRELAXEDSIMD
+    .f32_dwconv_9 = ofx_f32_dwconv_minmax_ukernel_up8c__wasmrelaxedsimd_fma,
+    .f32_dwconv_25 = ofx_f32_dwconv_minmax_ukernel_25p8c__wasmrelaxedsimd_fma,
+    .f32_dwconv_any = ofx_f32_dwconv_minmax_ukernel_up8c__wasmrelaxedsimd_fma,
+#else
     .f32_dwconv_9 = ofx_f32_dwconv_minmax_ukernel_up8c__wasmsimd,
     .f32_dwconv_25 = ofx_f32_dwconv_minmax_ukernel_25p8c__wasmsimd,
     .f32_dwconv_any = ofx_f32_dwconv_minmax_ukernel_up8c__wasmsimd,
+#endif
     OFX_VB(add, wasmsimd_u8), OFX_VB(sub, wasmsimd_u8), OFX_VB(mul, wasmsimd_u8), OFX_VB(div, wasmsimd_u8),
     .f32_vclamp = ofx_f32_vclamp__wasmsimd_u8,
     .f32_vsigmoid = ofx_f32_vsigmoid__wasmsimd_u8,
@@ -84,3 +105,36 @@ static const ofx_kernel_config config = {
 };
 
 const ofx_kernel_config *ofx_kernels(void) { return &config; }
+
+/* The registered name of a configured kernel: looked up by address in the registries, so the
+ * names cannot drift from the table above. */
+static const char *gemm_name(ofx_f32_gemm_minmax_ukernel_fn fn) {
+#define OFX_GEMM_UKERNEL(arch, uk, mr, nr) if (fn == uk) return #uk;
+#include "kernels/f32-gemm/f32-gemm.inc"
+#undef OFX_GEMM_UKERNEL
+  return "?";
+}
+static const char *igemm_name(ofx_f32_igemm_minmax_ukernel_fn fn) {
+#define OFX_IGEMM_UKERNEL(arch, uk, mr, nr) if (fn == uk) return #uk;
+#include "kernels/f32-igemm/f32-igemm.inc"
+#undef OFX_IGEMM_UKERNEL
+  return "?";
+}
+static const char *dwconv_name(ofx_f32_dwconv_minmax_ukernel_fn fn) {
+#define OFX_DWCONV_UKERNEL(arch, uk, taps, cr) if (fn == uk) return #uk;
+#include "kernels/f32-dwconv/f32-dwconv.inc"
+#undef OFX_DWCONV_UKERNEL
+  return "?";
+}
+
+int ofx_kernels_describe(char *buf, size_t size) {
+  const ofx_kernel_config *k = &config;
+  return snprintf(buf, size,
+                  "{\"arch\":\"%s\",\"f32_gemm\":\"%s\",\"f32_gemm_1x8\":\"%s\",\"f32_igemm\":\"%s\","
+                  "\"f32_igemm_1x8\":\"%s\",\"f32_dwconv_9\":\"%s\",\"f32_dwconv_25\":\"%s\","
+                  "\"f32_dwconv_any\":\"%s\"}",
+                  k->arch, gemm_name(k->f32_gemm_main), gemm_name(k->f32_gemm_1x8),
+                  igemm_name(k->f32_igemm_main), igemm_name(k->f32_igemm_1x8),
+                  dwconv_name(k->f32_dwconv_9), dwconv_name(k->f32_dwconv_25),
+                  dwconv_name(k->f32_dwconv_any));
+}

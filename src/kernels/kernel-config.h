@@ -17,7 +17,7 @@
 #include "kernels/x32-transpose/x32-transpose.h"
 
 typedef struct ofx_kernel_config {
-  const char *arch; /* "wasmsimd" or "scalar" */
+  const char *arch; /* "wasmrelaxedsimd" (the relaxed build), "wasmsimd" or "scalar" */
   /* GEMM / IGEMM: the main kernels are gemm_mr x gemm_nr and igemm_mr x gemm_nr; weights packed
    * with nr = gemm_nr; IGEMM indirection built with mr = igemm_mr (or 1 for the 1x8 kernel). */
   size_t gemm_mr, gemm_nr, igemm_mr;
@@ -55,5 +55,11 @@ typedef struct ofx_kernel_config {
 
 /* Static, immutable, thread-safe. */
 const ofx_kernel_config *ofx_kernels(void);
+
+/* What this build runs, as one JSON object: {"arch": ..., "f32_gemm": <registered name of
+ * f32_gemm_main>, "f32_gemm_1x8", "f32_igemm", "f32_igemm_1x8", "f32_dwconv_9",
+ * "f32_dwconv_25", "f32_dwconv_any"} (model.backend.kernels and explain() in the JS package).
+ * snprintf's contract: writes at most size bytes, returns the length it needed. */
+int ofx_kernels_describe(char *buf, size_t size);
 
 #endif

@@ -39,6 +39,23 @@ static inline int kt_close(float got, float want, float scale, float tol) {
   return fabsf(got - want) <= tol * (1.0f + fabsf(scale));
 }
 
+/* Tolerance (kt_close) of the f32 GEMM / IGEMM / depthwise kernels against their scalar
+ * references, relative to the sum of |terms|. The mul+add kernels differ from the references in
+ * summation order only. The wasmrelaxedsimd_fma kernels' f32x4.relaxed_madd may round acc + a*b
+ * once (an FMA: V8 on x86-64 with FMA3, ARM64) where the references round the product and then
+ * the sum: a step then differs by at most half an ulp of its product, 2^-24 |a*b|, plus that
+ * difference carried through the later sums' roundings, so a K-term dot product by about
+ * 2^-24 (1 + K 2^-24) of its summed |terms| beyond the mul+add kernels' error. 2e-6 (34 x 2^-24)
+ * holds both; kt_madd_rounding below checks what the relaxed kernels compute exactly. */
+#define KT_F32_DOT_TOL 2e-6f
+
+/* acc + a*b with acc = -1, a = KT_MADD_A, b = KT_MADD_B: a*b = 1 - 2^-46 exactly, which rounds
+ * to 1 in float, so an unfused mul+add gives 0 and a fused one -2^-46. kt_madd_rounding(got)
+ * is 1 for the fused result, 0 for the unfused one, -1 for anything else (a wrong kernel). */
+#define KT_MADD_A (1.0f + 0x1p-23f)
+#define KT_MADD_B (1.0f - 0x1p-23f)
+static inline int kt_madd_rounding(float got) { return got == -0x1p-46f ? 1 : got == 0.0f ? 0 : -1; }
+
 /* Counts one CHECK per call so a failing case is reported once, with its parameters. */
 #define KT_CHECK_CASE(ok, ...)                         \
   do {                                                 \

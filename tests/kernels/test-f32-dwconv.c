@@ -62,7 +62,7 @@ static void run_case(const variant *v, ofx_threadpool *pool, size_t k, size_t st
     for (size_t c = 0; c < out_stride; c++) {
       const float got = y[p * out_stride + c];
       ok = ok && (c < channels ? kt_close(got, ofx_clampf(ref[p * channels + c], lo, hi),
-                                          mag[p * channels + c], 2e-6f)
+                                          mag[p * channels + c], KT_F32_DOT_TOL)
                                : got == KT_CANARY);
     }
   KT_CHECK_CASE(ok, "%s threads=%zu k=%zu stride=%zu dil=%zu in=%zux%zu c=%zu extra=%zu",
@@ -72,12 +72,63 @@ static void run_case(const variant *v, ofx_threadpool *pool, size_t k, size_t st
       free(mag), free(y);
 }
 
+/* What a kernel computes per step, exactly (kt_madd_rounding), as in test-f32-gemm.c: 13 channels
+ * (a block of 8, of 4, and one), 3 pixels (a pair and the odd one), input KT_MADD_A on the first
+ * tap and the zero buffer on the others, weights KT_MADD_B on the first tap and 5 on the others,
+ * bias -1. Returns how many of the vector lanes' outputs (the first 12 channels) were fused; -1 if
+ * any output is wrong. */
+#define MADD_OUTPUTS(v) (3 * 12)
+static int madd_outputs(const variant *v) {
+  const size_t channels = 13, pixels = 3, taps = v->taps ? v->taps : 3;
+  float x[13], zero[13] = {0}, w[13 * 25], bias[13], y[3 * 13];
+  const float *ind[3 * 25];
+  for (size_t c = 0; c < channels; c++) {
+    x[c] = KT_MADD_A, bias[c] = -1.0f;
+    for (size_t t = 0; t < taps; t++) w[c * taps + t] = t == 0 ? KT_MADD_B : 5.0f;
+  }
+  for (size_t p = 0; p < pixels; p++)
+    for (size_t t = 0; t < taps; t++) ind[p * taps + t] = t == 0 ? x : zero;
+  float *packed = malloc(ofx_x32_packw_dwconv_size(channels, taps, v->cr) * sizeof(float));
+  ofx_x32_packw_dwconv_chw(channels, taps, v->cr, w, bias, packed);
+  const ofx_f32_minmax_params params = {-INFINITY, INFINITY};
+  v->fn(taps, channels, pixels, ind, packed, y, taps, channels, 0, zero, &params);
+  free(packed);
+  int fused = 0;
+  for (size_t p = 0; p < pixels; p++)
+    for (size_t c = 0; c < channels; c++) {
+      const int r = kt_madd_rounding(y[p * channels + c]);
+      if (r < 0) return -1;
+      fused += c < 12 ? r : 0;
+    }
+  return fused;
+}
+
 int main(void) {
   kt_seed(4);
   const size_t nvar = sizeof variants / sizeof *variants;
   size_t simd = 0;
-  for (size_t i = 0; i < nvar; i++) simd += strcmp(variants[i].arch, "wasmsimd") == 0;
+  size_t relaxed = 0;
+  for (size_t i = 0; i < nvar; i++) {
+    simd += strcmp(variants[i].arch, "wasmsimd") == 0;
+    relaxed += strcmp(variants[i].arch, "wasmrelaxedsimd") == 0;
+  }
   CHECK(simd == (OFX_ARCH_WASMSIMD ? 5u : 0u));
+  CHECK(relaxed == (OFX_ARCH_WASMRELAXEDSIMD ? 2u : 0u));
+#if OFX_ARCH_WASMRELAXEDSIMD
+  CHECK(ofx_kernels()->f32_dwconv_9 == ofx_f32_dwconv_minmax_ukernel_up8c__wasmrelaxedsimd_fma);
+  CHECK(ofx_kernels()->f32_dwconv_25 == ofx_f32_dwconv_minmax_ukernel_25p8c__wasmrelaxedsimd_fma);
+  CHECK(ofx_kernels()->f32_dwconv_any == ofx_f32_dwconv_minmax_ukernel_up8c__wasmrelaxedsimd_fma);
+#endif
+  for (size_t vi = 0; vi < nvar; vi++) {
+    const int fused = madd_outputs(&variants[vi]);
+    if (strcmp(variants[vi].arch, "wasmrelaxedsimd") == 0)
+      KT_CHECK_CASE(fused == 0 || fused == MADD_OUTPUTS(&variants[vi]),
+                    "%s: acc + a*b neither fused nor mul+add on every output (%d fused)", variants[vi].name, fused);
+    else if (strcmp(variants[vi].arch, "wasmsimd") == 0)
+      KT_CHECK_CASE(fused == 0, "%s: acc + a*b is not mul+add (%d fused)", variants[vi].name, fused);
+    else /* scalar C: a native compiler may contract it into an FMA where the target has one */
+      KT_CHECK_CASE(fused >= 0, "%s: acc + a*b is wrong", variants[vi].name);
+  }
   const size_t channels[] = {1, 2, 3, 4, 5, 7, 8, 9, 11, 12, 13, 16, 17, 31, 144};
   for (size_t vi = 0; vi < nvar; vi++) {
     const variant *v = &variants[vi];

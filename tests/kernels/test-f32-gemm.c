@@ -69,7 +69,7 @@ static void test_ukernel(const variant *v, size_t mr, size_t n, size_t k, int cl
     int good;
     if (i < mr && j < n) {
       const float want = ofx_clampf(ref[i * n + j], lo, hi);
-      good = kt_close(c[idx], want, mag[i * n + j], 2e-6f);
+      good = kt_close(c[idx], want, mag[i * n + j], KT_F32_DOT_TOL);
     } else {
       good = c[idx] == KT_CANARY;
     }
@@ -79,6 +79,28 @@ static void test_ukernel(const variant *v, size_t mr, size_t n, size_t k, int cl
   KT_CHECK_CASE(ok, "%s mr=%zu n=%zu k=%zu clamp=%d (first bad index %zu)", v->name, mr, n, k,
                 clamp_mode, bad);
   free(a), free(w), free(bias), free(packed), free(ref), free(mag), free(c);
+}
+
+/* What a kernel computes per step, exactly (kt_madd_rounding): k = 3 (the 2-step main loop and
+ * the tail) with A = [KT_MADD_A, 0, 0], W = [KT_MADD_B, 5, -3], bias -1 on every row and 11
+ * columns (a full block and a tail). Returns how many outputs were fused; -1 if any is wrong. */
+static int madd_outputs(const variant *v) {
+  const size_t n = 11, k = 3, mr = v->mr;
+  float a[6 * 3], w[11 * 3], bias[11], c[6 * 11];
+  for (size_t i = 0; i < mr; i++) a[i * k] = KT_MADD_A, a[i * k + 1] = 0.0f, a[i * k + 2] = 0.0f;
+  for (size_t j = 0; j < n; j++) w[j * k] = KT_MADD_B, w[j * k + 1] = 5.0f, w[j * k + 2] = -3.0f, bias[j] = -1.0f;
+  float *packed = malloc(ofx_x32_packw_gemm_size(n, k, v->nr) * sizeof(float));
+  ofx_x32_packw_gemm_goi(n, k, v->nr, w, bias, packed);
+  const ofx_f32_minmax_params params = {-INFINITY, INFINITY};
+  v->fn(mr, n, k, a, k, packed, c, n, v->nr, &params);
+  free(packed);
+  int fused = 0;
+  for (size_t i = 0; i < mr * n; i++) {
+    const int r = kt_madd_rounding(c[i]);
+    if (r < 0) return -1;
+    fused += r;
+  }
+  return fused;
 }
 
 static void test_driver(ofx_threadpool *pool, size_t m, size_t n, size_t k) {
@@ -99,7 +121,7 @@ static void test_driver(ofx_threadpool *pool, size_t m, size_t n, size_t k) {
   for (size_t i = 0; i < m; i++)
     for (size_t j = 0; j < c_stride; j++) {
       const float got = c[i * c_stride + j];
-      ok = ok && (j < n ? kt_close(got, fmaxf(ref[i * n + j], 0.0f), mag[i * n + j], 2e-6f)
+      ok = ok && (j < n ? kt_close(got, fmaxf(ref[i * n + j], 0.0f), mag[i * n + j], KT_F32_DOT_TOL)
                         : got == KT_CANARY);
     }
   KT_CHECK_CASE(ok, "ofx_f32_gemm threads=%zu m=%zu n=%zu k=%zu",
@@ -110,15 +132,43 @@ static void test_driver(ofx_threadpool *pool, size_t m, size_t n, size_t k) {
 int main(void) {
   kt_seed(2);
   const size_t nvar = sizeof variants / sizeof *variants;
-  size_t simd = 0;
-  for (size_t i = 0; i < nvar; i++) simd += strcmp(variants[i].arch, "wasmsimd") == 0;
-#if defined(__wasm_simd128__)
-  CHECK(simd == 6); /* the wasmsimd kernels are registered and tested in this build */
+  size_t simd = 0, relaxed = 0;
+  for (size_t i = 0; i < nvar; i++) {
+    simd += strcmp(variants[i].arch, "wasmsimd") == 0;
+    relaxed += strcmp(variants[i].arch, "wasmrelaxedsimd") == 0;
+  }
+  char described[1024];
+  CHECK(ofx_kernels_describe(described, sizeof described) < (int)sizeof described);
+#if defined(__wasm_relaxed_simd__)
+  /* the relaxed build: the wasmsimd kernels and the FMA ones, which kernel-config.c picks */
+  CHECK(simd == 6 && relaxed == 3);
+  CHECK(strcmp(ofx_kernels()->arch, "wasmrelaxedsimd") == 0);
+  CHECK(strstr(described, "\"f32_gemm\":\"ofx_f32_gemm_minmax_ukernel_4x8__wasmrelaxedsimd_fma\"") != NULL);
+  CHECK(strstr(described, "\"f32_igemm\":\"ofx_f32_igemm_minmax_ukernel_6x8__wasmrelaxedsimd_fma\"") != NULL);
+  CHECK(strstr(described, "\"f32_dwconv_any\":\"ofx_f32_dwconv_minmax_ukernel_up8c__wasmrelaxedsimd_fma\"") != NULL);
+#elif defined(__wasm_simd128__)
+  CHECK(simd == 6 && relaxed == 0); /* the wasmsimd kernels are registered and tested in this build */
   CHECK(strcmp(ofx_kernels()->arch, "wasmsimd") == 0);
+  CHECK(strstr(described, "\"f32_gemm\":\"ofx_f32_gemm_minmax_ukernel_4x8__wasmsimd_loadsplat\"") != NULL);
 #else
-  CHECK(simd == 0);
+  CHECK(simd == 0 && relaxed == 0);
   CHECK(strcmp(ofx_kernels()->arch, "scalar") == 0);
+  CHECK(strstr(described, "\"f32_gemm\":\"ofx_f32_gemm_minmax_ukernel_4x8__scalar\"") != NULL);
 #endif
+  CHECK(strstr(described, "\"?\"") == NULL); /* every configured kernel is registered */
+  /* mul+add kernels round twice; relaxed ones once or twice, the same way on every output */
+  for (size_t vi = 0; vi < nvar; vi++) {
+    const int fused = madd_outputs(&variants[vi]), outputs = (int)(variants[vi].mr * 11);
+    if (strcmp(variants[vi].arch, "wasmrelaxedsimd") == 0) {
+      KT_CHECK_CASE(fused == 0 || fused == outputs, "%s: acc + a*b neither fused nor mul+add on every output (%d of %d fused)",
+                    variants[vi].name, fused, outputs);
+      printf("%s: relaxed_madd %s here\n", variants[vi].name, fused ? "fused (one rounding)" : "not fused (mul+add)");
+    } else if (strcmp(variants[vi].arch, "wasmsimd") == 0) {
+      KT_CHECK_CASE(fused == 0, "%s: acc + a*b is not mul+add (%d fused)", variants[vi].name, fused);
+    } else { /* scalar C: a native compiler may contract it into an FMA where the target has one */
+      KT_CHECK_CASE(fused >= 0, "%s: acc + a*b is wrong", variants[vi].name);
+    }
+  }
   const size_t ns[] = {1, 2, 3, 4, 5, 7, 8, 9, 12, 15, 16, 17, 24, 31, 33};
   const size_t ks[] = {1, 2, 3, 4, 5, 7, 8, 9, 11, 16, 27, 64, 257, 1031};
   for (size_t vi = 0; vi < nvar; vi++) {

@@ -80,7 +80,7 @@ static void run_case(const variant *v, ofx_threadpool *pool, const conv_shape *s
       const float got = c[p * c_stride + j];
       float want = j < cout ? fmaxf(ref[p * cout + j], lo) : 0;
       if (j < cout && swish) ofx_f32_vswish__scalar(1, &want, &want);
-      ok = ok && (j < cout ? kt_close(got, want, mag[p * cout + j], 2e-6f)
+      ok = ok && (j < cout ? kt_close(got, want, mag[p * cout + j], KT_F32_DOT_TOL)
                            : got == KT_CANARY);
     }
   KT_CHECK_CASE(ok,
@@ -92,12 +92,55 @@ static void run_case(const variant *v, ofx_threadpool *pool, const conv_shape *s
       free(mag), free(c);
 }
 
+/* What a kernel computes per step, exactly (kt_madd_rounding), as in test-f32-gemm.c: one tap
+ * (ks = 1) of kc = 3 channels [KT_MADD_A, 0, 0] on every row, weights [KT_MADD_B, 5, -3], bias -1,
+ * 11 columns. Returns how many outputs were fused; -1 if any is wrong. */
+#define MADD_OUTPUTS(v) ((int)((v)->mr * 11))
+static int madd_outputs(const variant *v) {
+  const size_t n = 11, k = 3, mr = v->mr;
+  float row[3] = {KT_MADD_A, 0.0f, 0.0f}, zero[3] = {0}, w[11 * 3], bias[11], c[8 * 11];
+  const float *a[8];
+  for (size_t i = 0; i < mr; i++) a[i] = row;
+  for (size_t j = 0; j < n; j++) w[j * k] = KT_MADD_B, w[j * k + 1] = 5.0f, w[j * k + 2] = -3.0f, bias[j] = -1.0f;
+  float *packed = malloc(ofx_x32_packw_gemm_size(n, k, v->nr) * sizeof(float));
+  ofx_x32_packw_conv_oihw(n, k, 1, 1, v->nr, w, bias, packed);
+  const ofx_f32_minmax_params params = {-INFINITY, INFINITY};
+  v->fn(mr, n, k, 1, a, packed, c, n, v->nr, 0, zero, &params);
+  free(packed);
+  int fused = 0;
+  for (size_t i = 0; i < mr * n; i++) {
+    const int r = kt_madd_rounding(c[i]);
+    if (r < 0) return -1;
+    fused += r;
+  }
+  return fused;
+}
+
 int main(void) {
   kt_seed(3);
   size_t simd = 0;
   const size_t nvar = sizeof variants / sizeof *variants;
-  for (size_t i = 0; i < nvar; i++) simd += strcmp(variants[i].arch, "wasmsimd") == 0;
+  size_t relaxed = 0;
+  for (size_t i = 0; i < nvar; i++) {
+    simd += strcmp(variants[i].arch, "wasmsimd") == 0;
+    relaxed += strcmp(variants[i].arch, "wasmrelaxedsimd") == 0;
+  }
   CHECK(simd == (OFX_ARCH_WASMSIMD ? 6u : 0u));
+  CHECK(relaxed == (OFX_ARCH_WASMRELAXEDSIMD ? 3u : 0u));
+#if OFX_ARCH_WASMRELAXEDSIMD
+  CHECK(ofx_kernels()->f32_igemm_main == ofx_f32_igemm_minmax_ukernel_6x8__wasmrelaxedsimd_fma);
+  CHECK(ofx_kernels()->f32_igemm_1x8 == ofx_f32_igemm_minmax_ukernel_1x8__wasmrelaxedsimd_fma);
+#endif
+  for (size_t vi = 0; vi < nvar; vi++) {
+    const int fused = madd_outputs(&variants[vi]);
+    if (strcmp(variants[vi].arch, "wasmrelaxedsimd") == 0)
+      KT_CHECK_CASE(fused == 0 || fused == MADD_OUTPUTS(&variants[vi]),
+                    "%s: acc + a*b neither fused nor mul+add on every output (%d fused)", variants[vi].name, fused);
+    else if (strcmp(variants[vi].arch, "wasmsimd") == 0)
+      KT_CHECK_CASE(fused == 0, "%s: acc + a*b is not mul+add (%d fused)", variants[vi].name, fused);
+    else /* scalar C: a native compiler may contract it into an FMA where the target has one */
+      KT_CHECK_CASE(fused >= 0, "%s: acc + a*b is wrong", variants[vi].name);
+  }
   /* indirection layout on a hand-checked case: 3x3 input, 2x2 kernel, pad 1, stride 2, mr 4 */
   {
     float img[9] = {0}, zero[1] = {0};

@@ -4,7 +4,10 @@
  * Two output pixels per step share each weight load: per tap and 8 channels, 2 weight loads
  * and 4 input loads feed 4 mul+add pairs (the one-pixel 4-channel kernels load twice per pair).
  * Channels are taken 8, then 4, then one at a time, so nothing is read past the last channel
- * of an input pixel. Weights: ofx_x32_packw_dwconv_chw with cr = 8. */
+ * of an input pixel. Weights: ofx_x32_packw_dwconv_chw with cr = 8.
+ *
+ * OFX_DW8_MADD(acc, a, b) is acc + a * b per lane: mul then add unless the including file
+ * defines it first (the wasmrelaxedsimd_fma kernels: f32x4.relaxed_madd). */
 #ifndef OFX_KERNELS_F32_DWCONV_8C_WASMSIMD_H
 #define OFX_KERNELS_F32_DWCONV_8C_WASMSIMD_H
 
@@ -12,6 +15,10 @@
 #include <wasm_simd128.h>
 
 #include "kernels/f32-dwconv/f32-dwconv.h"
+
+#ifndef OFX_DW8_MADD
+#define OFX_DW8_MADD(acc, a, b) wasm_f32x4_add((acc), wasm_f32x4_mul((a), (b)))
+#endif
 
 #define OFX_DW8_MAX_TAPS OFX_DWCONV_MAX_TAPS
 
@@ -29,7 +36,7 @@ static inline __attribute__((always_inline)) void ofx_dw8_tail(size_t taps, size
   if (c + 4 <= channels) {
     v128_t vacc = wasm_v128_load(w);
     for (size_t t = 0; t < taps; t++)
-      vacc = wasm_f32x4_add(vacc, wasm_f32x4_mul(wasm_v128_load(in[t] + c), wasm_v128_load(w + 8 + 8 * t)));
+      vacc = OFX_DW8_MADD(vacc, wasm_v128_load(in[t] + c), wasm_v128_load(w + 8 + 8 * t));
     wasm_v128_store(out + c, wasm_f32x4_pmin(wasm_f32x4_pmax(vacc, vmin), vmax));
     l = 4;
   }
@@ -65,10 +72,10 @@ static inline __attribute__((always_inline)) void ofx_dw8_body(
         const v128_t vw0 = wasm_v128_load(wt), vw1 = wasm_v128_load(wt + 4);
         wt += 8;
         const float *p0 = in0[t] + c, *p1 = in1[t] + c;
-        vacc0l = wasm_f32x4_add(vacc0l, wasm_f32x4_mul(wasm_v128_load(p0), vw0));
-        vacc0h = wasm_f32x4_add(vacc0h, wasm_f32x4_mul(wasm_v128_load(p0 + 4), vw1));
-        vacc1l = wasm_f32x4_add(vacc1l, wasm_f32x4_mul(wasm_v128_load(p1), vw0));
-        vacc1h = wasm_f32x4_add(vacc1h, wasm_f32x4_mul(wasm_v128_load(p1 + 4), vw1));
+        vacc0l = OFX_DW8_MADD(vacc0l, wasm_v128_load(p0), vw0);
+        vacc0h = OFX_DW8_MADD(vacc0h, wasm_v128_load(p0 + 4), vw1);
+        vacc1l = OFX_DW8_MADD(vacc1l, wasm_v128_load(p1), vw0);
+        vacc1h = OFX_DW8_MADD(vacc1h, wasm_v128_load(p1 + 4), vw1);
       }
       wasm_v128_store(out0 + c, wasm_f32x4_pmin(wasm_f32x4_pmax(vacc0l, vmin), vmax));
       wasm_v128_store(out0 + c + 4, wasm_f32x4_pmin(wasm_f32x4_pmax(vacc0h, vmin), vmax));
@@ -92,8 +99,8 @@ static inline __attribute__((always_inline)) void ofx_dw8_body(
       const float *wt = w + 8;
       for (size_t t = 0; t < taps; t++) {
         const float *p0 = in0[t] + c;
-        vacc0l = wasm_f32x4_add(vacc0l, wasm_f32x4_mul(wasm_v128_load(p0), wasm_v128_load(wt)));
-        vacc0h = wasm_f32x4_add(vacc0h, wasm_f32x4_mul(wasm_v128_load(p0 + 4), wasm_v128_load(wt + 4)));
+        vacc0l = OFX_DW8_MADD(vacc0l, wasm_v128_load(p0), wasm_v128_load(wt));
+        vacc0h = OFX_DW8_MADD(vacc0h, wasm_v128_load(p0 + 4), wasm_v128_load(wt + 4));
         wt += 8;
       }
       wasm_v128_store(out0 + c, wasm_f32x4_pmin(wasm_f32x4_pmax(vacc0l, vmin), vmax));
