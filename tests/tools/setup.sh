@@ -15,6 +15,7 @@ log() { printf '\n== %s\n' "$*"; }
 # Debian packages. /usr/bin/python3 is Debian's interpreter, the one that sees python3-torch.
 debian_packages=(
   build-essential cmake pkg-config emscripten clang libclang-rt-14-dev
+  clang-16 lld-16   # the relaxed-SIMD WebAssembly modules (CMakeLists.txt: OFX_RELAXED_SIMD)
   protobuf-c-compiler libprotobuf-c-dev libonnx-dev libonnx-testdata
   python3 python3-torch python3-torchvision python3-onnx python3-numpy
   python3-pil python3-skimage chromium
