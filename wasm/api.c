@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "base/status.h"
+#include "kernels/kernel-config.h"
 #include "onnxfx.h"
 
 static ofx_tensor_view output_view(const ofx_extractor *fx, size_t i) {
@@ -47,6 +48,15 @@ EMSCRIPTEN_KEEPALIVE size_t ofx_wasm_output_size(const ofx_extractor *fx, size_t
 EMSCRIPTEN_KEEPALIVE double ofx_wasm_heap_used(void) {
   struct mallinfo info = mallinfo();
   return (double)(size_t)info.uordblks;
+}
+
+/* Which build this is and the micro-kernels it runs (ofx_kernels_describe: {"arch":
+ * "wasmrelaxedsimd" | "wasmsimd", "f32_gemm": ..., ...}), read once by web/src/loader.js for
+ * model.backend and explain(). Static; owned by the library. */
+EMSCRIPTEN_KEEPALIVE const char *ofx_wasm_kernels_json(void) {
+  static char json[1024];
+  if (json[0] == 0) ofx_kernels_describe(json, sizeof json);
+  return json;
 }
 
 /* External data read on demand (ofx_model_load_deferred): the JS side (web/src/core.js) keeps

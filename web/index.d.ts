@@ -110,6 +110,24 @@ export interface NodeInfo {
   outputShapes?: ((number | string | null)[] | null)[];
 }
 
+/** The WebAssembly build running a model (`model.backend`). */
+export interface Backend {
+  /**
+   * `'relaxed'`: the relaxed-SIMD build, whose f32 GEMM, IGEMM and depthwise kernels use
+   * `f32x4.relaxed_madd` (a fused multiply-add where the engine has one); `'simd128'`: the
+   * SIMD128 build (mul then add). Results agree to about 1e-6 of each output's scale (docs/api.md).
+   */
+  readonly simd: 'relaxed' | 'simd128';
+  /** The engine's thread count when the model was loaded (1 in the single-thread build). */
+  readonly threads: number;
+  /**
+   * The build's arch (`'wasmrelaxedsimd'` or `'wasmsimd'`) and the registered names of the f32
+   * micro-kernels it chose, by role: `f32_gemm`, `f32_gemm_1x8`, `f32_igemm`, `f32_igemm_1x8`,
+   * `f32_dwconv_9`, `f32_dwconv_25`, `f32_dwconv_any`.
+   */
+  readonly kernels: Readonly<Record<string, string>>;
+}
+
 /** A loaded ONNX model. */
 export class Model {
   /** Every node in execution order: graph inputs first, then the graph's nodes (constants folded away). */
@@ -122,6 +140,8 @@ export class Model {
   readonly inWorker: boolean;
   /** True when its engine is the threaded build (Node, or a cross-origin isolated page). */
   readonly threaded: boolean;
+  /** Which WebAssembly build runs it (relaxed SIMD or SIMD128), on how many threads, with which kernels. */
+  readonly backend: Backend;
   /**
    * Infers every node's output shapes from the declared input shapes without running anything,
    * sets `outputShapes` on each node, and returns the shapes by ONNX value name. Symbolic dims
@@ -163,6 +183,14 @@ export interface LoadOptions {
    * its 4 pre-spawned workers plus the calling thread, and the single-thread build at 1.
    */
   numThreads?: number;
+  /**
+   * Which SIMD build: `'auto'` (default) takes the relaxed-SIMD build (FMA kernels) where the
+   * engine supports relaxed SIMD (Chromium-based browsers; Node 20 with
+   * `--experimental-wasm-relaxed-simd`), else the SIMD128 one; `'relaxed'` forces it
+   * (`INVALID_ARGUMENT` where unsupported); `'simd128'` forces SIMD128. `model.backend.simd`
+   * tells which runs. With `wasmUrl`/`wasmPath`, `'auto'` means `'simd128'`.
+   */
+  simd?: 'auto' | 'relaxed' | 'simd128';
   /** Called while the model downloads (URL/Response/Blob) or once when read from a file; `total` is 0 when unknown. */
   onProgress?: (loaded: number, total: number) => void;
   /** Bytes of the ONNX external data files, by their `location` in the model (any environment). */
@@ -188,7 +216,7 @@ export interface LoadOptions {
  * of the folder is refused (`BAD_MODEL`); elsewhere pass `externalData`.
  *
  * - The WebAssembly module is loaded once per page, worker or process, on first use; options
- *   that pick it (`threads`, `distUrl`, `wasmUrl`) count on that first call.
+ *   that pick it (`threads`, `simd`, `distUrl`, `wasmUrl`) count on that first call.
  * - `worker: true` keeps the main thread free while models load and run.
  *
  * @throws OnnxfxError `BAD_MODEL` for bytes that are not a readable ONNX model,

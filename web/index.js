@@ -15,9 +15,9 @@ import { LocalEngine } from './src/engine.js';
 import { WorkerEngine } from './src/worker-client.js';
 import { readModelSource, findExternalLocations, readExternalData, nodeModelFile } from './src/source.js';
 import { Tensor, toTensor } from './src/tensor.js';
-import { checkOptionNames, closeMatches, quoteList } from './src/options.js';
+import { checkOptionNames, checkSimdOption, closeMatches, quoteList } from './src/options.js';
 
-const LOAD_OPTIONS = ['worker', 'threads', 'numThreads', 'onProgress', 'externalData', 'externalDataDir', 'fetchOptions', 'distUrl', 'wasmUrl', 'wasmPath'];
+const LOAD_OPTIONS = ['worker', 'threads', 'numThreads', 'simd', 'onProgress', 'externalData', 'externalDataDir', 'fetchOptions', 'distUrl', 'wasmUrl', 'wasmPath'];
 const EXTRACTOR_OPTIONS = ['returnNodes', 'trainReturnNodes', 'evalReturnNodes', 'suppressDiffWarning', 'fuse'];
 
 export { Tensor };
@@ -29,6 +29,7 @@ export { imageToTensor, PRESETS as imagePresets } from './src/images.js';
 
 /** @typedef {import('./src/messages.js').Engine} Engine */
 /** @typedef {import('./src/messages.js').ExtractorInfo} ExtractorInfo */
+/** @typedef {import('./src/messages.js').Backend} Backend */
 /** @typedef {{native: ExtractorInfo, keys: string[]}} Mode one view's native extractor, and the output keys of its requests */
 
 /**
@@ -96,16 +97,20 @@ export class Model {
   #extractors = new Set();
   /** @type {Promise<void> | null} */
   #disposed = null;
+  /** @type {Readonly<Backend>} */
+  #backend;
 
   /**
    * @param {Engine} engine
    * @param {import('./src/messages.js').LoadedModel} native
    * @param {() => Promise<void>} release called once the model is freed
+   * @param {Backend} backend the engine's build and thread count when the model was loaded
    */
-  constructor(engine, native, release) {
+  constructor(engine, native, release, backend) {
     this.#engine = engine;
     this.#handle = native.handle;
     this.#release = release;
+    this.#backend = Object.freeze({ ...backend, kernels: Object.freeze({ ...backend.kernels }) });
     const d = native.description;
     /**
      * Every node in execution order: graph inputs first, then the graph's nodes.
@@ -130,6 +135,16 @@ export class Model {
   /** True when the engine running this model uses threads (cross-origin isolated page, or Node). */
   get threaded() {
     return !!this.#engine.threaded;
+  }
+
+  /**
+   * The WebAssembly build running this model: `simd` 'relaxed' (FMA kernels) or 'simd128',
+   * `threads` (the engine's thread count when the model was loaded) and `kernels` (the f32
+   * micro-kernels the build chose, by role). See docs/api.md.
+   * @returns {Readonly<Backend>}
+   */
+  get backend() {
+    return this.#backend;
   }
 
   /** @internal */
@@ -205,6 +220,7 @@ export class Model {
 export async function loadModel(source, options = {}) {
   if (options == null || typeof options !== 'object') throw new OnnxfxError('INVALID_ARGUMENT', 'loadModel options must be an object');
   checkOptionNames(options, LOAD_OPTIONS, 'loadModel');
+  checkSimdOption(options.simd);
   const { numThreads } = options;
   if (numThreads != null && !(Number.isInteger(numThreads) && numThreads >= 1)) {
     throw new OnnxfxError('INVALID_ARGUMENT', `numThreads must be a positive integer, got ${numThreads}`);
@@ -216,7 +232,7 @@ export async function loadModel(source, options = {}) {
     // the pool's workers boot while the file is read and parsed
     const native = await engine.loadModelFile({ file: await file, onProgress: options.onProgress, externalData: options.externalData });
     if (numThreads != null) await engine.call('setNumThreads', { threads: numThreads });
-    return new Model(engine, native, async () => {});
+    return new Model(engine, native, async () => {}, (await engine.call('info', undefined)).backend);
   }
   const { bytes, owned, dir } = await readModelSource(source, options);
   const locations = findExternalLocations(bytes);
@@ -230,7 +246,7 @@ export async function loadModel(source, options = {}) {
     for (const e of externals) if (e.owned) transfer.push(e.data.buffer);
     const input = { bytes, externals: externals.map(({ location, data }) => ({ location, data })) };
     const native = await engine.call('loadModel', input, transfer);
-    return new Model(engine, native, release);
+    return new Model(engine, native, release, (await engine.call('info', undefined)).backend);
   } catch (err) {
     release();
     throw err;
@@ -350,6 +366,21 @@ function withHint(err, model) {
       'views differ, give trainReturnNodes and evalReturnNodes separately.';
   }
   return err;
+}
+
+/**
+ * The first line of explain(): the build, the thread count, and its main f32 GEMM / IGEMM / 3x3
+ * depthwise micro-kernels (registered names without the common prefix; model.backend.kernels has
+ * them all), e.g. `backend: relaxed SIMD, 1 thread; f32 kernels: gemm 4x8__wasmrelaxedsimd_fma, ...`.
+ * @param {Backend} backend
+ */
+function describeBackend(backend) {
+  const k = backend.kernels ?? {};
+  const short = (name) => String(name ?? '?').replace(/^ofx_f32_[a-z]+_minmax_ukernel_/, '');
+  const kernels = k.f32_gemm
+    ? `; f32 kernels: gemm ${short(k.f32_gemm)}, igemm ${short(k.f32_igemm)}, depthwise ${short(k.f32_dwconv_9)}`
+    : '';
+  return `backend: ${backend.simd === 'relaxed' ? 'relaxed SIMD' : 'SIMD128'}, ${backend.threads} thread${backend.threads === 1 ? '' : 's'}${kernels}`;
 }
 
 /** Runs the part of a model that some requested nodes need and returns their values. */
@@ -504,7 +535,11 @@ export class FeatureExtractor {
   async explain(input) {
     const mode = this.#current();
     const tensors = input === undefined ? undefined : this.#inputTensors(mode, input);
-    return this.#engine.call('explain', { handle: mode.native.handle, tensors });
+    const [plan, { backend }] = await Promise.all([
+      this.#engine.call('explain', { handle: mode.native.handle, tensors }),
+      this.#engine.call('info', undefined),
+    ]);
+    return `${describeBackend(backend)}\n${plan}`;
   }
 
   /**

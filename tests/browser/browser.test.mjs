@@ -1,7 +1,8 @@
 // onnxfx in Debian's Chromium (driven by playwright-core; no browser is downloaded): the package
 // loads from a plain <script type="module"> with no bundler, lists names and extracts features
-// equal to Node's, in the page and in a Worker, threaded (cross-origin isolated server) and not;
-// toONNX() and explain() answer there too, and dispose() can be awaited.
+// equal to Node's, in the page and in a Worker, threaded (cross-origin isolated server) and not,
+// on the relaxed-SIMD build that Chromium gets; toONNX() and explain() answer there too, and
+// dispose() can be awaited.
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -69,7 +70,7 @@ async function runInPage(server, { worker }) {
       for (const [key, t] of Object.entries(out)) {
         features[key] = { type: t.type, dims: t.dims, data: Array.from(t.data), same: t.data.every((v, i) => v === again[key].data[i]) };
       }
-      const info = { threaded: model.threaded, inWorker: model.inWorker, isolated: self.crossOriginIsolated };
+      const info = { threaded: model.threaded, inWorker: model.inWorker, isolated: self.crossOriginIsolated, backend: model.backend };
       const onnx = Array.from(await fx.toONNX());
       const plan = await fx.explain(tensor);
       const disposing = model.dispose();
@@ -98,6 +99,12 @@ for (const isolated of [false, true]) {
       assert.equal(r.isolated, isolated, 'the server headers decide crossOriginIsolated');
       assert.equal(r.threaded, isolated, 'threaded build exactly when the page is cross-origin isolated');
       assert.equal(r.inWorker, worker);
+      // Chromium runs relaxed SIMD: 'auto' loads the relaxed build (FMA kernels), whose features
+      // still match Node's SIMD128 build below
+      assert.equal(r.backend.simd, 'relaxed', `the relaxed build is picked: ${JSON.stringify(r.backend)}`);
+      assert.equal(r.backend.kernels.f32_igemm, 'ofx_f32_igemm_minmax_ukernel_6x8__wasmrelaxedsimd_fma');
+      assert.equal(r.backend.threads, 1);
+      assert.match(r.plan, /^backend: relaxed SIMD, 1 thread; f32 kernels: gemm 4x8__wasmrelaxedsimd_fma/);
       assert.deepEqual(r.trainNodes, reference.trainNodes);
       assert.deepEqual(r.evalNodes, reference.evalNodes);
       assert.deepEqual(Object.keys(r.features), Object.keys(reference.out));

@@ -29,7 +29,7 @@ try {
   const x = new Tensor('float32', Float32Array.from({ length: 192 }, (_, i) => Math.sin(i * 0.37)), [1, 3, 8, 8]);
   const out = await fx.run(x);
   document.body.dataset.result = JSON.stringify({
-    threaded: model.threaded, inWorker: model.inWorker,
+    threaded: model.threaded, inWorker: model.inWorker, simd: model.backend.simd,
     out: Object.fromEntries(Object.entries(out).map(([k, t]) => [k, { dims: t.dims, data: Array.from(t.data) }])),
   });
   await model.dispose();
@@ -127,8 +127,9 @@ test.after(async () => {
 test('the builds emit the WebAssembly files and the worker with the app', () => {
   for (const [name, dir] of Object.entries(built)) {
     const files = readdirSync(dir, { recursive: true }).map(String);
-    assert.equal(files.filter((f) => f.endsWith('.wasm')).length, 2, `${name}: both builds' .wasm files (${files.join(', ')})`);
-    assert.equal(files.filter((f) => f.endsWith('.mjs')).length, 2, `${name}: both builds' module factories`);
+    // threaded and single-thread, each on SIMD128 and relaxed SIMD
+    assert.equal(files.filter((f) => f.endsWith('.wasm')).length, 4, `${name}: the four builds' .wasm files (${files.join(', ')})`);
+    assert.equal(files.filter((f) => f.endsWith('.mjs')).length, 4, `${name}: the four builds' module factories`);
   }
 });
 
@@ -150,6 +151,7 @@ for (const app of Object.keys(APPS)) {
           assert.equal(result.error, undefined, result.error);
           assert.equal(result.threaded, isolated, 'threads exactly where the page is cross-origin isolated');
           assert.equal(result.inWorker, worker);
+          assert.equal(result.simd, 'relaxed', 'Chromium gets the relaxed-SIMD build, emitted with the app');
           assert.deepEqual(Object.keys(result.out), ['conv', 'relu']);
           for (const key of ['conv', 'relu']) {
             assert.deepEqual(result.out[key].dims, expected[key].dims);

@@ -9,7 +9,7 @@ import { Worker } from 'node:worker_threads';
 import { loadModel, createFeatureExtractor, Tensor, BadInputError, DisposedError, InvalidArgumentError } from '../../web/index.js';
 import { LocalEngine } from '../../web/src/engine.js';
 import { WorkerEngine } from '../../web/src/worker-client.js';
-import { loadWasm } from '../../web/src/loader.js';
+import { loadWasm, relaxedSimdSupported } from '../../web/src/loader.js';
 import { modelPath } from './helpers.mjs';
 import * as W from './onnx-writer.mjs';
 
@@ -46,7 +46,10 @@ test('both engines answer call(type, in) with a promise, and refuse unknown oper
     for (const [where, engine] of Object.entries(engines)) {
       const info = engine.call('info', undefined);
       assert.ok(info instanceof Promise, where);
-      assert.deepEqual(await info, { threaded: true });
+      const { threaded, backend } = await info;
+      assert.equal(threaded, true, where);
+      assert.equal(backend.simd, relaxedSimdSupported() ? 'relaxed' : 'simd128', where);
+      assert.equal(backend.threads, 1, where);
       const model = await engine.call('loadModel', { bytes: conv.bytes, externals: [] });
       const fx = await engine.call('createExtractor', { model: model.handle, names: ['relu'], train: false });
       const input = x();

@@ -16,11 +16,13 @@ test.before(() => {
 });
 test.after(() => packed && rmSync(packed.root, { recursive: true, force: true }));
 
-test('the tarball holds the module, both WebAssembly builds and the types, and nothing else', () => {
+test('the tarball holds the module, the four WebAssembly builds and the types, and nothing else', () => {
   const files = execFileSync('tar', ['-tzf', packed.tarball], { encoding: 'utf8' }).trim().split('\n').map((f) => f.replace(/^package\//, ''));
   for (const f of ['index.js', 'index.d.ts', 'package.json', 'src/worker.js', 'src/loader.js', 'src/messages.d.ts',
     'dist/onnxfx.js', 'dist/onnxfx.mjs', 'dist/onnxfx.wasm', 'dist/onnxfx.worker.js', 'dist/onnxfx-st.js',
-    'dist/onnxfx-st.mjs', 'dist/onnxfx-st.wasm', 'dist/package.json']) {
+    'dist/onnxfx-st.mjs', 'dist/onnxfx-st.wasm', 'dist/onnxfx-relaxed.js', 'dist/onnxfx-relaxed.mjs',
+    'dist/onnxfx-relaxed.wasm', 'dist/onnxfx-relaxed.worker.js', 'dist/onnxfx-relaxed-st.js',
+    'dist/onnxfx-relaxed-st.mjs', 'dist/onnxfx-relaxed-st.wasm', 'dist/package.json']) {
     assert.ok(files.includes(f), `${f} is in the tarball`);
   }
   assert.ok(!files.some((f) => f.startsWith('scripts/') || f.includes('node_modules')), files.join(', '));

@@ -25,12 +25,23 @@ export const OPERATIONS = /** @type {const} */ ([
   'setNumThreads', 'inferShapes',
 ]);
 
+/**
+ * The thread count of each module's core (process-wide in the C side, ofx_set_num_threads): what
+ * the last setNumThreads answered; 1 until then.
+ * @type {WeakMap<Core, number>}
+ */
+const threadCounts = new WeakMap();
+
 /** @implements {Engine} */
 export class LocalEngine {
-  /** @param {Core} core @param {boolean} threaded */
-  constructor(core, threaded) {
+  /**
+   * @param {Core} core @param {boolean} threaded
+   * @param {{simd: 'relaxed'|'simd128', kernels: Record<string, string>}} [build] which build runs
+   */
+  constructor(core, threaded, build = { simd: 'simd128', kernels: {} }) {
     this.core = core;
     this.threaded = threaded;
+    this.build = build;
     /** @type {boolean} */
     this.inWorker = false;
     /** @type {Map<number, {handle: number, bytesPtr: number, readerId?: number, description: any}>} */
@@ -51,9 +62,9 @@ export class LocalEngine {
    * @param {{wasmPath?: string, wasmUrl?: string|URL, distUrl?: string|URL, threads?: boolean}} [options]
    */
   static async create(options = {}) {
-    const { mod, threaded } = await loadWasm(options);
+    const { mod, threaded, simd, kernels } = await loadWasm(options);
     mod.__onnxfxCore ??= new Core(mod);
-    return new LocalEngine(mod.__onnxfxCore, threaded);
+    return new LocalEngine(mod.__onnxfxCore, threaded, { simd, kernels });
   }
 
   /**
@@ -75,7 +86,8 @@ export class LocalEngine {
    * @returns {Promise<Operations['info']['out']>}
    */
   async info(_input) {
-    return { threaded: this.threaded };
+    const backend = { simd: this.build.simd, threads: threadCounts.get(this.core) ?? 1, kernels: { ...this.build.kernels } };
+    return { threaded: this.threaded, backend };
   }
 
   /**
@@ -195,7 +207,9 @@ export class LocalEngine {
    */
   async setNumThreads({ threads }) {
     if (threads > 1) await poolReady(this.core.mod);
-    return this.core.setNumThreads(threads);
+    const count = this.core.setNumThreads(threads);
+    threadCounts.set(this.core, count);
+    return count;
   }
 
   /**

@@ -1,11 +1,16 @@
 /**
  * Finds and instantiates the WebAssembly module, once per variant per process, page or worker.
  *
- * Two builds ship in dist/: `onnxfx` (pthreads; needs SharedArrayBuffer) and `onnxfx-st` (one
- * thread). Node always gets the threaded one; a browser gets it when the page (or worker) is
- * cross-origin isolated, else the single-thread one with a one-line notice. Files are found
- * relative to this module (`../dist/`), or under `options.distUrl`; `options.wasmUrl` /
- * `options.wasmPath` override the .wasm file alone.
+ * Four builds ship in dist/: `onnxfx` (pthreads; needs SharedArrayBuffer) and `onnxfx-st` (one
+ * thread) on WebAssembly SIMD128, and the same two built with relaxed SIMD, `onnxfx-relaxed` and
+ * `onnxfx-relaxed-st` (FMA micro-kernels through f32x4.relaxed_madd; CMakeLists.txt says how they
+ * are built). Threads: Node always gets the threaded one; a browser gets it when the page (or
+ * worker) is cross-origin isolated, else the single-thread one with a one-line notice. SIMD
+ * (`options.simd`, default 'auto'): the relaxed build where `WebAssembly.validate` accepts a tiny
+ * module using one relaxed instruction (Chromium; Node 20 with --experimental-wasm-relaxed-simd),
+ * else SIMD128. Files are found relative to this module (`../dist/`), or under `options.distUrl`;
+ * `options.wasmUrl` / `options.wasmPath` override the .wasm file alone (and make 'auto' mean
+ * SIMD128: the file given is taken to be that build's unless `simd: 'relaxed'` says otherwise).
  *
  * Browsers load `<name>.mjs`, an ES module copy of Emscripten's CommonJS factory made at build
  * time (web/scripts/es-module-wrapper.cmake): no bundler, no eval. pthread workers load the
@@ -38,7 +43,61 @@ export function pickVariant(options = {}) {
   return 'st';
 }
 
-const FILE_STEM = { mt: 'onnxfx', st: 'onnxfx-st' };
+/**
+ * A module whose one function computes f32x4.relaxed_madd (0xfd 0x85 0x02, the standard opcode)
+ * on three f32x4.splat(0): valid only where the engine has relaxed SIMD.
+ */
+const RELAXED_PROBE = new Uint8Array([
+  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // "\0asm", version 1
+  0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7b, // types: () -> v128
+  0x03, 0x02, 0x01, 0x00, // functions: one, of type 0
+  0x0a, 0x1c, 0x01, 0x1a, 0x00, // code: one body of 26 bytes, no locals
+  0x43, 0x00, 0x00, 0x00, 0x00, 0xfd, 0x13, // f32.const 0, f32x4.splat
+  0x43, 0x00, 0x00, 0x00, 0x00, 0xfd, 0x13,
+  0x43, 0x00, 0x00, 0x00, 0x00, 0xfd, 0x13,
+  0xfd, 0x85, 0x02, // f32x4.relaxed_madd
+  0x0b, // end
+]);
+let relaxedSupported = null;
+
+/** True when this engine compiles WebAssembly relaxed SIMD (checked once). */
+export function relaxedSimdSupported() {
+  if (relaxedSupported === null) {
+    try {
+      relaxedSupported = typeof WebAssembly === 'object' && WebAssembly.validate(RELAXED_PROBE);
+    } catch {
+      relaxedSupported = false;
+    }
+  }
+  return relaxedSupported;
+}
+
+/** Set once 'auto' could not load a relaxed build: later loads go straight to SIMD128. */
+let relaxedUnavailable = false;
+
+/**
+ * Which SIMD build to load: 'relaxed' or 'simd128' (see the top of this file). `simd: 'relaxed'`
+ * where the engine cannot run it is an INVALID_ARGUMENT error saying so.
+ * @param {{simd?: 'auto'|'relaxed'|'simd128', wasmUrl?: string|URL, wasmPath?: string}} options
+ * @returns {'relaxed'|'simd128'}
+ */
+export function pickSimd(options = {}) {
+  const simd = options.simd ?? 'auto';
+  if (simd === 'simd128') return 'simd128';
+  if (simd === 'relaxed') {
+    if (!relaxedSimdSupported()) {
+      throw new OnnxfxError('INVALID_ARGUMENT', "simd: 'relaxed' was asked for, but this JavaScript engine does not support " +
+        'WebAssembly relaxed SIMD' + (isNode
+        ? ` (Node.js ${process.versions.node}: Node 20 runs it with the flag --experimental-wasm-relaxed-simd)`
+        : ' (Chromium-based browsers run it)') + "; use simd: 'auto' or 'simd128'");
+    }
+    return 'relaxed';
+  }
+  if (options.wasmUrl != null || options.wasmPath != null || relaxedUnavailable) return 'simd128';
+  return relaxedSimdSupported() ? 'relaxed' : 'simd128';
+}
+
+const FILE_STEM = { mt: 'onnxfx', st: 'onnxfx-st', 'relaxed-mt': 'onnxfx-relaxed', 'relaxed-st': 'onnxfx-relaxed-st' };
 /** This module's URL, through a variable where no bundler should see a file to emit. */
 const HERE = import.meta.url;
 
@@ -99,6 +158,20 @@ function packagedFiles(variant) {
       'onnxfx.worker.js': new URL('../dist/onnxfx.worker.js', import.meta.url).href,
     };
   }
+  if (variant === 'relaxed-mt') {
+    return {
+      'onnxfx-relaxed.mjs': new URL('../dist/onnxfx-relaxed.mjs', import.meta.url).href,
+      'onnxfx-relaxed.js': new URL('../dist/onnxfx-relaxed.js', import.meta.url).href,
+      'onnxfx-relaxed.wasm': new URL('../dist/onnxfx-relaxed.wasm', import.meta.url).href,
+      'onnxfx-relaxed.worker.js': new URL('../dist/onnxfx-relaxed.worker.js', import.meta.url).href,
+    };
+  }
+  if (variant === 'relaxed-st') {
+    return {
+      'onnxfx-relaxed-st.mjs': new URL('../dist/onnxfx-relaxed-st.mjs', import.meta.url).href,
+      'onnxfx-relaxed-st.wasm': new URL('../dist/onnxfx-relaxed-st.wasm', import.meta.url).href,
+    };
+  }
   return {
     'onnxfx-st.mjs': new URL('../dist/onnxfx-st.mjs', import.meta.url).href,
     'onnxfx-st.wasm': new URL('../dist/onnxfx-st.wasm', import.meta.url).href,
@@ -128,11 +201,22 @@ async function instantiateInBrowser(variant, options) {
 }
 
 /**
- * @param {{wasmPath?: string, wasmUrl?: string|URL, distUrl?: string|URL, threads?: boolean}} [options]
- * @returns {Promise<{mod: any, threaded: boolean}>} the Emscripten module
+ * What the build says it runs (ofx_wasm_kernels_json, from src/kernels/kernel-config.c): its
+ * arch and the registered names of its f32 GEMM / IGEMM / depthwise micro-kernels. A static
+ * string of the module, read once here at load.
+ * @returns {Record<string, string>}
  */
-export function loadWasm(options = {}) {
-  const variant = pickVariant(options);
+function readKernels(mod, variant) {
+  if (typeof mod._ofx_wasm_kernels_json !== 'function') return { arch: variant.startsWith('relaxed') ? 'wasmrelaxedsimd' : 'wasmsimd' };
+  return JSON.parse(mod.UTF8ToString(mod._ofx_wasm_kernels_json() >>> 0));
+}
+
+/**
+ * @typedef {{mod: any, threaded: boolean, simd: 'relaxed'|'simd128', kernels: Record<string, string>}} LoadedWasm
+ */
+
+/** @returns {Promise<LoadedWasm>} */
+function loadVariant(variant, options) {
   let promise = modules.get(variant);
   if (!promise) {
     promise = (isNode ? instantiateInNode(variant, options) : instantiateInBrowser(variant, options))
@@ -140,7 +224,9 @@ export function loadWasm(options = {}) {
         // The single-thread build does not export its memory object; its HEAPU8 view is kept
         // current across memory growth, so core.js reads the buffer through it.
         if (!mod.wasmMemory) Object.defineProperty(mod, 'wasmMemory', { get: () => ({ buffer: mod.HEAPU8.buffer }) });
-        return { mod, threaded: variant === 'mt' };
+        const kernels = readKernels(mod, variant);
+        const simd = kernels.arch === 'wasmrelaxedsimd' ? 'relaxed' : 'simd128';
+        return { mod, threaded: variant.endsWith('mt'), simd, kernels };
       })
       .catch((err) => {
         modules.delete(variant);
@@ -149,6 +235,29 @@ export function loadWasm(options = {}) {
     modules.set(variant, promise);
   }
   return promise;
+}
+
+/**
+ * Loads (once per build) the build `options` pick: threads by pickVariant, SIMD by pickSimd.
+ * With simd 'auto', a relaxed build that cannot be loaded (dist/ built without clang-16: see
+ * CMakeLists.txt) gives way to the SIMD128 one, with a one-line notice.
+ * @param {{wasmPath?: string, wasmUrl?: string|URL, distUrl?: string|URL, threads?: boolean, simd?: 'auto'|'relaxed'|'simd128'}} [options]
+ * @returns {Promise<LoadedWasm>} the Emscripten module, and which build it is
+ */
+export async function loadWasm(options = {}) {
+  const threads = pickVariant(options);
+  const simd = pickSimd(options);
+  if (simd === 'simd128') return loadVariant(threads, options);
+  try {
+    return await loadVariant(`relaxed-${threads}`, options);
+  } catch (err) {
+    if ((options.simd ?? 'auto') !== 'auto') throw err;
+    if (!relaxedUnavailable) {
+      relaxedUnavailable = true;
+      console.info(`onnxfx: the relaxed-SIMD build could not be loaded, so the SIMD128 build runs (${err?.message ?? err})`);
+    }
+    return loadVariant(threads, options);
+  }
 }
 
 /**

@@ -24,6 +24,13 @@ export interface ModelDescription {
   opset: number;
 }
 
+/** Which build the engine runs and its thread count now (model.backend). */
+export interface Backend {
+  simd: 'relaxed' | 'simd128';
+  threads: number;
+  kernels: Record<string, string>;
+}
+
 export interface ExtractorInfo {
   handle: number;
   inputModelIndices: number[];
@@ -38,7 +45,7 @@ export interface LoadedModel {
 
 /** Every engine operation: its input (`in`) and output (`out`). */
 export interface Operations {
-  info: { in: undefined; out: { threaded: boolean } };
+  info: { in: undefined; out: { threaded: boolean; backend: Backend } };
   loadModel: { in: { bytes: Uint8Array; externals: { location: string; data: Uint8Array }[] }; out: LoadedModel };
   freeModel: { in: { handle: number }; out: void };
   createExtractor: { in: { model: number; names: string[]; train: boolean; fuse?: boolean }; out: ExtractorInfo };
@@ -71,7 +78,10 @@ export interface LocalOperations {
  * interrupts no thread start (a browser logs errors for those).
  */
 export interface WorkerOperations extends Operations {
-  init: { in: { distUrl?: string; wasmUrl?: string; wasmPath?: string; threads?: boolean }; out: { threaded: boolean } };
+  init: {
+    in: { distUrl?: string; wasmUrl?: string; wasmPath?: string; threads?: boolean; simd?: 'auto' | 'relaxed' | 'simd128' };
+    out: { threaded: boolean; backend: Backend };
+  };
   settle: { in: Record<string, never>; out: void };
 }
 

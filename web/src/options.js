@@ -67,3 +67,17 @@ export function checkOptionNames(options, known, where) {
       (near.length ? `; did you mean ${quoteList(near)}?` : `; the options are ${quoteList(known, 'and')}`));
   }
 }
+
+/** The values of loadModel's `simd` option (web/src/loader.js picks the build). */
+export const SIMD_LEVELS = /** @type {const} */ (['auto', 'relaxed', 'simd128']);
+
+/**
+ * Throws INVALID_ARGUMENT unless `simd` is undefined or one of SIMD_LEVELS.
+ * @param {unknown} simd
+ */
+export function checkSimdOption(simd) {
+  if (simd === undefined || SIMD_LEVELS.includes(/** @type {any} */ (simd))) return;
+  const near = typeof simd === 'string' ? closeMatches(simd, SIMD_LEVELS) : [];
+  throw new OnnxfxError('INVALID_ARGUMENT', `loadModel: simd must be ${quoteList([...SIMD_LEVELS])}, got ${typeof simd === 'string' ? `'${simd}'` : String(simd)}` +
+    (near.length ? `; did you mean ${quoteList(near)}?` : ''));
+}

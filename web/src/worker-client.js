@@ -51,9 +51,9 @@ export class WorkerEngine {
         engine.#fail(new Error(`the onnxfx worker failed: ${event.message ?? 'could not start (is web/src/worker.js served?)'}`));
       };
     }
-    const { distUrl, wasmUrl, wasmPath, threads } = options;
+    const { distUrl, wasmUrl, wasmPath, threads, simd } = options;
     const init = {};
-    for (const [k, v] of Object.entries({ distUrl, wasmUrl, wasmPath, threads })) if (v !== undefined) init[k] = v instanceof URL ? v.href : v;
+    for (const [k, v] of Object.entries({ distUrl, wasmUrl, wasmPath, threads, simd })) if (v !== undefined) init[k] = v instanceof URL ? v.href : v;
     try {
       engine.threaded = (await engine.call('init', init)).threaded;
     } catch (err) {
