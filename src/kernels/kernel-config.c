@@ -66,6 +66,7 @@ static const ofx_kernel_config config = {
     .q8_dwconv = ofx_q8_dwconv_minmax_ukernel_16c__wasmsimd,
     .f32_rminmax = ofx_f32_rminmax__wasmsimd_u16,
     .f32_qu8_vcvt = ofx_f32_qu8_vcvt__wasmsimd_u16,
+    .f32_vqdq = ofx_f32_vqdq__wasmsimd_u8,
 #else
     .arch = "scalar",
     .gemm_mr = 4,
@@ -100,6 +101,7 @@ static const ofx_kernel_config config = {
     .q8_dwconv = ofx_q8_dwconv_minmax_ukernel__scalar,
     .f32_rminmax = ofx_f32_rminmax__scalar,
     .f32_qu8_vcvt = ofx_f32_qu8_vcvt__scalar,
+    .f32_vqdq = ofx_f32_vqdq__scalar,
 #endif
     .gemm_nr = 8,
 };

@@ -51,6 +51,7 @@ typedef struct ofx_kernel_config {
   /* DynamicQuantizeLinear: a tensor's range, then float32 to uint8 */
   ofx_f32_rminmax_fn f32_rminmax;
   ofx_f32_qu8_vcvt_fn f32_qu8_vcvt;
+  ofx_f32_vqdq_fn f32_vqdq; /* QDQ round trips fused after 8-bit layers */
 } ofx_kernel_config;
 
 /* Static, immutable, thread-safe. */

@@ -521,6 +521,7 @@ static bool conv_fuse_activation(ofx_op *op, const ofx_activation *act) {
     case OFX_ACTIVATION_HARDSIGMOID: return false; /* SE gates of a few channels: not worth a kernel */
     case OFX_ACTIVATION_HARDSWISH: s->post = k->f32_vhardswish; return true;
     case OFX_ACTIVATION_SWISH: s->post = k->f32_vswish; return true;
+    case OFX_ACTIVATION_ROUND_TRIP: return false; /* a float conv's output quantized: the 8-bit path fuses it */
   }
   return false;
 }

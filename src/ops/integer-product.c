@@ -45,6 +45,10 @@ typedef struct integer_state {
   float x_scale;
   int32_t x_zero_point;
   ofx_dtype x_type;
+  /* a fused QuantizeLinear -> DequantizeLinear after the op (round_trip.scale 0: none), and the
+   * clamp of an activation fused after it */
+  ofx_activation round_trip;
+  float after_min, after_max;
 } integer_state;
 
 static bool is_conv(const ofx_op *op) {
@@ -336,10 +340,24 @@ static bool integer_fuse_dequantize(ofx_op *op, int x_scale, const ofx_value *w_
 
 static bool integer_fuse_activation(ofx_op *op, const ofx_activation *act) {
   integer_state *s = op->state;
-  if ((s->path != PATH_DEQUANTIZE && s->path != PATH_QDQ) || act->kind != OFX_ACTIVATION_CLAMP) return false;
-  s->q8.output_min = fmaxf(s->q8.output_min, act->min);
-  s->q8.output_max = fminf(s->q8.output_max, act->max);
+  if (s->path != PATH_DEQUANTIZE && s->path != PATH_QDQ) return false;
+  if (act->kind == OFX_ACTIVATION_ROUND_TRIP) { /* once, on the float result */
+    if (s->round_trip.scale != 0) return false;
+    s->round_trip = *act;
+    s->after_min = -INFINITY, s->after_max = INFINITY;
+    return true;
+  }
+  if (act->kind != OFX_ACTIVATION_CLAMP) return false;
+  float *lo = s->round_trip.scale != 0 ? &s->after_min : &s->q8.output_min, *hi = lo == &s->after_min ? &s->after_max : &s->q8.output_max;
+  *lo = fmaxf(*lo, act->min);
+  *hi = fminf(*hi, act->max);
   return true;
+}
+
+/* The fused round trip, then the clamp after it (the unfused nodes' bits: f32-qu8.h). */
+static void apply_round_trip(const integer_state *s, float *y, size_t n) {
+  const ofx_activation *r = &s->round_trip;
+  ofx_kernels()->f32_vqdq(n, y, r->scale, r->zero_point, r->min, r->max, s->after_min, s->after_max, y);
 }
 
 /* A convolution's geometry for input x and output y (reshaped already). */
@@ -428,6 +446,7 @@ static void integer_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *out, const
   if (conv) ofx_q8_conv_run(&s->q8, &s->geometry, &src, y, scratch, ctx->pool);
   else ofx_q8_matmul_run(&s->q8, s->rows, &src, y, scratch, ctx->pool);
   if (s->path == PATH_QLINEAR) requantize(s, y, &out[0]);
+  else if (s->round_trip.scale != 0) apply_round_trip(s, y, ofx_tensor_numel(&out[0]));
 }
 
 const ofx_op_def ofx_op_conv_integer = {.op_type = "ConvInteger", .kind = OFX_OP_ConvInteger, .init = conv_integer_init,
@@ -481,6 +500,7 @@ static void qdq_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *out, const ofx
   const ofx_q8_source src = {&in[op->node->n_inputs], s->x_scale, s->x_zero_point, s->x_type};
   if (is_conv(op)) ofx_q8_conv_run(&s->q8, &s->geometry, &src, out[0].data, ctx->scratch, ctx->pool);
   else ofx_q8_matmul_run(&s->q8, s->rows, &src, out[0].data, ctx->scratch, ctx->pool);
+  if (s->round_trip.scale != 0) apply_round_trip(s, out[0].data, ofx_tensor_numel(&out[0]));
 }
 
 static const ofx_op_def qdq_conv = {.op_type = "Conv", .kind = OFX_OP_Conv, .reshape = qdq_reshape, .run = qdq_run,

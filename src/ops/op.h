@@ -66,11 +66,15 @@ typedef enum ofx_activation_kind {
   OFX_ACTIVATION_HARDSIGMOID, /* clamp(x / 6 + 0.5, 0, 1) (HardSigmoid with those alpha, beta) */
   OFX_ACTIVATION_HARDSWISH, /* x * hardsigmoid(x): HardSwish, or HardSigmoid(v) -> Mul(v, hardsigmoid(v)) */
   OFX_ACTIVATION_SWISH,     /* SiLU, x * sigmoid(x): Sigmoid(v) -> Mul(v, sigmoid(v)) */
+  OFX_ACTIVATION_ROUND_TRIP, /* QuantizeLinear -> DequantizeLinear of QDQ models: x onto the 8-bit grid,
+                                (clamp(round(x / scale) + zero_point, min, max) - zero_point) * scale */
 } ofx_activation_kind;
 
 typedef struct ofx_activation {
   ofx_activation_kind kind;
-  float min, max; /* OFX_ACTIVATION_CLAMP */
+  float min, max;     /* OFX_ACTIVATION_CLAMP; ROUND_TRIP: the 8-bit type's range */
+  float scale;        /* OFX_ACTIVATION_ROUND_TRIP */
+  int32_t zero_point; /* OFX_ACTIVATION_ROUND_TRIP */
 } ofx_activation;
 
 /* Everything the code knows about one op, written with designated initializers only (fields

@@ -20,7 +20,10 @@
  * DequantizeLinear(QuantizeLinear(x)) with equal constant per-tensor parameters and whose weights
  * were folded at load from DequantizeLinear of 8-bit constants (ofx_value.dequantized) reads x
  * and runs on the 8-bit GEMM; the DequantizeLinear and QuantizeLinear steps are skipped once
- * every reader of theirs was fused so. */
+ * every reader of theirs was fused so. QDQ models also quantize what those ops write:
+ * op -> QuantizeLinear -> DequantizeLinear with equal constant parameters becomes the op's
+ * OFX_ACTIVATION_ROUND_TRIP epilogue (the same float operations), before activations fold. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -173,6 +176,40 @@ static ofx_status fuse_quantized_operands(ofx_plan *plan, const size_t *readers,
   return OFX_OK;
 }
 
+/* op -> QuantizeLinear -> DequantizeLinear, each read only by the next, same constant per-tensor
+ * parameters: the round trip folds into the op (.fuse_activation with OFX_ACTIVATION_ROUND_TRIP). */
+static void fuse_round_trips(ofx_plan *plan, const size_t *readers, const int *reader, const int *step_of_node) {
+  const ofx_graph *g = plan->graph;
+  for (size_t i = 0; i < plan->n_steps; i++) {
+    const ofx_node *qn = plan->steps[i].node;
+    if (!is_kind(plan, (int)i, OFX_OP_QuantizeLinear) || plan->state[i] != OFX_STEP_RUNS || qn->n_inputs < 2 || qn->n_outputs != 1 ||
+        qn->outputs[0] < 0)
+      continue;
+    const int v = qn->inputs[0];
+    if (v < 0 || g->values[v].kind != OFX_VALUE_NODE || g->values[v].producer < 0 || readers[v] != 1) continue;
+    const int p = step_of_node[g->values[v].producer];
+    const int dq = only_reader(readers, reader, qn->outputs[0]);
+    if (p < 0 || plan->state[p] != OFX_STEP_RUNS || !plan->steps[p].def->fuse_activation || plan->steps[p].node->n_outputs != 1 ||
+        !is_kind(plan, dq, OFX_OP_DequantizeLinear) || plan->state[dq] != OFX_STEP_RUNS)
+      continue;
+    const ofx_node *dn = plan->steps[dq].node;
+    float scale, dq_scale;
+    int32_t zp, dq_zp;
+    ofx_dtype type, dq_type;
+    if (dn->n_inputs < 2 || dn->n_outputs != 1 || dn->outputs[0] < 0 || !scalar_scale(g, qn->inputs[1], &scale) ||
+        !scalar_scale(g, dn->inputs[1], &dq_scale) || !scalar_zero_point(g, qn->n_inputs > 2 ? qn->inputs[2] : -1, &zp, &type) ||
+        !scalar_zero_point(g, dn->n_inputs > 2 ? dn->inputs[2] : -1, &dq_zp, &dq_type))
+      continue;
+    if (memcmp(&scale, &dq_scale, sizeof scale) != 0 || zp != dq_zp || type != dq_type || !(scale > 0) || !isfinite(scale)) continue;
+    const bool is_signed = type == OFX_DTYPE_INT8;
+    const ofx_activation a = {.kind = OFX_ACTIVATION_ROUND_TRIP, .min = is_signed ? -128.0f : 0.0f, .max = is_signed ? 127.0f : 255.0f,
+                              .scale = scale, .zero_point = zp};
+    if (!plan->steps[p].def->fuse_activation(&plan->steps[p], &a)) continue;
+    skip_step(plan, (int)i, p, v);
+    skip_step(plan, dq, p, v);
+  }
+}
+
 ofx_status ofx_pass_fuse(ofx_plan *plan) {
   const ofx_graph *g = plan->graph;
   if (!plan->fusion) return OFX_OK;
@@ -197,6 +234,7 @@ ofx_status ofx_pass_fuse(ofx_plan *plan) {
   for (size_t o = 0; o < plan->n_outputs; o++) readers[plan->output_value[o]]++; /* requested: kept */
   fuse_dequantize_chains(plan, readers, reader, step_of_node);
   ofx_status s = fuse_quantized_operands(plan, readers, step_of_node);
+  if (s == OFX_OK) fuse_round_trips(plan, readers, reader, step_of_node);
   if (s != OFX_OK) {
     free(step_of_node);
     free(readers);

@@ -242,3 +242,52 @@ test('toONNX types 8-bit and int32 outputs as the ops make them, so onnxruntime 
     await model.dispose();
   }
 });
+
+test('QDQ: the QuantizeLinear -> DequantizeLinear after an 8-bit conv folds into it, as the unfused nodes compute it', async () => {
+  // conv -> Q -> DQ -> Clip(0, 6) -> Q -> DQ -> conv: what static quantizers write around mobilenet's Relu6
+  const g = joined(
+    quantizeInput('a', 'x', 'a_dq', UINT8, 128),
+    qdqConv('c1', 'a_dq', 'y1', 8, 24, 3, { pads: [1, 1, 1, 1] }),
+    quantizeInput('o', 'y1', 'y1_dq', UINT8, 120),
+    { nodes: [['Clip', ['y1_dq', 'lo', 'hi'], ['r1']]], inits: [scalar('lo', 0, FLOAT), scalar('hi', 6, FLOAT)] },
+    quantizeInput('b', 'r1', 'b_dq', UINT8, 0),
+    qdqConv('c2', 'b_dq', 'y2', 24, 24, 3, { group: 24, pads: [1, 1, 1, 1] }),
+  );
+  const bytes = W.model({
+    graph: W.graph({
+      nodes: g.nodes.map((n, i) => W.node(n[0], n[1], n[2], { name: `/n${i}/${n[0]}`, rawAttrs: attrs(n[3]) })),
+      inputs: [W.valueInfo('x', FLOAT, [1, 8, 9, 10])],
+      outputs: [W.valueInfo('y2', FLOAT, null)],
+      initializers: g.inits,
+    }),
+  });
+  const model = await loadModel(bytes);
+  try {
+    const names = ['r1', 'y2'].map((v) => model.nodes.find((n) => n.outputs.includes(v)).name);
+    const x = floats(8 * 9 * 10, 2);
+    const results = [];
+    for (const fuse of [true, false]) {
+      const fx = await createFeatureExtractor(model, { returnNodes: names, fuse });
+      if (fuse) assert.match(await fx.explain(), /steps: 2 run/, 'two 8-bit convs; every Q, DQ and the Clip folded');
+      results.push(await fx.run({ x: new Tensor('float32', x, [1, 8, 9, 10]) }));
+      await fx.dispose();
+    }
+    // r1 is on the grid of step 0.02 (the round trip's scale), clamped to [0, 6]: the fused and
+    // unfused convs sum the same products in another order, so a value at a rounding tie may land
+    // one step apart; nothing else may differ
+    const [fused, plain] = results.map((r) => r[names[0]].data);
+    let steps = 0, positive = 0;
+    for (let i = 0; i < fused.length; i++) {
+      const d = Math.abs(fused[i] - plain[i]);
+      assert.ok(d < 1e-6 || Math.abs(d - 0.02) < 1e-6, `${names[0]}[${i}]: ${fused[i]} vs ${plain[i]}`);
+      steps += d >= 1e-6;
+      positive += fused[i] > 0;
+      assert.ok(fused[i] >= 0 && fused[i] <= 6 && Math.abs(fused[i] / 0.02 - Math.round(fused[i] / 0.02)) < 1e-3, `${names[0]}[${i}] on the grid`);
+    }
+    assert.ok(steps * 100 <= fused.length, `${steps} of ${fused.length} a step apart`);
+    assert.ok(positive * 4 >= fused.length, 'the Clip leaves most values positive');
+    assert.ok(maxRelativeError(results[0][names[1]].data, results[1][names[1]].data) < 2e-2);
+  } finally {
+    await model.dispose();
+  }
+});

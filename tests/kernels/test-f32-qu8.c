@@ -42,6 +42,25 @@ int main(void) {
         ok = ok && want[i] == expect;
       }
       KT_CHECK_CASE(ok, "qu8_vcvt n=%zu scale=%g zp=%d", n, scale, zp);
+
+      /* the round trip: int8 or uint8 range, with and without a clamp after it */
+      const bool is_signed = rep % 2 == 1;
+      const float qmin = is_signed ? -128.0f : 0.0f, qmax = is_signed ? 127.0f : 255.0f;
+      const int32_t rzp = is_signed ? zp - 128 : zp;
+      const float out_lo = rep == 2 ? 0.0f : -INFINITY, out_hi = rep == 2 ? 6.0f : INFINITY;
+      float rt[81], rt_want[80];
+      rt[n] = 1234.5f;
+      k->f32_vqdq(n, x, scale, rzp, qmin, qmax, out_lo, out_hi, rt);
+      ofx_f32_vqdq__scalar(n, x, scale, rzp, qmin, qmax, out_lo, out_hi, rt_want);
+      bool same = memcmp(rt, rt_want, n * sizeof(float)) == 0 && rt[n] == 1234.5f;
+      for (size_t i = 0; i < n; i++) { /* QuantizeLinear then DequantizeLinear, as the ops compute them */
+        float q = nearbyintf(x[i] / scale) + (float)rzp;
+        q = x[i] != x[i] ? qmin : q < qmin ? qmin : q > qmax ? qmax : q;
+        float v = (q - (float)rzp) * scale;
+        v = v < out_lo ? out_lo : v > out_hi ? out_hi : v;
+        same = same && rt_want[i] == v;
+      }
+      KT_CHECK_CASE(same, "vqdq n=%zu scale=%g zp=%d signed=%d", n, scale, rzp, is_signed);
     }
   return ofx_test_finish("test-kernels-f32-qu8");
 }

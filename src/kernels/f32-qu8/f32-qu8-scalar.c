@@ -17,3 +17,14 @@ void ofx_f32_qu8_vcvt__scalar(size_t n, const float *x, float scale, int32_t zer
     y[i] = q >= 255.0f ? 255 : q > 0.0f ? (uint8_t)q : 0; /* NaN: 0 */
   }
 }
+
+void ofx_f32_vqdq__scalar(size_t n, const float *x, float scale, int32_t zero_point, float qmin, float qmax, float out_min,
+                          float out_max, float *y) {
+  const float zp = (float)zero_point;
+  for (size_t i = 0; i < n; i++) {
+    float q = nearbyintf(x[i] / scale) + zp;
+    q = q >= qmin ? (q <= qmax ? q : qmax) : qmin; /* NaN: qmin */
+    const float v = (q - zp) * scale;
+    y[i] = v < out_min ? out_min : v > out_max ? out_max : v;
+  }
+}

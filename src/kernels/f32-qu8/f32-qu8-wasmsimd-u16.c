@@ -46,4 +46,21 @@ void ofx_f32_qu8_vcvt__wasmsimd_u16(size_t n, const float *x, float scale, int32
   }
   ofx_f32_qu8_vcvt__scalar(n - i, x + i, scale, zero_point, y + i);
 }
+
+/* 8 floats per iteration; pmax(qmin, NaN) is qmin, as the scalar kernel's comparison gives. */
+void ofx_f32_vqdq__wasmsimd_u8(size_t n, const float *x, float scale, int32_t zero_point, float qmin, float qmax, float out_min,
+                               float out_max, float *y) {
+  const v128_t vscale = wasm_f32x4_splat(scale), vzp = wasm_f32x4_splat((float)zero_point);
+  const v128_t vqmin = wasm_f32x4_splat(qmin), vqmax = wasm_f32x4_splat(qmax);
+  const v128_t vmin = wasm_f32x4_splat(out_min), vmax = wasm_f32x4_splat(out_max);
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    for (int k = 0; k < 2; k++) {
+      v128_t q = wasm_f32x4_add(wasm_f32x4_nearest(wasm_f32x4_div(wasm_v128_load(x + i + 4 * k), vscale)), vzp);
+      q = wasm_f32x4_pmin(vqmax, wasm_f32x4_pmax(vqmin, q));
+      const v128_t v = wasm_f32x4_mul(wasm_f32x4_sub(q, vzp), vscale);
+      wasm_v128_store(y + i + 4 * k, wasm_f32x4_pmin(vmax, wasm_f32x4_pmax(vmin, v)));
+    }
+  ofx_f32_vqdq__scalar(n - i, x + i, scale, zero_point, qmin, qmax, out_min, out_max, y + i);
+}
 #endif

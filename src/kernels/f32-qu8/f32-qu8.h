@@ -17,4 +17,15 @@ typedef void (*ofx_f32_qu8_vcvt_fn)(size_t n, const float *x, float scale, int32
 void ofx_f32_qu8_vcvt__scalar(size_t n, const float *x, float scale, int32_t zero_point, uint8_t *y);
 void ofx_f32_qu8_vcvt__wasmsimd_u16(size_t n, const float *x, float scale, int32_t zero_point, uint8_t *y);
 
+/* QuantizeLinear then DequantizeLinear in one pass (a QDQ model's round trip after a layer):
+ * q = min(max(nearbyint(x[i] / scale) + zero_point, qmin), qmax) (NaN: qmin), then
+ * y[i] = min(max((q - zero_point) * scale, out_min), out_max); the float operations of the two
+ * nodes, so the bits are theirs. In place is fine. */
+typedef void (*ofx_f32_vqdq_fn)(size_t n, const float *x, float scale, int32_t zero_point, float qmin, float qmax,
+                                float out_min, float out_max, float *y);
+void ofx_f32_vqdq__scalar(size_t n, const float *x, float scale, int32_t zero_point, float qmin, float qmax, float out_min,
+                          float out_max, float *y);
+void ofx_f32_vqdq__wasmsimd_u8(size_t n, const float *x, float scale, int32_t zero_point, float qmin, float qmax, float out_min,
+                               float out_max, float *y);
+
 #endif
