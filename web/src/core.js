@@ -259,6 +259,15 @@ export class Core {
     });
   }
 
+  /**
+   * What the build says it runs (ofx_wasm_kernels_json, from src/kernels/kernel-config.c): its
+   * arch and the registered names of its f32 GEMM / IGEMM / depthwise micro-kernels.
+   * @returns {Record<string, string>}
+   */
+  kernels() {
+    return JSON.parse(this.mod.UTF8ToString(unsigned(this.mod._ofx_wasm_kernels_json())));
+  }
+
   /** Sets the kernels' process-wide thread count; returns the count actually available. */
   setNumThreads(threads) {
     this.check(this.mod._ofx_set_num_threads(threads));

@@ -62,9 +62,9 @@ export class LocalEngine {
    * @param {{wasmPath?: string, wasmUrl?: string|URL, distUrl?: string|URL, threads?: boolean}} [options]
    */
   static async create(options = {}) {
-    const { mod, threaded, simd, kernels } = await loadWasm(options);
+    const { mod, threaded, simd } = await loadWasm(options);
     mod.__onnxfxCore ??= new Core(mod);
-    return new LocalEngine(mod.__onnxfxCore, threaded, { simd, kernels });
+    return new LocalEngine(mod.__onnxfxCore, threaded, { simd, kernels: mod.__onnxfxCore.kernels() });
   }
 
   /**

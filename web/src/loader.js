@@ -201,18 +201,7 @@ async function instantiateInBrowser(variant, options) {
 }
 
 /**
- * What the build says it runs (ofx_wasm_kernels_json, from src/kernels/kernel-config.c): its
- * arch and the registered names of its f32 GEMM / IGEMM / depthwise micro-kernels. A static
- * string of the module, read once here at load.
- * @returns {Record<string, string>}
- */
-function readKernels(mod, variant) {
-  if (typeof mod._ofx_wasm_kernels_json !== 'function') return { arch: variant.startsWith('relaxed') ? 'wasmrelaxedsimd' : 'wasmsimd' };
-  return JSON.parse(mod.UTF8ToString(mod._ofx_wasm_kernels_json() >>> 0));
-}
-
-/**
- * @typedef {{mod: any, threaded: boolean, simd: 'relaxed'|'simd128', kernels: Record<string, string>}} LoadedWasm
+ * @typedef {{mod: any, threaded: boolean, simd: 'relaxed'|'simd128'}} LoadedWasm
  */
 
 /** @returns {Promise<LoadedWasm>} */
@@ -224,9 +213,7 @@ function loadVariant(variant, options) {
         // The single-thread build does not export its memory object; its HEAPU8 view is kept
         // current across memory growth, so core.js reads the buffer through it.
         if (!mod.wasmMemory) Object.defineProperty(mod, 'wasmMemory', { get: () => ({ buffer: mod.HEAPU8.buffer }) });
-        const kernels = readKernels(mod, variant);
-        const simd = kernels.arch === 'wasmrelaxedsimd' ? 'relaxed' : 'simd128';
-        return { mod, threaded: variant.endsWith('mt'), simd, kernels };
+        return { mod, threaded: variant.endsWith('mt'), simd: variant.startsWith('relaxed') ? 'relaxed' : 'simd128' };
       })
       .catch((err) => {
         modules.delete(variant);
