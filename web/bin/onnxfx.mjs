@@ -1,10 +1,12 @@
 #!/usr/bin/env node
-// onnxfx command line: list a model's nodes, show an extractor's plan, extract features of a
-// folder of images.
+// onnxfx command line: list a model's nodes, show an extractor's plan, extract features of the
+// images in folders and .tar files (all of them, or one shard of them), merge shards.
 // Uses only the package's public API (../index.js).
-import { existsSync, openSync, closeSync, readSync, writeSync, fstatSync, ftruncateSync, readFileSync, readdirSync, statSync, writeFileSync, appendFileSync, mkdirSync, createReadStream, renameSync } from 'node:fs';
+import { existsSync, openSync, closeSync, readSync, writeSync, fstatSync, ftruncateSync, readFileSync, readdirSync, statSync, writeFileSync, appendFileSync, mkdirSync, createReadStream, renameSync, linkSync, unlinkSync } from 'node:fs';
 import { createHash } from 'node:crypto';
+import os from 'node:os';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import { loadModel, createFeatureExtractor, getGraphNodeNames, imageToTensor, Tensor } from '../index.js';
 
 const USAGE = `usage:
@@ -18,8 +20,11 @@ const USAGE = `usage:
       what extracting those nodes runs, step by step (fx.explain()): for the model's declared
       input shape when it is static and no --input-size is given, else for a 1-image batch of
       that size (default: the model's, else 224)
-  onnxfx extract MODEL IMAGES_DIR -o OUT.npy|OUT.jsonl [options]
-      features of every PNG/JPEG under IMAGES_DIR, one row per image
+  onnxfx extract MODEL INPUT... -o OUT.npy|OUT.jsonl [options]
+      features of every PNG/JPEG in the INPUTs, one row per image. An INPUT is a folder (its
+      sub-folders too) or a .tar file, read as a stream (webdataset shards: only the .png,
+      .jpg, .jpeg members become rows). The work list is the INPUTs in the order given; a
+      folder's images by path, sorted by name in each folder; a tar's in archive order
       --nodes a,b        nodes to extract (default: the model's last node); rows concatenate them
       --pool avg|max|none  reduce each [1, C, H, W] map over H, W to C values (default avg;
                          none keeps the whole map, flattened)
@@ -29,18 +34,30 @@ const USAGE = `usage:
                          values 0..1 (default imagenet)
       --layout NCHW|NHWC the model's input layout (default: from the model's input shape)
       --threads N        kernel threads (default 1); 1 also picks the single-thread engine
+      --shard K/N        do part K (0 to N-1) of the work list only: images floor(K*T/N) to
+                         floor((K+1)*T/N)-1 of its T. {shard} in -o is replaced by K
+      --shard auto       K from JOB_COMPLETION_INDEX (Kubernetes Indexed Job) or
+                         SLURM_ARRAY_TASK_ID; N from --shards N or SLURM_ARRAY_TASK_COUNT
+      --json             progress as JSON lines on stdout ({"event": "start"|"image"|"end", ...})
       --restart          ignore what OUT already holds (default: resume, skipping done images;
                          refused when OUT was written with other settings)
       --retry-failed     try again the images a previous run could not read (default: skipped)
-  Beside OUT (its folder is created): OUT's name + '.files.txt', the image of each row (paths
-  relative to IMAGES_DIR); + '.meta.json', the settings OUT was written with (model hash,
-  nodes, pool, preset, size, layout, onnxfx version) and the images that could not be read.`;
+  Beside OUT (its folder is created): OUT's name + '.files.txt', the key of each row (a
+  folder's images by their path in it, a tar's members as TAR_NAME/MEMBER_PATH); + '.meta.json',
+  the settings OUT was written with (model hash, nodes, pool, preset, size, layout, shard,
+  onnxfx version) and the images that could not be read; + '.lock' while a run writes OUT.
+  onnxfx merge PART.npy... -o ALL.npy [--expect N]
+      the rows of the parts in one .npy (shards in shard order), with ALL.files.txt and
+      ALL.meta.json; refused when the parts differ in settings, share a key, or a shard is
+      unfinished. --expect N: every shard 0 to N-1 must be there (the missing ones are named)`;
 
 class UsageError extends Error {}
+/** A failure that the usage text does not help with: the message alone, exit status 1. */
+class RunError extends Error {}
 
 function parseArgs(argv) {
   const opts = { _: [] };
-  const takesValue = new Set(['nodes', 'pool', 'input-size', 'preset', 'layout', 'threads', 'o', 'output']);
+  const takesValue = new Set(['nodes', 'pool', 'input-size', 'preset', 'layout', 'threads', 'o', 'output', 'shard', 'shards', 'expect']);
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '-h' || a === '--help') opts.help = true;
@@ -302,17 +319,20 @@ async function fileHash(file) {
 }
 
 /** The settings a row depends on: a rerun into the same OUT must have the same. */
-const SETTING_NAMES = { model: 'the model (its SHA-256)', nodes: '--nodes', pool: '--pool', preset: '--preset', size: '--input-size', layout: '--layout' };
+const SETTING_NAMES = { model: 'the model (its SHA-256)', nodes: '--nodes', pool: '--pool', preset: '--preset', size: '--input-size', layout: '--layout', shard: '--shard' };
 
 /**
  * OUT's sidecar: the settings its rows were made with, and the images that could not be read
- * (skipped on resume unless --retry-failed). Written before the first row.
+ * (skipped on resume unless --retry-failed). Written before the first row. Sharded runs add
+ * `shard` {index, count} (a setting) and `workList` {total, start, end}: which images of the
+ * whole work list the part holds.
  */
 class Meta {
-  constructor(file, settings, failed = {}) {
+  constructor(file, settings, failed = {}, extra = {}) {
     this.file = file;
     this.settings = settings;
     this.failed = failed;
+    this.extra = extra;
   }
 
   static read(file) {
@@ -324,21 +344,28 @@ class Meta {
     }
   }
 
-  /** The first setting whose value differs, as a sentence; null when they all agree. */
-  static difference(stored, settings) {
-    for (const [key, what] of Object.entries(SETTING_NAMES)) {
-      const a = JSON.stringify(stored[key]), b = JSON.stringify(settings[key]);
-      if (a !== b) {
-        const show = (v) => (key === 'model' ? String(v).slice(0, 12) : Array.isArray(v) ? v.join(key === 'size' ? 'x' : ',') : v);
-        return `${what} differs: it was ${show(stored[key])}, this run has ${show(settings[key])}`;
+  /** The first setting (of `keys`) whose value differs: {what, a, b} as text; null when they all agree. */
+  static differing(a, b, keys = Object.keys(SETTING_NAMES)) {
+    for (const key of keys) {
+      if (JSON.stringify(a[key]) !== JSON.stringify(b[key])) {
+        const show = (v) => (key === 'model' ? String(v).slice(0, 12)
+          : key === 'shard' ? (v ? `${v.index}/${v.count}` : 'none')
+            : Array.isArray(v) ? v.join(key === 'size' ? 'x' : ',') : v);
+        return { what: SETTING_NAMES[key], a: show(a[key]), b: show(b[key]) };
       }
     }
     return null;
   }
 
+  /** The first setting whose value differs, as a sentence; null when they all agree. */
+  static difference(stored, settings) {
+    const d = Meta.differing(stored, settings);
+    return d && `${d.what} differs: it was ${d.a}, this run has ${d.b}`;
+  }
+
   write() {
     const tmp = `${this.file}.tmp`;
-    writeFileSync(tmp, JSON.stringify({ ...this.settings, onnxfx: VERSION, failed: this.failed }, null, 1) + '\n');
+    writeFileSync(tmp, JSON.stringify({ ...this.settings, ...this.extra, onnxfx: VERSION, failed: this.failed }, null, 1) + '\n');
     renameSync(tmp, this.file);
   }
 }
@@ -355,6 +382,368 @@ function listImages(dir) {
   };
   walk('');
   return out;
+}
+
+// ---- inputs: folders and .tar files, one work list --------------------------------------------
+
+const TAR_EXT = /\.tar$/i;
+
+/** Each INPUT as {kind: 'dir' | 'tar', path, name}; a tar's name prefixes its members' keys. */
+function classifyInputs(inputs) {
+  return inputs.map((p) => {
+    let st;
+    try {
+      st = statSync(p);
+    } catch {
+      throw new UsageError(`no such folder or .tar file: ${p}`);
+    }
+    if (st.isDirectory()) return { kind: 'dir', path: p, name: p };
+    if (st.isFile() && TAR_EXT.test(p)) return { kind: 'tar', path: p, name: path.basename(p) };
+    throw new UsageError(`not a folder or a .tar file: ${p}`);
+  });
+}
+
+async function tarModule() {
+  try {
+    return await import('modern-tar');
+  } catch {
+    throw new RunError(`reading .tar inputs needs the npm package 'modern-tar' (a dependency of onnxfx): npm install modern-tar`);
+  }
+}
+
+/**
+ * The entries of a .tar file, streamed through modern-tar's decoder. Not strict: a tar cut off
+ * ends where it ends (its last member's body comes short, which readMember turns into an error),
+ * without the decoder's error, which would drop the entries queued before it.
+ */
+async function openTar(file) {
+  const { createTarDecoder } = await tarModule();
+  const bytes = Readable.toWeb(createReadStream(file, { highWaterMark: 1 << 20 }));
+  return bytes.pipeThrough(createTarDecoder({ strict: false }));
+}
+
+/** A tar member that becomes a row: a regular file named .png, .jpg or .jpeg. */
+const isImageMember = (header) => header.type === 'file' && IMAGE_EXT.test(header.name);
+const memberKey = (input, name) => `${input.name}/${name.replace(/^(\.?\/)+/, '')}`;
+
+/**
+ * Walks a tar's entries feeding the decoder one 512-byte block at a time, each entry handled
+ * (`onEntry` reads or cancels its body) before the next block is given. Slow, but where a corrupt
+ * header stops the decoder, every entry before it has been seen: the decoder's error drops the
+ * entries it had queued, and how many depends on timing. Returns that error, or null.
+ */
+async function walkTarCarefully(file, onEntry) {
+  const { createTarDecoder } = await tarModule();
+  const decoder = createTarDecoder({ strict: false });
+  const writer = decoder.writable.getWriter();
+  let failure = null;
+  const taking = (async () => {
+    try {
+      for await (const entry of decoder.readable) await onEntry(entry);
+    } catch (err) {
+      failure = err;
+    }
+  })();
+  let fd;
+  try {
+    fd = openSync(file, 'r');
+    const block = Buffer.alloc(512);
+    for (let at = 0; failure === null; at += 512) {
+      const n = readSync(fd, block, 0, 512, at);
+      if (n === 0) break;
+      await writer.write(Uint8Array.from(block.subarray(0, n)));
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await writer.close();
+  } catch (err) {
+    failure ??= err;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+  await taking;
+  return failure;
+}
+
+/**
+ * Keys of a tar's image members in archive order. A header that cannot be parsed ends the list,
+ * at the same member in every run (the tar is then walked again, carefully).
+ */
+async function listTar(input, warn) {
+  const keys = [];
+  try {
+    for await (const entry of await openTar(input.path)) {
+      if (isImageMember(entry.header)) keys.push(memberKey(input, entry.header.name));
+      await entry.body.cancel();
+    }
+    return keys;
+  } catch (err) {
+    if (err instanceof RunError) throw err;
+  }
+  const careful = [];
+  const failure = await walkTarCarefully(input.path, async (entry) => {
+    if (isImageMember(entry.header)) careful.push(memberKey(input, entry.header.name));
+    await entry.body.cancel();
+  });
+  warn(`onnxfx: ${input.path} cannot be read past its image ${careful.length}${careful.length ? ` (${careful.at(-1)})` : ''}: ` +
+    `${(failure?.message ?? 'unreadable').replace(/\.$/, '')}; the rest of it is left out`);
+  return careful;
+}
+
+/**
+ * The work list: every image of the INPUTs, [{key, input}], in the order the usage text gives.
+ * Keys are unique: two images with one key are refused.
+ */
+async function workList(inputs, warn) {
+  const work = [];
+  const from = new Map();
+  for (const input of inputs) {
+    const keys = input.kind === 'dir' ? listImages(input.path) : await listTar(input, warn);
+    for (const key of keys) {
+      if (from.has(key)) {
+        const other = from.get(key);
+        throw new UsageError(`two images have the key '${key}' (${other === input ? `twice in ${input.path}` : `in ${other.path} and in ${input.path}`}); ` +
+          'every row needs its own key: give the folders\' parent folder instead, or rename one');
+      }
+      from.set(key, input);
+      work.push({ key, input });
+    }
+  }
+  return work;
+}
+
+/** A member's bytes, all of them: a member cut short by the end of the tar is an error. */
+async function readMember(entry) {
+  const size = entry.header.size;
+  const out = new Uint8Array(size);
+  const reader = entry.body.getReader();
+  let at = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      if (at + value.length > size) throw new Error(`more bytes than the ${size} its header gives`);
+      out.set(value, at);
+      at += value.length;
+    }
+  } catch (err) {
+    throw new Error(`cut short in the tar (${err.message})`);
+  }
+  if (at !== size) throw new Error(`cut short in the tar: ${at} of its ${size} bytes`);
+  return out;
+}
+
+/**
+ * The images to do, in work-list order: {key, file} for a folder's images, {key, bytes} or
+ * {key, error} for a tar's members. A tar is read as a stream, once, up to its last wanted member.
+ */
+async function* readImages(todo) {
+  for (let i = 0; i < todo.length;) {
+    const input = todo[i].input;
+    let j = i;
+    while (j < todo.length && todo[j].input === input) j++;
+    const group = todo.slice(i, j);
+    i = j;
+    if (input.kind === 'dir') {
+      for (const { key } of group) yield { key, file: path.join(input.path, key) };
+      continue;
+    }
+    const wanted = new Set(group.map((w) => w.key));
+    const seen = new Set();
+    let failure = 'it is not in the tar';
+    try {
+      for await (const entry of await openTar(input.path)) {
+        const key = isImageMember(entry.header) ? memberKey(input, entry.header.name) : null;
+        if (key === null || !wanted.has(key) || seen.has(key)) {
+          await entry.body.cancel();
+          continue;
+        }
+        seen.add(key);
+        let bytes;
+        try {
+          bytes = await readMember(entry);
+        } catch (err) {
+          yield { key, error: err.message };
+          continue;
+        }
+        yield { key, bytes };
+        if (seen.size === wanted.size) break;
+      }
+    } catch (err) {
+      if (err instanceof RunError) throw err;
+      failure = `${input.path} cannot be read up to it (${err.message.replace(/\.$/, '')})`;
+    }
+    // After a decoder error, the members it had queued are read again, carefully.
+    const rescued = new Map();
+    const remaining = new Set(group.map((w) => w.key).filter((k) => !seen.has(k)));
+    if (remaining.size && failure !== 'it is not in the tar') {
+      await walkTarCarefully(input.path, async (entry) => {
+        const key = isImageMember(entry.header) ? memberKey(input, entry.header.name) : null;
+        if (key === null || !remaining.has(key) || rescued.has(key)) return entry.body.cancel();
+        try {
+          rescued.set(key, { key, bytes: await readMember(entry) });
+        } catch (err) {
+          rescued.set(key, { key, error: err.message });
+        }
+      });
+    }
+    for (const { key } of group) if (!seen.has(key)) yield rescued.get(key) ?? { key, error: failure };
+  }
+}
+
+// ---- shards -------------------------------------------------------------------------------------
+
+/**
+ * {index, count, via} from --shard K/N, or --shard auto with the scheduler's variables; null
+ * without --shard.
+ */
+function shardSpec(opts, env = process.env) {
+  const whole = (text, what) => {
+    if (!/^\s*\d+\s*$/.test(String(text))) throw new UsageError(`${what} wants a whole number, got '${text}'`);
+    return Number(text);
+  };
+  if (opts.shard === undefined) {
+    if (opts.shards !== undefined) throw new UsageError('--shards N goes with --shard auto');
+    return null;
+  }
+  let index, count, via = null;
+  if (opts.shard === 'auto') {
+    via = ['JOB_COMPLETION_INDEX', 'SLURM_ARRAY_TASK_ID'].find((name) => (env[name] ?? '') !== '');
+    if (!via) {
+      throw new UsageError('--shard auto takes the shard number from JOB_COMPLETION_INDEX (a Kubernetes Indexed Job) or ' +
+        'SLURM_ARRAY_TASK_ID (a Slurm job array), and neither is set; elsewhere give --shard K/N');
+    }
+    index = whole(env[via], via);
+    if (opts.shards !== undefined) count = whole(opts.shards, '--shards');
+    else if ((env.SLURM_ARRAY_TASK_COUNT ?? '') !== '') count = whole(env.SLURM_ARRAY_TASK_COUNT, 'SLURM_ARRAY_TASK_COUNT');
+    else {
+      throw new UsageError(`--shard auto needs the number of shards: --shards N (a Kubernetes Indexed Job's completions) ` +
+        `or SLURM_ARRAY_TASK_COUNT (set in a Slurm job array), and neither is set (${via} is ${index})`);
+    }
+  } else {
+    const m = /^(\d+)\/(\d+)$/.exec(opts.shard);
+    if (!m) throw new UsageError(`--shard wants K/N (part K of N, counted from 0) or auto, got '${opts.shard}'`);
+    [index, count] = [Number(m[1]), Number(m[2])];
+    if (opts.shards !== undefined && whole(opts.shards, '--shards') !== count) {
+      throw new UsageError(`--shard ${opts.shard} and --shards ${opts.shards} disagree on the number of shards`);
+    }
+  }
+  if (count < 1) throw new UsageError('the number of shards must be at least 1');
+  if (index >= count) {
+    throw new UsageError(`there is no shard ${index} of ${count}: shards are numbered 0 to ${count - 1}` +
+      (via === 'SLURM_ARRAY_TASK_ID' ? ` (submit the array as --array=0-${count - 1})` : via ? ` (${via} is ${index})` : ''));
+  }
+  return { index, count, via };
+}
+
+/** Part K of N of a work list of T images: [floor(K*T/N), floor((K+1)*T/N)). */
+function shardRange({ index, count }, total) {
+  return [Math.floor((index * total) / count), Math.floor(((index + 1) * total) / count)];
+}
+
+// ---- one writer per OUT: a lock file beside it ----------------------------------------------------
+
+/** The start time of process `pid` (Linux: /proc/PID/stat field 22), null where unknown. */
+function processStart(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/** Whether process `pid` runs (a zombie, ended but not yet reaped, does not). */
+function isRunning(pid) {
+  try {
+    process.kill(pid, 0);
+  } catch (err) {
+    if (err.code !== 'EPERM') return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return !/^[ZX]/.test(stat.slice(stat.lastIndexOf(')') + 2));
+  } catch {
+    return true; // no /proc: the signal test alone
+  }
+}
+
+const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
+/**
+ * Takes OUT.lock for this process: {pid, host, start, since}, created whole (written aside, then
+ * hard-linked in place, which fails when a lock is there). A lock whose process is gone (same
+ * host, PID not running or running since another time) is taken over; a live one is an error.
+ * Released on exit, on SIGINT/SIGTERM/SIGHUP too. Returns {release, tookOver}.
+ */
+function acquireLock(outFile) {
+  const lockFile = `${outFile}.lock`;
+  const mine = { pid: process.pid, host: os.hostname(), start: processStart(process.pid), since: new Date().toISOString() };
+  const text = JSON.stringify(mine) + '\n';
+  let tookOver = null;
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const aside = `${lockFile}.${process.pid}.tmp`;
+    writeFileSync(aside, text);
+    let linked = false;
+    try {
+      linkSync(aside, lockFile);
+      linked = true;
+    } catch (err) {
+      if (err.code !== 'EEXIST') throw new RunError(`cannot create the lock file ${lockFile}: ${err.message}`);
+    } finally {
+      unlinkSync(aside);
+    }
+    if (linked) {
+      const release = () => {
+        try {
+          if (JSON.parse(readFileSync(lockFile, 'utf8')).pid === process.pid) unlinkSync(lockFile);
+        } catch { /* gone already */ }
+        process.removeListener('exit', release);
+        for (const [name, handler] of handlers) process.removeListener(name, handler);
+      };
+      // On a signal: release, then die of it as without the handler (exit() could wait on a
+      // read that never ends).
+      const handlers = SIGNALS.map((name) => [name, () => {
+        release();
+        process.kill(process.pid, name);
+      }]);
+      process.on('exit', release);
+      for (const [name, handler] of handlers) process.on(name, handler);
+      return { release, tookOver };
+    }
+    let holder;
+    try {
+      holder = JSON.parse(readFileSync(lockFile, 'utf8'));
+    } catch (err) {
+      if (err.code === 'ENOENT') continue; // released meanwhile
+      throw new RunError(`${lockFile} is there but is not a lock this tool wrote; if no onnxfx is writing ${outFile}, delete it`);
+    }
+    const who = `process ${holder.pid} on ${holder.host} (since ${holder.since})`;
+    if (holder.host !== mine.host) {
+      throw new RunError(`${outFile} is being written by ${who}, says ${lockFile}: two runs never write the same file. ` +
+        `If that process is gone, delete the lock; else give this run another -o`);
+    }
+    if (isRunning(holder.pid) && (holder.start == null || processStart(holder.pid) === holder.start)) {
+      throw new RunError(`${outFile} is being written by ${who}, says ${lockFile}: two runs never write the same file. ` +
+        `Wait for it, or give this run another -o`);
+    }
+    // Stale: its process is gone. Move it aside, and make sure the one moved is the one judged.
+    const stale = `${lockFile}.${process.pid}.stale`;
+    try {
+      renameSync(lockFile, stale);
+    } catch (err) {
+      if (err.code === 'ENOENT') continue;
+      throw err;
+    }
+    const moved = JSON.parse(readFileSync(stale, 'utf8'));
+    if (moved.pid !== holder.pid || moved.start !== holder.start) {
+      try { linkSync(stale, lockFile); } catch { /* another lock is in place */ }
+      unlinkSync(stale);
+      throw new RunError(`${outFile} is being written by process ${moved.pid} on ${moved.host}, which took ${lockFile} just now`);
+    }
+    unlinkSync(stale);
+    tookOver = holder;
+  }
+  throw new RunError(`cannot take ${lockFile}: other runs keep taking it`);
 }
 
 /** A float32 .npy of shape [rows, dim], appended row by row; the header is rewritten in place. */
@@ -459,21 +848,34 @@ function fmtTime(seconds) {
   return (h ? `${h}:${String(m).padStart(2, '0')}` : String(m)) + `:${String(r).padStart(2, '0')}`;
 }
 
+/**
+ * Progress of a run: a bar redrawn in place on a terminal, plain lines otherwise, or with --json
+ * one JSON object per line on stdout: {"event": "image", "key", "ok", "error"?, "done", "total",
+ * "imagesPerSecond", "etaSeconds"}. Messages (skipped images) go to stderr in every mode.
+ */
 class Progress {
-  constructor(total, stream = process.stderr) {
+  constructor(total, { stream = process.stderr, json = false } = {}) {
     this.total = total;
     this.stream = stream;
-    this.tty = !!stream.isTTY;
+    this.json = json;
+    this.tty = !json && !!stream.isTTY;
     this.start = Date.now();
     this.done = 0;
   }
 
-  tick(name, note = '') {
+  /** Images per second so far. */
+  rate() {
+    return this.done / Math.max((Date.now() - this.start) / 1000, 1e-3);
+  }
+
+  tick(name, note = '', error = undefined) {
     this.done++;
-    const elapsed = (Date.now() - this.start) / 1000;
-    const rate = this.done / Math.max(elapsed, 1e-3);
+    const rate = this.rate();
     const eta = (this.total - this.done) / rate;
-    if (this.tty) {
+    if (this.json) {
+      emitJson({ event: 'image', key: name, ok: error === undefined, ...(error === undefined ? {} : { error }),
+        done: this.done, total: this.total, imagesPerSecond: round(rate), etaSeconds: round(eta) });
+    } else if (this.tty) {
       const columns = this.stream.columns || 80; // 0 on a terminal of unknown size
       const width = Math.max(10, Math.min(30, columns - 60));
       const filled = Math.round((width * this.done) / this.total);
@@ -494,31 +896,56 @@ class Progress {
   }
 }
 
+const round = (x) => (Number.isFinite(x) ? Math.round(x * 1000) / 1000 : null);
+const emitJson = (record) => process.stdout.write(JSON.stringify(record) + '\n');
+
+/** "12 images in 3.4 s, 3.5 images/s": said at the end of every run. */
+function throughput(count, seconds) {
+  return `${count} image${count === 1 ? '' : 's'} in ${seconds.toFixed(1)} s, ${(count / Math.max(seconds, 1e-3)).toFixed(1)} images/s`;
+}
+
 async function cmdExtract(opts) {
-  const [, modelFile, imagesDir] = opts._;
-  if (!imagesDir) throw new UsageError('extract needs MODEL and IMAGES_DIR');
+  const [, modelFile, ...inputArgs] = opts._;
+  if (!inputArgs.length) throw new UsageError('extract needs MODEL and at least one INPUT (a folder of images or a .tar file)');
   if (!opts.o) throw new UsageError('extract needs -o OUT.npy or -o OUT.jsonl');
-  const outFile = opts.o;
+  const shard = shardSpec(opts);
+  if (opts.o.includes('{shard}') && !shard) throw new UsageError('-o has {shard} in it but no --shard is given');
+  const outFile = shard ? opts.o.replaceAll('{shard}', String(shard.index)) : opts.o;
   const format = outFile.endsWith('.npy') ? 'npy' : outFile.endsWith('.jsonl') ? 'jsonl' : null;
   if (!format) throw new UsageError(`-o must end in .npy or .jsonl, got '${outFile}'`);
-  if (!existsSync(imagesDir) || !statSync(imagesDir).isDirectory()) throw new UsageError(`not a folder: ${imagesDir}`);
+  const inputs = classifyInputs(inputArgs);
   const pool = opts.pool ?? 'avg';
   if (!['avg', 'max', 'none'].includes(pool)) throw new UsageError(`--pool is avg, max or none, got '${pool}'`);
   const stem = outFile.replace(/\.(npy|jsonl)$/, '');
   const listFile = `${stem}.files.txt`;
   const metaFile = `${stem}.meta.json`;
+  const stderr = process.stderr;
+  const began = Date.now();
 
-  const model = await open(modelFile, opts);
+  mkdirSync(path.dirname(path.resolve(outFile)), { recursive: true });
+  const lock = acquireLock(outFile);
+  if (lock.tookOver) {
+    stderr.write(`onnxfx: note: took over ${outFile}.lock from process ${lock.tookOver.pid}, which is gone (an interrupted run; resuming)\n`);
+  }
+  const model = await open(modelFile, opts).catch((err) => {
+    lock.release();
+    throw err;
+  });
   try {
     const geometry = inputGeometry(model, opts);
     const prep = preprocessOptions(opts, geometry);
     const nodes = opts.nodes ? opts.nodes.split(',').map((s) => s.trim()).filter(Boolean) : [model.nodes.at(-1).name];
     const fx = await createFeatureExtractor(model, { returnNodes: nodes, suppressDiffWarning: true });
 
-    const images = listImages(imagesDir);
+    const work = await workList(inputs, (text) => stderr.write(text + '\n'));
+    const [start, end] = shard ? shardRange(shard, work.length) : [0, work.length];
+    const mine = work.slice(start, end);
+    const images = mine.map((w) => w.key);
     const settings = {
       model: await fileHash(modelFile), nodes, pool, preset: prep.preset, size: geometry.size, layout: geometry.layout,
+      ...(shard ? { shard: { index: shard.index, count: shard.count } } : {}),
     };
+    const extra = shard ? { workList: { total: work.length, start, end } } : {};
     // Resume: rows already written, matched with the file list beside them, made with the
     // same settings (the sidecar says which); images that could not be read stay skipped.
     let done = [];
@@ -530,7 +957,13 @@ async function cmdExtract(opts) {
       if (existing && stored) {
         const why = Meta.difference(stored, settings);
         if (why) throw new UsageError(`${outFile} was written with other settings: ${why}. Use --restart to overwrite it, or another -o`);
-        if (stored.onnxfx !== VERSION) process.stderr.write(`onnxfx: note: ${outFile} was begun by onnxfx ${stored.onnxfx}, this is ${VERSION}\n`);
+        const before = stored.workList;
+        if (shard && before && (before.total !== work.length || before.start !== start || before.end !== end)) {
+          throw new UsageError(`${outFile} was begun on a work list of ${before.total} images (this part: ${before.start} to ${before.end - 1}); ` +
+            `the INPUTs now give ${work.length}, so the parts would no longer fit together. Use the INPUTs it was begun with, ` +
+            'or --restart every shard');
+        }
+        if (stored.onnxfx !== VERSION) stderr.write(`onnxfx: note: ${outFile} was begun by onnxfx ${stored.onnxfx}, this is ${VERSION}\n`);
         if (!opts.retryFailed) failed = stored.failed ?? {};
       }
       if (existing && existsSync(listFile)) {
@@ -542,9 +975,8 @@ async function cmdExtract(opts) {
     const present = new Set(images);
     failed = Object.fromEntries(Object.entries(failed).filter(([f]) => present.has(f) && !doneSet.has(f)));
     const knownBad = Object.keys(failed).length;
-    const todo = images.filter((f) => !doneSet.has(f) && !(f in failed));
-    mkdirSync(path.dirname(path.resolve(outFile)), { recursive: true });
-    const meta = new Meta(metaFile, settings, failed);
+    const todo = mine.filter((w) => !doneSet.has(w.key) && !(w.key in failed));
+    const meta = new Meta(metaFile, settings, failed, extra);
     meta.write();
     writeFileSync(listFile, done.map((f) => f + '\n').join(''));
 
@@ -566,22 +998,37 @@ async function cmdExtract(opts) {
       writer = makeWriter(blank.reduce((n, [, v]) => n + v.length, 0));
     }
 
-    const stderr = process.stderr;
-    stderr.write(`onnxfx: ${images.length} images in ${imagesDir}; ${done.length} already done, ` +
+    const where = shard
+      ? `shard ${shard.index}/${shard.count}: images ${start} to ${end - 1} of ${work.length} in ${inputArgs.join(', ')}`
+      : `${images.length} images in ${inputArgs.join(', ')}`;
+    stderr.write(`onnxfx: ${where}; ${done.length} already done, ` +
       (knownBad ? `${knownBad} unreadable before skipped (--retry-failed to retry), ` : '') + `${todo.length} to go` +
       ` (nodes ${nodes.join(',')}, pool ${pool}, input ${geometry.layout} ${geometry.size.join('x')}, ${model.threaded ? 'threaded' : '1 thread'})\n`);
-    const progress = new Progress(todo.length);
+    if (opts.json) {
+      emitJson({ event: 'start', out: outFile, inputs: inputArgs, images: work.length,
+        shard: shard?.index ?? null, shards: shard?.count ?? null, start, end,
+        done: done.length, failedBefore: knownBad, todo: todo.length });
+    }
+    const progress = new Progress(todo.length, { json: !!opts.json });
     const skipped = [];
-    for (const rel of todo) {
+    const skip = (key, message) => {
+      skipped.push(key);
+      meta.failed[key] = message;
+      meta.write();
+      progress.message(`onnxfx: skipped unreadable image ${key}: ${message}`);
+      progress.tick(key, 'skipped', message);
+    };
+    for await (const item of readImages(todo)) {
+      const rel = item.key;
+      if (item.error !== undefined) {
+        skip(rel, item.error);
+        continue;
+      }
       let tensor;
       try {
-        tensor = await imageToTensor(path.join(imagesDir, rel), prep);
+        tensor = await imageToTensor(item.file ?? item.bytes, prep);
       } catch (err) {
-        skipped.push(rel);
-        meta.failed[rel] = err.message;
-        meta.write();
-        progress.message(`onnxfx: skipped unreadable image ${rel}: ${err.message}`);
-        progress.tick(rel, 'skipped');
+        skip(rel, err.message);
         continue;
       }
       const parts = await features(tensor);
@@ -602,12 +1049,165 @@ async function cmdExtract(opts) {
     }
     progress.end();
     writer.close();
+    const seconds = (Date.now() - progress.start) / 1000;
     const written = done.length + todo.length - skipped.length;
     stderr.write(`onnxfx: ${outFile} holds ${written} rows (${todo.length - skipped.length} new)${format === 'npy' ? ` (${written} x ${writer.dim} float32)` : ''}` +
-      `, file list ${listFile}; ${skipped.length} unreadable image${skipped.length === 1 ? '' : 's'} skipped\n`);
+      `, file list ${listFile}; ${skipped.length} unreadable image${skipped.length === 1 ? '' : 's'} skipped; ` +
+      `${throughput(todo.length, seconds)} (${((Date.now() - began) / 1000).toFixed(1)} s in all)\n`);
+    if (opts.json) {
+      emitJson({ event: 'end', out: outFile, rows: written, new: todo.length - skipped.length, skipped: skipped.length,
+        images: todo.length, seconds: round(seconds), imagesPerSecond: round(todo.length / Math.max(seconds, 1e-3)) });
+    }
     await fx.dispose();
   } finally {
     await model.dispose();
+    lock.release();
+  }
+}
+
+// ---- onnxfx merge ---------------------------------------------------------------------------------
+
+/** A part written by extract: its sidecar, row width, and the keys of its complete rows. */
+function readPart(file) {
+  if (!file.endsWith('.npy')) throw new UsageError(`merge reads .npy parts, got '${file}'`);
+  if (!existsSync(file)) throw new RunError(`no such part: ${file}`);
+  const stem = file.slice(0, -'.npy'.length);
+  const meta = Meta.read(`${stem}.meta.json`);
+  if (!meta) throw new RunError(`${file} has no ${path.basename(stem)}.meta.json beside it: merge checks the settings extract writes there`);
+  const npy = NpyWriter.existing(file);
+  const listFile = `${stem}.files.txt`;
+  const listed = existsSync(listFile) ? readFileSync(listFile, 'utf8').split('\n').filter(Boolean) : [];
+  const rows = Math.min(npy.rows, listed.length);
+  return { file, meta, dim: npy.dim, rows, keys: listed.slice(0, rows), failed: Object.keys(meta.failed ?? {}) };
+}
+
+/** part-3.npy's name for shard k, when the part's file name holds its shard number; else null. */
+function partName(part, k) {
+  const base = path.basename(part.file);
+  const n = String(part.meta.shard.index);
+  const at = base.search(new RegExp(`(?<!\\d)${n}(?!\\d)`));
+  return at < 0 ? null : path.join(path.dirname(part.file), base.slice(0, at) + k + base.slice(at + n.length));
+}
+
+async function cmdMerge(opts) {
+  const files = opts._.slice(1);
+  if (!files.length) throw new UsageError('merge needs the PART.npy files to merge');
+  if (!opts.o) throw new UsageError('merge needs -o ALL.npy');
+  const outFile = opts.o;
+  if (!outFile.endsWith('.npy')) throw new UsageError(`merge writes a .npy: -o must end in .npy, got '${outFile}'`);
+  let expect;
+  if (opts.expect !== undefined) {
+    expect = Number(opts.expect);
+    if (!Number.isInteger(expect) || expect < 1) throw new UsageError(`--expect wants the number of shards, got '${opts.expect}'`);
+  }
+  if (files.some((f) => path.resolve(f) === path.resolve(outFile))) throw new UsageError(`-o ${outFile} is one of the parts`);
+  let parts = files.map(readPart);
+  const stderr = process.stderr;
+  const began = Date.now();
+
+  const first = parts[0];
+  const compared = Object.keys(SETTING_NAMES).filter((k) => k !== 'shard');
+  for (const p of parts.slice(1)) {
+    const d = Meta.differing(first.meta, p.meta, compared);
+    if (d) throw new RunError(`${p.file} was made with other settings than ${first.file}: ${d.what} is ${d.b} there, ${d.a} in ${first.file}`);
+    if (p.dim !== first.dim) throw new RunError(`${p.file} holds ${p.dim}-value rows, ${first.file} ${first.dim}`);
+  }
+
+  const sharded = parts.filter((p) => p.meta.shard);
+  let missing = [];
+  if (sharded.length && sharded.length !== parts.length) {
+    const plain = parts.find((p) => !p.meta.shard);
+    throw new RunError(`${sharded[0].file} is a shard (--shard) and ${plain.file} is not: merge shards of one run, or whole runs`);
+  }
+  if (sharded.length) {
+    const count = first.meta.shard.count;
+    for (const p of parts) {
+      if (p.meta.shard.count !== count) throw new RunError(`${p.file} is shard ${p.meta.shard.index} of ${p.meta.shard.count}, ${first.file} of ${count}`);
+      if (p.meta.workList?.total !== first.meta.workList?.total) {
+        throw new RunError(`${p.file} was cut from a work list of ${p.meta.workList?.total} images, ${first.file} from one of ` +
+          `${first.meta.workList?.total}: the INPUTs changed between the shards' runs`);
+      }
+    }
+    parts = [...parts].sort((a, b) => a.meta.shard.index - b.meta.shard.index);
+    for (let i = 1; i < parts.length; i++) {
+      if (parts[i].meta.shard.index === parts[i - 1].meta.shard.index) {
+        throw new RunError(`${parts[i - 1].file} and ${parts[i].file} are both shard ${parts[i].meta.shard.index} of ${count}`);
+      }
+    }
+    if (expect !== undefined && expect !== count) throw new RunError(`the parts are shards of ${count}, not of ${expect}`);
+    const have = new Set(parts.map((p) => p.meta.shard.index));
+    missing = Array.from({ length: count }, (_, k) => k).filter((k) => !have.has(k));
+    if (missing.length) {
+      const names = missing.map((k) => partName(first, k)).filter(Boolean);
+      const text = `${missing.length} of the ${count} shards ${missing.length === 1 ? 'is' : 'are'} missing: ${missing.join(', ')}` +
+        (names.length ? ` (${names.join(', ')})` : '');
+      if (expect !== undefined) throw new RunError(text);
+      stderr.write(`onnxfx: note: ${text}; merging the others\n`);
+    }
+    for (const p of parts) {
+      const { start, end } = p.meta.workList ?? {};
+      const rowKeys = new Set(p.keys);
+      const failedHere = p.failed.filter((k) => !rowKeys.has(k)).length;
+      if (Number.isInteger(start) && p.rows + failedHere < end - start) {
+        throw new RunError(`${p.file} (shard ${p.meta.shard.index}) is not finished: ${p.rows} rows and ${failedHere} unreadable images ` +
+          `of its ${end - start}; run its shard again (it resumes), then merge`);
+      }
+    }
+  } else if (expect !== undefined) {
+    throw new UsageError('--expect counts shards, and these parts were not written with --shard');
+  }
+
+  const owner = new Map();
+  for (const p of parts) {
+    for (const key of p.keys) {
+      if (owner.has(key)) {
+        const other = owner.get(key);
+        throw new RunError(`the key '${key}' is in ${other === p ? `${p.file} twice` : `both ${other.file} and ${p.file}`}: ` +
+          'each image must be in one part only');
+      }
+      owner.set(key, p);
+    }
+  }
+
+  mkdirSync(path.dirname(path.resolve(outFile)), { recursive: true });
+  const lock = acquireLock(outFile);
+  try {
+    const stem = outFile.slice(0, -'.npy'.length);
+    const rows = parts.reduce((n, p) => n + p.rows, 0);
+    const tmp = `${outFile}.tmp`;
+    const out = openSync(tmp, 'w');
+    try {
+      writeSync(out, NpyWriter.header(rows, first.dim), 0, NpyWriter.HEADER, 0);
+      let at = NpyWriter.HEADER;
+      const chunk = Buffer.alloc(1 << 22);
+      for (const p of parts) {
+        const fd = openSync(p.file, 'r');
+        try {
+          for (let from = NpyWriter.HEADER, left = p.rows * 4 * p.dim; left > 0;) {
+            const n = readSync(fd, chunk, 0, Math.min(chunk.length, left), from);
+            if (n <= 0) throw new RunError(`${p.file} ends before its rows do`);
+            writeSync(out, chunk, 0, n, at);
+            from += n; at += n; left -= n;
+          }
+        } finally {
+          closeSync(fd);
+        }
+      }
+    } finally {
+      closeSync(out);
+    }
+    const failed = Object.assign({}, ...parts.map((p) => p.meta.failed ?? {}));
+    const settings = Object.fromEntries(compared.map((k) => [k, first.meta[k]]));
+    writeFileSync(`${stem}.files.txt`, parts.map((p) => p.keys.map((k) => k + '\n').join('')).join(''));
+    new Meta(`${stem}.meta.json`, settings, failed, { merged: parts.map((p) => path.basename(p.file)) }).write();
+    renameSync(tmp, outFile);
+    const which = sharded.length ? ` (shards ${parts.map((p) => p.meta.shard.index).join(', ')} of ${first.meta.shard.count})` : '';
+    const bad = Object.keys(failed).length;
+    stderr.write(`onnxfx: ${outFile} holds ${rows} rows (${rows} x ${first.dim} float32) from ${parts.length} part${parts.length === 1 ? '' : 's'}${which}, ` +
+      `file list ${stem}.files.txt; ${bad} unreadable image${bad === 1 ? '' : 's'} named in ${stem}.meta.json; ` +
+      `${((Date.now() - began) / 1000).toFixed(1)} s\n`);
+  } finally {
+    lock.release();
   }
 }
 
@@ -623,12 +1223,17 @@ async function main(argv) {
     if (cmd === 'nodes') await cmdNodes(opts);
     else if (cmd === 'plan') await cmdPlan(opts);
     else if (cmd === 'extract') await cmdExtract(opts);
-    else throw new UsageError(`unknown command '${cmd}' (nodes, plan, extract)`);
+    else if (cmd === 'merge') await cmdMerge(opts);
+    else throw new UsageError(`unknown command '${cmd}' (nodes, plan, extract, merge)`);
     return 0;
   } catch (err) {
     if (err instanceof UsageError) {
       process.stderr.write(`onnxfx: ${err.message}\n${USAGE}\n`);
       return 2;
+    }
+    if (err instanceof RunError) {
+      process.stderr.write(`onnxfx: ${err.message}\n`);
+      return 1;
     }
     let message = err.message;
     if (err.code === 'NODE_NOT_FOUND') {
