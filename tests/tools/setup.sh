@@ -20,6 +20,9 @@ debian_packages=(
   python3 python3-torch python3-torchvision python3-onnx python3-numpy
   python3-pil python3-skimage chromium
 )
+# tests/js/slurm.test.mjs starts a single-node Slurm (slurmctld, slurmd, munged) of its own;
+# nothing here configures or starts them.
+if [[ "$mode" == tests ]]; then debian_packages+=(slurm-wlm munge); fi
 missing=()
 for p in "${debian_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
