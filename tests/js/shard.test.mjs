@@ -4,7 +4,7 @@
 // The schedulers themselves (Slurm, Kubernetes' JOB_COMPLETION_INDEX) are in slurm.test.mjs.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
@@ -215,7 +215,7 @@ test('a shard killed half-way resumes where it stopped; the lock keeps a second 
   again.child.kill('SIGTERM');
   const ended = await again.exited;
   assert.equal(ended.signal, 'SIGTERM');
-  assert.match(again.stderr(), new RegExp(`took over .*part-1\\.npy\\.lock from process ${first.child.pid}, which is gone`));
+  assert.match(again.stderr(), new RegExp(`took over .*part-1\\.npy\\.lock from process ${first.child.pid} on ${os.hostname()}, which is gone`));
   assert.ok(!existsSync(`${target}.lock`), 'SIGTERM releases the lock');
 
   // The FIFO becomes an image: the third run finishes, with the rows a run in one go gives.
@@ -237,5 +237,23 @@ test('a shard killed half-way resumes where it stopped; the lock keeps a second 
   assert.equal(once.code, 0, once.stderr);
   assert.deepEqual(readKeys(target), images.slice(4).map((f) => f.name));
   assert.deepEqual(readFileSync(target), readFileSync(out('once', 'part-1.npy')));
+  assert.ok(!existsSync(`${target}.lock`));
+});
+
+test('a lock from another host (a shared output folder) holds while touched, and is taken over after 120 s without a sign of life', () => {
+  const target = out('shared', 'part-0.npy');
+  mkdirSync(out('shared'));
+  writeFileSync(`${target}.lock`, JSON.stringify({ pid: 4242, host: 'other-node', start: '1', since: '2030-01-01T00:00:00.000Z' }));
+  const args = [out('photos'), '--shard', '0/4', '-o', out('shared', 'part-{shard}.npy')];
+  const held = extract(args);
+  assert.equal(held.code, 1);
+  assert.match(held.stderr, /part-0\.npy is being written by process 4242 on other-node \(since 2030-01-01T00:00:00\.000Z\), says .*part-0\.npy\.lock \(touched \d+ s ago\): two runs never write the same file/);
+  assert.ok(!existsSync(target), 'nothing written');
+  const old = new Date(Date.now() - 121_000);
+  utimesSync(`${target}.lock`, old, old);
+  const taken = extract(args);
+  assert.equal(taken.code, 0, taken.stderr);
+  assert.match(taken.stderr, /took over .*part-0\.npy\.lock from process 4242 on other-node, which is gone/);
+  assert.deepEqual(readKeys(target), ['img-00.png']);
   assert.ok(!existsSync(`${target}.lock`));
 });

@@ -2,7 +2,7 @@
 // onnxfx command line: list a model's nodes, show an extractor's plan, extract features of the
 // images in folders and .tar files (all of them, or one shard of them), merge shards.
 // Uses only the package's public API (../index.js).
-import { existsSync, openSync, closeSync, readSync, writeSync, fstatSync, ftruncateSync, readFileSync, readdirSync, statSync, writeFileSync, appendFileSync, mkdirSync, createReadStream, renameSync, linkSync, unlinkSync } from 'node:fs';
+import { existsSync, openSync, closeSync, readSync, writeSync, fstatSync, ftruncateSync, readFileSync, readdirSync, statSync, writeFileSync, appendFileSync, mkdirSync, createReadStream, renameSync, linkSync, unlinkSync, utimesSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
@@ -668,12 +668,16 @@ function isRunning(pid) {
 }
 
 const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+/** The holder touches its lock this often; another host's lock untouched for LOCK_STALE is stale. */
+const LOCK_BEAT_SECONDS = 15;
+const LOCK_STALE_SECONDS = 120;
 
 /**
  * Takes OUT.lock for this process: {pid, host, start, since}, created whole (written aside, then
- * hard-linked in place, which fails when a lock is there). A lock whose process is gone (same
- * host, PID not running or running since another time) is taken over; a live one is an error.
- * Released on exit, on SIGINT/SIGTERM/SIGHUP too. Returns {release, tookOver}.
+ * hard-linked in place, which fails when a lock is there), its time touched every 15 s. A lock
+ * whose process is gone is taken over: on this host, its PID not running (or running since
+ * another time); from another host (a shared folder), untouched for 120 s. A live one is an
+ * error. Released on exit, on SIGINT/SIGTERM/SIGHUP too. Returns {release, tookOver}.
  */
 function acquireLock(outFile) {
   const lockFile = `${outFile}.lock`;
@@ -693,7 +697,15 @@ function acquireLock(outFile) {
       unlinkSync(aside);
     }
     if (linked) {
+      const beat = setInterval(() => {
+        try {
+          const now = new Date();
+          utimesSync(lockFile, now, now);
+        } catch { /* taken away: release() will find it so */ }
+      }, LOCK_BEAT_SECONDS * 1000);
+      beat.unref();
       const release = () => {
+        clearInterval(beat);
         try {
           if (JSON.parse(readFileSync(lockFile, 'utf8')).pid === process.pid) unlinkSync(lockFile);
         } catch { /* gone already */ }
@@ -719,10 +731,15 @@ function acquireLock(outFile) {
     }
     const who = `process ${holder.pid} on ${holder.host} (since ${holder.since})`;
     if (holder.host !== mine.host) {
-      throw new RunError(`${outFile} is being written by ${who}, says ${lockFile}: two runs never write the same file. ` +
-        `If that process is gone, delete the lock; else give this run another -o`);
-    }
-    if (isRunning(holder.pid) && (holder.start == null || processStart(holder.pid) === holder.start)) {
+      let age = Infinity;
+      try {
+        age = (Date.now() - statSync(lockFile).mtimeMs) / 1000;
+      } catch { /* released meanwhile */ }
+      if (age < LOCK_STALE_SECONDS) {
+        throw new RunError(`${outFile} is being written by ${who}, says ${lockFile} (touched ${Math.round(age)} s ago): ` +
+          `two runs never write the same file. Its lock is taken over once untouched for ${LOCK_STALE_SECONDS} s; else give this run another -o`);
+      }
+    } else if (isRunning(holder.pid) && (holder.start == null || processStart(holder.pid) === holder.start)) {
       throw new RunError(`${outFile} is being written by ${who}, says ${lockFile}: two runs never write the same file. ` +
         `Wait for it, or give this run another -o`);
     }
@@ -925,7 +942,7 @@ async function cmdExtract(opts) {
   mkdirSync(path.dirname(path.resolve(outFile)), { recursive: true });
   const lock = acquireLock(outFile);
   if (lock.tookOver) {
-    stderr.write(`onnxfx: note: took over ${outFile}.lock from process ${lock.tookOver.pid}, which is gone (an interrupted run; resuming)\n`);
+    stderr.write(`onnxfx: note: took over ${outFile}.lock from process ${lock.tookOver.pid} on ${lock.tookOver.host}, which is gone (an interrupted run; resuming)\n`);
   }
   const model = await open(modelFile, opts).catch((err) => {
     lock.release();
