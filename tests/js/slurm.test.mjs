@@ -12,6 +12,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { repoRoot } from './helpers.mjs';
 import { installCli, runCli, writeTinyModel, TINY, makeImages, writeFolder, writeTar, readNpy, readKeys } from './scale-out-fixtures.mjs';
 
 let cli, work, modelFile, inputs, single;
@@ -202,4 +203,24 @@ test('Slurm: sbatch --wait --array=0-2 of extract --shard auto on a single-node 
 
   await stopDaemons();
   assert.ok(daemons.length === 0);
+});
+
+test('docs/scale-out.md: the Slurm script is bash, its array numbered from 0 with as many tasks as merge expects; the Job\'s completions are its --shards', () => {
+  const doc = readFileSync(path.join(repoRoot, 'docs/scale-out.md'), 'utf8');
+  const block = (lang, after) => new RegExp('```' + lang + '\\n([\\s\\S]*?)```').exec(doc.slice(doc.indexOf(after)))?.[1];
+  const sbatch = block('bash', '## Slurm');
+  assert.ok(sbatch, 'the Slurm script');
+  writeFileSync(out('doc.sbatch'), sbatch);
+  const syntax = spawnSync('bash', ['-n', out('doc.sbatch')], { encoding: 'utf8' });
+  assert.equal(syntax.status, 0, syntax.stderr);
+  const tasks = Number(/#SBATCH --array=0-(\d+)/.exec(sbatch)[1]) + 1;
+  assert.match(sbatch, /exec npx onnxfx extract .* --shard auto .*\n? *-o \S+part-\{shard\}\.npy/s);
+  const merge = block('sh', '## Slurm');
+  assert.match(merge, new RegExp(`--dependency=afterok:\\$job [\\s\\S]*npx onnxfx merge \\S+part-\\*\\.npy -o \\S+ --expect ${tasks}'`));
+
+  const job = block('yaml', '## Kubernetes');
+  assert.match(job, /completionMode: Indexed/);
+  const completions = Number(/completions: (\d+)/.exec(job)[1]);
+  assert.match(job, new RegExp(`npx onnxfx extract [\\s\\S]*--shard auto --shards ${completions} [\\s\\S]*-o /out/\\S*part-\\{shard\\}\\.npy`));
+  assert.match(doc, new RegExp(`onnxfx merge /out/features/part-\\*\\.npy -o /out/features/all\\.npy --expect ${completions}\``));
 });
