@@ -178,7 +178,8 @@ export interface LoadOptions {
    */
   threads?: boolean;
   /**
-   * Threads the kernels use (default 1). The setting belongs to the engine (this thread's, or the
+   * Threads the kernels use. Default: the machine's logical cores where threads can run (Node;
+   * cross-origin isolated pages), else 1. The setting belongs to the engine (this thread's, or the
    * shared worker's), so it applies to every model loaded there; the threaded build caps it at
    * its 4 pre-spawned workers plus the calling thread, and the single-thread build at 1.
    */

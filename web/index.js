@@ -12,6 +12,7 @@
  */
 import { OnnxfxError } from './src/errors.js';
 import { LocalEngine } from './src/engine.js';
+import { defaultThreadCount } from './src/loader.js';
 import { WorkerEngine } from './src/worker-client.js';
 import { readModelSource, findExternalLocations, readExternalData, nodeModelFile } from './src/source.js';
 import { Tensor, toTensor } from './src/tensor.js';
@@ -231,7 +232,7 @@ export async function loadModel(source, options = {}) {
     const engine = await LocalEngine.create(options);
     // the pool's workers boot while the file is read and parsed
     const native = await engine.loadModelFile({ file: await file, onProgress: options.onProgress, externalData: options.externalData });
-    if (numThreads != null) await engine.call('setNumThreads', { threads: numThreads });
+    await engine.call('setNumThreads', { threads: numThreads ?? (await defaultThreadCount(options)) });
     return new Model(engine, native, async () => {}, (await engine.call('info', undefined)).backend);
   }
   const { bytes, owned, dir } = await readModelSource(source, options);
@@ -239,7 +240,7 @@ export async function loadModel(source, options = {}) {
   const externals = locations.length ? await readExternalData(locations, dir, options.externalData) : [];
   const { engine, release } = await acquireEngine(options);
   try {
-    if (numThreads != null) await engine.call('setNumThreads', { threads: numThreads });
+    await engine.call('setNumThreads', { threads: numThreads ?? (await defaultThreadCount(options)) });
     // Buffers nobody else holds move to a worker instead of being copied (ignored in-thread).
     const transfer = [];
     if (owned) transfer.push(bytes.buffer);

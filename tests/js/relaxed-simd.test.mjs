@@ -8,6 +8,7 @@
 // agree between the builds to RELAXED_TOLERANCE relative to the largest magnitude (docs/api.md),
 // and with torchvision to the zoo's 1e-4. Without the relaxed files in dist/, 'auto' falls back.
 import test from 'node:test';
+import os from 'node:os';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -44,7 +45,8 @@ test("'auto' follows what this engine validates; forcing 'relaxed' where it cann
     await assert.rejects(loadModel(modelPath('resnet18'), { simd: 'relaxed' }),
       (e) => e instanceof InvalidArgumentError && /does not support WebAssembly relaxed SIMD.*--experimental-wasm-relaxed-simd/.test(e.message));
   }
-  assert.equal(model.backend.threads, 1);
+  // threads by default: the machine's cores, capped by the 4-worker pool plus this thread
+  assert.equal(model.backend.threads, Math.min(os.availableParallelism(), 5));
   await model.dispose();
 });
 

@@ -29,6 +29,23 @@ function canUseThreads() {
 }
 
 /**
+ * Kernel threads when loadModel is given no numThreads: the machine's logical cores where
+ * threads can run (Node; cross-origin isolated pages), else 1. The C side caps the count at what
+ * the build's pre-spawned pool allows (4 workers + the calling thread); where more threads stop
+ * paying off could not be measured on the 2-core machines this project is built on.
+ * @param {{threads?: boolean}} options
+ * @returns {Promise<number>}
+ */
+export async function defaultThreadCount(options = {}) {
+  if (options.threads === false || !canUseThreads()) return 1;
+  if (isNode) {
+    const os = await import(/* webpackIgnore: true */ /* @vite-ignore */ 'node:os');
+    return Math.max(1, os.availableParallelism?.() ?? os.cpus().length);
+  }
+  return Math.max(1, globalThis.navigator?.hardwareConcurrency ?? 1);
+}
+
+/**
  * Which build to load: 'mt' (threaded) or 'st'.
  * @param {{threads?: boolean}} options
  */
