@@ -1,0 +1,172 @@
+// The whole 4 GiB wasm32 heap in Chromium, threaded (cross-origin isolated page) and not, as
+// tests/js/big-heap.test.mjs does in Node: the page builds a model with a 780 MiB initializer
+// itself (tests/js/onnx-writer.mjs, imported by the page), loads its bytes, and runs y = x + w,
+// z = y * 2; the model, the input and the two outputs hold more than 3 GiB of heap at once, so
+// they sit past 2 GiB, where a pointer read as a signed 32-bit number turns negative. Values are
+// checked at both ends and in between; heap use is read from malloc (_ofx_wasm_heap_used).
+// Then external data passed as `externalData: {'weights.bin': bytes}` (a few MB, read through
+// the deferred path: core.js loadModelDeferred + wasm/api.c ofx_js_read_external) gives the
+// values Node gives, in the page and in a Worker.
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+import { startServer } from './server.mjs';
+import { loadModel, createFeatureExtractor, Tensor } from '../../web/index.js';
+import { externalModel, externalData, X, X_DIMS, RETURN_NODES } from './external-model.mjs';
+
+const GiB = 1024 ** 3;
+const N = (780 * 1024 ** 2) / 4; // floats per tensor: 780 MiB, as in Node
+
+let browser, userDataDir, servers;
+
+test.before(async () => {
+  userDataDir = mkdtempSync(path.join(os.tmpdir(), 'onnxfx-chromium-'));
+  browser = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync'],
+  });
+  servers = { plain: await startServer(), isolated: await startServer({ isolated: true }) };
+});
+
+test.after(async () => {
+  await browser?.close();
+  for (const s of Object.values(servers ?? {})) await s.close();
+  if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
+});
+
+/** A fresh page on the blank test page; runs fn(arg) there and returns its answer and the page's errors. */
+async function inPage(server, fn, arg) {
+  const page = await browser.newPage();
+  const pageErrors = [];
+  page.on('pageerror', (err) => pageErrors.push(String(err)));
+  let crashed = false;
+  page.on('crash', () => { crashed = true; });
+  try {
+    await page.goto(`${server.url}/tests/browser/blank.html`);
+    await page.waitForFunction(() => window.onnxfxReady === true);
+    const result = await page.evaluate(fn, arg).catch((err) => ({ evaluateError: String(err), crashed }));
+    return { ...result, pageErrors };
+  } finally {
+    await page.close();
+  }
+}
+
+/** Runs in the page: builds the big model, runs it, returns heap use and checked values. */
+async function bigHeapInPage({ N, numThreads }) {
+  const W = await import('/tests/js/onnx-writer.mjs');
+  const { loadWasm } = await import('/web/src/loader.js'); // the module instance index.js uses
+  const { loadModel, createFeatureExtractor, Tensor } = window.onnxfx;
+  let w = new Float32Array(N);
+  for (let i = 0; i < N; i++) w[i] = (i % 1009) * 0.5;
+  let bytes = W.model({
+    graph: W.graph({
+      nodes: [W.node('Add', ['x', 'w'], ['y'], { name: 'add' }), W.node('Mul', ['y', 'two'], ['z'], { name: 'mul' })],
+      inputs: [W.valueInfo('x', W.FLOAT, [N])],
+      outputs: [W.valueInfo('z', W.FLOAT, [N])],
+      initializers: [
+        W.tensor({ name: 'w', dims: [N], raw: new Uint8Array(w.buffer) }),
+        W.tensor({ name: 'two', dims: [], raw: new Uint8Array(Float32Array.of(2).buffer) }),
+      ],
+    }),
+  });
+  w = null;
+  const model = await loadModel(bytes, { numThreads, worker: false });
+  bytes = null;
+  try {
+    const fx = await createFeatureExtractor(model, { returnNodes: ['add', 'mul'] });
+    const out = await fx.run(new Tensor('float32', new Float32Array(N).fill(1), [N]));
+    const loaded = await loadWasm({});
+    const used = (loaded.mod ?? loaded)._ofx_wasm_heap_used();
+    const y = out.add.data, z = out.mul.data;
+    const checked = [];
+    for (const i of [0, 1, 1000, N >>> 1, N - 1009, N - 2, N - 1]) checked.push([i, y[i], z[i]]);
+    for (let i = 0; i < N; i += 99991) checked.push([i, y[i], z[i]]);
+    await fx.dispose();
+    return { used, lengths: [y.length, z.length], checked, threaded: model.threaded, isolated: self.crossOriginIsolated };
+  } finally {
+    await model.dispose();
+  }
+}
+
+for (const isolated of [false, true]) {
+  const mode = isolated ? 'cross-origin isolated (threads)' : 'not isolated (1 thread)';
+  test(`Chromium, ${mode}: past 2 and 3 GiB of heap, values stay right`, async () => {
+    const r = await inPage(isolated ? servers.isolated : servers.plain, bigHeapInPage, { N, numThreads: isolated ? 2 : 1 });
+    assert.equal(r.evaluateError, undefined, `the page failed (renderer crashed: ${r.crashed}): ${r.evaluateError}`);
+    assert.deepEqual(r.pageErrors, []);
+    assert.equal(r.isolated, isolated);
+    assert.equal(r.threaded, isolated, 'threaded build exactly when the page is cross-origin isolated');
+    assert.ok(r.used > 3 * GiB, `heap in use during the run: ${r.used} bytes, more than 3 GiB expected`);
+    assert.deepEqual(r.lengths, [N, N]);
+    assert.ok(r.checked.length > 2000);
+    for (const [i, y, z] of r.checked) {
+      const want = 1 + (i % 1009) * 0.5;
+      assert.equal(y, want, `add[${i}]`);
+      assert.equal(z, 2 * want, `mul[${i}]`);
+    }
+  });
+}
+
+async function nodeFeatures(bytes, options) {
+  const model = await loadModel(bytes, options);
+  try {
+    const fx = await createFeatureExtractor(model, { returnNodes: RETURN_NODES });
+    const out = await fx.run(new Tensor('float32', X, X_DIMS));
+    return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, Array.from(v.data)]));
+  } finally {
+    await model.dispose();
+  }
+}
+
+for (const isolated of [false, true]) {
+  const mode = isolated ? 'cross-origin isolated (threads)' : 'not isolated (1 thread)';
+  test(`Chromium, ${mode}: externalData bytes are read as needed and give Node's values, in the page and in a Worker`, async () => {
+    const want = await nodeFeatures(externalModel(), { externalData: externalData() });
+    assert.deepEqual(want, await nodeFeatures(externalModel({ inline: true })), 'Node: external data equals the same weights inline');
+    // the page builds the same model and files itself (external-model.mjs): no megabytes through evaluate()
+    const r = await inPage(isolated ? servers.isolated : servers.plain, async () => {
+      const { externalModel, externalData, X, X_DIMS, RETURN_NODES } = await import('/tests/browser/external-model.mjs');
+      const { loadModel, createFeatureExtractor, Tensor } = window.onnxfx;
+      const answers = {};
+      for (const worker of [false, true]) {
+        const m = await loadModel(externalModel(), { worker, externalData: externalData() });
+        const fx = await createFeatureExtractor(m, { returnNodes: RETURN_NODES });
+        const out = await fx.run(new Tensor('float32', X, X_DIMS));
+        answers[worker ? 'worker' : 'page'] = {
+          threaded: m.threaded, inWorker: m.inWorker,
+          out: Object.fromEntries(Object.entries(out).map(([k, v]) => [k, Array.from(v.data)])),
+        };
+        await m.dispose();
+      }
+      let missing = null;
+      try {
+        await loadModel(externalModel());
+      } catch (err) {
+        missing = { code: err.code, message: err.message };
+      }
+      return { answers, missing };
+    });
+    assert.equal(r.evaluateError, undefined, r.evaluateError);
+    assert.deepEqual(r.pageErrors, []);
+    for (const where of ['page', 'worker']) {
+      const a = r.answers[where];
+      assert.equal(a.threaded, isolated, `${where}: threaded exactly when isolated`);
+      assert.equal(a.inWorker, where === 'worker');
+      assert.deepEqual(Object.keys(a.out), Object.keys(want));
+      for (const [key, values] of Object.entries(want)) {
+        assert.equal(a.out[key].length, values.length, `${where} ${key}: length`);
+        let worst = 0;
+        values.forEach((v, i) => { worst = Math.max(worst, Math.abs(v - a.out[key][i])); });
+        // Chromium runs the relaxed-SIMD (FMA) build, Node the SIMD128 one: equal up to rounding
+        assert.ok(worst <= 1e-4 * Math.max(1, ...values.map(Math.abs)), `${where} ${key}: max |browser - node| = ${worst}`);
+      }
+    }
+    assert.equal(r.missing?.code, 'BAD_MODEL', 'without externalData the page is told what is missing');
+    assert.match(r.missing.message, /external file 'weights.bin'.*externalData/);
+  });
+}
