@@ -44,6 +44,7 @@ fi
 
 # npm test dependencies. onnxruntime-node's install script downloads (and fails here); its CPU
 # binary ships inside the package, so scripts are skipped.
+# sharp (tests/js/decoders.test.mjs) needs no script either: libvips ships in @img/sharp-*.
 if [[ "$mode" == tests ]]; then
   if [[ ! -d tests/node_modules/onnxruntime-node ]] || [[ tests/package-lock.json -nt tests/node_modules/.package-lock.json ]]; then
     log "installing npm test dependencies"

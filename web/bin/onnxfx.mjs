@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
+import { Worker } from 'node:worker_threads';
 import { loadModel, createFeatureExtractor, getGraphNodeNames, imageToTensor, Tensor } from '../index.js';
 
 const USAGE = `usage:
@@ -34,6 +35,8 @@ const USAGE = `usage:
                          values 0..1 (default imagenet)
       --layout NCHW|NHWC the model's input layout (default: from the model's input shape)
       --threads N        kernel threads (default 1); 1 also picks the single-thread engine
+      --decode-workers N decode and resize images in N worker threads while the model runs
+                         (default min(2, cores - 1)); 0 decodes in the main thread
       --shard K/N        do part K (0 to N-1) of the work list only: images floor(K*T/N) to
                          floor((K+1)*T/N)-1 of its T. {shard} in -o is replaced by K
       --shard auto       K from JOB_COMPLETION_INDEX (Kubernetes Indexed Job) or
@@ -57,7 +60,7 @@ class RunError extends Error {}
 
 function parseArgs(argv) {
   const opts = { _: [] };
-  const takesValue = new Set(['nodes', 'pool', 'input-size', 'preset', 'layout', 'threads', 'o', 'output', 'shard', 'shards', 'expect']);
+  const takesValue = new Set(['nodes', 'pool', 'input-size', 'preset', 'layout', 'threads', 'o', 'output', 'shard', 'shards', 'expect', 'decode-workers']);
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '-h' || a === '--help') opts.help = true;
@@ -921,6 +924,113 @@ function throughput(count, seconds) {
   return `${count} image${count === 1 ? '' : 's'} in ${seconds.toFixed(1)} s, ${(count / Math.max(seconds, 1e-3)).toFixed(1)} images/s`;
 }
 
+// ---- decoding beside inference ---------------------------------------------------------------
+
+/** --decode-workers N, or the default: min(2, cores - 1), so one core is left to the model. */
+function decodeWorkerCount(opts) {
+  if (opts['decode-workers'] === undefined) {
+    const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+    return Math.max(0, Math.min(2, cores - 1));
+  }
+  const text = String(opts['decode-workers']);
+  if (!/^\d+$/.test(text) || Number(text) > 64) throw new UsageError(`--decode-workers is a whole number from 0 to 64, got '${text}'`);
+  return Number(text);
+}
+
+/**
+ * Worker threads (bin/decode-worker.mjs) that turn {file} or {bytes} into input tensors with
+ * imageToTensor. decode() resolves to {tensor} or {error: message}, as the main thread would
+ * give; a worker that dies rejects (the run stops: that is no fault of an image).
+ */
+class DecodePool {
+  constructor(size, prep) {
+    this.prep = prep;
+    this.jobs = new Map(); // id -> {resolve, reject}
+    this.queue = [];
+    this.idle = [];
+    this.nextId = 0;
+    this.failure = null;
+    this.closing = false;
+    this.workers = Array.from({ length: size }, () => {
+      const worker = new Worker(new URL('./decode-worker.mjs', import.meta.url));
+      worker.on('message', ({ id, error, type, dims, data }) => {
+        const job = this.jobs.get(id);
+        this.jobs.delete(id);
+        this.idle.push(worker);
+        this.pump();
+        if (!job) return;
+        if (error !== undefined) job.resolve({ error });
+        else job.resolve({ tensor: new Tensor(type, data, dims) });
+      });
+      const die = (err) => this.fail(new RunError(`a decode worker stopped: ${err?.message ?? err}`));
+      worker.on('error', die);
+      worker.on('exit', (code) => { if (!this.closing) die(`exit code ${code}`); });
+      this.idle.push(worker);
+      return worker;
+    });
+  }
+
+  decode(item) {
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise((resolve, reject) => {
+      this.queue.push({ id: this.nextId++, source: item.file ?? item.bytes, resolve, reject });
+      this.pump();
+    });
+  }
+
+  pump() {
+    while (!this.failure && this.idle.length && this.queue.length) {
+      const worker = this.idle.pop();
+      const { id, source, resolve, reject } = this.queue.shift();
+      this.jobs.set(id, { resolve, reject });
+      // bytes read from a tar are this item's own: moved, not copied
+      worker.postMessage({ id, source, prep: this.prep }, typeof source === 'string' ? [] : [source.buffer]);
+    }
+  }
+
+  fail(err) {
+    if (this.failure) return;
+    this.failure = err;
+    for (const job of [...this.jobs.values(), ...this.queue]) job.reject(err);
+    this.jobs.clear();
+    this.queue = [];
+  }
+
+  async close() {
+    this.closing = true;
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+}
+
+/**
+ * readImages' items in the same order, each as {key, tensor} or {key, error}: up to `ahead`
+ * of them are being decoded (by `decode`) while the caller runs the model on the one before.
+ */
+async function* decodeAhead(items, decode, ahead) {
+  const it = items[Symbol.asyncIterator]();
+  const pending = [];
+  let exhausted = false;
+  try {
+    for (;;) {
+      while (!exhausted && pending.length < ahead) {
+        const next = await it.next();
+        if (next.done) exhausted = true;
+        else {
+          const item = next.value;
+          const result = item.error !== undefined ? Promise.resolve({ error: item.error }) : decode(item);
+          result.catch(() => {}); // awaited below, in order; not an unhandled rejection meanwhile
+          pending.push({ key: item.key, result });
+        }
+      }
+      if (!pending.length) return;
+      const { key, result } = pending.shift();
+      yield { key, ...(await result) };
+    }
+  } finally {
+    if (!exhausted) await it.return?.();
+  }
+}
+
 async function cmdExtract(opts) {
   const [, modelFile, ...inputArgs] = opts._;
   if (!inputArgs.length) throw new UsageError('extract needs MODEL and at least one INPUT (a folder of images or a .tar file)');
@@ -936,6 +1046,7 @@ async function cmdExtract(opts) {
   const stem = outFile.replace(/\.(npy|jsonl)$/, '');
   const listFile = `${stem}.files.txt`;
   const metaFile = `${stem}.meta.json`;
+  const decodeWorkers = decodeWorkerCount(opts);
   const stderr = process.stderr;
   const began = Date.now();
 
@@ -1035,34 +1146,38 @@ async function cmdExtract(opts) {
       progress.message(`onnxfx: skipped unreadable image ${key}: ${message}`);
       progress.tick(key, 'skipped', message);
     };
-    for await (const item of readImages(todo)) {
-      const rel = item.key;
-      if (item.error !== undefined) {
-        skip(rel, item.error);
-        continue;
+    // Decoding and resizing run in worker threads (--decode-workers), a few images ahead of the
+    // model; rows keep the work list's order. 0 workers: in this thread, one image at a time.
+    // sharp (when installed) is loaded here first: on glibc Linux its libraries must stay loaded
+    // in the main thread, or a worker's exit unloads them under the others (lovell/sharp#2263).
+    if (decodeWorkers > 0 && todo.length > 0) await import('sharp').catch(() => null);
+    const decodePool = decodeWorkers > 0 && todo.length > 0 ? new DecodePool(decodeWorkers, prep) : null;
+    const decode = decodePool ? (item) => decodePool.decode(item)
+      : (item) => imageToTensor(item.file ?? item.bytes, prep).then((tensor) => ({ tensor }), (err) => ({ error: err.message }));
+    try {
+      for await (const { key: rel, tensor, error } of decodeAhead(readImages(todo), decode, decodePool ? 2 * decodeWorkers : 1)) {
+        if (error !== undefined) {
+          skip(rel, error);
+          continue;
+        }
+        const parts = await features(tensor);
+        if (format === 'npy') {
+          const total = parts.reduce((n, [, v]) => n + v.length, 0);
+          const row = new Float32Array(total);
+          let at = 0;
+          for (const [, v] of parts) { row.set(v, at); at += v.length; }
+          if (total !== writer.dim) throw new UsageError(`${rel} gives ${total} values, not ${writer.dim}`);
+          writer.append(row);
+        } else {
+          const record = { file: rel };
+          for (const [key, v] of parts) record[key] = Array.from(v);
+          writer.append(record);
+        }
+        appendFileSync(listFile, rel + '\n');
+        progress.tick(rel);
       }
-      let tensor;
-      try {
-        tensor = await imageToTensor(item.file ?? item.bytes, prep);
-      } catch (err) {
-        skip(rel, err.message);
-        continue;
-      }
-      const parts = await features(tensor);
-      if (format === 'npy') {
-        const total = parts.reduce((n, [, v]) => n + v.length, 0);
-        const row = new Float32Array(total);
-        let at = 0;
-        for (const [, v] of parts) { row.set(v, at); at += v.length; }
-        if (total !== writer.dim) throw new UsageError(`${rel} gives ${total} values, not ${writer.dim}`);
-        writer.append(row);
-      } else {
-        const record = { file: rel };
-        for (const [key, v] of parts) record[key] = Array.from(v);
-        writer.append(record);
-      }
-      appendFileSync(listFile, rel + '\n');
-      progress.tick(rel);
+    } finally {
+      await decodePool?.close();
     }
     progress.end();
     writer.close();

@@ -2,8 +2,10 @@
  * Images to input tensors, with torchvision's preprocessing: resize (bilinear, antialiased, the
  * shorter side like `transforms.Resize(int)` or an exact [h, w]), center crop, scale, mean/std,
  * channel order and layout. Browsers read ImageData, ImageBitmap, <img>, <canvas> and
- * OffscreenCanvas; Node decodes PNG (pngjs) and JPEG (jpeg-js) files or buffers, imported only
- * there, so the browser path has no Node dependency.
+ * OffscreenCanvas; Node decodes files or buffers with sharp (libvips, an optional dependency:
+ * JPEG, PNG, WebP, AVIF, GIF, TIFF) when it can be imported, else PNG with pngjs and JPEG with
+ * jpeg-js, all imported only there, so the browser path has no Node dependency. The decoder only
+ * gives pixels: resize, crop and normalize are this file's own either way.
  */
 import { OnnxfxError } from './errors.js';
 import { isNode } from './loader.js';
@@ -50,14 +52,57 @@ async function pixelsInBrowser(source) {
   return ctx.getImageData(0, 0, width, height);
 }
 
+const importNode = (name) => import(/* webpackIgnore: true */ /* @vite-ignore */ name);
+
+let sharpModule; // a promise of sharp's default export, or of null when it cannot be imported
+
+/**
+ * The decoder to use, from ONNXFX_IMAGE_DECODER: 'auto' (default: sharp when it imports, else
+ * pngjs/jpeg-js), 'js' (pngjs/jpeg-js even when sharp is there) or 'sharp' (an error without it).
+ */
+function decoderChoice() {
+  const v = (globalThis.process?.env?.ONNXFX_IMAGE_DECODER ?? '').trim().toLowerCase() || 'auto';
+  if (!['auto', 'js', 'sharp'].includes(v)) throw invalid(`ONNXFX_IMAGE_DECODER is auto, js or sharp, got '${v}'`);
+  return v;
+}
+
+function loadSharp() {
+  sharpModule ??= importNode('sharp').then((m) => m.default ?? m, () => null);
+  return sharpModule;
+}
+
+/**
+ * RGB bytes from sharp: the first frame (GIF, animated WebP), alpha dropped, grey expanded to
+ * R = G = B, 8 bits per channel. No rotation from EXIF, like pngjs/jpeg-js. Null when sharp
+ * cannot decode the bytes.
+ */
+async function decodeWithSharp(sharp, buf) {
+  try {
+    const { data, info } = await sharp(buf, { limitInputPixels: false, failOn: 'warning' })
+      .removeAlpha().toColourspace('srgb').raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+    if (info.channels !== 3) return null;
+    return { width: info.width, height: info.height, channels: 3, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
+  } catch {
+    return null;
+  }
+}
+
 async function decodeInNode(bytes) {
   const isPng = bytes.length > 8 && bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47;
   const isJpeg = bytes.length > 3 && bytes[0] === 0xff && bytes[1] === 0xd8;
-  const need = (name) => import(/* webpackIgnore: true */ /* @vite-ignore */ name).then((m) => m.default ?? m, () => {
+  const need = (name) => importNode(name).then((m) => m.default ?? m, () => {
     throw invalid(`decoding this image needs the npm package '${name}' (a dependency of onnxfx): npm install ${name}`);
   });
-  const { Buffer } = await import(/* webpackIgnore: true */ /* @vite-ignore */ 'node:buffer');
+  const { Buffer } = await importNode('node:buffer');
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const choice = decoderChoice();
+  const sharp = choice === 'js' ? null : await loadSharp();
+  if (choice === 'sharp' && !sharp) throw invalid("ONNXFX_IMAGE_DECODER=sharp needs the npm package 'sharp': npm install sharp");
+  if (sharp) {
+    const img = await decodeWithSharp(sharp, buf);
+    if (img) return img;
+    // What sharp cannot read, pngjs/jpeg-js still try (a PNG/JPEG readable before stays readable).
+  }
   if (isPng) {
     const { PNG } = await need('pngjs');
     let png;
@@ -78,12 +123,13 @@ async function decodeInNode(bytes) {
     }
     return { width: img.width, height: img.height, data: img.data };
   }
-  throw bad('the image bytes are neither PNG nor JPEG');
+  throw bad(sharp ? 'the image bytes are neither PNG nor JPEG, nor another format sharp decodes (WebP, AVIF, GIF, TIFF, ...)'
+    : 'the image bytes are neither PNG nor JPEG (install the npm package sharp for WebP, AVIF, GIF and TIFF)');
 }
 
-/** @returns {Promise<{width: number, height: number, data: Uint8Array|Uint8ClampedArray}>} RGBA */
+/** @returns {Promise<{width: number, height: number, channels?: 3|4, data: Uint8Array|Uint8ClampedArray}>} RGBA, or RGB when channels is 3 */
 async function readPixels(source) {
-  if (isRgbaLike(source)) return source; // ImageData, or {width, height, data} RGBA
+  if (isRgbaLike(source)) return { width: source.width, height: source.height, data: source.data }; // ImageData, or {width, height, data} RGBA
   if (typeof source === 'string' || source instanceof URL) {
     if (!isNode) {
       const img = new Image();
@@ -118,7 +164,7 @@ async function readPixels(source) {
     return pixelsInBrowser(source); // ImageBitmap, HTMLImageElement, HTMLCanvasElement, OffscreenCanvas, VideoFrame
   }
   throw invalid('imageToTensor expects ImageData, ImageBitmap, an <img>, a canvas, an OffscreenCanvas, ' +
-    '{width, height, data} RGBA, or (Node) a PNG/JPEG file path or bytes');
+    '{width, height, data} RGBA, or (Node) an image file path or bytes (PNG, JPEG; WebP, AVIF, GIF, TIFF with sharp)');
 }
 
 // ---- resize: torchvision's antialiased bilinear ------------------------------------------------
@@ -236,11 +282,11 @@ function normalizeOptions(options) {
  */
 export async function imageToTensor(source, options = {}) {
   const o = normalizeOptions(options);
-  const { width, height, data } = await readPixels(source);
-  // RGBA bytes -> RGB HWC floats in 0..255 (alpha dropped, as PIL's convert('RGB') does)
+  const { width, height, data, channels = 4 } = await readPixels(source);
+  // RGBA (or RGB) bytes -> RGB HWC floats in 0..255 (alpha dropped, as PIL's convert('RGB') does)
   let h = height, w = width;
   let px = new Float64Array(h * w * 3);
-  for (let i = 0, j = 0; i < h * w; i++, j += 4) {
+  for (let i = 0, j = 0; i < h * w; i++, j += channels) {
     px[i * 3] = data[j]; px[i * 3 + 1] = data[j + 1]; px[i * 3 + 2] = data[j + 2];
   }
   if (o.resize != null) {
