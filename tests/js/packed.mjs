@@ -24,7 +24,10 @@ export function installPacked() {
   const dir = path.join(root, 'app');
   execFileSync('mkdir', ['-p', dir]);
   writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }));
-  execFileSync('npm', ['install', '--offline', '--no-audit', '--no-fund', '--ignore-scripts', '--loglevel=error', tarball, ...depTarballs], { cwd: dir, ...quiet });
+  // --omit=optional: the optional native decoder (sharp) would come from npm's cache when it
+  // happens to hold it, and not otherwise; without it the install is the same on every machine
+  execFileSync('npm', ['install', '--offline', '--omit=optional', '--no-audit', '--no-fund', '--ignore-scripts', '--loglevel=error', tarball,
+    ...depTarballs], { cwd: dir, ...quiet });
   // Resolve 'onnxfx' the way an app does: a bare import from a file of the app.
   writeFileSync(path.join(dir, 'entry.mjs'), "export * from 'onnxfx';\n");
   return { root, dir, tarball, load: () => import(pathToFileURL(path.join(dir, 'entry.mjs')).href) };
