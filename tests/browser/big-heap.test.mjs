@@ -61,20 +61,7 @@ async function bigHeapInPage({ N, numThreads }) {
   const W = await import('/tests/js/onnx-writer.mjs');
   const { loadWasm } = await import('/web/src/loader.js'); // the module instance index.js uses
   const { loadModel, createFeatureExtractor, Tensor } = window.onnxfx;
-  let w = new Float32Array(N);
-  for (let i = 0; i < N; i++) w[i] = (i % 1009) * 0.5;
-  let bytes = W.model({
-    graph: W.graph({
-      nodes: [W.node('Add', ['x', 'w'], ['y'], { name: 'add' }), W.node('Mul', ['y', 'two'], ['z'], { name: 'mul' })],
-      inputs: [W.valueInfo('x', W.FLOAT, [N])],
-      outputs: [W.valueInfo('z', W.FLOAT, [N])],
-      initializers: [
-        W.tensor({ name: 'w', dims: [N], raw: new Uint8Array(w.buffer) }),
-        W.tensor({ name: 'two', dims: [], raw: new Uint8Array(Float32Array.of(2).buffer) }),
-      ],
-    }),
-  });
-  w = null;
+  let bytes = W.addMulModel(N);
   const model = await loadModel(bytes, { numThreads, worker: false });
   bytes = null;
   try {

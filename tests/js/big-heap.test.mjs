@@ -13,23 +13,6 @@ import * as W from './onnx-writer.mjs';
 const GiB = 1024 ** 3;
 const N = (780 * 1024 ** 2) / 4; // floats per tensor: 780 MiB
 
-/** y = x + w, z = y * 2, w an initializer of N floats. */
-function bigModel() {
-  const w = new Float32Array(N);
-  for (let i = 0; i < N; i++) w[i] = (i % 1009) * 0.5;
-  const bytes = W.model({
-    graph: W.graph({
-      nodes: [W.node('Add', ['x', 'w'], ['y'], { name: 'add' }), W.node('Mul', ['y', 'two'], ['z'], { name: 'mul' })],
-      inputs: [W.valueInfo('x', W.FLOAT, [N])],
-      outputs: [W.valueInfo('z', W.FLOAT, [N])],
-      initializers: [
-        W.tensor({ name: 'w', dims: [N], raw: new Uint8Array(w.buffer) }),
-        W.tensor({ name: 'two', dims: [], raw: new Uint8Array(Float32Array.of(2).buffer) }),
-      ],
-    }),
-  });
-  return bytes;
-}
 
 async function heapInUse(numThreads) {
   const loaded = await loadWasm({ numThreads });
@@ -39,7 +22,7 @@ async function heapInUse(numThreads) {
 
 for (const numThreads of [1, 2]) {
   test(`${numThreads === 1 ? 'single-threaded' : 'threaded'}: past 2 and 3 GiB of heap, values stay right`, async () => {
-    let bytes = bigModel();
+    let bytes = W.addMulModel(N);
     const model = await loadModel(bytes, { numThreads });
     bytes = null;
     try {

@@ -169,3 +169,23 @@ export function convReluModel({ batch = 1, inputDims } = {}) {
   }
   return { bytes, reference };
 }
+
+/**
+ * y = x + w, z = y * 2 over n floats, w[i] = (i % 1009) * 0.5: the big-heap tests' model (its
+ * initializer, input and two outputs are n floats each), built in Node and in pages alike.
+ */
+export function addMulModel(n) {
+  const w = new Float32Array(n);
+  for (let i = 0; i < n; i++) w[i] = (i % 1009) * 0.5;
+  return model({
+    graph: graph({
+      nodes: [node('Add', ['x', 'w'], ['y'], { name: 'add' }), node('Mul', ['y', 'two'], ['z'], { name: 'mul' })],
+      inputs: [valueInfo('x', FLOAT, [n])],
+      outputs: [valueInfo('z', FLOAT, [n])],
+      initializers: [
+        tensor({ name: 'w', dims: [n], raw: new Uint8Array(w.buffer) }),
+        tensor({ name: 'two', dims: [], raw: new Uint8Array(Float32Array.of(2).buffer) }),
+      ],
+    }),
+  });
+}
