@@ -119,6 +119,7 @@ test('extract resumes: done and known-unreadable images are skipped, new ones ap
   const meta = JSON.parse(readFileSync(path.join(work, 'feats.meta.json'), 'utf8'));
   assert.deepEqual({ ...meta, model: meta.model.length }, {
     model: 64, nodes: ['features.14', 'pool'], pool: 'avg', preset: 'none', size: [224, 224], layout: 'NCHW',
+    decoder: 'js', // no sharp where this CLI is installed
     onnxfx: JSON.parse(readFileSync(path.join(repoRoot, 'web/package.json'), 'utf8')).version,
     failed: { 'broken.jpg': meta.failed['broken.jpg'] },
   });

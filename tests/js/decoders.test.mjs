@@ -113,3 +113,26 @@ test('bytes neither decoder reads are BAD_INPUT with sharp too; a bad ONNXFX_IMA
   await assert.rejects(decodeWith('libjpeg', path.join(dir, 'coffee.png'), {}),
     (e) => e.code === 'INVALID_ARGUMENT' && /ONNXFX_IMAGE_DECODER/.test(e.message));
 });
+
+test('extract records its decoder: a resume or a merge with the other one is refused (JPEG pixels differ)', async () => {
+  const { mkdtempSync } = await import('node:fs');
+  const os = await import('node:os');
+  const { runCli, writeTinyModel, makeImages, writeFolder, TINY } = await import('./scale-out-fixtures.mjs');
+  const work = mkdtempSync(path.join(os.tmpdir(), 'onnxfx-decoder-meta-'));
+  try {
+    const bin = path.join(packed.dir, 'node_modules/onnxfx/bin/onnxfx.mjs');
+    const model = writeTinyModel(path.join(work, 'tiny.onnx'));
+    const folder = writeFolder(path.join(work, 'photos'), makeImages(4));
+    const out = path.join(work, 'out.npy');
+    const first = runCli(bin, ['extract', model, folder, '-o', out, ...TINY], { env: { ONNXFX_IMAGE_DECODER: 'js' } });
+    assert.equal(first.code, 0, first.stderr);
+    assert.equal(JSON.parse(readFileSync(path.join(work, 'out.meta.json'), 'utf8')).decoder, 'js');
+    const again = runCli(bin, ['extract', model, folder, '-o', out, ...TINY], { env: { ONNXFX_IMAGE_DECODER: 'sharp' } });
+    assert.notEqual(again.code, 0);
+    assert.match(again.stderr, /image decoder .*differs: it was js, this run has sharp/);
+    const same = runCli(bin, ['extract', model, folder, '-o', out, ...TINY], { env: { ONNXFX_IMAGE_DECODER: 'js' } });
+    assert.equal(same.code, 0, same.stderr);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+});

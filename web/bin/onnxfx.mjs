@@ -9,6 +9,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
 import { loadModel, createFeatureExtractor, getGraphNodeNames, imageToTensor, Tensor } from '../index.js';
+import { nodeImageDecoder } from '../src/images.js';
 
 const USAGE = `usage:
   onnxfx nodes MODEL [--input-size S|H,W] [--json]
@@ -47,8 +48,8 @@ const USAGE = `usage:
       --retry-failed     try again the images a previous run could not read (default: skipped)
   Beside OUT (its folder is created): OUT's name + '.files.txt', the key of each row (a
   folder's images by their path in it, a tar's members as TAR_NAME/MEMBER_PATH); + '.meta.json',
-  the settings OUT was written with (model hash, nodes, pool, preset, size, layout, shard,
-  onnxfx version) and the images that could not be read; + '.lock' while a run writes OUT.
+  the settings OUT was written with (model hash, nodes, pool, preset, size, layout, image
+  decoder, shard, onnxfx version) and the images that could not be read; + '.lock' while a run writes OUT.
   onnxfx merge PART.npy... -o ALL.npy [--expect N]
       the rows of the parts in one .npy (shards in shard order), with ALL.files.txt and
       ALL.meta.json; refused when the parts differ in settings, share a key, or a shard is
@@ -322,7 +323,10 @@ async function fileHash(file) {
 }
 
 /** The settings a row depends on: a rerun into the same OUT must have the same. */
-const SETTING_NAMES = { model: 'the model (its SHA-256)', nodes: '--nodes', pool: '--pool', preset: '--preset', size: '--input-size', layout: '--layout', shard: '--shard' };
+const SETTING_NAMES = { model: 'the model (its SHA-256)', nodes: '--nodes', pool: '--pool', preset: '--preset', size: '--input-size', layout: '--layout',
+  decoder: 'the image decoder (ONNXFX_IMAGE_DECODER: sharp or js; JPEG pixels differ between them)', shard: '--shard' };
+/** A setting's value in sidecars written before it existed: the only decoder then was 'js'. */
+const SETTING_DEFAULTS = { decoder: 'js' };
 
 /**
  * OUT's sidecar: the settings its rows were made with, and the images that could not be read
@@ -350,11 +354,12 @@ class Meta {
   /** The first setting (of `keys`) whose value differs: {what, a, b} as text; null when they all agree. */
   static differing(a, b, keys = Object.keys(SETTING_NAMES)) {
     for (const key of keys) {
-      if (JSON.stringify(a[key]) !== JSON.stringify(b[key])) {
+      const va = a[key] ?? SETTING_DEFAULTS[key], vb = b[key] ?? SETTING_DEFAULTS[key];
+      if (JSON.stringify(va) !== JSON.stringify(vb)) {
         const show = (v) => (key === 'model' ? String(v).slice(0, 12)
           : key === 'shard' ? (v ? `${v.index}/${v.count}` : 'none')
             : Array.isArray(v) ? v.join(key === 'size' ? 'x' : ',') : v);
-        return { what: SETTING_NAMES[key], a: show(a[key]), b: show(b[key]) };
+        return { what: SETTING_NAMES[key], a: show(va), b: show(vb) };
       }
     }
     return null;
@@ -1071,6 +1076,7 @@ async function cmdExtract(opts) {
     const images = mine.map((w) => w.key);
     const settings = {
       model: await fileHash(modelFile), nodes, pool, preset: prep.preset, size: geometry.size, layout: geometry.layout,
+      decoder: await nodeImageDecoder(),
       ...(shard ? { shard: { index: shard.index, count: shard.count } } : {}),
     };
     const extra = shard ? { workList: { total: work.length, start, end } } : {};

@@ -72,6 +72,20 @@ function loadSharp() {
 }
 
 /**
+ * Node: the decoder images go through now, 'sharp' or 'js' (pngjs/jpeg-js), per
+ * ONNXFX_IMAGE_DECODER and whether sharp imports. JPEG pixels differ between the two by a few
+ * levels, so `onnxfx extract` records it with the rows it writes.
+ * @returns {Promise<'sharp'|'js'>}
+ */
+export async function nodeImageDecoder() {
+  const choice = decoderChoice();
+  if (choice === 'js') return 'js';
+  const sharp = await loadSharp();
+  if (!sharp && choice === 'sharp') throw invalid("ONNXFX_IMAGE_DECODER=sharp needs the npm package 'sharp': npm install sharp");
+  return sharp ? 'sharp' : 'js';
+}
+
+/**
  * RGB bytes from sharp: the first frame (GIF, animated WebP), alpha dropped, grey expanded to
  * R = G = B, 8 bits per channel. No rotation from EXIF, like pngjs/jpeg-js. Null when sharp
  * cannot decode the bytes.
