@@ -58,6 +58,19 @@ void ofx_graph_set_constant_data(ofx_graph *g, int v, ofx_dtype dtype, const voi
   value->deferred.file = -1;
 }
 
+bool ofx_value_scalar_f32(const ofx_value *v, float *out) {
+  if (v == NULL || v->dtype != OFX_DTYPE_FLOAT32 || v->nbytes != sizeof *out || v->data == NULL) return false;
+  memcpy(out, v->data, sizeof *out);
+  return true;
+}
+
+bool ofx_value_scalar_8bit(const ofx_value *v, int32_t *out, ofx_dtype *type) {
+  if (v == NULL || v->nbytes != 1 || v->data == NULL || (v->dtype != OFX_DTYPE_UINT8 && v->dtype != OFX_DTYPE_INT8)) return false;
+  *type = v->dtype;
+  *out = v->dtype == OFX_DTYPE_INT8 ? *(const int8_t *)v->data : *(const uint8_t *)v->data;
+  return true;
+}
+
 void ofx_graph_defer_widening(ofx_graph *g, int v) {
   ofx_value *value = &g->values[v];
   value->deferred.widen_half = true;

@@ -187,6 +187,10 @@ ofx_status ofx_graph_remove_nodes(ofx_graph *graph, const bool *remove);
 /* Reads constant v's v->nbytes bytes of elements into dest, from memory or, for a deferred one,
  * from its external file (float16 widened to float32 when the load-time pass asked for it). */
 ofx_status ofx_graph_read_constant(const ofx_graph *graph, int v, void *dest);
+/* Quantization parameters as constants carry them: one float32 element in memory (a scale), or
+ * one uint8/int8 element (a zero point, with its type); false for anything else. */
+bool ofx_value_scalar_f32(const ofx_value *v, float *out);
+bool ofx_value_scalar_8bit(const ofx_value *v, int32_t *out, ofx_dtype *type);
 /* Marks a deferred float16/bfloat16 constant to be read as float32 (pass-widen-float16.c). */
 void ofx_graph_defer_widening(ofx_graph *graph, int v);
 

@@ -62,23 +62,18 @@ static void integer_destroy(ofx_op *op) {
   free(s);
 }
 
-/* A constant float32 scalar (one element), or NAN. */
-static float const_scalar_f32(const ofx_value *v) {
+/* Constant input k as a float32 scalar, or NAN. */
+static float const_scalar_f32(const ofx_op *op, size_t k) {
   float f;
-  if (!v || v->dtype != OFX_DTYPE_FLOAT32 || v->nbytes != sizeof f || !v->data) return NAN;
-  memcpy(&f, v->data, sizeof f);
-  return f;
+  return ofx_value_scalar_f32(ofx_op_const_input(op, k), &f) ? f : NAN;
 }
 
-/* A constant 8-bit scalar zero point (absent: 0), or false. Its type is its operand's, which
- * reshape checks (node outputs have no type before planning). */
+/* Constant input k as an 8-bit scalar zero point (absent: 0), or false. Its type is its
+ * operand's, which reshape checks (node outputs have no type before planning). */
 static bool const_zero_point(const ofx_op *op, size_t k, int32_t *zp) {
+  ofx_dtype type;
   *zp = 0;
-  if (!ofx_op_has_input(op, k)) return true;
-  const ofx_value *v = ofx_op_const_input(op, k);
-  if (!v || !ofx_is_8bit(v->dtype) || v->nbytes != 1 || !v->data) return false;
-  *zp = v->dtype == OFX_DTYPE_INT8 ? *(const int8_t *)v->data : *(const uint8_t *)v->data;
-  return true;
+  return !ofx_op_has_input(op, k) || ofx_value_scalar_8bit(ofx_op_const_input(op, k), zp, &type);
 }
 
 /* QLinearConv / QLinearMatMul with every parameter constant: weights packed for the 8-bit GEMM
@@ -87,7 +82,7 @@ static bool const_zero_point(const ofx_op *op, size_t k, int32_t *zp) {
  * wrong. */
 static void qlinear_pack(ofx_op *op, integer_state *s) {
   const bool conv = is_conv(op);
-  const float x_scale = const_scalar_f32(ofx_op_const_input(op, 1)), y_scale = const_scalar_f32(ofx_op_const_input(op, 6));
+  const float x_scale = const_scalar_f32(op, 1), y_scale = const_scalar_f32(op, 6);
   int32_t x_zp, y_zp;
   const ofx_value *y_zp_value = ofx_op_const_input(op, 7);
   if (op->shapes_only || !(x_scale > 0) || !isfinite(x_scale) || !(y_scale > 0) || !isfinite(y_scale) || !y_zp_value) return;
@@ -541,7 +536,6 @@ bool ofx_q8_fuse_quantized(ofx_op *op, const ofx_quantized_operands *q) {
   s->x_scale = q->x_scale;
   s->x_zero_point = q->x_zero_point;
   s->x_type = q->x_type;
-  s->k = s->q8.k;
   if (op->def->destroy) op->def->destroy(op);
   else free(op->state);
   op->state = s;

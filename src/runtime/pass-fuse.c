@@ -92,23 +92,22 @@ static void fuse_dequantize_chains(ofx_plan *plan, const size_t *readers, const 
   }
 }
 
-/* The float bits of a constant float32 scalar, or false. */
-static bool scalar_scale(const ofx_graph *g, int v, float *scale) {
-  const ofx_value *c = constant(g, v);
-  if (!c || c->dtype != OFX_DTYPE_FLOAT32 || c->nbytes != sizeof *scale || !c->data) return false;
-  memcpy(scale, c->data, sizeof *scale);
-  return true;
+/* The constant per-tensor scale and zero point (absent: uint8 0) of a QuantizeLinear or
+ * DequantizeLinear node, or false. */
+static bool grid_of(const ofx_graph *g, const ofx_node *n, float *scale, int32_t *zp, ofx_dtype *type) {
+  *zp = 0, *type = OFX_DTYPE_UINT8;
+  if (n->n_inputs < 2 || !ofx_value_scalar_f32(constant(g, n->inputs[1]), scale)) return false;
+  return n->n_inputs < 3 || n->inputs[2] < 0 || ofx_value_scalar_8bit(constant(g, n->inputs[2]), zp, type);
 }
 
-/* A constant 8-bit scalar zero point (absent: uint8 0), or false. */
-static bool scalar_zero_point(const ofx_graph *g, int v, int32_t *zp, ofx_dtype *type) {
-  *zp = 0, *type = OFX_DTYPE_UINT8;
-  if (v < 0) return true;
-  const ofx_value *c = constant(g, v);
-  if (!c || c->nbytes != 1 || !c->data || (c->dtype != OFX_DTYPE_UINT8 && c->dtype != OFX_DTYPE_INT8)) return false;
-  *type = c->dtype;
-  *zp = c->dtype == OFX_DTYPE_INT8 ? *(const int8_t *)c->data : *(const uint8_t *)c->data;
-  return true;
+/* The grid a QuantizeLinear -> DequantizeLinear pair round-trips through: the same constant
+ * parameters on both (the same float bits), or false. */
+static bool shared_grid(const ofx_graph *g, const ofx_node *qn, const ofx_node *dn, float *scale, int32_t *zp, ofx_dtype *type) {
+  float dq_scale;
+  int32_t dq_zp;
+  ofx_dtype dq_type;
+  return grid_of(g, qn, scale, zp, type) && grid_of(g, dn, &dq_scale, &dq_zp, &dq_type) &&
+         memcmp(&dq_scale, scale, sizeof dq_scale) == 0 && dq_zp == *zp && dq_type == *type;
 }
 
 /* The step producing v when it is a running step of `kind`, or -1. */
@@ -146,16 +145,7 @@ static ofx_status fuse_quantized_operands(ofx_plan *plan, const size_t *readers,
     ofx_quantized_operands q = {.x = qn->inputs[0], .w = &g->values[w->dequantized.q], .w_scale = &g->values[w->dequantized.scale],
                                 .w_zero_point = w->dequantized.zero_point >= 0 ? &g->values[w->dequantized.zero_point] : NULL,
                                 .w_axis = w->dequantized.axis};
-    float dq_scale;
-    int32_t dq_zp;
-    ofx_dtype dq_type;
-    if (qn->n_inputs < 2 || dn->n_inputs < 2 || !scalar_scale(g, qn->inputs[1], &q.x_scale) || !scalar_scale(g, dn->inputs[1], &dq_scale) ||
-        !scalar_zero_point(g, qn->n_inputs > 2 ? qn->inputs[2] : -1, &q.x_zero_point, &q.x_type) ||
-        !scalar_zero_point(g, dn->n_inputs > 2 ? dn->inputs[2] : -1, &dq_zp, &dq_type))
-      continue;
-    /* the pair must round-trip: the same grid both ways */
-    if (memcmp(&dq_scale, &q.x_scale, sizeof dq_scale) != 0 || dq_zp != q.x_zero_point || dq_type != q.x_type) continue;
-    if (!op->def->fuse_quantized(op, &q)) continue;
+    if (!shared_grid(g, qn, dn, &q.x_scale, &q.x_zero_point, &q.x_type) || !op->def->fuse_quantized(op, &q)) continue;
     op->extra_input = q.x;
     if (shape_readers[n->inputs[0]]++ == 0) fused_by[n->inputs[0]] = (int)i;
   }
@@ -193,14 +183,11 @@ static void fuse_round_trips(ofx_plan *plan, const size_t *readers, const int *r
         !is_kind(plan, dq, OFX_OP_DequantizeLinear) || plan->state[dq] != OFX_STEP_RUNS)
       continue;
     const ofx_node *dn = plan->steps[dq].node;
-    float scale, dq_scale;
-    int32_t zp, dq_zp;
-    ofx_dtype type, dq_type;
-    if (dn->n_inputs < 2 || dn->n_outputs != 1 || dn->outputs[0] < 0 || !scalar_scale(g, qn->inputs[1], &scale) ||
-        !scalar_scale(g, dn->inputs[1], &dq_scale) || !scalar_zero_point(g, qn->n_inputs > 2 ? qn->inputs[2] : -1, &zp, &type) ||
-        !scalar_zero_point(g, dn->n_inputs > 2 ? dn->inputs[2] : -1, &dq_zp, &dq_type))
+    float scale;
+    int32_t zp;
+    ofx_dtype type;
+    if (dn->n_outputs != 1 || dn->outputs[0] < 0 || !shared_grid(g, qn, dn, &scale, &zp, &type) || !(scale > 0) || !isfinite(scale))
       continue;
-    if (memcmp(&scale, &dq_scale, sizeof scale) != 0 || zp != dq_zp || type != dq_type || !(scale > 0) || !isfinite(scale)) continue;
     const bool is_signed = type == OFX_DTYPE_INT8;
     const ofx_activation a = {.kind = OFX_ACTIVATION_ROUND_TRIP, .min = is_signed ? -128.0f : 0.0f, .max = is_signed ? 127.0f : 255.0f,
                               .scale = scale, .zero_point = zp};
