@@ -41,6 +41,12 @@ static ofx_status bind_constant(ofx_plan *plan, int v) {
   return ofx_constant_tensor(plan->graph, v, t, &plan->constant_copies[v]);
 }
 
+/* Whether constant input k of op stays bound after init for run-time reads: every input the op did
+ * not pack, and small packed ones too (the fold pass may read them). */
+static bool bound_for_run(const ofx_op *op, size_t k, const ofx_value *value) {
+  return !ofx_op_input_is(op, k, OFX_INPUT_PACKED) || value->nbytes <= OFX_PLAN_EVAL_MAX * 8;
+}
+
 /* Ops read constants through their graph values. A deferred one (external data read on demand,
  * ofx_model_load_deferred) is lent its bytes for its reader's init, one node at a time, so that
  * a model's external weights never sit in memory whole: read here, then after init kept bound
@@ -70,8 +76,7 @@ static void return_deferred(ofx_plan *plan, const ofx_op *op, void **lent) {
   for (size_t k = 0; k < node->n_inputs; k++) {
     const int v = node->inputs[k];
     if (v < 0 || values[v].deferred.file < 0) continue;
-    const bool read_at_run = !ofx_op_input_is(op, k, OFX_INPUT_PACKED) || values[v].nbytes <= OFX_PLAN_EVAL_MAX * 8;
-    if (lent[k] && read_at_run && plan->tensors[v].data == NULL) {
+    if (lent[k] && bound_for_run(op, k, &values[v]) && plan->tensors[v].data == NULL) {
       plan->tensors[v] = (ofx_tensor){values[v].dtype, values[v].rank, {0}, lent[k], OFX_LAYOUT_NCHW};
       memcpy(plan->tensors[v].dims, values[v].dims, sizeof plan->tensors[v].dims);
       plan->constant_copies[v] = lent[k];
@@ -127,10 +132,7 @@ ofx_status ofx_plan_build_steps(ofx_plan *plan, const bool *keep) {
     return_deferred(plan, op, lent);
     for (size_t k = 0; k < node->n_inputs && s == OFX_OK; k++) {
       int v = node->inputs[k];
-      /* small packed constants are bound too: the fold pass may read them */
-      if (v >= 0 && g->values[v].kind == OFX_VALUE_CONSTANT &&
-          (!ofx_op_input_is(op, k, OFX_INPUT_PACKED) || g->values[v].nbytes <= OFX_PLAN_EVAL_MAX * 8))
-        s = bind_constant(plan, v);
+      if (v >= 0 && g->values[v].kind == OFX_VALUE_CONSTANT && bound_for_run(op, k, &g->values[v])) s = bind_constant(plan, v);
     }
   }
   free(lent);

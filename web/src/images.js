@@ -109,9 +109,7 @@ async function decodeInNode(bytes) {
   });
   const { Buffer } = await importNode('node:buffer');
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const choice = decoderChoice();
-  const sharp = choice === 'js' ? null : await loadSharp();
-  if (choice === 'sharp' && !sharp) throw invalid("ONNXFX_IMAGE_DECODER=sharp needs the npm package 'sharp': npm install sharp");
+  const sharp = (await nodeImageDecoder()) === 'sharp' ? await loadSharp() : null;
   if (sharp) {
     const img = await decodeWithSharp(sharp, buf);
     if (img) return img;
