@@ -218,32 +218,43 @@ function resizeWeights(inSize, outSize, antialias) {
   return { starts, counts, weights };
 }
 
-/** Resizes 3-channel float HWC pixels; returns the new HWC array. */
-function resizeHwc(src, h, w, outH, outW, antialias) {
+/**
+ * Resizes pixels to outH x outW and returns rows [y0, y1) by columns [x0, x1) of the result, as
+ * 3-channel float HWC: only the part a center crop keeps is computed (each value by the same sums,
+ * in the same order, as when the whole image is). `src` holds h x w pixels of `channels` values
+ * (RGBA or RGB bytes from the decoder), R, G, B first.
+ */
+function resizeHwc(src, channels, h, w, outH, outW, antialias, [y0, y1, x0, x1]) {
   const cx = resizeWeights(w, outW, antialias), cy = resizeWeights(h, outH, antialias);
-  const tmp = new Float64Array(h * outW * 3); // horizontal pass first
-  for (let y = 0; y < h; y++) {
-    for (let x = 0; x < outW; x++) {
-      const ws = cx.weights[x], x0 = cx.starts[x];
+  const cols = x1 - x0, rows = y1 - y0;
+  // the source rows the kept output rows read
+  let r0 = h, r1 = 0;
+  for (let y = y0; y < y1; y++) {
+    r0 = Math.min(r0, cy.starts[y]);
+    r1 = Math.max(r1, cy.starts[y] + cy.counts[y]);
+  }
+  const tmp = new Float64Array(Math.max(0, r1 - r0) * cols * 3); // horizontal pass first
+  for (let y = r0; y < r1; y++) {
+    for (let x = x0; x < x1; x++) {
+      const ws = cx.weights[x], xs = cx.starts[x];
       let r = 0, g = 0, b = 0;
-      for (let k = 0; k < ws.length; k++) {
-        const at = (y * w + x0 + k) * 3;
+      for (let k = 0, at = (y * w + xs) * channels; k < ws.length; k++, at += channels) {
         r += ws[k] * src[at]; g += ws[k] * src[at + 1]; b += ws[k] * src[at + 2];
       }
-      const o = (y * outW + x) * 3;
+      const o = ((y - r0) * cols + (x - x0)) * 3;
       tmp[o] = r; tmp[o + 1] = g; tmp[o + 2] = b;
     }
   }
-  const out = new Float64Array(outH * outW * 3);
-  for (let y = 0; y < outH; y++) {
-    const ws = cy.weights[y], y0 = cy.starts[y];
-    for (let x = 0; x < outW; x++) {
+  const out = new Float64Array(rows * cols * 3);
+  for (let y = y0; y < y1; y++) {
+    const ws = cy.weights[y], ys = cy.starts[y] - r0;
+    for (let x = 0; x < cols; x++) {
       let r = 0, g = 0, b = 0;
       for (let k = 0; k < ws.length; k++) {
-        const at = ((y0 + k) * outW + x) * 3;
+        const at = ((ys + k) * cols + x) * 3;
         r += ws[k] * tmp[at]; g += ws[k] * tmp[at + 1]; b += ws[k] * tmp[at + 2];
       }
-      const o = (y * outW + x) * 3;
+      const o = ((y - y0) * cols + x) * 3;
       out[o] = r; out[o + 1] = g; out[o + 2] = b;
     }
   }
@@ -295,33 +306,35 @@ function normalizeOptions(options) {
 export async function imageToTensor(source, options = {}) {
   const o = normalizeOptions(options);
   const { width, height, data, channels = 4 } = await readPixels(source);
-  // RGBA (or RGB) bytes -> RGB HWC floats in 0..255 (alpha dropped, as PIL's convert('RGB') does)
+  // The decoder's RGBA (or RGB) bytes are read in place: R, G, B of pixel i at i * stride (alpha
+  // dropped, as PIL's convert('RGB') does); after a resize, 3-channel floats in 0..255.
   let h = height, w = width;
-  let px = new Float64Array(h * w * 3);
-  for (let i = 0, j = 0; i < h * w; i++, j += channels) {
-    px[i * 3] = data[j]; px[i * 3 + 1] = data[j + 1]; px[i * 3 + 2] = data[j + 2];
-  }
+  let px = data, stride = channels;
+  let outH = h, outW = w;
   if (o.resize != null) {
-    let outH, outW;
     if (typeof o.resize === 'number') {
       // transforms.Resize(int): the shorter side becomes `resize`, the longer keeps the ratio (truncated)
       if (w <= h) [outW, outH] = [o.resize, Math.trunc((o.resize * h) / w)];
       else [outH, outW] = [o.resize, Math.trunc((o.resize * w) / h)];
     } else [outH, outW] = o.resize;
-    if (outH !== h || outW !== w) {
-      px = resizeHwc(px, h, w, outH, outW, o.antialias);
-      // torchvision resizes uint8 images (PIL, or uint8 tensors) to uint8: round and clamp
-      for (let i = 0; i < px.length; i++) px[i] = Math.min(255, Math.max(0, Math.round(px[i])));
-      [h, w] = [outH, outW];
-    }
   }
-  let top = 0, left = 0, outH = h, outW = w;
-  if (o.crop) {
-    [outH, outW] = o.crop;
-    // transforms.CenterCrop: pad with zeros when the crop is larger, else offsets rounded half-even
-    top = outH > h ? -Math.floor((outH - h) / 2) : roundHalfEven((h - outH) / 2);
-    left = outW > w ? -Math.floor((outW - w) / 2) : roundHalfEven((w - outW) / 2);
+  // transforms.CenterCrop: pad with zeros when the crop is larger, else offsets rounded half-even
+  const [cropH, cropW] = o.crop ?? [outH, outW];
+  let top = !o.crop ? 0 : cropH > outH ? -Math.floor((cropH - outH) / 2) : roundHalfEven((outH - cropH) / 2);
+  let left = !o.crop ? 0 : cropW > outW ? -Math.floor((cropW - outW) / 2) : roundHalfEven((outW - cropW) / 2);
+  if (outH !== h || outW !== w) {
+    // only the rows and columns the crop keeps are resized
+    const y0 = Math.max(0, top), y1 = Math.max(y0, Math.min(outH, top + cropH));
+    const x0 = Math.max(0, left), x1 = Math.max(x0, Math.min(outW, left + cropW));
+    px = resizeHwc(data, channels, h, w, outH, outW, o.antialias, [y0, y1, x0, x1]);
+    // torchvision resizes uint8 images (PIL, or uint8 tensors) to uint8: round and clamp
+    for (let i = 0; i < px.length; i++) px[i] = Math.min(255, Math.max(0, Math.round(px[i])));
+    [h, w, stride] = [y1 - y0, x1 - x0, 3];
+    top -= y0;
+    left -= x0;
   }
+  outH = cropH;
+  outW = cropW;
   const div = o.scale === '0-1' ? 255 : 1;
   const mean = o.mean ?? [0, 0, 0], std = o.std ?? [1, 1, 1];
   const order = o.channels === 'RGB' ? [0, 1, 2] : [2, 1, 0];
@@ -334,7 +347,7 @@ export async function imageToTensor(source, options = {}) {
       const inside = sy >= 0 && sy < h && sx >= 0 && sx < w;
       for (let c = 0; c < 3; c++) {
         const srcC = order[c];
-        const v = inside ? px[(sy * w + sx) * 3 + srcC] / div : 0;
+        const v = inside ? px[(sy * w + sx) * stride + srcC] / div : 0;
         const value = (v - mean[srcC]) / std[srcC];
         if (o.layout === 'NCHW') out[c * plane + y * outW + x] = value;
         else out[(y * outW + x) * 3 + c] = value;
