@@ -945,11 +945,13 @@ function decodeWorkerCount(opts) {
 /**
  * Worker threads (bin/decode-worker.mjs) that turn {file} or {bytes} into input tensors with
  * imageToTensor. decode() resolves to {tensor} or {error: message}, as the main thread would
- * give; a worker that dies rejects (the run stops: that is no fault of an image).
+ * give; a worker that dies rejects (the run stops: that is no fault of an image). The workers
+ * are started before the model is loaded, and load the image decoder at once, so that their
+ * start overlaps the model's instead of delaying the first images.
  */
 class DecodePool {
-  constructor(size, prep) {
-    this.prep = prep;
+  constructor(size) {
+    this.prep = null; // imageToTensor's options: set once the model's input is known
     this.jobs = new Map(); // id -> {resolve, reject}
     this.queue = [];
     this.idle = [];
@@ -1002,6 +1004,7 @@ class DecodePool {
   }
 
   async close() {
+    if (this.closing) return;
     this.closing = true;
     await Promise.all(this.workers.map((w) => w.terminate()));
   }
@@ -1060,13 +1063,25 @@ async function cmdExtract(opts) {
   if (lock.tookOver) {
     stderr.write(`onnxfx: note: took over ${outFile}.lock from process ${lock.tookOver.pid} on ${lock.tookOver.host}, which is gone (an interrupted run; resuming)\n`);
   }
-  const model = await open(modelFile, opts).catch((err) => {
+  // Decoding and resizing run in worker threads (--decode-workers), a few images ahead of the
+  // model; rows keep the work list's order. 0 workers: in this thread, one image at a time.
+  // sharp (when installed) is loaded here first: on glibc Linux its libraries must stay loaded
+  // in the main thread, or a worker's exit unloads them under the others (lovell/sharp#2263).
+  // The workers start now, while the model loads.
+  let decodePool = null;
+  if (decodeWorkers > 0) {
+    await import('sharp').catch(() => null);
+    decodePool = new DecodePool(decodeWorkers);
+  }
+  const model = await open(modelFile, opts).catch(async (err) => {
+    await decodePool?.close();
     lock.release();
     throw err;
   });
   try {
     const geometry = inputGeometry(model, opts);
     const prep = preprocessOptions(opts, geometry);
+    if (decodePool) decodePool.prep = prep;
     const nodes = opts.nodes ? opts.nodes.split(',').map((s) => s.trim()).filter(Boolean) : [model.nodes.at(-1).name];
     const fx = await createFeatureExtractor(model, { returnNodes: nodes, suppressDiffWarning: true });
 
@@ -1152,12 +1167,6 @@ async function cmdExtract(opts) {
       progress.message(`onnxfx: skipped unreadable image ${key}: ${message}`);
       progress.tick(key, 'skipped', message);
     };
-    // Decoding and resizing run in worker threads (--decode-workers), a few images ahead of the
-    // model; rows keep the work list's order. 0 workers: in this thread, one image at a time.
-    // sharp (when installed) is loaded here first: on glibc Linux its libraries must stay loaded
-    // in the main thread, or a worker's exit unloads them under the others (lovell/sharp#2263).
-    if (decodeWorkers > 0 && todo.length > 0) await import('sharp').catch(() => null);
-    const decodePool = decodeWorkers > 0 && todo.length > 0 ? new DecodePool(decodeWorkers, prep) : null;
     const decode = decodePool ? (item) => decodePool.decode(item)
       : (item) => imageToTensor(item.file ?? item.bytes, prep).then((tensor) => ({ tensor }), (err) => ({ error: err.message }));
     try {
@@ -1198,6 +1207,7 @@ async function cmdExtract(opts) {
     }
     await fx.dispose();
   } finally {
+    await decodePool?.close();
     await model.dispose();
     lock.release();
   }
