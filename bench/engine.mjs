@@ -3,7 +3,11 @@
 // state or thread pools, and make peak RSS per engine meaningful.
 //
 // spec: {engine: 'onnxfx'|'ort-web'|'ort-node'|'tfjs', model: path, input: {name, dims},
-//        nodes?: [names] (onnxfx), web?: path of another checkout's web/index.js (onnxfx), layer?: {...} (tfjs), threads, warmup, runs}
+//        nodes?: [names] (onnxfx), web?: path of another checkout's web/index.js (onnxfx),
+//        simd?: 'auto'|'relaxed'|'simd128' (onnxfx: loadModel's option; default 'auto'),
+//        layer?: {...} (tfjs), threads, warmup, runs}
+// onnxfx also answers backend: {simd, threads}, the build it ran, so that run.mjs can check that
+// a process started with --experimental-wasm-relaxed-simd did run the relaxed build.
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const spec = JSON.parse(process.argv[2]);
@@ -30,14 +34,14 @@ async function onnxfx() {
   const started = performance.now();
   // spec.web: another checkout's web/index.js (run.mjs --baseline), to compare two builds
   const ofx = await import(spec.web ? pathToFileURL(spec.web).href : '../web/index.js');
-  const model = await ofx.loadModel(spec.model, { numThreads: spec.threads });
+  const model = await ofx.loadModel(spec.model, { numThreads: spec.threads, ...(spec.simd ? { simd: spec.simd } : {}) });
   const outputName = model.outputs[0].name;
   const nodes = spec.nodes ?? [model.nodes.find((n) => n.outputs.includes(outputName)).name];
   const fx = await ofx.createFeatureExtractor(model, { returnNodes: nodes });
   const startupMs = performance.now() - started;
   const x = new ofx.Tensor('float32', input(spec.input.dims), spec.input.dims);
   const times = await measure(() => fx.run({ [spec.input.name]: x }));
-  return { times, startupMs };
+  return { times, startupMs, backend: { simd: model.backend?.simd, threads: model.backend?.threads } };
 }
 
 async function ortWeb() {
