@@ -4,6 +4,10 @@
 //   node bench/run.mjs [--runs 20] [--rounds 2] [--only layers,models,pruning,formats] [--write docs/benchmarks.md]
 //   node bench/run.mjs --only compare --baseline DIR   this build against another checkout's (DIR,
 //                                                      built), whole models, alternating
+//   node bench/run.mjs --only relaxed                  the relaxed-SIMD build in Node: processes run
+//                                                      with --experimental-wasm-relaxed-simd next to
+//                                                      ones without (SIMD128), against the FMA peak
+//   node bench/run.mjs --only browser                  the same rows in headless Chromium (bench/browser.mjs)
 //
 // Every (row, engine, threads) is measured in its own process; engines alternate round by round
 // so that machine noise spreads over all of them. Reported: median and min-max of the timed runs
@@ -34,27 +38,31 @@ const MODELS = [
   { name: 'vit_b_16', macs: 17.56e9 },
 ];
 
+/** One spec in its own Node process; spec.nodeFlags go to that node (e.g. the relaxed-SIMD flag). */
 function measure(spec) {
-  const out = execFileSync(process.execPath, [path.join(repo, 'bench/engine.mjs'), JSON.stringify(spec)], {
+  const out = execFileSync(process.execPath, [...(spec.nodeFlags ?? []), path.join(repo, 'bench/engine.mjs'), JSON.stringify(spec)], {
     cwd: path.join(repo, 'bench'), encoding: 'utf8', maxBuffer: 1 << 24,
   });
   return JSON.parse(out.trim().split('\n').pop());
 }
 
-/** Runs every variant of a row `rounds` times, alternating, and pools the samples. */
-function measureRow(variants, { runs = RUNS, rounds = ROUNDS, warmup = WARMUP } = {}) {
+/** Runs every variant of a row `rounds` times, alternating, and pools the samples. A variant's
+ * `measure` (default: a Node process, measure() above) may be async (the browser's); its
+ * `simd`, when given, is the build its onnxfx must have run (model.backend.simd). */
+async function measureRow(variants, { runs = RUNS, rounds = ROUNDS, warmup = WARMUP } = {}) {
   const pooled = variants.map(() => ({ times: [], startupMs: [], rssMB: 0, error: null }));
   for (let round = 0; round < rounds; round++) {
-    variants.forEach((v, i) => {
-      if (pooled[i].error) return;
-      const r = measure({ ...v.spec, warmup, runs: Math.ceil(runs / rounds) });
+    for (const [i, v] of variants.entries()) {
+      if (pooled[i].error) continue;
+      const r = await (v.measure ?? measure)({ ...v.spec, warmup, runs: Math.ceil(runs / rounds) });
+      if (!r.error && v.simd && r.backend?.simd !== v.simd) r.error = `expected the ${v.simd} build, ran ${r.backend?.simd ?? 'an unknown one'}`;
       if (r.error) pooled[i].error = r.error;
       else {
         pooled[i].times.push(...r.times);
         pooled[i].startupMs.push(r.startupMs);
-        pooled[i].rssMB = Math.max(pooled[i].rssMB, r.rssMB);
+        pooled[i].rssMB = Math.max(pooled[i].rssMB, r.rssMB ?? NaN);
       }
-    });
+    }
   }
   return pooled.map((p) => {
     if (p.error) return { error: p.error };
@@ -98,18 +106,21 @@ emit(`SIMD128 peak (independent f32x4 mul+add chains, 1 thread): ${peak ? `${fmt
 /** Every measured result by row label and engine label, for the targets summary. */
 const measured = {};
 
-function row(label, macs, variants, results, baselineIndex) {
+/** Table lines of one row; a variant's `peak` (GFLOP/s) replaces the SIMD128 one for its % column
+ * (the FMA peak for the relaxed build); `key` files the results for targets() (default: label). */
+function row(label, macs, variants, results, baselineIndex, key = label) {
   const base = results[baselineIndex];
   results.forEach((r, i) => {
     const v = variants[i];
-    (measured[label] ??= {})[v.label] = r;
+    const vpeak = v.peak ?? peak;
+    (measured[key] ??= {})[v.label] = r;
     if (r.error) {
       emit(`| ${label} | ${v.label} | error: ${r.error.slice(0, 80)} | | | | | | |`);
       return;
     }
     const gflops = macs ? (2 * macs) / (r.median * 1e6) : null;
     const ratio = base && !base.error ? r.median / base.median : null;
-    emit(`| ${label} | ${v.label} | ${fmt(r.median, 2)} | ${fmt(r.min, 2)}–${fmt(r.max, 2)} | ${fmt(gflops)} | ${peak && gflops ? fmt((100 * gflops) / peak, 0) + '%' : '–'} | ${fmt(ratio, 2)} | ${fmt(r.rssMB, 0)} | ${fmt(r.startupMs, 0)} |`);
+    emit(`| ${label} | ${v.label} | ${fmt(r.median, 2)} | ${fmt(r.min, 2)}–${fmt(r.max, 2)} | ${fmt(gflops)} | ${vpeak && gflops ? fmt((100 * gflops) / vpeak, 0) + '%' : '–'} | ${fmt(ratio, 2)} | ${fmt(r.rssMB, 0)} | ${fmt(r.startupMs, 0)} |`);
   });
 }
 
@@ -127,7 +138,7 @@ if (only.has('layers')) {
       { label: 'onnxruntime-web', spec: { engine: 'ort-web', model, input, threads: 1 } },
       { label: 'tfjs-backend-wasm (XNNPACK)', spec: { engine: 'tfjs', layer, input, threads: 1 } },
     ];
-    row(name, layer.macs, variants, measureRow(variants), 1);
+    row(name, layer.macs, variants, await measureRow(variants), 1);
   }
 }
 
@@ -147,7 +158,7 @@ if (only.has('models')) {
       variants.push({ label: `onnxruntime-web ${threads}T`, spec: { engine: 'ort-web', model, input, threads } });
       variants.push({ label: `onnxruntime-node ${threads}T`, spec: { engine: 'ort-node', model, input, threads } });
     }
-    const results = measureRow(variants);
+    const results = await measureRow(variants);
     // each engine's ratio is to ORT-web with the same thread count
     row(name, macs, variants.slice(0, 3), results.slice(0, 3), 1);
     row(name, macs, variants.slice(3), results.slice(3), 1);
@@ -178,7 +189,7 @@ if (only.has('formats')) {
         { label: 'onnxfx', spec: { engine: 'onnxfx', model, input, threads: 1 } },
         { label: 'onnxruntime-web', spec: { engine: 'ort-web', model, input, threads: 1 } },
       ];
-      row(`${net} ${label}`, macs, variants, measureRow(variants), 1);
+      row(`${net} ${label}`, macs, variants, await measureRow(variants), 1);
     }
   }
 }
@@ -202,7 +213,7 @@ if (only.has('big')) {
       { label: 'onnxfx', spec: { engine: 'onnxfx', model, input, threads: 1 } },
       { label: 'onnxruntime-web', spec: { engine: 'ort-web', model, input, threads: 1 } },
     ];
-    row(label, macs, variants, measureRow(variants, { runs: 2, rounds: 1, warmup: 1 }), 1);
+    row(label, macs, variants, await measureRow(variants, { runs: 2, rounds: 1, warmup: 1 }), 1);
   }
 }
 
@@ -220,7 +231,7 @@ if (only.has('compare')) {
         { label: `onnxfx ${threads}T`, spec: { engine: 'onnxfx', model, input, threads } },
         { label: `before ${threads}T`, spec: { engine: 'onnxfx', model, input, threads, web } },
       ];
-      row(name, macs, variants, measureRow(variants), 1);
+      row(name, macs, variants, await measureRow(variants), 1);
     }
   }
 }
@@ -237,7 +248,85 @@ if (only.has('pruning')) {
       { label: 'onnxruntime-web (whole graph)', spec: { engine: 'ort-web', model, input, threads: 1 } },
       { label: 'onnxfx whole graph', spec: { engine: 'onnxfx', model, input, threads: 1 } },
     ];
-    row('resnet50 → layer2', null, variants, measureRow(variants), 1);
+    row('resnet50 → layer2', null, variants, await measureRow(variants), 1);
+  }
+}
+
+/* Issue #16: the relaxed-SIMD build (FMA kernels) next to the SIMD128 one and onnxruntime-web, on
+ * the rows of its targets, in Node (--only relaxed) and in headless Chromium (--only browser).
+ * Whole models at the threads the targets name, and the dense convs of --only layers (made by
+ * bench/make_layer_models.py) at 1 thread. % peak: the relaxed rows against the FMA peak, the
+ * others against the SIMD128 one, both from bench/peak.mjs in the same place (process or page). */
+const RELAXED_FLAG = '--experimental-wasm-relaxed-simd';
+const RELAXED_MODELS = [['resnet50', 1], ['vit_b_16', 1], ['mobilenet_v2', 2], ['efficientnet_b0', 2]];
+// --rows a,b: only these rows of the relaxed/browser tables (a quick look at one model)
+const rowFilter = args.rows ? new Set(String(args.rows).split(',')) : null;
+/** What each relaxed table measured, for targets(): {node|chromium: {peaks, label of the relaxed variant by threads, dense convs}} */
+const relaxedRuns = {};
+
+/** The rows of the relaxed tables: [{label, key, macs, model, input, threads}]. */
+function relaxedRows(where) {
+  const rows = [];
+  const layersFile = path.join(layerDir, 'layers.json');
+  const layers = existsSync(layersFile) ? JSON.parse(readFileSync(layersFile, 'utf8')) : {};
+  for (const [name, layer] of Object.entries(layers)) {
+    if (layer.group !== 1) continue; // the dense convs
+    rows.push({ label: name, macs: layer.macs, model: path.join(layerDir, `${name}.onnx`), input: { name: 'x', dims: [1, layer.cin, layer.size, layer.size] }, threads: 1 });
+  }
+  if (!rows.length) emit('| dense convs | – | not made (bench/make_layer_models.py .cache/bench) | | | | | | |');
+  for (const [name, threads] of RELAXED_MODELS) {
+    rows.push({ label: name, macs: MODELS.find((m) => m.name === name).macs, model: path.join(modelDir, `${name}.onnx`), input: { name: 'x', dims: [1, 3, 224, 224] }, threads });
+  }
+  return rows.filter((r) => !rowFilter || rowFilter.has(r.label)).map((r) => ({ ...r, key: `${where}: ${r.label}` }));
+}
+
+async function relaxedSection(where, heading, intro, variantsOf, peaks) {
+  emit(`\n### ${heading}\n`);
+  emit(`${intro} FMA peak (independent f32x4.relaxed_madd chains, 1 thread): ${peaks.fma ? `${fmt(peaks.fma)} GFLOP/s` : 'not measured (no relaxed SIMD)'}; SIMD128 peak the same way: ${peaks.simd128 ? `${fmt(peaks.simd128)} GFLOP/s` : '–'} (bench/peak.mjs).\n`);
+  emit(HEADER);
+  const run = (relaxedRuns[where] = { peaks, variantsOf, convs: [] });
+  for (const r of relaxedRows(where)) {
+    if (r.label.startsWith('conv')) run.convs.push(r);
+    if (!existsSync(r.model)) {
+      emit(`| ${r.label} | – | not made (bench/run.sh makes it) | | | | | | |`);
+      continue;
+    }
+    const variants = variantsOf(r);
+    row(r.label, r.macs, variants, await measureRow(variants), variants.length - 1, r.key);
+  }
+}
+
+if (only.has('relaxed')) {
+  const probe = spawnSync(process.execPath, [RELAXED_FLAG, path.join(repo, 'bench/peak.mjs')], { encoding: 'utf8', timeout: 120000 });
+  let peaks = {};
+  try {
+    peaks = JSON.parse(probe.stdout.trim().split('\n').pop());
+  } catch {
+    // reported as not measured
+  }
+  await relaxedSection('node', `Relaxed SIMD in Node: with and without ${RELAXED_FLAG}`,
+    `Node ${process.version}; "(flag)": the engine's process ran with ${RELAXED_FLAG}, so onnxfx's 'auto' picked the relaxed build (checked: model.backend.simd); onnxruntime-web's wasm has no relaxed instructions, the flag changes nothing for it.`, ({ model, input, threads }) => [
+    { label: `onnxfx relaxed ${threads}T (flag)`, simd: 'relaxed', peak: peaks.fma, spec: { engine: 'onnxfx', model, input, threads, nodeFlags: [RELAXED_FLAG] } },
+    { label: `onnxfx simd128 ${threads}T (no flag)`, simd: 'simd128', peak: peaks.simd128, spec: { engine: 'onnxfx', model, input, threads } },
+    { label: `onnxruntime-web ${threads}T (flag)`, peak: peaks.simd128, spec: { engine: 'ort-web', model, input, threads, nodeFlags: [RELAXED_FLAG] } },
+  ], peaks);
+}
+
+if (only.has('browser')) {
+  const { startBrowserBench, CHROMIUM } = await import('./browser.mjs');
+  const browser = await startBrowserBench();
+  try {
+    const peaks = await browser.peaks();
+    if (peaks.error) emit(`(the peak probe failed in Chromium: ${peaks.error})`);
+    const measureIn = browser.measure;
+    await relaxedSection('chromium', 'In headless Chromium: relaxed SIMD, SIMD128 and onnxruntime-web',
+      `Chromium ${browser.version() ?? '(version unknown)'} (${CHROMIUM}, headless), a cross-origin isolated page, a fresh browser for every measurement; onnxfx loaded with simd: 'relaxed' or 'simd128' (checked: model.backend.simd), onnxruntime-web's wasm backend; peak RSS is the page's renderer process (VmHWM), start-up includes fetching the model from a local server.`, ({ model, input, threads }) => [
+      { label: `onnxfx relaxed ${threads}T`, simd: 'relaxed', peak: peaks.fma, measure: measureIn, spec: { engine: 'onnxfx', simd: 'relaxed', model, input, threads } },
+      { label: `onnxfx simd128 ${threads}T`, simd: 'simd128', peak: peaks.simd128, measure: measureIn, spec: { engine: 'onnxfx', simd: 'simd128', model, input, threads } },
+      { label: `onnxruntime-web ${threads}T`, peak: peaks.simd128, measure: measureIn, spec: { engine: 'ort-web', model, input, threads } },
+    ], peaks);
+  } finally {
+    await browser.close();
   }
 }
 
@@ -291,6 +380,28 @@ function targets() {
     const vs = ['float16 (float32 I/O)', 'int8 dynamic'].map((f) => [f, ratio(own(f), web(f))]);
     check('float16 and int8 ≤ 0.4× onnxruntime-web on the same file', vs.map(([f, x]) => `${f} ${fmt(x, 2)}×`).join(', '),
       all(vs.map(([, x]) => (x == null ? null : x <= 0.4))));
+  }
+  // issue #16: relaxed build against ORT-web in the same table (variants: relaxed, simd128, ORT-web)
+  for (const [where, place] of [['node', 'in Node with the flag'], ['chromium', 'in Chromium']]) {
+    const run = relaxedRuns[where];
+    if (!run) continue;
+    const labels = (threads) => run.variantsOf({ threads }).map((v) => v.label);
+    const vsOrt = (name, threads) => {
+      const [relaxed, , ort] = labels(threads);
+      return ratio(get(`${where}: ${name}`, relaxed), get(`${where}: ${name}`, ort));
+    };
+    for (const [names, threads, limit] of [[['resnet50', 'vit_b_16'], 1, 0.45], [['mobilenet_v2', 'efficientnet_b0'], 2, 0.35]]) {
+      const xs = names.map((n) => vsOrt(n, threads));
+      check(`relaxed build ${place}: ${names.join(' and ')} ≤ ${limit}× ORT-web at ${threads} thread${threads > 1 ? 's' : ''}`,
+        names.map((n, i) => `${n} ${fmt(xs[i], 2)}×`).join(', '), all(xs.map((x) => (x == null ? null : x <= limit))));
+    }
+    const pcts = run.convs.map((c) => {
+      const r = get(c.key, labels(1)[0]);
+      return r && run.peaks.fma ? (100 * (2 * c.macs)) / (r.median * 1e6) / run.peaks.fma : null;
+    });
+    check(`dense convs ≥ 80% of the FMA peak (relaxed build ${place}, through the whole engine)`,
+      run.convs.length ? run.convs.map((c, i) => `${c.label} ${fmt(pcts[i], 0)}%`).join(', ') : 'not measured (no layer models: bench/make_layer_models.py; or --rows left them out)',
+      run.convs.length ? all(pcts.map((x) => (x == null ? null : x >= 80))) : null);
   }
   if (only.has('pruning')) {
     const label = 'resnet50 → layer2';
