@@ -9,6 +9,9 @@
 //                                                      ones without (SIMD128), against the FMA peak
 //   node bench/run.mjs --only browser                  the same rows in headless Chromium (bench/browser.mjs)
 //
+// --write FILE replaces the tables of the sections this run measured and keeps the others (and a
+// '## Notes' section); a run that leaves some out stamps its own tables with its command.
+//
 // Every (row, engine, threads) is measured in its own process; engines alternate round by round
 // so that machine noise spreads over all of them. Reported: median and min-max of the timed runs
 // (after warm-up), GFLOP/s = 2 x MACs / median, % of the SIMD128 peak measured in the same run,
@@ -417,14 +420,43 @@ emit("\n## Against the issues' targets (this run)\n");
 emit('| target | result | met |\n|---|---|---|');
 targets().forEach((line) => emit(line));
 
+/** The generated part of a benchmarks document (above '## Notes'): the text before the first table
+ * section, the '### ' sections as [heading, text], and the rows of the targets table. */
+function parseDoc(text) {
+  const at = text.indexOf('\n## Against');
+  const parts = (at >= 0 ? text.slice(0, at) : text).split(/\n(?=### )/);
+  const preamble = parts.shift().replace(/\n+$/, '');
+  const sections = parts.map((p) => [p.split('\n')[0], p.replace(/\n+$/, '')]);
+  const targetRows = at >= 0 ? text.slice(at).split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| target |')) : [];
+  return { preamble, sections, targetRows };
+}
+
 if (args.write) {
   const command = `node bench/run.mjs ${process.argv.slice(2).filter((a, i, all) => a !== '--write' && all[i - 1] !== '--write').join(' ')}`.trim();
-  const doc = `# Benchmarks\n\nLatest results of \`${command}\` (made by \`bench/run.sh\`), ${new Date().toISOString().slice(0, 10)}.\n` +
+  const date = new Date().toISOString().slice(0, 10);
+  const doc = `# Benchmarks\n\nLatest results of \`${command}\` (made by \`bench/run.sh\`), ${date}.\n` +
     'Ratios are medians against onnxruntime-web measured in the same run; lower is better.\n\n' + lines.join('\n') + '\n';
   // hand-written analysis below a '## Notes' heading survives re-runs
   const target = path.resolve(repo, args.write);
   const previous = existsSync(target) ? readFileSync(target, 'utf8') : '';
   const notes = previous.indexOf('\n## Notes');
-  writeFileSync(target, notes >= 0 ? doc + previous.slice(notes) : doc);
+  const old = parseDoc(notes >= 0 ? previous.slice(0, notes) : previous);
+  const fresh = parseDoc(doc);
+  const freshHeadings = new Set(fresh.sections.map(([h]) => h));
+  let top = doc;
+  if (old.sections.some(([h]) => !freshHeadings.has(h))) {
+    // this run left some tables out (e.g. --only relaxed,browser): keep them, replace the ones it
+    // measured (stamped with its command, as the top line names another run's), merge the targets
+    const machine = lines.slice(0, 2).join(' ');
+    const stamped = new Map(fresh.sections.map(([h, t]) => [h, `${h}\n\nMeasured by \`${command}\`, ${date}. ${machine}${t.slice(h.length)}`]));
+    const sections = old.sections.map(([h, t]) => stamped.get(h) ?? t);
+    for (const [h] of fresh.sections) if (!old.sections.some(([oh]) => oh === h)) sections.push(stamped.get(h));
+    const name = (rowLine) => rowLine.split(' | ')[0];
+    const freshNames = new Set(fresh.targetRows.map(name));
+    const targetRows = [...old.targetRows.filter((l) => !freshNames.has(name(l))), ...fresh.targetRows];
+    top = `${old.preamble}\n\n${sections.join('\n\n')}\n\n## Against the issues' targets (each from the run of its table)\n\n` +
+      `| target | result | met |\n|---|---|---|\n${targetRows.join('\n')}\n`;
+  }
+  writeFileSync(target, notes >= 0 ? top + previous.slice(notes) : top);
   console.log(`\nwritten to ${args.write}`);
 }
