@@ -6,10 +6,11 @@ import { existsSync, openSync, closeSync, readSync, writeSync, fstatSync, ftrunc
 import { createHash } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
-import { Readable } from 'node:stream';
+import fsp from 'node:fs/promises';
 import { Worker } from 'node:worker_threads';
 import { loadModel, createFeatureExtractor, getGraphNodeNames, imageToTensor, Tensor } from '../index.js';
 import { nodeImageDecoder } from '../src/images.js';
+import { indexTar, readTarMember } from './tar-index.mjs';
 
 const USAGE = `usage:
   onnxfx nodes MODEL [--input-size S|H,W] [--json]
@@ -24,7 +25,7 @@ const USAGE = `usage:
       that size (default: the model's, else 224)
   onnxfx extract MODEL INPUT... -o OUT.npy|OUT.jsonl [options]
       features of every PNG/JPEG in the INPUTs, one row per image. An INPUT is a folder (its
-      sub-folders too) or a .tar file, read as a stream (webdataset shards: only the .png,
+      sub-folders too) or a .tar file, read in place (webdataset shards: only the .png,
       .jpg, .jpeg members become rows). The work list is the INPUTs in the order given; a
       folder's images by path, sorted by name in each folder; a tar's in archive order
       --nodes a,b        nodes to extract (default: the model's last node); rows concatenate them
@@ -411,90 +412,34 @@ function classifyInputs(inputs) {
   });
 }
 
-async function tarModule() {
-  try {
-    return await import('modern-tar');
-  } catch {
-    throw new RunError(`reading .tar inputs needs the npm package 'modern-tar' (a dependency of onnxfx): npm install modern-tar`);
-  }
-}
-
-/**
- * The entries of a .tar file, streamed through modern-tar's decoder. Not strict: a tar cut off
- * ends where it ends (its last member's body comes short, which readMember turns into an error),
- * without the decoder's error, which would drop the entries queued before it.
- */
-async function openTar(file) {
-  const { createTarDecoder } = await tarModule();
-  const bytes = Readable.toWeb(createReadStream(file, { highWaterMark: 1 << 20 }));
-  return bytes.pipeThrough(createTarDecoder({ strict: false }));
-}
-
 /** A tar member that becomes a row: a regular file named .png, .jpg or .jpeg. */
-const isImageMember = (header) => header.type === 'file' && IMAGE_EXT.test(header.name);
+const isImageMember = (member) => member.type === 'file' && IMAGE_EXT.test(member.name);
 const memberKey = (input, name) => `${input.name}/${name.replace(/^(\.?\/)+/, '')}`;
 
-/**
- * Walks a tar's entries feeding the decoder one 512-byte block at a time, each entry handled
- * (`onEntry` reads or cancels its body) before the next block is given. Slow, but where a corrupt
- * header stops the decoder, every entry before it has been seen: the decoder's error drops the
- * entries it had queued, and how many depends on timing. Returns that error, or null.
- */
-async function walkTarCarefully(file, onEntry) {
-  const { createTarDecoder } = await tarModule();
-  const decoder = createTarDecoder({ strict: false });
-  const writer = decoder.writable.getWriter();
-  let failure = null;
-  const taking = (async () => {
-    try {
-      for await (const entry of decoder.readable) await onEntry(entry);
-    } catch (err) {
-      failure = err;
-    }
-  })();
-  let fd;
-  try {
-    fd = openSync(file, 'r');
-    const block = Buffer.alloc(512);
-    for (let at = 0; failure === null; at += 512) {
-      const n = readSync(fd, block, 0, 512, at);
-      if (n === 0) break;
-      await writer.write(Uint8Array.from(block.subarray(0, n)));
-      await new Promise((resolve) => setImmediate(resolve));
-    }
-    await writer.close();
-  } catch (err) {
-    failure ??= err;
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
-  await taking;
-  return failure;
-}
+/** Bytes read from .tar INPUTs by this process (headers and members): the --json end event's tarBytesRead. */
+const tarStats = { bytesRead: 0 };
 
 /**
- * Keys of a tar's image members in archive order. A header that cannot be parsed ends the list,
- * at the same member in every run (the tar is then walked again, carefully).
+ * Keys of a tar's image members in archive order, from its headers alone (bin/tar-index.mjs:
+ * the bodies are seeked past, not read). A header that cannot be parsed ends the list, at the
+ * same member in every run. The index is kept on the input for readImages.
  */
-async function listTar(input, warn) {
+function listTar(input, warn) {
+  const index = indexTar(input.path, tarStats);
+  input.index = index;
   const keys = [];
-  try {
-    for await (const entry of await openTar(input.path)) {
-      if (isImageMember(entry.header)) keys.push(memberKey(input, entry.header.name));
-      await entry.body.cancel();
-    }
-    return keys;
-  } catch (err) {
-    if (err instanceof RunError) throw err;
+  input.members = new Map(); // key -> member
+  for (const m of index.members) {
+    if (!isImageMember(m)) continue;
+    const key = memberKey(input, m.name);
+    keys.push(key);
+    if (!input.members.has(key)) input.members.set(key, m);
   }
-  const careful = [];
-  const failure = await walkTarCarefully(input.path, async (entry) => {
-    if (isImageMember(entry.header)) careful.push(memberKey(input, entry.header.name));
-    await entry.body.cancel();
-  });
-  warn(`onnxfx: ${input.path} cannot be read past its image ${careful.length}${careful.length ? ` (${careful.at(-1)})` : ''}: ` +
-    `${(failure?.message ?? 'unreadable').replace(/\.$/, '')}; the rest of it is left out`);
-  return careful;
+  if (index.failure) {
+    warn(`onnxfx: ${input.path} cannot be read past its image ${keys.length}${keys.length ? ` (${keys.at(-1)})` : ''}: ` +
+      `${(index.failure.message ?? 'unreadable').replace(/\.$/, '')}; the rest of it is left out`);
+  }
+  return keys;
 }
 
 /**
@@ -505,7 +450,7 @@ async function workList(inputs, warn) {
   const work = [];
   const from = new Map();
   for (const input of inputs) {
-    const keys = input.kind === 'dir' ? listImages(input.path) : await listTar(input, warn);
+    const keys = input.kind === 'dir' ? listImages(input.path) : listTar(input, warn);
     for (const key of keys) {
       if (from.has(key)) {
         const other = from.get(key);
@@ -519,30 +464,10 @@ async function workList(inputs, warn) {
   return work;
 }
 
-/** A member's bytes, all of them: a member cut short by the end of the tar is an error. */
-async function readMember(entry) {
-  const size = entry.header.size;
-  const out = new Uint8Array(size);
-  const reader = entry.body.getReader();
-  let at = 0;
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      if (at + value.length > size) throw new Error(`more bytes than the ${size} its header gives`);
-      out.set(value, at);
-      at += value.length;
-    }
-  } catch (err) {
-    throw new Error(`cut short in the tar (${err.message})`);
-  }
-  if (at !== size) throw new Error(`cut short in the tar: ${at} of its ${size} bytes`);
-  return out;
-}
-
 /**
  * The images to do, in work-list order: {key, file} for a folder's images, {key, bytes} or
- * {key, error} for a tar's members. A tar is read as a stream, once, up to its last wanted member.
+ * {key, error} for a tar's members. Only the members wanted are read from a tar, each at its
+ * offset in the file (positioned reads): a shard reads its own images, not the whole tar.
  */
 async function* readImages(todo) {
   for (let i = 0; i < todo.length;) {
@@ -555,46 +480,32 @@ async function* readImages(todo) {
       for (const { key } of group) yield { key, file: path.join(input.path, key) };
       continue;
     }
-    const wanted = new Set(group.map((w) => w.key));
-    const seen = new Set();
-    let failure = 'it is not in the tar';
+    let handle;
     try {
-      for await (const entry of await openTar(input.path)) {
-        const key = isImageMember(entry.header) ? memberKey(input, entry.header.name) : null;
-        if (key === null || !wanted.has(key) || seen.has(key)) {
-          await entry.body.cancel();
+      handle = await fsp.open(input.path, 'r');
+    } catch (err) {
+      for (const { key } of group) yield { key, error: `${input.path} cannot be opened (${err.code ?? err.message})` };
+      continue;
+    }
+    try {
+      for (const { key } of group) {
+        const member = input.members.get(key);
+        if (!member) {
+          yield { key, error: 'it is not in the tar' };
           continue;
         }
-        seen.add(key);
         let bytes;
         try {
-          bytes = await readMember(entry);
+          bytes = await readTarMember(handle, member, input.index.size, tarStats);
         } catch (err) {
-          yield { key, error: err.message };
+          yield { key, error: err.code ? `${input.path} cannot be read up to it (${err.code})` : err.message };
           continue;
         }
         yield { key, bytes };
-        if (seen.size === wanted.size) break;
       }
-    } catch (err) {
-      if (err instanceof RunError) throw err;
-      failure = `${input.path} cannot be read up to it (${err.message.replace(/\.$/, '')})`;
+    } finally {
+      await handle.close();
     }
-    // After a decoder error, the members it had queued are read again, carefully.
-    const rescued = new Map();
-    const remaining = new Set(group.map((w) => w.key).filter((k) => !seen.has(k)));
-    if (remaining.size && failure !== 'it is not in the tar') {
-      await walkTarCarefully(input.path, async (entry) => {
-        const key = isImageMember(entry.header) ? memberKey(input, entry.header.name) : null;
-        if (key === null || !remaining.has(key) || rescued.has(key)) return entry.body.cancel();
-        try {
-          rescued.set(key, { key, bytes: await readMember(entry) });
-        } catch (err) {
-          rescued.set(key, { key, error: err.message });
-        }
-      });
-    }
-    for (const { key } of group) if (!seen.has(key)) yield rescued.get(key) ?? { key, error: failure };
   }
 }
 
@@ -1203,7 +1114,8 @@ async function cmdExtract(opts) {
       `${throughput(todo.length, seconds)} (${((Date.now() - began) / 1000).toFixed(1)} s in all)\n`);
     if (opts.json) {
       emitJson({ event: 'end', out: outFile, rows: written, new: todo.length - skipped.length, skipped: skipped.length,
-        images: todo.length, seconds: round(seconds), imagesPerSecond: round(todo.length / Math.max(seconds, 1e-3)) });
+        images: todo.length, seconds: round(seconds), imagesPerSecond: round(todo.length / Math.max(seconds, 1e-3)),
+        tarBytesRead: tarStats.bytesRead });
     }
     await fx.dispose();
   } finally {
