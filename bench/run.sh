@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Sets up (tests/tools/setup.sh demo + the peers' npm packages + the benchmark models) and runs
-# the benchmark, writing docs/benchmarks.md. Extra arguments go to bench/run.mjs.
+# the benchmark, writing docs/benchmarks.md. Extra arguments go to bench/run.mjs, e.g.
+# `bench/run.sh --only relaxed,browser` for issue #16's tables (Node with and without
+# --experimental-wasm-relaxed-simd; Debian's /usr/bin/chromium, driven by bench's playwright-core),
+# which --write merges into the document next to the other tables.
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo"
