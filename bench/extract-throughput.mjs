@@ -4,7 +4,9 @@
 //
 //   node bench/extract-throughput.mjs [--n 100] [--models resnet50,mobilenet_v2] [--threads 1]
 //                                     [--workers 0,1,2] [--decoder auto|js|sharp] [--quick] [--json]
+//                                     [--web DIR]
 //
+// --threads takes a list; 'default' runs without --threads (the CLI's default: the machine's cores).
 // For each model and thread count:
 //   - inference only: the extractor the CLI builds (same model file, loadModel options, nodes,
 //     input tensor), run on tensors decoded beforehand, images/s over --n runs after a warm-up;
@@ -14,7 +16,9 @@
 // The photos are .cache/demos/photos (ImageNet-like sizes, 451x300 to 640x427) encoded as JPEG
 // (quality 90, jpeg-js, as the tests do) and copied to --n files under .cache/extract-bench/.
 // The CLI is run from web/ itself, its dependencies (modern-tar, jpeg-js, pngjs, sharp) from
-// tests/node_modules (tests/tools/setup.sh), through a folder of symlinks and --preserve-symlinks.
+// tests/node_modules (tests/tools/setup.sh), through a folder of symlinks and --preserve-symlinks;
+// --web DIR measures another copy of the package instead (with its dist/ built), e.g. a snapshot
+// taken while web/dist is being rebuilt.
 // --decoder sets ONNXFX_IMAGE_DECODER for every run (auto: sharp when it imports).
 // --json prints one JSON object {machine, n, decoder, rows: [...]} on stdout; the table goes to
 // stderr then. Timings on a shared machine are noisy: run it twice before trusting a ratio.
@@ -27,7 +31,11 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const work = path.join(repo, '.cache/extract-bench');
-const linkRoot = path.join(work, 'env'); // node_modules: onnxfx -> web/, the rest -> tests/node_modules/*
+// --web DIR: measure another copy of the package (a snapshot with its dist/, another checkout's web/)
+const webArg = process.argv.indexOf('--web');
+const webDir = path.resolve(webArg > 0 ? process.argv[webArg + 1] : path.join(repo, 'web'));
+// node_modules: onnxfx -> webDir, the rest -> tests/node_modules/*
+const linkRoot = path.join(work, webDir === path.join(repo, 'web') ? 'env' : `env-${webDir.replace(/[^A-Za-z0-9]+/g, '_')}`);
 const NODE_FLAGS = ['--preserve-symlinks', '--preserve-symlinks-main'];
 
 function parseArgs(argv) {
@@ -54,7 +62,7 @@ function linkEnvironment() {
     } catch {}
     symlinkSync(target, at);
   };
-  link(path.join(repo, 'web'), 'onnxfx');
+  link(webDir, 'onnxfx');
   const deps = path.join(repo, 'tests/node_modules');
   if (!existsSync(deps)) throw new Error('tests/node_modules is missing: run tests/tools/setup.sh (it installs modern-tar, jpeg-js, pngjs, sharp)');
   for (const name of readdirSync(deps)) if (name !== 'onnxfx' && !name.startsWith('.')) link(path.join(deps, name), name);
@@ -139,7 +147,7 @@ async function main() {
   const models = String(args.models ?? 'resnet50,mobilenet_v2').split(',');
   const threadList = String(args.threads ?? '1').split(',').map((t) => (t === 'default' ? null : Number(t)));
   const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
-  const workerList = String(args.workers ?? (quick ? '0,1' : cores > 2 ? '0,1,2' : '0,1,2')).split(',').map(Number);
+  const workerList = String(args.workers ?? (quick ? '0,1' : '0,1,2')).split(',').map(Number);
   const decoder = args.decoder ?? 'auto';
   const env = { ONNXFX_IMAGE_DECODER: decoder };
 
