@@ -4,6 +4,7 @@
 #ifndef OFX_KERNELS_KERNEL_CONFIG_H
 #define OFX_KERNELS_KERNEL_CONFIG_H
 
+#include "kernels/f16-f32-vcvt/f16-f32-vcvt.h"
 #include "kernels/f32-dwconv/f32-dwconv.h"
 #include "kernels/f32-gemm/f32-gemm.h"
 #include "kernels/f32-igemm/f32-igemm.h"
@@ -52,6 +53,8 @@ typedef struct ofx_kernel_config {
   ofx_f32_rminmax_fn f32_rminmax;
   ofx_f32_qu8_vcvt_fn f32_qu8_vcvt;
   ofx_f32_vqdq_fn f32_vqdq; /* QDQ round trips fused after 8-bit layers */
+  /* float16 weight storage: packed weights widened before the float32 GEMM reads them */
+  ofx_f16_f32_vcvt_fn f16_f32_vcvt;
 } ofx_kernel_config;
 
 /* Static, immutable, thread-safe. */
