@@ -28,6 +28,7 @@ void ofx_graph_make_constant(ofx_graph *g, int v, ofx_dtype dtype, int rank, con
   value->onnx_initializer = -1;
   value->dequantized.q = -1;
   value->deferred.file = -1;
+  value->deferred.stored = NULL;
 }
 
 ofx_status ofx_graph_remove_nodes(ofx_graph *g, const bool *remove) {
@@ -56,6 +57,7 @@ void ofx_graph_set_constant_data(ofx_graph *g, int v, ofx_dtype dtype, const voi
   value->data = data;
   value->nbytes = nbytes;
   value->deferred.file = -1;
+  value->deferred.stored = NULL;
 }
 
 bool ofx_value_scalar_f32(const ofx_value *v, float *out) {
@@ -79,18 +81,27 @@ void ofx_graph_defer_widening(ofx_graph *g, int v) {
   value->nbytes *= 2;
 }
 
+void ofx_graph_defer_in_memory_half(ofx_graph *g, int v) {
+  ofx_value *value = &g->values[v];
+  value->deferred.stored = value->data;
+  value->data = NULL;
+  ofx_graph_defer_widening(g, v);
+}
+
 ofx_status ofx_graph_read_constant(const ofx_graph *g, int v, void *dest) {
   const ofx_value *value = &g->values[v];
   if (!ofx_value_deferred(value)) {
     if (value->nbytes) memcpy(dest, value->data, value->nbytes);
     return OFX_OK;
   }
-  if (g->read_external == NULL) return ofx_error(OFX_INVALID_ARGUMENT, "constant '%s' is in an external file nobody can read", value->name);
   const size_t stored = value->deferred.widen_half ? value->nbytes / 2 : value->nbytes;
   /* float16 is read into the upper half and widened forward: element i's float32 (bytes 4i..4i+3)
    * never reaches a half not yet read (at 2n + 2j, j > i) */
   char *at = (char *)dest + (value->nbytes - stored);
-  ofx_status s = g->read_external(g->read_ctx, (size_t)value->deferred.file, value->deferred.offset, stored, at);
+  if (value->deferred.stored) memcpy(at, value->deferred.stored, stored);
+  if (value->deferred.stored == NULL && g->read_external == NULL)
+    return ofx_error(OFX_INVALID_ARGUMENT, "constant '%s' is in an external file nobody can read", value->name);
+  ofx_status s = value->deferred.stored ? OFX_OK : g->read_external(g->read_ctx, (size_t)value->deferred.file, value->deferred.offset, stored, at);
   if (s != OFX_OK) {
     char why[256];
     snprintf(why, sizeof why, "%s", ofx_last_error());

@@ -43,17 +43,21 @@ typedef struct ofx_value {
   struct {
     int q, scale, zero_point, axis;
   } dequantized;
-  /* A constant whose elements stay in external file `file` at `offset` (data NULL) until
-   * someone reads them with ofx_graph_read_constant; widen_half: stored float16/bfloat16, read
-   * as float32. file is -1 for every other value. */
+  /* A constant whose elements stay in external file `file` at `offset`, or in memory at
+   * `stored` (a float16 model's weights in the model bytes), with data NULL until someone reads
+   * them with ofx_graph_read_constant; widen_half: stored float16/bfloat16, read as float32.
+   * file is -1 and stored NULL for every other value. */
   struct {
     int file;
     uint64_t offset;
+    const void *stored;
     bool widen_half, bfloat16;
   } deferred;
 } ofx_value;
 
-static inline bool ofx_value_deferred(const ofx_value *v) { return v->deferred.file >= 0 && v->data == NULL; }
+/* Whether v's elements are read on demand (from a file or from stored half-precision bytes). */
+static inline bool ofx_value_read_on_demand(const ofx_value *v) { return v->deferred.file >= 0 || v->deferred.stored != NULL; }
+static inline bool ofx_value_deferred(const ofx_value *v) { return ofx_value_read_on_demand(v) && v->data == NULL; }
 
 /* What the graph layer needs to know about a node's op, given by the op table when the graph is
  * built (ofx_graph_build's describe: ops/op.c's ofx_op_describe). The graph layer includes
@@ -193,6 +197,9 @@ bool ofx_value_scalar_f32(const ofx_value *v, float *out);
 bool ofx_value_scalar_8bit(const ofx_value *v, int32_t *out, ofx_dtype *type);
 /* Marks a deferred float16/bfloat16 constant to be read as float32 (pass-widen-float16.c). */
 void ofx_graph_defer_widening(ofx_graph *graph, int v);
+/* Makes an in-memory float16/bfloat16 constant deferred: its bytes stay where they are and each
+ * read widens them (pass-widen-float16.c), so no float32 copy lives as long as the model. */
+void ofx_graph_defer_in_memory_half(ofx_graph *graph, int v);
 
 /* Replaces constant v's elements by `data` of another element type, keeping where the value
  * comes from (initializer or node): float16 weights widened to float32 (graph-fold.c). */

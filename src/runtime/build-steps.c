@@ -75,7 +75,7 @@ static void return_deferred(ofx_plan *plan, const ofx_op *op, void **lent) {
   const ofx_node *node = op->node;
   for (size_t k = 0; k < node->n_inputs; k++) {
     const int v = node->inputs[k];
-    if (v < 0 || values[v].deferred.file < 0) continue;
+    if (v < 0 || !ofx_value_read_on_demand(&values[v])) continue;
     if (lent[k] && bound_for_run(op, k, &values[v]) && plan->tensors[v].data == NULL) {
       plan->tensors[v] = (ofx_tensor){values[v].dtype, values[v].rank, {0}, lent[k], OFX_LAYOUT_NCHW};
       memcpy(plan->tensors[v].dims, values[v].dims, sizeof plan->tensors[v].dims);

@@ -1,10 +1,12 @@
 /* Widen-float16 pass (load time, first): onnxfx computes float16 models in float32, so every
- * float16 (and bfloat16) constant (initializers, Constant nodes) is converted to float32 once, into graph
- * memory, keeping where it comes from (toONNX() still writes the model's float16 initializer).
- * Everything computed from them is then float32; Cast to float16 rounds to float16 precision
- * and stores float32 (ops/shape.c), and float16 inputs are widened when they are set
- * (extractor.c). The model's float16 weights cost float32 memory once more, as the ops pack a
- * float32 model's weights from its bytes. */
+ * float16 (and bfloat16) constant (initializers, Constant nodes) is read as float32, keeping
+ * where it comes from (toONNX() still writes the model's float16 initializer). Small constants
+ * (shapes, scales, biases the planner may evaluate) are converted once, into graph memory; big
+ * ones (weights) stay float16 where they are and are widened each time an extractor reads them,
+ * one node at a time, as external data is: the ops pack them (float32, or float16 again with
+ * OFX_EXTRACTOR_FLOAT16_WEIGHTS), so no float32 copy of the weights lives as long as the model.
+ * Everything computed from them is float32; Cast to float16 rounds to float16 precision and
+ * stores float32 (ops/shape.c), and float16 inputs are widened when they are set (extractor.c). */
 #include <stdint.h>
 #include <string.h>
 
@@ -21,6 +23,10 @@ ofx_status ofx_pass_widen_float16(ofx_graph *g) {
       continue;
     }
     if (value->data == NULL) continue;
+    if (value->nbytes / 2 * sizeof(float) > OFX_PLAN_EVAL_MAX * 8) { /* bound_for_run's "small" in build-steps.c */
+      ofx_graph_defer_in_memory_half(g, (int)v);
+      continue;
+    }
     bool bf16 = value->dtype == OFX_DTYPE_BFLOAT16;
     size_t n = value->nbytes / 2;
     float *wide = ofx_graph_alloc(g, n * sizeof *wide);
