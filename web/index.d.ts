@@ -120,6 +120,8 @@ export interface Backend {
   readonly simd: 'relaxed' | 'simd128';
   /** The engine's thread count when the model was loaded (1 in the single-thread build). */
   readonly threads: number;
+  /** How extractors of this model store packed weights: loadModel's `weights` option. */
+  readonly weights: 'float32' | 'float16';
   /**
    * The build's arch (`'wasmrelaxedsimd'` or `'wasmsimd'`) and the registered names of the f32
    * micro-kernels it chose, by role: `f32_gemm`, `f32_gemm_1x8`, `f32_igemm`, `f32_igemm_1x8`,
@@ -192,6 +194,13 @@ export interface LoadOptions {
    * tells which runs. With `wasmUrl`/`wasmPath`, `'auto'` means `'simd128'`.
    */
   simd?: 'auto' | 'relaxed' | 'simd128';
+  /**
+   * How extractors store packed Conv/Gemm/MatMul weights: `'float32'` (default) or `'float16'`,
+   * half the memory (a ViT-H/14's 2.5 GB of weights in 1.3 GB), widened layer by layer before
+   * the float32 kernels run; each weight is rounded to float16 (about 5e-4 relative), and a
+   * run costs a little more (docs/api.md "How big a model can be" has the measurements).
+   */
+  weights?: 'float32' | 'float16';
   /** Called while the model downloads (URL/Response/Blob) or once when read from a file; `total` is 0 when unknown. */
   onProgress?: (loaded: number, total: number) => void;
   /** Bytes of the ONNX external data files, by their `location` in the model (any environment). */

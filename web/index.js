@@ -16,9 +16,9 @@ import { defaultThreadCount } from './src/loader.js';
 import { WorkerEngine } from './src/worker-client.js';
 import { readModelSource, findExternalLocations, readExternalData, nodeModelFile } from './src/source.js';
 import { Tensor, toTensor } from './src/tensor.js';
-import { checkOptionNames, checkSimdOption, closeMatches, quoteList } from './src/options.js';
+import { checkOptionNames, checkSimdOption, checkWeightsOption, closeMatches, quoteList } from './src/options.js';
 
-const LOAD_OPTIONS = ['worker', 'threads', 'numThreads', 'simd', 'onProgress', 'externalData', 'externalDataDir', 'fetchOptions', 'distUrl', 'wasmUrl', 'wasmPath'];
+const LOAD_OPTIONS = ['worker', 'threads', 'numThreads', 'simd', 'weights', 'onProgress', 'externalData', 'externalDataDir', 'fetchOptions', 'distUrl', 'wasmUrl', 'wasmPath'];
 const EXTRACTOR_OPTIONS = ['returnNodes', 'trainReturnNodes', 'evalReturnNodes', 'suppressDiffWarning', 'fuse'];
 
 export { Tensor };
@@ -106,12 +106,13 @@ export class Model {
    * @param {import('./src/messages.js').LoadedModel} native
    * @param {() => Promise<void>} release called once the model is freed
    * @param {Backend} backend the engine's build and thread count when the model was loaded
+   * @param {'float32'|'float16'} [weights] how extractors store packed weights (loadModel's `weights`)
    */
-  constructor(engine, native, release, backend) {
+  constructor(engine, native, release, backend, weights = 'float32') {
     this.#engine = engine;
     this.#handle = native.handle;
     this.#release = release;
-    this.#backend = Object.freeze({ ...backend, kernels: Object.freeze({ ...backend.kernels }) });
+    this.#backend = Object.freeze({ ...backend, weights, kernels: Object.freeze({ ...backend.kernels }) });
     const d = native.description;
     /**
      * Every node in execution order: graph inputs first, then the graph's nodes.
@@ -140,8 +141,9 @@ export class Model {
 
   /**
    * The WebAssembly build running this model: `simd` 'relaxed' (FMA kernels) or 'simd128',
-   * `threads` (the engine's thread count when the model was loaded) and `kernels` (the f32
-   * micro-kernels the build chose, by role). See docs/api.md.
+   * `threads` (the engine's thread count when the model was loaded), `weights` (how packed
+   * weights are stored: 'float32' or 'float16') and `kernels` (the f32 micro-kernels the build
+   * chose, by role). See docs/api.md.
    * @returns {Readonly<Backend>}
    */
   get backend() {
@@ -222,7 +224,8 @@ export async function loadModel(source, options = {}) {
   if (options == null || typeof options !== 'object') throw new OnnxfxError('INVALID_ARGUMENT', 'loadModel options must be an object');
   checkOptionNames(options, LOAD_OPTIONS, 'loadModel');
   checkSimdOption(options.simd);
-  const { numThreads } = options;
+  checkWeightsOption(options.weights);
+  const { numThreads, weights } = options;
   if (numThreads != null && !(Number.isInteger(numThreads) && numThreads >= 1)) {
     throw new OnnxfxError('INVALID_ARGUMENT', `numThreads must be a positive integer, got ${numThreads}`);
   }
@@ -233,7 +236,7 @@ export async function loadModel(source, options = {}) {
     // the pool's workers boot while the file is read and parsed
     const native = await engine.loadModelFile({ file: await file, onProgress: options.onProgress, externalData: options.externalData });
     await engine.call('setNumThreads', { threads: numThreads ?? (await defaultThreadCount(options)) });
-    return new Model(engine, native, async () => {}, (await engine.call('info', undefined)).backend);
+    return new Model(engine, native, async () => {}, (await engine.call('info', undefined)).backend, weights);
   }
   const { bytes, owned, dir } = await readModelSource(source, options);
   const locations = findExternalLocations(bytes);
@@ -247,7 +250,7 @@ export async function loadModel(source, options = {}) {
     for (const e of externals) if (e.owned) transfer.push(e.data.buffer);
     const input = { bytes, externals: externals.map(({ location, data }) => ({ location, data })) };
     const native = await engine.call('loadModel', input, transfer);
-    return new Model(engine, native, release, (await engine.call('info', undefined)).backend);
+    return new Model(engine, native, release, (await engine.call('info', undefined)).backend, weights);
   } catch (err) {
     release();
     throw err;
@@ -381,7 +384,8 @@ function describeBackend(backend) {
   const kernels = k.f32_gemm
     ? `; f32 kernels: gemm ${short(k.f32_gemm)}, igemm ${short(k.f32_igemm)}, depthwise ${short(k.f32_dwconv_9)}`
     : '';
-  return `backend: ${backend.simd === 'relaxed' ? 'relaxed SIMD' : 'SIMD128'}, ${backend.threads} thread${backend.threads === 1 ? '' : 's'}${kernels}`;
+  const weights = backend.weights === 'float16' ? ', float16 weights' : '';
+  return `backend: ${backend.simd === 'relaxed' ? 'relaxed SIMD' : 'SIMD128'}, ${backend.threads} thread${backend.threads === 1 ? '' : 's'}${weights}${kernels}`;
 }
 
 /** Runs the part of a model that some requested nodes need and returns their values. */
@@ -540,7 +544,7 @@ export class FeatureExtractor {
       this.#engine.call('explain', { handle: mode.native.handle, tensors }),
       this.#engine.call('info', undefined),
     ]);
-    return `${describeBackend(backend)}\n${plan}`;
+    return `${describeBackend({ ...backend, weights: this.#model.backend.weights })}\n${plan}`;
   }
 
   /**
@@ -620,6 +624,7 @@ export async function createFeatureExtractor(model, options = {}) {
       }
       const native = await engine.call('createExtractor', {
         model: model._handle(), names: entries.map(([name]) => onnxfxNameFor(model, name) ?? name), train: mode === 'train', fuse: options.fuse !== false,
+        weights: model.backend.weights,
       });
       modes[mode] = { native, keys: entries.map(([, key]) => key) };
     }

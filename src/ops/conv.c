@@ -24,6 +24,7 @@
 #include "kernels/kernel-config.h"
 #include "kernels/x32-packw/x32-packw.h"
 #include "ops/op.h"
+#include "ops/packed-weights.h"
 #include "ops/quantize.h"
 #include "ops/spatial.h"
 
@@ -41,7 +42,7 @@ typedef struct conv_state {
   ofx_spatial_attrs spatial;
   float *weights; /* OIHW, kept only for the paths that read it at run time (1-D, DEPTHWISE_GENERIC) */
   float *bias;    /* [out_channels]; NULL on the unpacked path */
-  float *packed;  /* per group, for the NHWC and 3-D paths; NULL on the unpacked path */
+  ofx_packed_weights packed; /* per group, for the NHWC and 3-D paths; data NULL on the unpacked path */
   size_t packed_group_stride;
   conv_path path;
   ofx_conv2d_params params; /* shape of the last reshape, per group */
@@ -73,7 +74,7 @@ static void conv_destroy(ofx_op *op) {
   if (s == NULL) return;
   free(s->weights);
   free(s->bias);
-  free(s->packed);
+  ofx_packed_weights_free(&s->packed);
   free(s->indirection);
   free(s->zero);
   free(s);
@@ -193,11 +194,10 @@ static ofx_status conv_init(ofx_op *op) {
    * the model holds the weights once, packed or copied, never twice. */
   const size_t packed = conv_packed_floats(s);
   if (packed) {
-    s->packed = malloc(packed * sizeof(float));
-    if (s->packed == NULL) return ofx_op_error(op, OFX_OUT_OF_MEMORY, "out of memory packing weights");
-    conv_pack(s, w->data, s->bias, s->packed);
-    op->packed_bytes = packed * sizeof(float);
-    return OFX_OK;
+    float *p = malloc(packed * sizeof(float));
+    if (p == NULL) return ofx_op_error(op, OFX_OUT_OF_MEMORY, "out of memory packing weights");
+    conv_pack(s, w->data, s->bias, p);
+    return ofx_packed_weights_keep(op, p, packed, &s->packed);
   }
   s->weights = malloc(w->nbytes);
   if (s->weights == NULL) return ofx_op_error(op, OFX_OUT_OF_MEMORY, "out of memory copying weights");
@@ -241,6 +241,12 @@ static ofx_status conv_reshape_unpacked(ofx_op *op, const ofx_tensor *in) {
 /* Floats rounded up to whole 16-byte blocks, so that what follows in scratch stays aligned. */
 static size_t aligned_floats(size_t n) { return (n + 3) & ~(size_t)3; }
 
+/* Floats at the front of scratch for the float32 weights the NHWC and 3-D paths run on: packed
+ * there by run on the unpacked path, widened there from float16 storage; 0 otherwise. */
+static size_t scratch_packed_floats(const conv_state *s) {
+  return s->unpacked || s->packed.half ? aligned_floats(conv_packed_floats(s)) + 4 : 0;
+}
+
 static ofx_status conv3d_reshape(ofx_op *op, const ofx_tensor *in, ofx_tensor *out) {
   conv_state *s = op->state;
   const int64_t *x = in[0].dims;
@@ -268,8 +274,7 @@ static ofx_status conv3d_reshape(ofx_op *op, const ofx_tensor *in, ofx_tensor *o
   g->tile = CONV3D_COL_FLOATS / g->k;
   if (g->tile < ofx_kernels()->gemm_mr) g->tile = ofx_kernels()->gemm_mr; /* deep kernels: a few rows still */
   if (g->tile > out_plane) g->tile = out_plane ? out_plane : 1;
-  const size_t packed = s->unpacked ? aligned_floats(conv_packed_floats(s)) : 0;
-  s->col_offset = packed;
+  s->col_offset = scratch_packed_floats(s);
   s->tile_offset = s->col_offset + aligned_floats(g->tile * g->k);
   op->scratch_bytes = (s->tile_offset + g->tile * (s->out_channels / s->groups)) * sizeof(float);
   return OFX_OK;
@@ -331,7 +336,7 @@ static ofx_status conv_reshape(ofx_op *op, const ofx_tensor *in, ofx_tensor *out
   bool pointwise = p->kernel_height == 1 && p->kernel_width == 1 && p->stride_height == 1 && p->stride_width == 1 &&
                    p->pad_top == 0 && p->pad_left == 0 && p->out_height == p->in_height && p->out_width == p->in_width;
   if (s->path == CONV_IGEMM || s->path == CONV_GEMM) s->path = pointwise && s->groups == 1 ? CONV_GEMM : CONV_IGEMM;
-  if (s->unpacked) op->scratch_bytes = conv_packed_floats(s) * sizeof(float);
+  op->scratch_bytes = scratch_packed_floats(s) * sizeof(float);
   if (s->path == CONV_GEMM || s->path == CONV_DEPTHWISE_GENERIC) return OFX_OK;
   /* indirection over one image, rebuilt only when the shape changes */
   const ofx_kernel_config *k = ofx_kernels();
@@ -452,10 +457,10 @@ static void conv_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *out, const of
   float *y = out[0].data;
   /* the unpacked path: packed into the front of scratch now, from the inputs */
   const float *bias = s->unpacked ? (s->bias_at_run ? in[2].data : NULL) : s->bias;
-  const float *packed = s->packed;
-  if (s->unpacked && conv_packed_floats(s) && (s->three_d || in[0].layout == OFX_LAYOUT_NHWC)) {
-    conv_pack(s, in[1].data, bias, ctx->scratch);
-    packed = ctx->scratch;
+  const float *packed = NULL;
+  if (conv_packed_floats(s) && (s->three_d || in[0].layout == OFX_LAYOUT_NHWC)) {
+    if (s->unpacked) conv_pack(s, in[1].data, bias, ctx->scratch);
+    packed = s->unpacked ? ctx->scratch : ofx_packed_weights_for_run(&s->packed, ctx->scratch, ctx->pool);
   }
   if (s->three_d) {
     conv3d_run(s, batch, packed, x, y, ctx->scratch, ctx->pool);

@@ -11,6 +11,7 @@
 #include "kernels/kernel-config.h"
 #include "kernels/x32-packw/x32-packw.h"
 #include "ops/op.h"
+#include "ops/packed-weights.h"
 #include "ops/typed.h"
 
 typedef struct gemm_state {
@@ -21,14 +22,14 @@ typedef struct gemm_state {
   int64_t trans_a;
   size_t n, k;
   float *bias;    /* [n], beta folded in; NULL without C */
-  float *packed;  /* B (times alpha) and bias packed for the GEMM kernels */
+  ofx_packed_weights packed; /* B (times alpha) and bias packed for the GEMM kernels */
 } gemm_state;
 
 static void gemm_destroy(ofx_op *op) {
   gemm_state *s = op->state;
   if (s == NULL) return;
   free(s->bias);
-  free(s->packed);
+  ofx_packed_weights_free(&s->packed);
   free(s);
 }
 
@@ -77,22 +78,22 @@ static ofx_status gemm_init(ofx_op *op) {
     ofx_op_mark_input(op, 2, OFX_INPUT_PACKED);
   }
   const size_t nr = ofx_kernels()->gemm_nr;
-  s->packed = malloc((ofx_x32_packw_gemm_size(s->n, s->k, nr) + 1) * sizeof(float));
-  if (s->packed == NULL) return ofx_op_error(op, OFX_OUT_OF_MEMORY, "out of memory packing weights");
-  op->packed_bytes = ofx_x32_packw_gemm_size(s->n, s->k, nr) * sizeof(float);
+  const size_t count = ofx_x32_packw_gemm_size(s->n, s->k, nr);
+  float *packed = malloc((count + 1) * sizeof(float));
+  if (packed == NULL) return ofx_op_error(op, OFX_OUT_OF_MEMORY, "out of memory packing weights");
   /* straight from the (possibly unaligned) model bytes, then alpha on the weight rows only */
   if (trans_b)
-    ofx_x32_packw_gemm_goi(s->n, s->k, nr, b->data, s->bias, s->packed);
+    ofx_x32_packw_gemm_goi(s->n, s->k, nr, b->data, s->bias, packed);
   else
-    ofx_x32_packw_gemm_gio(s->n, s->k, nr, b->data, s->bias, s->packed);
+    ofx_x32_packw_gemm_gio(s->n, s->k, nr, b->data, s->bias, packed);
   if (alpha != 1.0f) {
-    float *p = s->packed;
+    float *p = packed;
     for (size_t j0 = 0; j0 < s->n; j0 += nr) {
       p += nr; /* the block's biases */
       for (size_t i = 0; i < s->k * nr; i++, p++) *p *= alpha;
     }
   }
-  return OFX_OK;
+  return ofx_packed_weights_keep(op, packed, count, &s->packed);
 }
 
 static ofx_status gemm_dynamic_reshape(ofx_op *op, const ofx_tensor *in, ofx_tensor *out) {
@@ -151,7 +152,8 @@ static ofx_status gemm_reshape(ofx_op *op, const ofx_tensor *in, ofx_tensor *out
   out[0].rank = 2;
   out[0].dims[0] = (int64_t)m;
   out[0].dims[1] = (int64_t)s->n;
-  op->scratch_bytes = s->trans_a ? m * k * sizeof(float) : 0;
+  /* A transposed, then the widened weights (float16 storage) */
+  op->scratch_bytes = (s->trans_a ? ofx_round_up(m * k * sizeof(float), 16) : 0) + ofx_packed_weights_scratch_bytes(&s->packed);
   return OFX_OK;
 }
 
@@ -163,13 +165,15 @@ static void gemm_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *out, const of
   }
   const float *a = in[0].data;
   size_t m = (size_t)out[0].dims[0];
+  const size_t a_bytes = s->trans_a ? ofx_round_up(m * s->k * sizeof(float), 16) : 0;
+  const float *w = ofx_packed_weights_for_run(&s->packed, (char *)ctx->scratch + a_bytes, ctx->pool);
   if (s->trans_a) {
     float *t = ctx->scratch;
     for (size_t i = 0; i < m; i++)
       for (size_t x = 0; x < s->k; x++) t[i * s->k + x] = a[x * m + i];
     a = t;
   }
-  ofx_f32_gemm(m, s->n, s->k, a, s->k, s->packed, out[0].data, s->n, -INFINITY, INFINITY, ctx->pool);
+  ofx_f32_gemm(m, s->n, s->k, a, s->k, w, out[0].data, s->n, -INFINITY, INFINITY, ctx->pool);
 }
 
 const ofx_op_def ofx_op_gemm = {.op_type = "Gemm", .kind = OFX_OP_Gemm, .init = gemm_init, .reshape = gemm_reshape,

@@ -14,20 +14,21 @@
 #include "kernels/kernel-config.h"
 #include "kernels/x32-packw/x32-packw.h"
 #include "ops/op.h"
+#include "ops/packed-weights.h"
 #include "ops/quantize.h"
 #include "ops/typed.h"
 
 typedef struct matmul_state {
   size_t m, k, n;
   ofx_bcast batch; /* over the batch axes: operand 0 = A's matrices, 1 = B's */
-  float *packed;   /* constant B [k][n] packed at init (NULL: B is computed) */
+  ofx_packed_weights packed; /* constant B [k][n] packed at init (data NULL: B is computed) */
   size_t packed_k, packed_n;
 } matmul_state;
 
 static void matmul_destroy(ofx_op *op) {
   matmul_state *s = op->state;
   if (s == NULL) return;
-  free(s->packed);
+  ofx_packed_weights_free(&s->packed);
   free(s);
 }
 
@@ -39,14 +40,14 @@ static ofx_status matmul_init(ofx_op *op) {
   const size_t k = (size_t)b->dims[0], n = b->rank == 2 ? (size_t)b->dims[1] : 1;
   if (b->nbytes != k * n * sizeof(float)) return OFX_OK; /* reshape reports it */
   const size_t nr = ofx_kernels()->gemm_nr;
-  s->packed = malloc((ofx_x32_packw_gemm_size(n, k, nr) + 1) * sizeof(float));
-  if (s->packed == NULL) return ofx_op_error(op, OFX_OUT_OF_MEMORY, "out of memory packing weights");
-  ofx_x32_packw_gemm_gio(n, k, nr, b->data, NULL, s->packed); /* from the model bytes */
+  const size_t count = ofx_x32_packw_gemm_size(n, k, nr);
+  float *packed = malloc((count + 1) * sizeof(float));
+  if (packed == NULL) return ofx_op_error(op, OFX_OUT_OF_MEMORY, "out of memory packing weights");
+  ofx_x32_packw_gemm_gio(n, k, nr, b->data, NULL, packed); /* from the model bytes */
   s->packed_k = k;
   s->packed_n = n;
-  op->packed_bytes = ofx_x32_packw_gemm_size(n, k, nr) * sizeof(float);
   ofx_op_mark_input(op, 1, OFX_INPUT_PACKED);
-  return OFX_OK;
+  return ofx_packed_weights_keep(op, packed, count, &s->packed);
 }
 
 static ofx_status matmul_reshape(ofx_op *op, const ofx_tensor *in, ofx_tensor *out) {
@@ -84,7 +85,8 @@ static ofx_status matmul_reshape(ofx_op *op, const ofx_tensor *in, ofx_tensor *o
   if (!a_vec) out[0].dims[out[0].rank++] = (int64_t)s->m;
   if (!b_vec) out[0].dims[out[0].rank++] = (int64_t)s->n;
   if (out[0].rank > OFX_MAX_RANK) return ofx_op_error(op, OFX_UNSUPPORTED_OP, "output rank too large");
-  op->scratch_bytes = s->packed ? 0 : ofx_x32_packw_gemm_size(s->n, s->k, ofx_kernels()->gemm_nr) * sizeof(float);
+  op->scratch_bytes = s->packed.data ? ofx_packed_weights_scratch_bytes(&s->packed)
+                                     : ofx_x32_packw_gemm_size(s->n, s->k, ofx_kernels()->gemm_nr) * sizeof(float);
   return OFX_OK;
 }
 
@@ -94,9 +96,10 @@ static void matmul_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *out, const 
   const float *x = in[0].data;
   float *y = out[0].data;
   const size_t m = s->m, k = s->k, n = s->n;
-  if (s->packed) {
+  if (s->packed.data) {
     /* B has no batch axes: the batch is A's, stored back to back, and so is the output's */
-    ofx_f32_gemm(b->numel * m, n, k, x, k, s->packed, y, n, -INFINITY, INFINITY, ctx->pool);
+    const float *w = ofx_packed_weights_for_run(&s->packed, ctx->scratch, ctx->pool);
+    ofx_f32_gemm(b->numel * m, n, k, x, k, w, y, n, -INFINITY, INFINITY, ctx->pool);
     return;
   }
   const float *w = in[1].data;

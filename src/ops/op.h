@@ -155,6 +155,7 @@ struct ofx_op {
    * by init. Flags, not bit masks, so that a Concat of 49 inputs is no different from one of 2. */
   uint8_t *input_flags;
   bool shapes_only;       /* built only to infer shapes: init may skip packing weights */
+  bool float16_weights;   /* keep packed weights as float16 (OFX_EXTRACTOR_FLOAT16_WEIGHTS; ops/packed-weights.h) */
   size_t scratch_bytes;
   size_t packed_bytes; /* weights init packed into op->state (explain's totals) */
   /* A value the op reads at run beyond its node's inputs, as in[node->n_inputs] (-1: none): set

@@ -116,6 +116,7 @@ ofx_status ofx_plan_build_steps(ofx_plan *plan, const bool *keep) {
     op->node = node;
     op->opset = g->opset;
     op->shapes_only = plan->shapes_only;
+    op->float16_weights = plan->float16_weights;
     op->input_flags = plan->input_flags + n_flags;
     op->extra_input = -1;
     n_flags += node->n_inputs;

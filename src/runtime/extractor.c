@@ -61,6 +61,7 @@ static ofx_status extractor_build(ofx_model *model, const int *values, const siz
   p->graph = g;
   p->shapes_only = shapes_only;
   p->fusion = !shapes_only && !(flags & OFX_EXTRACTOR_NO_FUSION);
+  p->float16_weights = (flags & OFX_EXTRACTOR_FLOAT16_WEIGHTS) != 0;
   size_t *producers = malloc(count * sizeof *producers);
   bool *keep = malloc((g->n_nodes + 1) * sizeof *keep);
   p->steps = calloc(g->n_nodes + 1, sizeof *p->steps);

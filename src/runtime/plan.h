@@ -96,6 +96,7 @@ typedef struct ofx_plan {
   /* one op's inputs and outputs, gathered; sized for the widest step */
   ofx_tensor *op_inputs, *op_outputs;
   bool shapes_only; /* built to infer shapes: ops skip packing, planning stops after fold */
+  bool float16_weights; /* OFX_EXTRACTOR_FLOAT16_WEIGHTS: ops keep packed weights as float16 */
 } ofx_plan;
 
 /* Load time (model.c), before naming: constant-only subgraphs are evaluated once and become

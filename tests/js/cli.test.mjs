@@ -115,11 +115,14 @@ test('extract resumes: done and known-unreadable images are skipped, new ones ap
   assert.match(pooled.stderr, /--pool differs: it was avg, this run has max/);
   const sized = onnxfx('extract', MODEL, images, '--nodes', 'features.14,pool', '--preset', 'none', '--input-size', '192', '-o', out);
   assert.match(sized.stderr, /--input-size differs: it was 224x224, this run has 192x192/);
+  const half = onnxfx('extract', MODEL, images, '--nodes', 'features.14,pool', '--preset', 'none', '--weights', 'float16', '-o', out);
+  assert.match(half.stderr, /--weights differs: it was float32, this run has float16/, 'float16 storage moves the features: no mixing');
   assert.deepEqual(numpyLoad(out).rows, after.rows);
   const meta = JSON.parse(readFileSync(path.join(work, 'feats.meta.json'), 'utf8'));
   assert.deepEqual({ ...meta, model: meta.model.length }, {
     model: 64, nodes: ['features.14', 'pool'], pool: 'avg', preset: 'none', size: [224, 224], layout: 'NCHW',
     decoder: 'js', // no sharp where this CLI is installed
+    weights: 'float32',
     onnxfx: JSON.parse(readFileSync(path.join(repoRoot, 'web/package.json'), 'utf8')).version,
     failed: { 'broken.jpg': meta.failed['broken.jpg'] },
   });
@@ -183,6 +186,12 @@ test('plan prints what extracting the nodes runs: fx.explain(), for the declared
   const missing = onnxfx('plan', MODEL, '--nodes', 'nope');
   assert.equal(missing.code, 1);
   assert.match(missing.stderr, /NODE_NOT_FOUND/);
+  const half = onnxfx('plan', MODEL, '--nodes', 'features.14', '--weights', 'float16');
+  assert.equal(half.code, 0, half.stderr);
+  assert.match(half.stdout, /float16 weights/, '--weights float16 reaches loadModel');
+  const wrong = onnxfx('plan', MODEL, '--weights', 'half');
+  assert.equal(wrong.code, 2);
+  assert.match(wrong.stderr, /--weights is float32 or float16, got 'half'/);
 });
 
 test('usage errors exit 2 with a message', () => {

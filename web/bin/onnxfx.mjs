@@ -19,7 +19,7 @@ const USAGE = `usage:
       output shape, from shape inference alone (nothing is run); symbolic dims by name, ?
       where inference cannot know. --input-size sets the image input's H, W first;
       --json prints {inputs, outputs, nodes: [{name, opType, node, onnxName, outputShapes}]}
-  onnxfx plan MODEL [--nodes a,b] [--input-size S|H,W] [--threads N]
+  onnxfx plan MODEL [--nodes a,b] [--input-size S|H,W] [--threads N] [--weights float16]
       what extracting those nodes runs, step by step (fx.explain()): for the model's declared
       input shape when it is static and no --input-size is given, else for a 1-image batch of
       that size (default: the model's, else 224)
@@ -37,6 +37,9 @@ const USAGE = `usage:
                          values 0..1 (default imagenet)
       --layout NCHW|NHWC the model's input layout (default: from the model's input shape)
       --threads N        kernel threads (default 1); 1 also picks the single-thread engine
+      --weights float32|float16  how the packed weights are stored (default float32);
+                         float16 halves their memory, for models too big otherwise (features
+                         move by about 5e-4 of their scale)
       --decode-workers N decode and resize images in N worker threads while the model runs
                          (default min(2, cores - 1)); 0 decodes in the main thread
       --shard K/N        do part K (0 to N-1) of the work list only: images floor(K*T/N) to
@@ -62,7 +65,7 @@ class RunError extends Error {}
 
 function parseArgs(argv) {
   const opts = { _: [] };
-  const takesValue = new Set(['nodes', 'pool', 'input-size', 'preset', 'layout', 'threads', 'o', 'output', 'shard', 'shards', 'expect', 'decode-workers']);
+  const takesValue = new Set(['nodes', 'pool', 'input-size', 'preset', 'layout', 'threads', 'o', 'output', 'shard', 'shards', 'expect', 'decode-workers', 'weights']);
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '-h' || a === '--help') opts.help = true;
@@ -139,7 +142,11 @@ async function open(file, opts) {
     if (!Number.isInteger(n) || n < 1) throw new UsageError(`--threads wants a positive integer, got '${opts.threads}'`);
     threads = n;
   }
-  return loadModel(file, threads === undefined ? {} : { threads: threads > 1, numThreads: threads });
+  const { weights } = opts;
+  if (weights !== undefined && weights !== 'float32' && weights !== 'float16') {
+    throw new UsageError(`--weights is float32 or float16, got '${weights}'`);
+  }
+  return loadModel(file, { weights, ...(threads === undefined ? {} : { threads: threads > 1, numThreads: threads }) });
 }
 
 function fmtDims(dims) {
@@ -325,9 +332,10 @@ async function fileHash(file) {
 
 /** The settings a row depends on: a rerun into the same OUT must have the same. */
 const SETTING_NAMES = { model: 'the model (its SHA-256)', nodes: '--nodes', pool: '--pool', preset: '--preset', size: '--input-size', layout: '--layout',
-  decoder: 'the image decoder (ONNXFX_IMAGE_DECODER: sharp or js; JPEG pixels differ between them)', shard: '--shard' };
-/** A setting's value in sidecars written before it existed: the only decoder then was 'js'. */
-const SETTING_DEFAULTS = { decoder: 'js' };
+  decoder: 'the image decoder (ONNXFX_IMAGE_DECODER: sharp or js; JPEG pixels differ between them)', shard: '--shard',
+  weights: '--weights' };
+/** A setting's value in sidecars written before it existed: the only decoder then was 'js', weights float32. */
+const SETTING_DEFAULTS = { decoder: 'js', weights: 'float32' };
 
 /**
  * OUT's sidecar: the settings its rows were made with, and the images that could not be read
@@ -1002,7 +1010,7 @@ async function cmdExtract(opts) {
     const images = mine.map((w) => w.key);
     const settings = {
       model: await fileHash(modelFile), nodes, pool, preset: prep.preset, size: geometry.size, layout: geometry.layout,
-      decoder: await nodeImageDecoder(),
+      decoder: await nodeImageDecoder(), weights: model.backend.weights,
       ...(shard ? { shard: { index: shard.index, count: shard.count } } : {}),
     };
     const extra = shard ? { workList: { total: work.length, start, end } } : {};

@@ -195,9 +195,10 @@ export class Core {
    * @param {string[]} names requested node names
    * @param {boolean} train
    * @param {boolean} [fuse] false: no activation fusion (OFX_EXTRACTOR_NO_FUSION)
+   * @param {'float32'|'float16'} [weights] 'float16': packed weights stored as float16 (OFX_EXTRACTOR_FLOAT16_WEIGHTS)
    * @returns {{handle: number, inputModelIndices: number[], outputRequests: number[], plannedNodeCount: number}}
    */
-  createExtractor(modelHandle, names, train, fuse = true) {
+  createExtractor(modelHandle, names, train, fuse = true, weights = 'float32') {
     const encoded = names.map((n) => this.mod.lengthBytesUTF8(n) + 1);
     const total = encoded.reduce((a, b) => a + b, 0);
     return this.withAlloc(total + POINTER_SIZE * (names.length + 1), (block) => {
@@ -210,7 +211,7 @@ export class Core {
         at += encoded[i];
       });
       const handle = this.withAlloc(POINTER_SIZE, (out) => {
-        this.check(this.mod._ofx_extractor_create(modelHandle, table, names.length, (train ? 1 : 0) | (fuse ? 0 : 2), out));
+        this.check(this.mod._ofx_extractor_create(modelHandle, table, names.length, (train ? 1 : 0) | (fuse ? 0 : 2) | (weights === 'float16' ? 4 : 0), out));
         return this.readPointer(out);
       });
       const m = this.mod;

@@ -147,9 +147,9 @@ export class LocalEngine {
    * @param {Operations['createExtractor']['in']} input
    * @returns {Promise<Operations['createExtractor']['out']>}
    */
-  async createExtractor({ model, names, train, fuse }) {
+  async createExtractor({ model, names, train, fuse, weights }) {
     if (!this.models.has(model)) throw new OnnxfxError('DISPOSED', 'this model has been disposed');
-    const info = this.core.createExtractor(model, names, train, fuse);
+    const info = this.core.createExtractor(model, names, train, fuse, weights);
     this.extractors.set(info.handle, model);
     return info;
   }

@@ -48,7 +48,7 @@ export interface Operations {
   info: { in: undefined; out: { threaded: boolean; backend: Backend } };
   loadModel: { in: { bytes: Uint8Array; externals: { location: string; data: Uint8Array }[] }; out: LoadedModel };
   freeModel: { in: { handle: number }; out: void };
-  createExtractor: { in: { model: number; names: string[]; train: boolean; fuse?: boolean }; out: ExtractorInfo };
+  createExtractor: { in: { model: number; names: string[]; train: boolean; fuse?: boolean; weights?: 'float32' | 'float16' }; out: ExtractorInfo };
   freeExtractor: { in: { handle: number }; out: void };
   run: { in: { handle: number; tensors: WireTensor[] }; out: WireTensor[] };
   profile: { in: { handle: number; tensors: WireTensor[]; runs: number }; out: { node: number; ms: number }[] };

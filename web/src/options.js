@@ -68,6 +68,18 @@ export function checkOptionNames(options, known, where) {
   }
 }
 
+/** The values of loadModel's `weights` option: how packed weights are stored. */
+export const WEIGHT_STORAGE = /** @type {const} */ (['float32', 'float16']);
+
+/**
+ * Throws INVALID_ARGUMENT unless `weights` is undefined or one of WEIGHT_STORAGE.
+ * @param {unknown} weights
+ */
+export function checkWeightsOption(weights) {
+  if (weights === undefined || WEIGHT_STORAGE.includes(/** @type {any} */ (weights))) return;
+  throw new OnnxfxError('INVALID_ARGUMENT', `loadModel: weights must be ${quoteList([...WEIGHT_STORAGE])}, got ${typeof weights === 'string' ? `'${weights}'` : String(weights)}`);
+}
+
 /** The values of loadModel's `simd` option (web/src/loader.js picks the build). */
 export const SIMD_LEVELS = /** @type {const} */ (['auto', 'relaxed', 'simd128']);
 
