@@ -340,17 +340,17 @@ export async function imageToTensor(source, options = {}) {
   const order = o.channels === 'RGB' ? [0, 1, 2] : [2, 1, 0];
   const out = new Float32Array(3 * outH * outW);
   const plane = outH * outW;
-  for (let y = 0; y < outH; y++) {
-    const sy = y + top;
-    for (let x = 0; x < outW; x++) {
-      const sx = x + left;
-      const inside = sy >= 0 && sy < h && sx >= 0 && sx < w;
-      for (let c = 0; c < 3; c++) {
-        const srcC = order[c];
-        const v = inside ? px[(sy * w + sx) * stride + srcC] / div : 0;
-        const value = (v - mean[srcC]) / std[srcC];
-        if (o.layout === 'NCHW') out[c * plane + y * outW + x] = value;
-        else out[(y * outW + x) * 3 + c] = value;
+  // one channel at a time; padding is a value of 0 before normalizing, as torchvision pads
+  const [cs, ps] = o.layout === 'NCHW' ? [plane, 1] : [1, 3]; // out index: c * cs + (y * outW + x) * ps
+  for (let c = 0; c < 3; c++) {
+    const srcC = order[c], m = mean[srcC], sd = std[srcC];
+    for (let y = 0; y < outH; y++) {
+      const sy = y + top;
+      const rowInside = sy >= 0 && sy < h;
+      for (let x = 0, at = c * cs + y * outW * ps; x < outW; x++, at += ps) {
+        const sx = x + left;
+        const v = rowInside && sx >= 0 && sx < w ? px[(sy * w + sx) * stride + srcC] / div : 0;
+        out[at] = (v - m) / sd;
       }
     }
   }
