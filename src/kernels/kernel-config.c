@@ -68,6 +68,7 @@ static const ofx_kernel_config config = {
     .f32_qu8_vcvt = ofx_f32_qu8_vcvt__wasmsimd_u16,
     .f32_vqdq = ofx_f32_vqdq__wasmsimd_u8,
     .f16_f32_vcvt = ofx_f16_f32_vcvt__wasmsimd_u16,
+    .f32_f16_vcvt = ofx_f32_f16_vcvt__wasmsimd_u8,
 #else
     .arch = "scalar",
     .gemm_mr = 4,
@@ -104,6 +105,7 @@ static const ofx_kernel_config config = {
     .f32_qu8_vcvt = ofx_f32_qu8_vcvt__scalar,
     .f32_vqdq = ofx_f32_vqdq__scalar,
     .f16_f32_vcvt = ofx_f16_f32_vcvt__scalar,
+    .f32_f16_vcvt = ofx_f32_f16_vcvt__scalar,
 #endif
     .gemm_nr = 8,
 };

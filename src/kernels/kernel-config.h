@@ -55,6 +55,7 @@ typedef struct ofx_kernel_config {
   ofx_f32_vqdq_fn f32_vqdq; /* QDQ round trips fused after 8-bit layers */
   /* float16 weight storage: packed weights widened before the float32 GEMM reads them */
   ofx_f16_f32_vcvt_fn f16_f32_vcvt;
+  ofx_f32_f16_vcvt_fn f32_f16_vcvt; /* and narrowed when packed */
 } ofx_kernel_config;
 
 /* Static, immutable, thread-safe. */

@@ -16,7 +16,7 @@ ofx_status ofx_packed_weights_keep(ofx_op *op, float *packed, size_t count, ofx_
       out->data = NULL;
       return ofx_op_error(op, OFX_OUT_OF_MEMORY, "out of memory storing %zu packed weights as float16", count);
     }
-    ofx_f32_f16_vcvt__scalar(count, packed, half);
+    ofx_kernels()->f32_f16_vcvt(count, packed, half);
     free(packed);
     *out = (ofx_packed_weights){half, count, true};
   }

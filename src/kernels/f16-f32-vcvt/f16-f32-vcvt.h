@@ -12,8 +12,10 @@ typedef void (*ofx_f16_f32_vcvt_fn)(size_t n, const uint16_t *x, float *y);
 void ofx_f16_f32_vcvt__scalar(size_t n, const uint16_t *x, float *y);
 void ofx_f16_f32_vcvt__wasmsimd_u16(size_t n, const uint16_t *x, float *y);
 
-/* y[i] = x[i] rounded to the nearest float16 (ties to even; overflow to infinity): packing
- * time only, so scalar. */
+/* y[i] = x[i] rounded to the nearest float16 (ties to even; overflow to infinity; NaN stays
+ * NaN): packing weights for float16 storage (ViT-H/14's 632 M weights took 3 s in scalar). */
+typedef void (*ofx_f32_f16_vcvt_fn)(size_t n, const float *x, uint16_t *y);
 void ofx_f32_f16_vcvt__scalar(size_t n, const float *x, uint16_t *y);
+void ofx_f32_f16_vcvt__wasmsimd_u8(size_t n, const float *x, uint16_t *y);
 
 #endif
