@@ -1,12 +1,19 @@
 /* Kernel benchmark (WASM under node, or native with the scalar kernels): measures the SIMD128
  * mul+add peak of this engine/CPU, then GFLOP/s of the GEMM/IGEMM/DWCONV kernels on
  * ResNet-18 / MobileNetV2 layer shapes, printed as % of that peak. No thresholds.
- *   node bench-kernels.js [threads] [layers]   ("layers": only the configured kernels' layers) */
+ *   node bench-kernels.js [threads] [layers|q8]   ("layers": only the configured kernels' layers;
+ *   "q8": only the 8-bit GEMM micro-kernels)
+ * bench-kernels-relaxed.js is the same on the relaxed build's kernels (node
+ * --experimental-wasm-relaxed-simd): there the 8-bit GEMM section also times the c4
+ * relaxed-dot kernels against the c2 dot16x2 one. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#if defined(__EMSCRIPTEN__)
+#include <emscripten.h>
+#endif
 #if defined(__wasm_simd128__)
 #include <wasm_simd128.h>
 #endif
@@ -104,6 +111,27 @@ static void q8_gemm_loop(void *p) {
   q8_gemm_ctx *g = p;
   ofx_kernels()->x8_to_s16(g->m * g->k, g->a, false, 128, g->a16);
   ofx_q8_gemm(g->m, g->n, g->k, g->a16, g->k, g->w, g->c, g->n, -INFINITY, INFINITY, g->pool);
+}
+
+/* 8-bit GEMM micro-kernels alone over all M rows of a layer, one thread, activations staged
+ * beforehand: the c2 kernels (int16 rows) and the c4 ones (int8 rows) on the same problem. */
+typedef struct q8_uk_ctx {
+  ofx_q8_gemm_minmax_ukernel_fn c2;
+  ofx_q8c4_gemm_minmax_ukernel_fn c4;
+  size_t mr, nr, m, n, k, a_stride;
+  const void *a, *w;
+  float *c;
+} q8_uk_ctx;
+static void q8_uk_loop(void *p) {
+  const q8_uk_ctx *u = p;
+  const ofx_f32_minmax_params params = {-INFINITY, INFINITY};
+  for (size_t i = 0; i < u->m; i += u->mr) {
+    const size_t rows = u->m - i < u->mr ? u->m - i : u->mr;
+    if (u->c2)
+      u->c2(rows, u->n, u->k, (const int16_t *)u->a + i * u->a_stride, u->a_stride, u->w, u->c + i * u->n, u->n, u->nr, &params);
+    else
+      u->c4(rows, u->n, u->k, (const int8_t *)u->a + i * u->a_stride, u->a_stride, 0, u->w, u->c + i * u->n, u->n, u->nr, &params);
+  }
 }
 
 typedef struct igemm_ctx {
@@ -262,13 +290,14 @@ static double measure_peak(void) {
 #endif
 }
 
-int main(int argc, char **argv) {
+static int bench_main(int argc, char **argv) {
   printf("kernels: %s\n", ofx_kernels()->arch);
   peak = measure_peak();
   if (peak > 0)
     printf("%-62s %6.2f GFLOP/s  (f32x4 mul+add, 12 independent chains)\n", "SIMD128 peak", peak);
   /* the micro-kernels alone on L1/L2-resident panels: large K */
-  const int all = argc <= 2 || strcmp(argv[2], "layers") != 0;
+  const int q8_only = argc > 2 && strcmp(argv[2], "q8") == 0; /* only the 8-bit micro-kernels */
+  const int all = (argc <= 2 || strcmp(argv[2], "layers") != 0) && !q8_only;
   /* in WASM builds only the wasmsimd kernels (the scalar ones are their references) */
 #define OFX_WANTED(arch) (all && (!OFX_ARCH_WASMSIMD || strcmp(#arch, "scalar") != 0))
 #define OFX_GEMM_UKERNEL(arch, uk, mr, nr) \
@@ -322,6 +351,47 @@ int main(int argc, char **argv) {
     }
     printf("registered kernels side by side on whole layers (best of 8 round-robin rounds):\n");
     contest_run(8); /* the layer buffers stay allocated until exit */
+  }
+
+  if (all || q8_only) {
+    /* ResNet-50's 3x3 64->64 at 56x56 and 3x3 256->256 at 14x14 as GEMMs (im2col rows) */
+    const size_t ms[] = {3136, 196}, ns[] = {64, 256}, ks[] = {576, 2304};
+    for (int l = 0; l < 2; l++) {
+      const size_t m = ms[l], n = ns[l], k = ks[l];
+      uint8_t *a = malloc(m * k), *wt = malloc(n * k);
+      for (size_t i = 0; i < m * k; i++) a[i] = (uint8_t)(i * 37 + i / 7);
+      for (size_t i = 0; i < n * k; i++) wt[i] = (uint8_t)(i * 91 + i / 5);
+      float *scale = rnd(n);
+      const int32_t zp = 128;
+      const size_t k2 = ofx_round_up(k, OFX_Q8_GEMM_KR), k4 = ofx_round_up(k, OFX_Q8C4_GEMM_KR);
+      int16_t *a16 = calloc(m * k2, sizeof(int16_t));
+      int8_t *a8 = calloc(m * k4, 1);
+      for (size_t i = 0; i < m; i++) {
+        ofx_x8_to_s16__scalar(k, a + i * k, false, zp, a16 + i * k2);
+        ofx_x8_to_s8__scalar(k, a + i * k, false, a8 + i * k4);
+      }
+#define OFX_Q8_GEMM_UKERNEL(arch, uk, mr_, nr_)                                                          \
+      if ((!OFX_ARCH_WASMSIMD || strcmp(#arch, "scalar") != 0) && mr_ > 1) {                                                                 \
+        q8_uk_ctx u = {uk, NULL, mr_, nr_, m, n, k, k2, a16, malloc(ofx_q8_packw_gemm_size(n, k, nr_)), rnd(m * n)}; \
+        ofx_q8_packw_gemm(n, k, nr_, wt, k, 1, false, &zp, false, scale, NULL, (void *)u.w);            \
+        snprintf(label, sizeof label, "%s M=%zu N=%zu K=%zu", #uk, m, n, k);                           \
+        contest_add(label, q8_uk_loop, &u, sizeof u, 2.0 * m * n * k);                                 \
+      }
+#include "kernels/q8-gemm/q8-gemm.inc"
+#undef OFX_Q8_GEMM_UKERNEL
+#define OFX_Q8C4_GEMM_UKERNEL(arch, uk, mr_, nr_)                                                        \
+      if (!OFX_ARCH_WASMSIMD || strcmp(#arch, "scalar") != 0) {                                                                            \
+        q8_uk_ctx u = {NULL, uk, mr_, nr_, m, n, k, k4, a8, malloc(ofx_q8c4_packw_gemm_size(n, k, nr_)), rnd(m * n)}; \
+        ofx_q8c4_packw_gemm(n, k, nr_, wt, k, 1, false, &zp, false, scale, NULL, (void *)u.w);          \
+        snprintf(label, sizeof label, "%s M=%zu N=%zu K=%zu", #uk, m, n, k);                           \
+        contest_add(label, q8_uk_loop, &u, sizeof u, 2.0 * m * n * k);                                 \
+      }
+#include "kernels/q8-gemm/q8c4-gemm.inc"
+#undef OFX_Q8C4_GEMM_UKERNEL
+    }
+    printf("8-bit GEMM micro-kernels over whole layers, one thread (best of 8 round-robin rounds; GOP/s):\n");
+    contest_run(8);
+    if (q8_only) return 0;
   }
 
   const size_t threads = argc > 1 ? (size_t)atoi(argv[1]) : 1;
@@ -390,4 +460,22 @@ int main(int argc, char **argv) {
   }
   ofx_threadpool_destroy(pool);
   return 0;
+}
+
+/* The arguments come from node's process.argv: clang 16 (the relaxed build) names a
+ * main(argc, argv) __main_argc_argv, which emscripten 3.1.6's runtime never calls, so main takes
+ * none. */
+int main(void) {
+  static char args[2][32];
+  char *argv[3] = {"bench-kernels", args[0], args[1]};
+#if defined(__EMSCRIPTEN__)
+  const int n = EM_ASM_INT({
+    const a = process.argv.slice(2, 4);
+    a.forEach((s, i) => stringToUTF8(s, $0 + 32 * i, 32));
+    return a.length;
+  }, args);
+#else
+  const int n = 0;
+#endif
+  return bench_main(1 + n, argv);
 }
