@@ -36,12 +36,15 @@ const USAGE = `usage:
                          ImageNet mean/std (torchvision's eval transform); none: resize to H x W,
                          values 0..1 (default imagenet)
       --layout NCHW|NHWC the model's input layout (default: from the model's input shape)
-      --threads N        kernel threads (default 1); 1 also picks the single-thread engine
+      --threads N        kernel threads (default: the machine's cores); 1 also picks the
+                         single-thread engine
       --weights float32|float16  how the packed weights are stored (default float32);
                          float16 halves their memory, for models too big otherwise (features
                          move by about 5e-4 of their scale)
       --decode-workers N decode and resize images in N worker threads while the model runs
-                         (default min(2, cores - 1)); 0 decodes in the main thread
+                         (default min(2, cores - 1)); 0 decodes in the main thread. Threads
+                         and workers share the cores: for a light model on C cores,
+                         --threads C-1 --decode-workers 1
       --shard K/N        do part K (0 to N-1) of the work list only: images floor(K*T/N) to
                          floor((K+1)*T/N)-1 of its T. {shard} in -o is replaced by K
       --shard auto       K from JOB_COMPLETION_INDEX (Kubernetes Indexed Job) or
