@@ -6,7 +6,8 @@
 // thread and in a worker, model.backend and explain() say so, and torchvision's sampled nodes of
 // three models (3x3 convs, 1x1 convs and Linear layers through GEMM/IGEMM, 3x3 and 5x5 depthwise)
 // agree between the builds to RELAXED_TOLERANCE relative to the largest magnitude (docs/api.md),
-// and with torchvision to the zoo's 1e-4. Without the relaxed files in dist/, 'auto' falls back.
+// and with torchvision to the zoo's 1e-4; 8-bit models written here (QDQ, dynamic) give the same
+// bits in both builds, threaded and not. Without the relaxed files in dist/, 'auto' falls back.
 import test from 'node:test';
 import os from 'node:os';
 import assert from 'node:assert/strict';
@@ -87,6 +88,22 @@ for (const threads of ['mt', 'st']) {
     }
   });
 }
+
+test(`node ${FLAG.join(' ')}: 8-bit models (QDQ Conv and MatMul, the dynamic ConvInteger chain) give the same bits in the relaxed and SIMD128 builds`, () => {
+  const r = spawnSync(process.execPath, [...FLAG, child, 'int8'], { encoding: 'utf8', timeout: 600_000 });
+  assert.equal(r.status, 0, r.stderr);
+  const { results } = JSON.parse(r.stdout.trim().split('\n').at(-1));
+  assert.deepEqual(results.map((m) => m.name), ['qdq', 'dynamic']);
+  for (const m of results) {
+    assert.ok(m.n > 1000 && m.maxAbs > 1, `${m.name}: a real output (${m.n} values, max ${m.maxAbs})`);
+    assert.deepEqual(m.builds.map((b) => [b.simd, b.threads]), [['relaxed', 2], ['relaxed', 1], ['simd128', 2]]);
+    for (const b of m.builds) {
+      assert.equal(b.differing, 0, `${m.name} ${b.simd} ${b.threads} thread(s): ${b.differing} values differ from SIMD128`);
+      // every Q/DQ pair fused: the 8-bit GEMM ran (qdq: Conv, Conv, Transpose, MatMul)
+      assert.equal(b.runSteps, m.name === 'qdq' ? '4' : '2', `${m.name}: steps run`);
+    }
+  }
+});
 
 test('a dist/ without the relaxed build: \'auto\' falls back to SIMD128 with one notice, \'relaxed\' fails', () => {
   const r = spawnSync(process.execPath, [...FLAG, child, 'fallback', 'mobilenet_v2'], { encoding: 'utf8', timeout: 600_000 });
