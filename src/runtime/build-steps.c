@@ -63,9 +63,7 @@ static ofx_status lend_deferred(ofx_plan *plan, const ofx_node *node, void **len
       values[v].data = plan->tensors[v].data;
       continue;
     }
-    if ((lent[k] = ofx_plan_aligned_block(values[v].nbytes ? values[v].nbytes : 1)) == NULL) return oom("reading external weights");
-    OFX_TRY(ofx_graph_read_constant(plan->graph, v, lent[k]));
-    values[v].data = lent[k];
+    OFX_TRY(ofx_plan_lend_constant(plan->graph, v, &lent[k]));
   }
   return OFX_OK;
 }

@@ -33,8 +33,10 @@ static bool foldable(const ofx_graph *g, const ofx_node *node, const ofx_op_def 
     int v = node->inputs[k];
     if (v < 0) continue;
     const ofx_value *value = &g->values[v];
+    /* deferred constants (external data, float16 weights, a split model's initializers) are read
+     * for the evaluation: the folded value is what extractors need, as for in-memory ones */
     if (value->kind != OFX_VALUE_CONSTANT || value->rank < 0 || ofx_dtype_size(value->dtype) == 0 ||
-        (value->data == NULL && value->nbytes))
+        (value->data == NULL && value->nbytes && !ofx_value_deferred(value)))
       return false;
     present++;
   }

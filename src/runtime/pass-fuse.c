@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/status.h"
 #include "runtime/plan.h"
 
 /* The Mul step reading only `v` and `gate` (in either order), or -1. */
@@ -145,7 +146,17 @@ static ofx_status fuse_quantized_operands(ofx_plan *plan, const size_t *readers,
     ofx_quantized_operands q = {.x = qn->inputs[0], .w = &g->values[w->dequantized.q], .w_scale = &g->values[w->dequantized.scale],
                                 .w_zero_point = w->dequantized.zero_point >= 0 ? &g->values[w->dequantized.zero_point] : NULL,
                                 .w_axis = w->dequantized.axis};
-    if (!shared_grid(g, qn, dn, &q.x_scale, &q.x_zero_point, &q.x_type) || !op->def->fuse_quantized(op, &q)) continue;
+    if (!shared_grid(g, qn, dn, &q.x_scale, &q.x_zero_point, &q.x_type)) continue;
+    void *lent; /* 8-bit weights still in their file (external data, a split model) are read for the packing */
+    ofx_status s = ofx_plan_lend_constant(g, w->dequantized.q, &lent);
+    const bool fused = s == OFX_OK && op->def->fuse_quantized(op, &q);
+    ofx_plan_unlend_constant(g, w->dequantized.q, lent);
+    if (s == OFX_OUT_OF_MEMORY) {
+      free(fused_by), free(shape_readers), free(skipped_readers);
+      return s;
+    }
+    ofx_error_clear(); /* a weight that cannot be read leaves the layer to the float path */
+    if (!fused) continue;
     op->extra_input = q.x;
     if (shape_readers[n->inputs[0]]++ == 0) fused_by[n->inputs[0]] = (int)i;
   }

@@ -35,6 +35,27 @@ ofx_status ofx_constant_tensor(const ofx_graph *g, int v, ofx_tensor *t, void **
   return OFX_OK;
 }
 
+ofx_status ofx_plan_lend_constant(const ofx_graph *g, int v, void **lent) {
+  ofx_value *value = &((ofx_graph *)g)->values[v]; /* data is set for the lender's use only */
+  *lent = NULL;
+  if (!ofx_value_deferred(value)) return OFX_OK;
+  if ((*lent = ofx_plan_aligned_block(value->nbytes ? value->nbytes : 1)) == NULL) return ofx_plan_oom("reading external weights");
+  ofx_status s = ofx_graph_read_constant(g, v, *lent);
+  if (s != OFX_OK) {
+    free(*lent);
+    *lent = NULL;
+    return s;
+  }
+  value->data = *lent;
+  return OFX_OK;
+}
+
+void ofx_plan_unlend_constant(const ofx_graph *g, int v, void *lent) {
+  if (lent == NULL) return;
+  ((ofx_graph *)g)->values[v].data = NULL;
+  free(lent);
+}
+
 ofx_status ofx_plan_block(ofx_plan *plan, size_t bytes, void **out) {
   void **blocks = realloc(plan->plan_blocks, (plan->n_plan_blocks + 1) * sizeof *blocks);
   if (blocks == NULL) return ofx_plan_oom("planning");

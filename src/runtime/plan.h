@@ -120,6 +120,12 @@ void *ofx_plan_aligned_block(size_t size);
  * type, else an aligned copy in *copy (the caller frees it; NULL when none was needed). The
  * model's raw_data bytes need not be aligned. */
 ofx_status ofx_constant_tensor(const ofx_graph *graph, int v, ofx_tensor *t, void **copy);
+/* Lends deferred constant v its elements for a moment (an op's init reading it through its
+ * graph value): reads them into a new aligned block, *lent, and points the value's data at it;
+ * nothing (*lent NULL) for a constant in memory. ofx_plan_unlend_constant frees the block and
+ * makes the value deferred again. */
+ofx_status ofx_plan_lend_constant(const ofx_graph *graph, int v, void **lent);
+void ofx_plan_unlend_constant(const ofx_graph *graph, int v, void *lent);
 /* Memory owned by the current plan (freed by ofx_plan_reset). */
 ofx_status ofx_plan_block(ofx_plan *plan, size_t bytes, void **out);
 /* Frees everything the plan holds, ops included. */
