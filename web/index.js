@@ -248,7 +248,10 @@ export async function loadModel(source, options = {}) {
     const transfer = [];
     if (owned) transfer.push(bytes.buffer);
     for (const e of externals) if (e.owned) transfer.push(e.data.buffer);
-    const input = { bytes, externals: externals.map(({ location, data }) => ({ location, data })) };
+    // The engine keeps the bytes (big initializers are read from them as extractors pack them):
+    // a copy of yours, so that changing them later changes nothing (a worker gets its own copy).
+    const kept = owned || engine.inWorker ? bytes : bytes.slice();
+    const input = { bytes: kept, externals: externals.map(({ location, data }) => ({ location, data })) };
     const native = await engine.call('loadModel', input, transfer);
     return new Model(engine, native, release, (await engine.call('info', undefined)).backend, weights);
   } catch (err) {

@@ -12,12 +12,19 @@
 import { Core } from './core.js';
 import { loadWasm, poolReady } from './loader.js';
 import { OnnxfxError } from './errors.js';
-import { bufferSource, findExternalLocations, openExternalData, openModelFile } from './source.js';
+import { bufferSource, fileSource, findExternalLocations, openExternalData, openModelFile } from './source.js';
+import { SELF_LOCATION, inlineSelfData, splitModel } from './split-model.js';
 
 /** @typedef {import('./messages.js').Operations} Operations */
 /** @typedef {import('./messages.js').OperationType} OperationType */
 /** @typedef {import('./messages.js').LocalOperations} LocalOperations */
 /** @typedef {import('./messages.js').Engine} Engine */
+/**
+ * A loaded model: the core's handles, and for a split model (src/split-model.js) the source its
+ * big initializers are read from.
+ * @typedef {{handle: number, bytesPtr: number, readerId?: number, description: any,
+ *   self?: {size: number, read: (offset: number, length: number, target: Uint8Array) => void}}} NativeModel
+ */
 
 /** The operations `call` (and the worker) accepts: LocalEngine's methods of those names. */
 export const OPERATIONS = /** @type {const} */ ([
@@ -44,7 +51,7 @@ export class LocalEngine {
     this.build = build;
     /** @type {boolean} */
     this.inWorker = false;
-    /** @type {Map<number, {handle: number, bytesPtr: number, readerId?: number, description: any}>} */
+    /** @type {Map<number, NativeModel>} */
     this.models = new Map();
     /** Live extractor handles, with the model handle each was made from. */
     /** @type {Map<number, number>} */
@@ -95,28 +102,53 @@ export class LocalEngine {
    * @returns {Promise<Operations['loadModel']['out']>}
    */
   async loadModel({ bytes, externals }) {
-    const native = externals?.length
-      ? this.core.loadModelDeferred(bytes, externals.map(({ location, data }) => bufferSource(location, data)))
-      : this.core.loadModel(bytes);
+    // big initializers stay in `bytes` (JavaScript memory), read as the core packs them
+    const self = bufferSource(SELF_LOCATION, bytes);
+    const split = splitModel(self);
+    const sources = (externals ?? []).map(({ location, data }) => bufferSource(location, data));
+    if (split) sources.unshift(self);
+    /** @type {NativeModel} */
+    const native = sources.length ? this.core.loadModelDeferred(split ?? bytes, sources) : this.core.loadModel(bytes);
+    if (split) native.self = self;
     this.models.set(native.handle, native);
     return { handle: native.handle, description: native.description };
   }
 
   /**
-   * Node: loads a model file read straight into the heap, so the model's bytes exist once.
-   * With external data the (small) model bytes take the copying path instead. In-thread only.
+   * Node: loads a model file. Its big initializers stay in the file, read with positioned reads
+   * as the core packs them (src/split-model.js); a model without any is read straight into the
+   * heap. In-thread only.
    * @param {LocalOperations['loadModelFile']['in']} input
    * @returns {Promise<LocalOperations['loadModelFile']['out']>}
    */
   async loadModelFile({ file, onProgress, externalData }) {
     const opened = await openModelFile(file);
+    /** @type {NativeModel} */
+    let native;
+    /** @type {Promise<void> | null} */
+    let closing = null;
+    const close = () => (closing ??= opened.close()); // once: a failed load closes its sources too
+    try {
+      const self = await fileSource(SELF_LOCATION, opened.fd, opened.size, () => void close());
+      const split = splitModel(self);
+      if (split) {
+        const locations = findExternalLocations(split).filter((l) => l !== SELF_LOCATION);
+        native = this.core.loadModelDeferred(split, [self, ...await openExternalData(locations, opened.dir, externalData)]);
+        native.self = self; // the file stays open until freeModel closes it
+        onProgress?.(opened.size, opened.size);
+        this.models.set(native.handle, native);
+        return { handle: native.handle, description: native.description };
+      }
+    } catch (err) {
+      await close();
+      throw err;
+    }
     let ptr;
     try {
       ptr = await this.core.readFileToHeap(opened.fd, opened.size, onProgress);
     } finally {
-      await opened.close();
+      await close();
     }
-    let native;
     const locations = findExternalLocations(this.core.heapU8().subarray(ptr, ptr + opened.size));
     if (locations.length) {
       const bytes = this.core.heapU8().slice(ptr, ptr + opened.size);
@@ -189,7 +221,9 @@ export class LocalEngine {
    * @returns {Promise<Operations['toOnnx']['out']>}
    */
   async toOnnx({ handle, names }) {
-    return this.core.extractorToOnnx(this.#extractor(handle), names);
+    const bytes = this.core.extractorToOnnx(this.#extractor(handle), names);
+    const self = this.models.get(this.extractors.get(handle) ?? -1)?.self;
+    return self ? inlineSelfData(bytes, self) : bytes; // a split model's weights back inline
   }
 
   /**

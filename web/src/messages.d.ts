@@ -29,6 +29,8 @@ export interface Backend {
   simd: 'relaxed' | 'simd128';
   threads: number;
   kernels: Record<string, string>;
+  /** How the model's extractors store packed weights: set by the Model, not the engine. */
+  weights?: 'float32' | 'float16';
 }
 
 export interface ExtractorInfo {

@@ -261,6 +261,26 @@ export function bufferSource(location, data) {
 }
 
 /**
+ * Node: a source over an open file, read with positioned reads (readSync: the core calls it
+ * synchronously while it packs weights); close() closes it.
+ */
+export async function fileSource(location, fd, size, close) {
+  const { readSync } = await import(/* webpackIgnore: true */ /* @vite-ignore */ 'node:fs');
+  return {
+    location,
+    size,
+    read(offset, length, target) {
+      for (let done = 0; done < length;) {
+        const n = readSync(fd, target, done, length - done, offset + done);
+        if (n === 0) throw new Error(`'${location}' ended at ${offset + done}`);
+        done += n;
+      }
+    },
+    close,
+  };
+}
+
+/**
  * Node: the external data files beside a model as sources read on demand (Core.loadModelDeferred):
  * each file is opened once (confined to the folder as readExternalData does) and read with
  * positioned reads straight into the heap, never wholly into memory; given buffers
@@ -268,7 +288,7 @@ export function bufferSource(location, data) {
  * @returns {Promise<{location: string, size: number, read: Function, close?: Function}[]>}
  */
 export async function openExternalData(locations, dir, provided) {
-  const { openSync, fstatSync, readSync, closeSync } = await import(/* webpackIgnore: true */ /* @vite-ignore */ 'node:fs');
+  const { openSync, fstatSync, closeSync } = await import(/* webpackIgnore: true */ /* @vite-ignore */ 'node:fs');
   const sources = [];
   try {
     for (const location of locations) {
@@ -278,18 +298,7 @@ export async function openExternalData(locations, dir, provided) {
       }
       if (dir == null) await readExternalData([location], dir, provided); // throws the usual error
       const fd = openSync(await confinedPath(dir, location), 'r');
-      sources.push({
-        location,
-        size: fstatSync(fd).size,
-        read(offset, length, target) {
-          for (let done = 0; done < length;) {
-            const n = readSync(fd, target, done, length - done, offset + done);
-            if (n === 0) throw new Error(`'${location}' ended at ${offset + done}`);
-            done += n;
-          }
-        },
-        close: () => closeSync(fd),
-      });
+      sources.push(await fileSource(location, fd, fstatSync(fd).size, () => closeSync(fd)));
     }
     return sources;
   } catch (err) {
