@@ -203,7 +203,7 @@ export interface LoadOptions {
   weights?: 'float32' | 'float16';
   /** Called while the model downloads (URL/Response/Blob) or once when read from a file; `total` is 0 when unknown. */
   onProgress?: (loaded: number, total: number) => void;
-  /** Bytes of the ONNX external data files, by their `location` in the model (any environment). */
+  /** Bytes of the ONNX external data files, by their `location` in the model (any environment); without it a URL model fetches them beside itself. */
   externalData?: Record<string, Uint8Array | ArrayBuffer>;
   /** Node: folder of the external data files when the model is given as bytes (a file path implies its own folder). */
   externalDataDir?: string;

@@ -238,9 +238,9 @@ export async function loadModel(source, options = {}) {
     await engine.call('setNumThreads', { threads: numThreads ?? (await defaultThreadCount(options)) });
     return new Model(engine, native, async () => {}, (await engine.call('info', undefined)).backend, weights);
   }
-  const { bytes, owned, dir } = await readModelSource(source, options);
+  const { bytes, owned, dir, url } = await readModelSource(source, options);
   const locations = findExternalLocations(bytes);
-  const externals = locations.length ? await readExternalData(locations, dir, options.externalData) : [];
+  const externals = locations.length ? await readExternalData(locations, dir, options.externalData, { url, fetchOptions: options.fetchOptions }) : [];
   const { engine, release } = await acquireEngine(options);
   try {
     await engine.call('setNumThreads', { threads: numThreads ?? (await defaultThreadCount(options)) });

@@ -9,11 +9,11 @@
 // values Node gives, in the page and in a Worker.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
-import { startServer } from './server.mjs';
+import { defaultRoot, startServer } from './server.mjs';
 import { loadModel, createFeatureExtractor, Tensor } from '../../web/index.js';
 import { externalModel, externalData, X, X_DIMS, RETURN_NODES } from './external-model.mjs';
 
@@ -157,3 +157,44 @@ for (const isolated of [false, true]) {
     assert.match(r.missing.message, /external file 'weights.bin'.*externalData/);
   });
 }
+
+test('Chromium: a model loaded from a URL fetches its external data files beside it', async () => {
+  // the files as a server holds them: the model, weights.bin and sub/bias.bin beside it
+  const dir = path.join(defaultRoot, '.cache/browser-external');
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(path.join(dir, 'sub'), { recursive: true });
+  writeFileSync(path.join(dir, 'model.onnx'), externalModel());
+  for (const [location, data] of Object.entries(externalData())) writeFileSync(path.join(dir, location), new Uint8Array(data));
+  // a model naming a location outside its folder is refused before anything is fetched
+  const escape = Buffer.from(externalModel());
+  escape.write('../bias.bin.', escape.indexOf('sub/bias.bin'), 'latin1'); // the same length, so the framing holds
+  writeFileSync(path.join(dir, 'escape.onnx'), escape);
+  try {
+    const want = await nodeFeatures(externalModel(), { externalData: externalData() });
+    const r = await inPage(servers.isolated, async () => {
+      const { X, X_DIMS, RETURN_NODES } = await import('/tests/browser/external-model.mjs');
+      const { loadModel, createFeatureExtractor, Tensor } = window.onnxfx;
+      const m = await loadModel('/.cache/browser-external/model.onnx');
+      const fx = await createFeatureExtractor(m, { returnNodes: RETURN_NODES });
+      const out = await fx.run(new Tensor('float32', X, X_DIMS));
+      await m.dispose();
+      let refused = null;
+      try {
+        await loadModel('/.cache/browser-external/escape.onnx');
+      } catch (err) {
+        refused = { code: err.code, message: err.message };
+      }
+      return { out: Object.fromEntries(Object.entries(out).map(([k, v]) => [k, Array.from(v.data)])), refused };
+    });
+    assert.equal(r.evaluateError, undefined, r.evaluateError);
+    for (const [key, values] of Object.entries(want)) {
+      let worst = 0;
+      values.forEach((v, i) => { worst = Math.max(worst, Math.abs(v - r.out[key][i])); });
+      assert.ok(worst <= 1e-4 * Math.max(1, ...values.map(Math.abs)), `${key}: max |browser - node| = ${worst}`);
+    }
+    assert.equal(r.refused?.code, 'BAD_MODEL');
+    assert.match(r.refused.message, /location '\.\.\/bias\.bin.*' is refused: it has a '\.\.' segment/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

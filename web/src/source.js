@@ -53,9 +53,10 @@ export async function readResponse(response, onProgress) {
 }
 
 /**
- * @returns {Promise<{bytes: Uint8Array, owned: boolean, dir: string|null}>} `owned`: the bytes
- *   are a fresh buffer nobody else holds (so it may be transferred); `dir`: the model's folder in
- *   Node, where its external data files are.
+ * @returns {Promise<{bytes: Uint8Array, owned: boolean, dir: string|null, url?: URL}>} `owned`: the
+ *   bytes are a fresh buffer nobody else holds (so it may be transferred); `dir`: the model's
+ *   folder in Node, where its external data files are; `url`: the URL it was fetched from, beside
+ *   which its external data files are fetched.
  */
 export async function readModelSource(source, options = {}) {
   const { onProgress } = options;
@@ -73,7 +74,7 @@ export async function readModelSource(source, options = {}) {
   const isUrl = source instanceof URL;
   if (nodeModelFile(source) != null) {
     if (typeof source === 'string' && hasScheme(source) && !source.startsWith('file:')) {
-      return { bytes: await readResponse(await fetchModel(source, options.fetchOptions), onProgress), owned: true, dir: null };
+      return { bytes: await readResponse(await fetchModel(source, options.fetchOptions), onProgress), owned: true, dir: null, url: new URL(source) };
     }
     const { readFile, realpath } = await import(/* webpackIgnore: true */ /* @vite-ignore */ 'node:fs/promises');
     const path = await import(/* webpackIgnore: true */ /* @vite-ignore */ 'node:path');
@@ -95,7 +96,7 @@ export async function readModelSource(source, options = {}) {
     } catch {
       throw new OnnxfxError('INVALID_ARGUMENT', `'${String(source)}' is not a URL${isNode ? ' or a file path' : ''}`);
     }
-    return { bytes: await readResponse(await fetchModel(url, options.fetchOptions), onProgress), owned: true, dir: null };
+    return { bytes: await readResponse(await fetchModel(url, options.fetchOptions), onProgress), owned: true, dir: null, url };
   }
   throw new OnnxfxError('INVALID_ARGUMENT',
     'loadModel expects a Uint8Array, ArrayBuffer, URL, Response or Blob (or, in Node, a file path)');
@@ -203,13 +204,27 @@ export function findExternalLocations(bytes) {
   return [...found];
 }
 
+/** Why `location` may not be read beside the model (absolute, `..`, a scheme), else null. */
+function refusedLocation(location) {
+  if (location === '' || location.includes('\0')) return 'it is empty or has a NUL byte';
+  if (location.startsWith('/') || location.startsWith('\\') || /^[a-z]:/i.test(location)) return 'it is an absolute path';
+  if (hasScheme(location)) return 'it is a URL';
+  if (location.split(/[\\/]/).includes('..')) return "it has a '..' segment";
+  return null;
+}
+
 /**
  * Reads the external data files: from options.externalData ({location: bytes}) when given, else
- * (Node) from the model's folder. A location must stay inside that folder: absolute paths, `..`
- * and symlinks leading out of it are refused.
+ * (Node) from the model's folder, or fetched beside the model's URL (`from.url`, with
+ * `from.fetchOptions`). A location must stay inside that folder: absolute paths, URLs, `..` and
+ * (Node) symlinks leading out of it are refused.
+ * @param {string[]} locations
+ * @param {string|null} dir
+ * @param {Record<string, Uint8Array|ArrayBuffer>} [provided]
+ * @param {{url?: URL, fetchOptions?: RequestInit}} [from]
  * @returns {Promise<{location: string, data: Uint8Array, owned: boolean}[]>}
  */
-export async function readExternalData(locations, dir, provided) {
+export async function readExternalData(locations, dir, provided, from = {}) {
   const out = [];
   for (const location of locations) {
     if (provided && Object.hasOwn(provided, location)) {
@@ -220,9 +235,23 @@ export async function readExternalData(locations, dir, provided) {
       out.push({ location, data, owned: false });
       continue;
     }
+    if (from.url && dir == null) {
+      const why = refusedLocation(location);
+      if (why) throw new OnnxfxError('BAD_MODEL', `external data location '${location}' is refused: ${why}`);
+      const url = new URL(location.split(/[\\/]/).map(encodeURIComponent).join('/'), from.url);
+      let response;
+      try {
+        response = await fetchModel(url, from.fetchOptions);
+        out.push({ location, data: await readResponse(response), owned: true });
+      } catch (err) {
+        if (err?.name === 'AbortError') throw err;
+        throw new OnnxfxError('BAD_MODEL', `cannot fetch external data file '${location}' beside the model (${url}): ${err.message}`);
+      }
+      continue;
+    }
     if (!isNode || dir == null) {
       throw new OnnxfxError('BAD_MODEL', `the model keeps tensors in the external file '${location}': ` +
-        'pass its bytes as options.externalData, or (Node) load the model from its file path');
+        'pass its bytes as options.externalData, load the model from a URL with the file beside it, or (Node) from its file path');
     }
     const data = await readConfined(dir, location);
     out.push({ location, data, owned: data.byteOffset === 0 && data.byteLength === data.buffer.byteLength });
@@ -235,9 +264,8 @@ async function confinedPath(dir, location) {
   const path = await import(/* webpackIgnore: true */ /* @vite-ignore */ 'node:path');
   const { realpath } = await import(/* webpackIgnore: true */ /* @vite-ignore */ 'node:fs/promises');
   const refuse = (why) => new OnnxfxError('BAD_MODEL', `external data location '${location}' is refused: ${why}`);
-  if (location === '' || location.includes('\0')) throw refuse('it is empty or has a NUL byte');
-  if (path.isAbsolute(location) || /^[a-z]:/i.test(location) || location.startsWith('\\')) throw refuse('it is an absolute path');
-  if (location.split(/[\\/]/).includes('..')) throw refuse("it has a '..' segment");
+  const why = refusedLocation(location) ?? (path.isAbsolute(location) ? 'it is an absolute path' : null);
+  if (why) throw refuse(why);
   const root = await realpath(dir);
   let real;
   try {
