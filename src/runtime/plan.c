@@ -16,6 +16,18 @@ void *ofx_plan_aligned_block(size_t size) {
   return p;
 }
 
+/* Constant v's elements in a new aligned block (*out; NULL on failure). */
+static ofx_status read_aligned(const ofx_graph *g, int v, void **out) {
+  const size_t nbytes = g->values[v].nbytes;
+  if ((*out = ofx_plan_aligned_block(nbytes ? nbytes : 1)) == NULL) return ofx_plan_oom("reading a constant");
+  ofx_status s = ofx_graph_read_constant(g, v, *out);
+  if (s != OFX_OK) {
+    free(*out);
+    *out = NULL;
+  }
+  return s;
+}
+
 ofx_status ofx_constant_tensor(const ofx_graph *g, int v, ofx_tensor *t, void **copy) {
   const ofx_value *value = &g->values[v];
   *t = (ofx_tensor){value->dtype, value->rank, {0}, (void *)value->data, OFX_LAYOUT_NCHW};
@@ -24,13 +36,7 @@ ofx_status ofx_constant_tensor(const ofx_graph *g, int v, ofx_tensor *t, void **
   const size_t align = ofx_dtype_size(value->dtype);
   const bool deferred = ofx_value_deferred(value); /* read from its external file */
   if (!deferred && (value->data == NULL || align == 0 || (uintptr_t)value->data % align == 0)) return OFX_OK;
-  if ((*copy = ofx_plan_aligned_block(value->nbytes ? value->nbytes : 1)) == NULL) return ofx_plan_oom("copying a constant");
-  ofx_status s = ofx_graph_read_constant(g, v, *copy);
-  if (s != OFX_OK) {
-    free(*copy);
-    *copy = NULL;
-    return s;
-  }
+  OFX_TRY(read_aligned(g, v, copy));
   t->data = *copy;
   return OFX_OK;
 }
@@ -39,13 +45,7 @@ ofx_status ofx_plan_lend_constant(const ofx_graph *g, int v, void **lent) {
   ofx_value *value = &((ofx_graph *)g)->values[v]; /* data is set for the lender's use only */
   *lent = NULL;
   if (!ofx_value_deferred(value)) return OFX_OK;
-  if ((*lent = ofx_plan_aligned_block(value->nbytes ? value->nbytes : 1)) == NULL) return ofx_plan_oom("reading external weights");
-  ofx_status s = ofx_graph_read_constant(g, v, *lent);
-  if (s != OFX_OK) {
-    free(*lent);
-    *lent = NULL;
-    return s;
-  }
+  OFX_TRY(read_aligned(g, v, lent));
   value->data = *lent;
   return OFX_OK;
 }
