@@ -118,6 +118,13 @@ ofx_status ofx_extractor_create(ofx_model *model, const char *const *names, size
                                 ofx_extractor **out_extractor);
 void ofx_extractor_free(ofx_extractor *extractor);
 
+/* Progress of ofx_extractor_create while it reads and packs weights: `done` of `total` bytes of
+ * the constants its nodes read (weights, mostly), reported as nodes are built, about every 1%
+ * and once at the end. Process-wide, like the thread count: set it around the create call it
+ * concerns; fn NULL: none. fn must not call back into onnxfx. */
+typedef void (*ofx_progress_fn)(void *ctx, uint64_t done, uint64_t total);
+void ofx_set_create_progress(ofx_progress_fn fn, void *ctx);
+
 size_t ofx_extractor_input_count(const ofx_extractor *extractor);
 /* Index of the model input (in ofx_model_describe_json's "inputs") that extractor input i is. */
 size_t ofx_extractor_input_model_index(const ofx_extractor *extractor, size_t i);

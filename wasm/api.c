@@ -71,6 +71,16 @@ static ofx_status read_external(void *ctx, size_t file, uint64_t offset, size_t 
   return ofx_error(OFX_BAD_MODEL, "the file could not be read (was it changed or removed since the model loaded?)");
 }
 
+/* ofx_extractor_create's progress (ofx_set_create_progress) to Module.onnxfxProgress(done, total),
+ * which web/src/core.js sets around the create call it concerns. */
+EM_JS(void, ofx_js_create_progress, (double done, double total), {
+  if (Module.onnxfxProgress) Module.onnxfxProgress(done, total);
+});
+
+static void create_progress(void *ctx, uint64_t done, uint64_t total) { ofx_js_create_progress((double)done, (double)total); }
+
+EMSCRIPTEN_KEEPALIVE void ofx_wasm_set_create_progress(int on) { ofx_set_create_progress(on ? create_progress : NULL, NULL); }
+
 EMSCRIPTEN_KEEPALIVE ofx_status ofx_wasm_model_load_deferred(const uint8_t *bytes, size_t size, const char *const *locations,
                                                            const size_t *sizes, size_t count, int reader_id, ofx_model **out) {
   return ofx_model_load_deferred(bytes, size, locations, sizes, count, read_external, (void *)(intptr_t)reader_id, out);

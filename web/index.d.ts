@@ -258,6 +258,12 @@ export interface FeatureExtractorOptions {
   suppressDiffWarning?: boolean;
   /** false: no activation fusion, every node runs as its own step (default true). */
   fuse?: boolean;
+  /**
+   * Called while the extractor reads and packs its weights (the long part of starting a big
+   * model): `done` of `total` bytes, about every 1% and once at the end, from a worker too. If
+   * it throws, the call rejects with that error and the extractor is freed.
+   */
+  onProgress?: (done: number, total: number) => void;
 }
 
 /** One node's share of a run, from `FeatureExtractor.profile`. */

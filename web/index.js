@@ -19,7 +19,7 @@ import { Tensor, toTensor } from './src/tensor.js';
 import { checkOptionNames, checkSimdOption, checkWeightsOption, closeMatches, quoteList } from './src/options.js';
 
 const LOAD_OPTIONS = ['worker', 'threads', 'numThreads', 'simd', 'weights', 'onProgress', 'externalData', 'externalDataDir', 'fetchOptions', 'distUrl', 'wasmUrl', 'wasmPath'];
-const EXTRACTOR_OPTIONS = ['returnNodes', 'trainReturnNodes', 'evalReturnNodes', 'suppressDiffWarning', 'fuse'];
+const EXTRACTOR_OPTIONS = ['returnNodes', 'trainReturnNodes', 'evalReturnNodes', 'suppressDiffWarning', 'fuse', 'onProgress'];
 
 export { Tensor };
 export {
@@ -240,7 +240,10 @@ export async function loadModel(source, options = {}) {
   }
   const { bytes, owned, dir, url } = await readModelSource(source, options);
   const locations = findExternalLocations(bytes);
-  const externals = locations.length ? await readExternalData(locations, dir, options.externalData, { url, fetchOptions: options.fetchOptions }) : [];
+  const externals = locations.length ? await readExternalData(locations, dir, options.externalData, {
+    url, fetchOptions: options.fetchOptions,
+    onProgress: options.onProgress && ((loaded) => options.onProgress?.(bytes.byteLength + loaded, 0)), // the model, then its data
+  }) : [];
   const { engine, release } = await acquireEngine(options);
   try {
     await engine.call('setNumThreads', { threads: numThreads ?? (await defaultThreadCount(options)) });
@@ -589,7 +592,8 @@ export class FeatureExtractor {
  *
  * @param {Model} model
  * @param {{returnNodes?: string[]|Record<string,string>, trainReturnNodes?: string[]|Record<string,string>,
- *   evalReturnNodes?: string[]|Record<string,string>, suppressDiffWarning?: boolean, fuse?: boolean}} options
+ *   evalReturnNodes?: string[]|Record<string,string>, suppressDiffWarning?: boolean, fuse?: boolean,
+ *   onProgress?: (done: number, total: number) => void}} options
  * @returns {Promise<FeatureExtractor>}
  */
 export async function createFeatureExtractor(model, options = {}) {
@@ -607,6 +611,21 @@ export async function createFeatureExtractor(model, options = {}) {
     throw new OnnxfxError('INVALID_ARGUMENT', 'If `trainReturnNodes` and `evalReturnNodes` are specified, then `returnNodes` should not be specified');
   }
   const engine = model._engine();
+  if (options.onProgress != null && typeof options.onProgress !== 'function') {
+    throw new OnnxfxError('INVALID_ARGUMENT', `onProgress must be a function, got ${typeof options.onProgress}`);
+  }
+  // what the caller's onProgress throws fails this call once the extractor is made (and freed)
+  /** @type {unknown} */
+  let progressError = null;
+  const callerProgress = options.onProgress;
+  const onProgress = callerProgress && ((/** @type {number} */ done, /** @type {number} */ total) => {
+    if (progressError) return;
+    try {
+      callerProgress(done, total);
+    } catch (err) {
+      progressError = err;
+    }
+  });
   if (returnNodes != null && !options.suppressDiffWarning) warnViewDifference(model);
   const specs = {
     train: normalizeReturnNodes(returnNodes ?? trainReturnNodes, returnNodes != null ? 'returnNodes' : 'trainReturnNodes'),
@@ -628,10 +647,11 @@ export async function createFeatureExtractor(model, options = {}) {
       const native = await engine.call('createExtractor', {
         model: model._handle(), names: entries.map(([name]) => onnxfxNameFor(model, name) ?? name), train: mode === 'train', fuse: options.fuse !== false,
         weights: model.backend.weights,
-      });
+      }, undefined, onProgress);
       modes[mode] = { native, keys: entries.map(([, key]) => key) };
     }
     model._handle(); // DISPOSED when the model was disposed while this was being made
+    if (progressError) throw progressError;
   } catch (err) {
     const natives = new Set(Object.values(modes).map((x) => x.native.handle));
     await allFreed([...natives].map((handle) => engine.call('freeExtractor', { handle })));

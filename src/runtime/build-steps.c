@@ -86,13 +86,23 @@ static void return_deferred(ofx_plan *plan, const ofx_op *op, void **lent) {
   }
 }
 
+/* Bytes of the constants node reads: what its init may read and pack (progress). */
+static uint64_t constant_bytes(const ofx_graph *g, const ofx_node *node) {
+  uint64_t bytes = 0;
+  for (size_t k = 0; k < node->n_inputs; k++)
+    if (node->inputs[k] >= 0 && g->values[node->inputs[k]].kind == OFX_VALUE_CONSTANT) bytes += g->values[node->inputs[k]].nbytes;
+  return bytes;
+}
+
 /* One op per kept node, in execution order; graph inputs become the extractor's inputs. */
 ofx_status ofx_plan_build_steps(ofx_plan *plan, const bool *keep) {
   const ofx_graph *g = plan->graph;
   size_t n_flags = 0, widest = 1;
+  uint64_t total = 0, done = 0, reported = 0; /* progress, in constant bytes */
   for (size_t i = 0; i < g->n_nodes; i++) {
     n_flags += keep[i] ? g->nodes[i].n_inputs : 0;
     if (g->nodes[i].n_inputs > widest) widest = g->nodes[i].n_inputs;
+    if (keep[i] && plan->progress) total += constant_bytes(g, &g->nodes[i]);
   }
   if ((plan->input_flags = calloc(n_flags + 1, 1)) == NULL) return oom("creating an extractor");
   void **lent = calloc(widest, sizeof *lent);
@@ -129,11 +139,16 @@ ofx_status ofx_plan_build_steps(ofx_plan *plan, const bool *keep) {
     s = lend_deferred(plan, node, lent);
     if (s == OFX_OK) s = op->def->init(op);
     return_deferred(plan, op, lent);
+    if (plan->progress && s == OFX_OK && (done += constant_bytes(g, node)) - reported >= total / 100 + 1) {
+      plan->progress(plan->progress_ctx, done, total);
+      reported = done;
+    }
     for (size_t k = 0; k < node->n_inputs && s == OFX_OK; k++) {
       int v = node->inputs[k];
       if (v >= 0 && g->values[v].kind == OFX_VALUE_CONSTANT && bound_for_run(op, k, &g->values[v])) s = bind_constant(plan, v);
     }
   }
   free(lent);
+  if (plan->progress && s == OFX_OK && reported != done) plan->progress(plan->progress_ctx, done, total);
   return s == OFX_OK ? check_declared_inputs(plan) : s;
 }

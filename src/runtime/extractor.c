@@ -49,6 +49,16 @@ void ofx_extractor_free(ofx_extractor *fx) {
   free(fx);
 }
 
+static struct {
+  ofx_progress_fn fn;
+  void *ctx;
+} create_progress;
+
+void ofx_set_create_progress(ofx_progress_fn fn, void *ctx) {
+  create_progress.fn = fn;
+  create_progress.ctx = ctx;
+}
+
 /* The extractor for output `values` (execution order), output i answering request
  * `requests[i]`: prunes to what the values' producers need, builds one op per kept node and
  * runs the create-time passes. */
@@ -62,6 +72,7 @@ static ofx_status extractor_build(ofx_model *model, const int *values, const siz
   p->shapes_only = shapes_only;
   p->fusion = !shapes_only && !(flags & OFX_EXTRACTOR_NO_FUSION);
   p->float16_weights = (flags & OFX_EXTRACTOR_FLOAT16_WEIGHTS) != 0;
+  if (!shapes_only) p->progress = create_progress.fn, p->progress_ctx = create_progress.ctx;
   size_t *producers = malloc(count * sizeof *producers);
   bool *keep = malloc((g->n_nodes + 1) * sizeof *keep);
   p->steps = calloc(g->n_nodes + 1, sizeof *p->steps);

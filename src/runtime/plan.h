@@ -75,6 +75,8 @@ typedef struct ofx_plan {
   void **constant_copies; /* aligned copies of unaligned constants */
   /* fuse (create time) */
   bool fusion;            /* false: the fuse pass leaves every step as it is */
+  ofx_progress_fn progress; /* ofx_set_create_progress's, for build steps (NULL: none) */
+  void *progress_ctx;
   ofx_step_state *state;  /* per step: fuse sets FUSED; fold FOLDED; memory VIEW */
   int *alias_of;          /* per value: the value whose memory it shares (fused, view), or -1 */
   int *fused_into;        /* per step: the step that applies it when FUSED, else -1 */

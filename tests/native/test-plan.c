@@ -235,7 +235,65 @@ static void test_passes(void) {
   pbw_free(&bytes);
 }
 
+/* ---- create progress (ofx_set_create_progress): bytes of constants read, pruned to the kept nodes ---- */
+
+typedef struct progress_log {
+  size_t calls;
+  uint64_t last_done, last_total;
+  bool monotonic;
+} progress_log;
+
+static void log_progress(void *ctx, uint64_t done, uint64_t total) {
+  progress_log *log = ctx;
+  if (done < log->last_done || done > total || (log->calls && total != log->last_total)) log->monotonic = false;
+  log->calls++, log->last_done = done, log->last_total = total;
+}
+
+static void test_progress(void) {
+  enum { LAYERS = 300 };
+  model_writer m = {0};
+  pb_writer bytes = {0};
+  value_info(&m, 11, "x", image, 4);
+  float w[IMAGE_NUMEL];
+  for (size_t i = 0; i < IMAGE_NUMEL; i++) w[i] = 1.0f + (float)i / 64;
+  char prev[16] = "x";
+  for (size_t i = 0; i < LAYERS; i++) { /* x * w0 * w1 * ...: one 72-byte weight a node */
+    char name[16], weight[16];
+    snprintf(name, sizeof name, "mul%zu", i);
+    snprintf(weight, sizeof weight, "w%zu", i);
+    initializer(&m, weight, image, 4, w, IMAGE_NUMEL);
+    const char *in[2] = {prev, weight};
+    mw_node(&m, "Mul", name, in, 2, name, NULL, 0);
+    snprintf(prev, sizeof prev, "%s", name);
+  }
+  value_info(&m, 12, prev, image, 4);
+  ofx_model *model = finish(&m, &bytes);
+  const size_t ends[2] = {LAYERS - 1, 99}; /* the whole chain, then pruned to its first 100 nodes */
+  for (size_t t = 0; t < 2 && model; t++) {
+    progress_log log = {.monotonic = true};
+    ofx_set_create_progress(log_progress, &log);
+    char name[16];
+    snprintf(name, sizeof name, "mul%zu", ends[t]);
+    const char *names[1] = {name};
+    ofx_extractor *fx = NULL;
+    CHECK(ofx_extractor_create(model, names, 1, 0, &fx) == OFX_OK);
+    ofx_set_create_progress(NULL, NULL);
+    const uint64_t want = (uint64_t)(ends[t] + 1) * sizeof w;
+    CHECK(log.monotonic);
+    CHECK(log.last_done == want && log.last_total == want); /* ends at the kept nodes' constants */
+    CHECK(log.calls >= 2 && log.calls <= 102);              /* about every 1%, not every node */
+    ofx_extractor_free(fx);
+  }
+  ofx_extractor *fx = NULL; /* none set: nothing is called */
+  const char *last[1] = {"mul0"};
+  CHECK(model && ofx_extractor_create(model, last, 1, 0, &fx) == OFX_OK);
+  ofx_extractor_free(fx);
+  ofx_model_free(model);
+  pbw_free(&bytes);
+}
+
 int main(void) {
+  test_progress();
   test_wide("Concat", 40);
   test_wide("Concat", 64);
   test_wide("Sum", 40);

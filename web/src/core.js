@@ -196,9 +196,12 @@ export class Core {
    * @param {boolean} train
    * @param {boolean} [fuse] false: no activation fusion (OFX_EXTRACTOR_NO_FUSION)
    * @param {'float32'|'float16'} [weights] 'float16': packed weights stored as float16 (OFX_EXTRACTOR_FLOAT16_WEIGHTS)
+   * @param {(done: number, total: number) => void} [onProgress] bytes of weights read and packed
+   *   so far (ofx_set_create_progress), called during the create; if it throws, the extractor is
+   *   freed and the create throws that
    * @returns {{handle: number, inputModelIndices: number[], outputRequests: number[], plannedNodeCount: number}}
    */
-  createExtractor(modelHandle, names, train, fuse = true, weights = 'float32') {
+  createExtractor(modelHandle, names, train, fuse = true, weights = 'float32', onProgress = undefined) {
     const encoded = names.map((n) => this.mod.lengthBytesUTF8(n) + 1);
     const total = encoded.reduce((a, b) => a + b, 0);
     return this.withAlloc(total + POINTER_SIZE * (names.length + 1), (block) => {
@@ -210,10 +213,30 @@ export class Core {
         view.setUint32(table + i * POINTER_SIZE, at, true);
         at += encoded[i];
       });
+      // an exception thrown through the core would leave it half-way: the callback's is kept for after
+      let progressError = null;
+      this.mod.onnxfxProgress = onProgress && ((done, total) => {
+        if (progressError) return;
+        try {
+          onProgress(done, total);
+        } catch (err) {
+          progressError = err;
+        }
+      });
+      if (onProgress) this.mod._ofx_wasm_set_create_progress(1);
       const handle = this.withAlloc(POINTER_SIZE, (out) => {
-        this.check(this.mod._ofx_extractor_create(modelHandle, table, names.length, (train ? 1 : 0) | (fuse ? 0 : 2) | (weights === 'float16' ? 4 : 0), out));
+        try {
+          this.check(this.mod._ofx_extractor_create(modelHandle, table, names.length, (train ? 1 : 0) | (fuse ? 0 : 2) | (weights === 'float16' ? 4 : 0), out));
+        } finally {
+          if (onProgress) this.mod._ofx_wasm_set_create_progress(0);
+          this.mod.onnxfxProgress = undefined;
+        }
         return this.readPointer(out);
       });
+      if (progressError) {
+        this.freeExtractor(handle);
+        throw progressError;
+      }
       const m = this.mod;
       const inputModelIndices = Array.from({ length: m._ofx_extractor_input_count(handle) }, (_, i) =>
         m._ofx_extractor_input_model_index(handle, i));

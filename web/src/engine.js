@@ -80,12 +80,13 @@ export class LocalEngine {
    * @param {T} type
    * @param {Operations[T]['in']} input
    * @param {Transferable[]} [_transfer] ignored: nothing crosses a thread here
+   * @param {(done: number, total: number) => void} [onProgress] the operation's progress, if it has any
    * @returns {Promise<Operations[T]['out']>}
    */
-  async call(type, input, _transfer) {
+  async call(type, input, _transfer, onProgress) {
     if (!OPERATIONS.includes(type)) throw new OnnxfxError('INVALID_ARGUMENT', `unknown engine operation '${type}'`);
-    const op = /** @type {(input: Operations[T]['in']) => Promise<Operations[T]['out']>} */ (this[type]);
-    return op.call(this, input);
+    const op = /** @type {(input: Operations[T]['in'], onProgress?: (done: number, total: number) => void) => Promise<Operations[T]['out']>} */ (this[type]);
+    return op.call(this, input, onProgress);
   }
 
   /**
@@ -179,9 +180,9 @@ export class LocalEngine {
    * @param {Operations['createExtractor']['in']} input
    * @returns {Promise<Operations['createExtractor']['out']>}
    */
-  async createExtractor({ model, names, train, fuse, weights }) {
+  async createExtractor({ model, names, train, fuse, weights }, onProgress) {
     if (!this.models.has(model)) throw new OnnxfxError('DISPOSED', 'this model has been disposed');
-    const info = this.core.createExtractor(model, names, train, fuse, weights);
+    const info = this.core.createExtractor(model, names, train, fuse, weights, onProgress);
     this.extractors.set(info.handle, model);
     return info;
   }

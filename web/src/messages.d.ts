@@ -103,6 +103,11 @@ export interface Engine {
   readonly inWorker: boolean;
   /** True when the engine runs the threaded build. */
   readonly threaded: boolean;
-  /** Runs one operation; `transfer` lists buffers a worker may take over (ignored in-thread). */
-  call<T extends OperationType>(type: T, input: Operations[T]['in'], transfer?: Transferable[]): Promise<Operations[T]['out']>;
+  /**
+   * Runs one operation; `transfer` lists buffers a worker may take over (ignored in-thread);
+   * `onProgress(done, total)` hears the operation's progress (createExtractor: bytes of weights
+   * read and packed), from the worker too.
+   */
+  call<T extends OperationType>(type: T, input: Operations[T]['in'], transfer?: Transferable[],
+    onProgress?: (done: number, total: number) => void): Promise<Operations[T]['out']>;
 }

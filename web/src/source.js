@@ -221,11 +221,13 @@ function refusedLocation(location) {
  * @param {string[]} locations
  * @param {string|null} dir
  * @param {Record<string, Uint8Array|ArrayBuffer>} [provided]
- * @param {{url?: URL, fetchOptions?: RequestInit}} [from]
+ * @param {{url?: URL, fetchOptions?: RequestInit, onProgress?: (loaded: number, total: number) => void}} [from]
+ *   from.onProgress: bytes fetched so far over all files (total 0: unknown)
  * @returns {Promise<{location: string, data: Uint8Array, owned: boolean}[]>}
  */
 export async function readExternalData(locations, dir, provided, from = {}) {
   const out = [];
+  let fetched = 0;
   for (const location of locations) {
     if (provided && Object.hasOwn(provided, location)) {
       const v = provided[location];
@@ -242,7 +244,9 @@ export async function readExternalData(locations, dir, provided, from = {}) {
       let response;
       try {
         response = await fetchModel(url, from.fetchOptions);
-        out.push({ location, data: await readResponse(response), owned: true });
+        const data = await readResponse(response, (loaded) => from.onProgress?.(fetched + loaded, 0));
+        fetched += data.byteLength;
+        out.push({ location, data, owned: true });
       } catch (err) {
         if (err?.name === 'AbortError') throw err;
         throw new OnnxfxError('BAD_MODEL', `cannot fetch external data file '${location}' beside the model (${url}): ${err.message}`);

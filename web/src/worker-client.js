@@ -69,13 +69,14 @@ export class WorkerEngine {
    * @param {T} type an operation of LocalEngine, or 'init'
    * @param {WorkerOperations[T]['in']} input its argument
    * @param {Transferable[]} [transfer] buffers to move rather than copy
+   * @param {(done: number, total: number) => void} [onProgress] the operation's progress messages
    * @returns {Promise<WorkerOperations[T]['out']>} its result
    */
-  call(type, input, transfer = []) {
+  call(type, input, transfer = [], onProgress = undefined) {
     if (this.#closed) return Promise.reject(new OnnxfxError('DISPOSED', 'the onnxfx worker has been terminated'));
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
-      this.#pending.set(id, { resolve, reject });
+      this.#pending.set(id, { resolve, reject, onProgress });
       this.#ref();
       this.#worker.postMessage({ type, id, in: input }, transfer);
     });
@@ -122,6 +123,10 @@ export class WorkerEngine {
   #receive(msg) {
     const entry = this.#pending.get(msg.id);
     if (!entry) return;
+    if (msg.type === 'progress') {
+      entry.onProgress?.(msg.out[0], msg.out[1]); // index.js keeps what a user's callback throws
+      return;
+    }
     this.#pending.delete(msg.id);
     this.#unrefIfIdle();
     if (msg.err) entry.reject(deserializeError(msg.err));

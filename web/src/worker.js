@@ -41,7 +41,9 @@ async function handle(message) {
     }
     if (!enginePromise) throw new Error('the worker got a call before init');
     const engine = await enginePromise;
-    const out = await engine.call(type, message.in); // refuses a type that is not an operation
+    // progress goes back as {type: 'progress', id, out: [done, total]} before the answer
+    const progress = (done, total) => post({ type: 'progress', id, out: [done, total] });
+    const out = await engine.call(type, message.in, undefined, progress); // refuses a type that is not an operation
     post({ type, id, out }, transferablesOf(out));
   } catch (err) {
     post({ type, id, err: serializeError(err) });

@@ -22,10 +22,11 @@ export const methodsWithoutMessageType: NoneOf<Exclude<MethodNames, OperationTyp
 export const operationsListedButUntyped: NoneOf<Exclude<(typeof OPERATIONS)[number], OperationType>> = 'ok';
 export const operationsTypedButUnlisted: NoneOf<Exclude<OperationType, (typeof OPERATIONS)[number]>> = 'ok';
 
-/** Each method takes its operation's `in` and returns a Promise of its `out`, exactly. */
+/** Each method takes its operation's `in` (then, for some, a progress callback) and returns a
+ * Promise of its `out`, exactly. */
 type WrongSignature = {
   [K in MethodNames & keyof AnyOperations]:
-    LocalEngine[K] extends (input: infer In) => infer Out
+    LocalEngine[K] extends (input: infer In, onProgress?: (done: number, total: number) => void) => infer Out
       ? Equals<In, AnyOperations[K]['in']> extends true
         ? Equals<Out, Promise<AnyOperations[K]['out']>> extends true ? never : K
         : K
