@@ -101,7 +101,12 @@ const fmtShape = (dims) => `[${dims.map((d) => d ?? '?').join('×')}]`;
 
 // ---- model loading and the node tree
 
-async function openModel(source, name) {
+/**
+ * Opens a model: a URL (its external data files fetched beside it) or a File, with `externalData`
+ * {location: bytes} for a model saved with external data. Big models (over 1 GB of weights) keep
+ * their packed weights as float16 (loadModel's `weights`), so that they fit the page's heap.
+ */
+async function openModel(source, name, externalData) {
   const gen = ++state.generation;
   setState('loading', `loading ${name}…`);
   $('timing').textContent = '';
@@ -110,8 +115,11 @@ async function openModel(source, name) {
   try {
     // The old model stays until the new one has loaded: disposing it first would stop the shared
     // worker (and its threads, mid-start) only to start another.
+    const size = source instanceof Blob ? source.size + Object.values(externalData ?? {}).reduce((a, b) => a + b.byteLength, 0) : 0;
     model = await onnxfx.loadModel(source, {
       worker: true,
+      externalData,
+      ...(size > 1e9 ? { weights: 'float16' } : {}),
       onProgress: (loaded, total) => { if (gen === state.generation) $('status').textContent = `loading ${name}: ${(loaded / 1e6).toFixed(1)}${total ? ` of ${(total / 1e6).toFixed(1)}` : ''} MB`; },
     });
   } catch (err) {
@@ -282,7 +290,12 @@ async function runOnce() {
       state.fx?.dispose();
       state.fx = null;
       state.fxKey = '';
-      state.fx = await onnxfx.createFeatureExtractor(model, { returnNodes: names, suppressDiffWarning: true });
+      state.fx = await onnxfx.createFeatureExtractor(model, {
+        returnNodes: names,
+        suppressDiffWarning: true,
+        // big models spend seconds here, reading and packing their weights
+        onProgress: (done, total) => { if (total > 50e6) $('status').textContent = `packing weights: ${Math.round((100 * done) / total)}%`; },
+      });
       state.fxKey = key;
     }
     state.timing.create = performance.now() - t;
@@ -445,7 +458,19 @@ function openFile(file) {
   showError(`${file.name} is neither an .onnx model nor an image`);
 }
 
-$('model-file').addEventListener('change', (e) => e.target.files[0] && openFile(e.target.files[0]));
+/**
+ * Files picked or dropped together: one .onnx model with the external data files it names (by
+ * file name: the model's locations, as onnx.save writes them beside it), or a photo.
+ */
+async function openFiles(files) {
+  const models = files.filter((f) => /\.onnx$/i.test(f.name));
+  if (models.length !== 1 || files.length === 1) return files.forEach(openFile);
+  const externalData = {};
+  for (const f of files) if (f !== models[0]) externalData[f.name] = new Uint8Array(await f.arrayBuffer());
+  return openModel(models[0], models[0].name, externalData);
+}
+
+$('model-file').addEventListener('change', (e) => e.target.files.length && openFiles([...e.target.files]));
 $('photo-file').addEventListener('change', (e) => e.target.files[0] && openFile(e.target.files[0]));
 $('preset').addEventListener('change', () => {
   if (state.modelName) state.presets.set(state.modelName, $('preset').value);
@@ -457,7 +482,7 @@ document.addEventListener('dragleave', (e) => { if (!e.relatedTarget) document.b
 document.addEventListener('drop', (e) => {
   e.preventDefault();
   document.body.classList.remove('dragging');
-  for (const f of e.dataTransfer.files) openFile(f);
+  openFiles([...e.dataTransfer.files]);
 });
 
 // For tests and the console.
@@ -469,5 +494,7 @@ window.explorer = { state, openModel, setPhoto, toggle, update };
   await img.decode();
   state.photo = img;
   $('photo').src = DEFAULT_PHOTO;
-  await openModel(DEFAULT_MODEL, 'mobilenet_v2.onnx');
+  // ?model=URL opens another model (its external data files are fetched beside it)
+  const url = new URLSearchParams(location.search).get('model');
+  await openModel(url ?? DEFAULT_MODEL, url ? url.split('/').pop() : 'mobilenet_v2.onnx');
 })().catch((err) => showError('could not start', err));

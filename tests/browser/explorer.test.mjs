@@ -5,7 +5,7 @@
 // Another model opened from a file works too. Saves .cache/screenshots/explorer.png.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pngjs from 'pngjs';
@@ -236,4 +236,41 @@ test('explorer: every failure is shown in the page with old results cleared; mod
   await page.waitForTimeout(500); // let any late worker message arrive
   assert.deepEqual(problems, [], 'no console errors or warnings across six model switches');
   await page.close();
+});
+
+test('explorer: a model with external data opens from its files picked together, and from ?model=URL', async () => {
+  const { externalModel, externalData } = await import('./external-model.mjs');
+  const dir = path.join(repoRoot, '.cache/demos/explorer-external'); // served by the explorer's server
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(path.join(dir, 'sub'), { recursive: true });
+  const files = externalData();
+  writeFileSync(path.join(dir, 'model.onnx'), externalModel());
+  for (const [location, data] of Object.entries(files)) writeFileSync(path.join(dir, location), new Uint8Array(data));
+  // picked files carry no folder: the same model naming its bias file 'sub_bias.bin' (same length)
+  const flat = Buffer.from(externalModel());
+  flat.write('sub_bias.bin', flat.indexOf('sub/bias.bin'), 'latin1');
+  writeFileSync(path.join(dir, 'flat.onnx'), flat);
+  writeFileSync(path.join(dir, 'sub_bias.bin'), new Uint8Array(files['sub/bias.bin']));
+  const page = await browser.newPage();
+  const pageErrors = [];
+  page.on('pageerror', (err) => pageErrors.push(String(err)));
+  try {
+    await page.goto(`${server.url}/demos/explorer/?nodes=`);
+    await page.waitForFunction(() => document.body.dataset.state === 'ready', null, { timeout: 60_000 });
+    await page.setInputFiles('#model-file', ['flat.onnx', 'weights.bin', 'sub_bias.bin'].map((f) => path.join(dir, f)));
+    await page.waitForFunction(() => document.body.dataset.state === 'ready' && document.getElementById('model-info').textContent.includes('flat.onnx'), null, { timeout: 60_000 });
+    assert.match(await page.textContent('#model-info'), /3×8×8/);
+    await page.click('#tree .node[data-name="conv"]');
+    await page.waitForFunction(() => document.body.dataset.state === 'ready' && document.querySelectorAll('.map[data-name="conv"] .tile').length > 0, null, { timeout: 60_000 });
+    assert.equal(await page.locator('.map[data-name="conv"] .tile').count(), 4, 'one tile per output channel of the conv');
+
+    await page.goto(`${server.url}/demos/explorer/?model=/.cache/demos/explorer-external/model.onnx&nodes=conv,relu`);
+    await page.waitForFunction(() => document.body.dataset.state === 'ready' && document.querySelectorAll('.map .tile').length > 0, null, { timeout: 60_000 });
+    assert.match(await page.textContent('#model-info'), /model\.onnx/);
+    assert.equal(await page.locator('.map[data-name="relu"] .tile').count(), 4, 'the URL model fetched weights.bin and sub/bias.bin beside it');
+    assert.deepEqual(pageErrors, []);
+  } finally {
+    await page.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
