@@ -188,8 +188,8 @@ export interface LoadOptions {
   numThreads?: number;
   /**
    * Which SIMD build: `'auto'` (default) takes the relaxed-SIMD build (FMA kernels) where the
-   * engine supports relaxed SIMD (Chromium-based browsers; Node 20 with
-   * `--experimental-wasm-relaxed-simd`), else the SIMD128 one; `'relaxed'` forces it
+   * engine ships relaxed SIMD (Chromium-based browsers, Node >= 22; not Node 20, where it is
+   * behind a flag and slower), else the SIMD128 one; `'relaxed'` forces it
    * (`INVALID_ARGUMENT` where unsupported); `'simd128'` forces SIMD128. `model.backend.simd`
    * tells which runs. With `wasmUrl`/`wasmPath`, `'auto'` means `'simd128'`.
    */

@@ -114,7 +114,7 @@ if (threadsArg === 'int8') {
   for (const [name, bytes, dims] of [['qdq', qdq, [1, C, H, Wd]], ['dynamic', dynamic, [2, C, H, Wd]]]) {
     const x = f32(dims.reduce((a, b) => a * b, 1), 2);
     const outputs = [];
-    for (const opts of [{ threads: true, numThreads: 2 }, { threads: false }, { threads: true, simd: 'simd128' }]) {
+    for (const opts of [{ threads: true, numThreads: 2, simd: 'relaxed' }, { threads: false, simd: 'relaxed' }, { threads: true, simd: 'simd128' }]) {
       const model = await loadModel(bytes, opts);
       const last = model.nodes.at(-1).name;
       const fx = await createFeatureExtractor(model, { returnNodes: [last] });
@@ -140,7 +140,7 @@ for (const name of names) {
   const ref = loadReference(name);
   const c = ref.cases[0];
   const input = new Tensor('float32', readF32(c.input.file), c.input.dims);
-  const relaxed = await loadModel(modelPath(name), { threads, numThreads: threads ? 2 : undefined });
+  const relaxed = await loadModel(modelPath(name), { threads, numThreads: threads ? 2 : undefined, simd: 'relaxed' });
   const simd128 = await loadModel(modelPath(name), { threads, simd: 'simd128' });
   const fx = await createFeatureExtractor(relaxed, { returnNodes: [ref.sampled_nodes.at(-1)] });
   const plan = await fx.explain(input);
@@ -159,11 +159,12 @@ for (const name of names) {
   await relaxed.dispose();
   await simd128.dispose();
 }
-// forced, and in a worker (V8's flags are the process's, so worker_threads have relaxed SIMD too)
-const forced = await loadModel(modelPath(names[0]), { simd: 'relaxed', threads });
-const inWorker = await loadModel(modelPath(names[0]), { worker: true, threads });
-report.forced = forced.backend.simd;
+// what 'auto' picks here, and relaxed in a worker (V8's flags are the process's, so worker_threads
+// have relaxed SIMD too)
+const auto = await loadModel(modelPath(names[0]), { threads });
+const inWorker = await loadModel(modelPath(names[0]), { worker: true, threads, simd: 'relaxed' });
+report.auto = auto.backend.simd;
 report.worker = { inWorker: inWorker.inWorker, simd: inWorker.backend.simd, arch: inWorker.backend.kernels.arch };
-await forced.dispose();
+await auto.dispose();
 await inWorker.dispose();
 console.log(JSON.stringify(report));

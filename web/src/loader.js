@@ -7,8 +7,10 @@
  * are built). Threads: Node always gets the threaded one; a browser gets it when the page (or
  * worker) is cross-origin isolated, else the single-thread one with a one-line notice. SIMD
  * (`options.simd`, default 'auto'): the relaxed build where `WebAssembly.validate` accepts a tiny
- * module using one relaxed instruction (Chromium; Node 20 with --experimental-wasm-relaxed-simd),
- * else SIMD128. Files are found relative to this module (`../dist/`), or under `options.distUrl`;
+ * module using one relaxed instruction and the engine ships relaxed SIMD by default (Chromium,
+ * Node >= 22), else SIMD128: Node 20 validates it behind --experimental-wasm-relaxed-simd but runs
+ * it slower than SIMD128 (docs/benchmarks.md: resnet50 1.3x, vit_b_16 1.6x the time), so there
+ * only `simd: 'relaxed'` loads it. Files are found relative to this module (`../dist/`), or under `options.distUrl`;
  * `options.wasmUrl` / `options.wasmPath` override the .wasm file alone (and make 'auto' mean
  * SIMD128: the file given is taken to be that build's unless `simd: 'relaxed'` says otherwise).
  *
@@ -111,7 +113,12 @@ export function pickSimd(options = {}) {
     return 'relaxed';
   }
   if (options.wasmUrl != null || options.wasmPath != null || relaxedUnavailable) return 'simd128';
-  return relaxedSimdSupported() ? 'relaxed' : 'simd128';
+  return relaxedSimdSupported() && !relaxedOnlyBehindFlag() ? 'relaxed' : 'simd128';
+}
+
+/** Node < 22: relaxed SIMD runs only behind --experimental-wasm-relaxed-simd, and slower. */
+function relaxedOnlyBehindFlag() {
+  return isNode && Number(process.versions.node.split('.')[0]) < 22;
 }
 
 const FILE_STEM = { mt: 'onnxfx', st: 'onnxfx-st', 'relaxed-mt': 'onnxfx-relaxed', 'relaxed-st': 'onnxfx-relaxed-st' };
