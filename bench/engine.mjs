@@ -5,6 +5,7 @@
 // spec: {engine: 'onnxfx'|'ort-web'|'ort-node'|'tfjs', model: path, input: {name, dims},
 //        nodes?: [names] (onnxfx), web?: path of another checkout's web/index.js (onnxfx),
 //        simd?: 'auto'|'relaxed'|'simd128' (onnxfx: loadModel's option; default 'auto'),
+//        weights?: 'float32'|'float16' (onnxfx: loadModel's option),
 //        layer?: {...} (tfjs), threads, warmup, runs}
 // onnxfx also answers backend: {simd, threads}, the build it ran, so that run.mjs can check that
 // a process started with --experimental-wasm-relaxed-simd did run the relaxed build.
@@ -34,7 +35,7 @@ async function onnxfx() {
   const started = performance.now();
   // spec.web: another checkout's web/index.js (run.mjs --baseline), to compare two builds
   const ofx = await import(spec.web ? pathToFileURL(spec.web).href : '../web/index.js');
-  const model = await ofx.loadModel(spec.model, { numThreads: spec.threads, ...(spec.simd ? { simd: spec.simd } : {}) });
+  const model = await ofx.loadModel(spec.model, { numThreads: spec.threads, ...(spec.simd ? { simd: spec.simd } : {}), ...(spec.weights ? { weights: spec.weights } : {}) });
   const outputName = model.outputs[0].name;
   const nodes = spec.nodes ?? [model.nodes.find((n) => n.outputs.includes(outputName)).name];
   const fx = await ofx.createFeatureExtractor(model, { returnNodes: nodes });

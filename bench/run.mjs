@@ -2,6 +2,7 @@
 // onnxfx against its peers, measured side by side in one run (issue #5's table).
 //
 //   node bench/run.mjs [--runs 20] [--rounds 2] [--only layers,models,pruning,formats] [--write docs/benchmarks.md]
+//   other sections: big (vit_l_16, vit_h_14; float16 weight storage), relaxed, browser, extract
 //   node bench/run.mjs --only compare --baseline DIR   this build against another checkout's (DIR,
 //                                                      built), whole models, alternating
 //   node bench/run.mjs --only relaxed                  the relaxed-SIMD build in Node: processes run
@@ -203,21 +204,29 @@ const BIG = [
   { label: 'vit_l_16 (1.2 GB, one file)', model: path.join(modelDir, 'vit_l_16.onnx'), macs: 61.55e9 },
   { label: 'vit_h_14 (2.5 GB external data)', model: path.join(repo, '.cache/big/vit_h_14/vit_h_14.onnx'), macs: 167.29e9 },
 ];
-if (only.has('big')) {
-  emit('\n### Big models, whole (1×3×224×224, 1 thread; start-up = module + load + create)\n');
-  emit(HEADER);
+/** The big models' rows: onnxfx (float32 and float16 weight storage) and onnxruntime-web, whole,
+ * 1 thread, measured by `measureIn` (a process, or a page); row labels start with `where`. */
+async function bigRows(where, measureIn) {
   const input = { name: 'x', dims: [1, 3, 224, 224] };
   for (const { label, model, macs } of BIG) {
     if (!existsSync(model)) {
-      emit(`| ${label} | – | not made (bench/export_big_models.py makes it) | | | | | | |`);
+      emit(`| ${where}${label} | – | not made (bench/export_big_models.py makes it) | | | | | | |`);
       continue;
     }
     const variants = [
-      { label: 'onnxfx', spec: { engine: 'onnxfx', model, input, threads: 1 } },
-      { label: 'onnxruntime-web', spec: { engine: 'ort-web', model, input, threads: 1 } },
+      { label: 'onnxfx', measure: measureIn, spec: { engine: 'onnxfx', model, input, threads: 1 } },
+      { label: 'onnxruntime-web', measure: measureIn, spec: { engine: 'ort-web', model, input, threads: 1 } },
+      // loadModel(src, { weights: 'float16' }): half the packed weights, widened per layer
+      { label: 'onnxfx, float16 weights', measure: measureIn, spec: { engine: 'onnxfx', model, input, threads: 1, weights: 'float16' } },
     ];
-    row(label, macs, variants, await measureRow(variants, { runs: 2, rounds: 1, warmup: 1 }), 1);
+    row(`${where}${label}`, macs, variants, await measureRow(variants, { runs: 2, rounds: 1, warmup: 1 }), 1);
   }
+}
+
+if (only.has('big')) {
+  emit('\n### Big models, whole (1×3×224×224, 1 thread; start-up = module + load + create)\n');
+  emit(HEADER);
+  await bigRows('', undefined);
 }
 
 if (only.has('compare')) {
@@ -252,6 +261,30 @@ if (only.has('pruning')) {
       { label: 'onnxfx whole graph', spec: { engine: 'onnxfx', model, input, threads: 1 } },
     ];
     row('resnet50 → layer2', null, variants, await measureRow(variants), 1);
+  }
+}
+
+/* Issue #15: `onnxfx extract` over a folder of JPEG photos against the model's own inference rate
+ * (bench/extract-throughput.mjs, which prints the details), per kernel thread count and number
+ * of decode workers. */
+let extractRun = null;
+if (only.has('extract')) {
+  const script = path.join(repo, 'bench/extract-throughput.mjs');
+  const r = spawnSync(process.execPath, [script, '--json', '--threads', '1,default', '--rounds', String(ROUNDS)],
+    { cwd: repo, encoding: 'utf8', maxBuffer: 1 << 24, stdio: ['ignore', 'pipe', 'inherit'] });
+  emit('\n### Batch extraction: `onnxfx extract` against inference alone (images/s)\n');
+  if (r.status !== 0) emit(`extract-throughput failed (exit ${r.status}); run node bench/extract-throughput.mjs to see why`);
+  else {
+    extractRun = JSON.parse(r.stdout.trim().split('\n').pop());
+    const workers = extractRun.rows[0]?.extract.map((e) => e.decodeWorkers) ?? [];
+    emit(`${extractRun.n} JPEG photos (ImageNet sizes), ${extractRun.decoder} decoder, best of ${extractRun.rounds} alternating rounds; ` +
+      `inference alone: the CLI's extractor on tensors decoded beforehand. "default" threads: the CLI without --threads (all cores).\n`);
+    emit(`| model | kernel threads | inference alone | ${workers.map((w) => `extract, ${w} decode worker${w === 1 ? '' : 's'}`).join(' | ')} |`);
+    emit(`|---|---|---|${workers.map(() => '---|').join('')}`);
+    for (const row of extractRun.rows) {
+      emit(`| ${row.model} | ${row.threads} | ${fmt(row.inferenceImagesPerSecond, 1)} | ` +
+        row.extract.map((e) => `${fmt(e.imagesPerSecond, 1)} (${fmt(100 * e.ratio, 0)}%)`).join(' | ') + ' |');
+    }
   }
 }
 
@@ -311,8 +344,8 @@ if (only.has('relaxed')) {
   // (bench/kernels/CMakeLists.txt, with OFX_RELAXED_SIMD)
   const relaxedKernels = measureKernels('bench-kernels-relaxed.js', [RELAXED_FLAG]);
   await relaxedSection('node', `Relaxed SIMD in Node: with and without ${RELAXED_FLAG}`,
-    `Node ${process.version}; "(flag)": the engine's process ran with ${RELAXED_FLAG}, so onnxfx's 'auto' picked the relaxed build (checked: model.backend.simd); onnxruntime-web's wasm has no relaxed instructions, the flag changes nothing for it.`, ({ model, input, threads }) => [
-    { label: `onnxfx relaxed ${threads}T (flag)`, simd: 'relaxed', peak: peaks.fma, spec: { engine: 'onnxfx', model, input, threads, nodeFlags: [RELAXED_FLAG] } },
+    `Node ${process.version}; "(flag)": the engine's process ran with ${RELAXED_FLAG}, and onnxfx was asked for the relaxed build (simd: 'relaxed'; 'auto' keeps SIMD128 in Node 20, where this table shows relaxed SIMD slower; checked: model.backend.simd); onnxruntime-web's wasm has no relaxed instructions, the flag changes nothing for it.`, ({ model, input, threads }) => [
+    { label: `onnxfx relaxed ${threads}T (flag)`, simd: 'relaxed', peak: peaks.fma, spec: { engine: 'onnxfx', simd: 'relaxed', model, input, threads, nodeFlags: [RELAXED_FLAG] } },
     { label: `onnxfx simd128 ${threads}T (no flag)`, simd: 'simd128', peak: peaks.simd128, spec: { engine: 'onnxfx', model, input, threads } },
     { label: `onnxruntime-web ${threads}T (flag)`, peak: peaks.simd128, spec: { engine: 'ort-web', model, input, threads, nodeFlags: [RELAXED_FLAG] } },
   ], peaks);
@@ -332,6 +365,21 @@ if (only.has('browser')) {
       { label: `onnxfx simd128 ${threads}T`, simd: 'simd128', peak: peaks.simd128, measure: measureIn, spec: { engine: 'onnxfx', simd: 'simd128', model, input, threads } },
       { label: `onnxruntime-web ${threads}T`, peak: peaks.simd128, measure: measureIn, spec: { engine: 'ort-web', model, input, threads } },
     ], peaks);
+  } finally {
+    await browser.close();
+  }
+}
+
+/* Issue #17 in a page: the big models fetched from the local server by URL (vit_h_14's external
+ * data files fetched beside its .onnx), whole, 1 thread, in Chromium. */
+if (only.has('big-browser')) {
+  const { startBrowserBench, CHROMIUM } = await import('./browser.mjs');
+  const browser = await startBrowserBench();
+  try {
+    emit('\n### Big models in Chromium, fetched by URL, whole (1×3×224×224, 1 thread)\n');
+    emit(`Chromium ${browser.version() ?? ''} (${CHROMIUM}, headless), a cross-origin isolated page; start-up includes fetching the files from a local server; peak RSS is the renderer's (the fetched bytes stay in JavaScript memory, outside the wasm heap).\n`);
+    emit(HEADER);
+    await bigRows('Chromium: ', browser.measure);
   } finally {
     await browser.close();
   }
@@ -418,6 +466,12 @@ function targets() {
       `through the whole engine: ${engine}`,
       kernelsMeasured ? all([k3 == null ? null : k3 >= 80, k1 == null ? null : k1 >= 80])
         : run.convs.length ? all(pcts.map((x) => (x == null ? null : x >= 80))) : null);
+  }
+  if (extractRun) {
+    const best = extractRun.rows.map((row) => ({ row, best: Math.max(...row.extract.map((e) => e.ratio)) }));
+    check('extract ≥ 90% of the model\'s inference rate (best decode-worker setting per row)',
+      best.map(({ row, best: b }) => `${row.model} ${row.threads} thread${row.threads === 1 ? '' : 's'} ${fmt(100 * b, 0)}%`).join(', '),
+      best.every(({ best: b }) => b >= 0.9));
   }
   if (only.has('pruning')) {
     const label = 'resnet50 → layer2';
