@@ -381,7 +381,7 @@ function withHint(err, model) {
 /**
  * The first line of explain(): the build, the thread count, and its main f32 GEMM / IGEMM / 3x3
  * depthwise micro-kernels (registered names without the common prefix; model.backend.kernels has
- * them all), e.g. `backend: relaxed SIMD, 1 thread; f32 kernels: gemm 4x8__wasmrelaxedsimd_fma, ...`.
+ * them all), e.g. `backend: relaxed SIMD, 1 thread; f32 kernels: gemm 6x8__wasmrelaxedsimd_fma, ...`.
  * @param {Backend} backend
  */
 function describeBackend(backend) {

@@ -17,16 +17,17 @@ static const ofx_kernel_config config = {
      * kernels unrolled 2 K steps: GEMM 4x8 > 6x8 (1x1 256->64 and the ViT Linears through the
      * driver, ~+8%); IGEMM 6x8 > 5x8 ~ 4x8 (3x3 64->64: the per-tap pointer setup is shared by
      * more rows). 12 accumulators + 2 weights + 1 broadcast fit x64's 16 XMM registers. */
-    .gemm_mr = 4,
     .igemm_mr = 6,
 #if OFX_ARCH_WASMRELAXEDSIMD
-    /* the relaxed build (clang-16 -mrelaxed-simd): the same shapes with one relaxed multiply-add
-     * (an FMA where the engine fuses) in place of each mul+add */
-    .f32_gemm_main = ofx_f32_gemm_minmax_ukernel_4x8__wasmrelaxedsimd_fma,
+    /* the relaxed build (clang-16 -mrelaxed-simd): one relaxed multiply-add (an FMA where the
+     * engine fuses) in place of each mul+add, which frees the product's register: GEMM 6x8 */
+    .gemm_mr = 6,
+    .f32_gemm_main = ofx_f32_gemm_minmax_ukernel_6x8__wasmrelaxedsimd_fma,
     .f32_gemm_1x8 = ofx_f32_gemm_minmax_ukernel_1x8__wasmrelaxedsimd_fma,
     .f32_igemm_main = ofx_f32_igemm_minmax_ukernel_6x8__wasmrelaxedsimd_fma,
     .f32_igemm_1x8 = ofx_f32_igemm_minmax_ukernel_1x8__wasmrelaxedsimd_fma,
 #else
+    .gemm_mr = 4,
     .f32_gemm_main = ofx_f32_gemm_minmax_ukernel_4x8__wasmsimd_loadsplat,
     .f32_gemm_1x8 = ofx_f32_gemm_minmax_ukernel_1x8__wasmsimd_splat,
     .f32_igemm_main = ofx_f32_igemm_minmax_ukernel_6x8__wasmsimd_loadsplat,

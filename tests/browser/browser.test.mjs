@@ -107,7 +107,7 @@ for (const isolated of [false, true]) {
       // threads by default where the page may have them: its cores, capped by the pool (4 + this one)
       const threads = isolated ? Math.min(r.cores, 5) : 1;
       assert.equal(r.backend.threads, threads);
-      assert.match(r.plan, new RegExp(`^backend: relaxed SIMD, ${threads} threads?; f32 kernels: gemm 4x8__wasmrelaxedsimd_fma`));
+      assert.match(r.plan, new RegExp(`^backend: relaxed SIMD, ${threads} threads?; f32 kernels: gemm 6x8__wasmrelaxedsimd_fma`));
       assert.deepEqual(r.trainNodes, reference.trainNodes);
       assert.deepEqual(r.evalNodes, reference.evalNodes);
       assert.deepEqual(Object.keys(r.features), Object.keys(reference.out));

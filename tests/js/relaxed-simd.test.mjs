@@ -69,7 +69,7 @@ for (const threads of ['mt', 'st']) {
       assert.equal(relaxed.threads, threads === 'mt' ? 2 : 1);
       assert.deepEqual(relaxed.kernels, {
         arch: 'wasmrelaxedsimd',
-        f32_gemm: 'ofx_f32_gemm_minmax_ukernel_4x8__wasmrelaxedsimd_fma',
+        f32_gemm: 'ofx_f32_gemm_minmax_ukernel_6x8__wasmrelaxedsimd_fma',
         f32_gemm_1x8: 'ofx_f32_gemm_minmax_ukernel_1x8__wasmrelaxedsimd_fma',
         f32_igemm: 'ofx_f32_igemm_minmax_ukernel_6x8__wasmrelaxedsimd_fma',
         f32_igemm_1x8: 'ofx_f32_igemm_minmax_ukernel_1x8__wasmrelaxedsimd_fma',
@@ -79,7 +79,7 @@ for (const threads of ['mt', 'st']) {
       });
       assert.equal(simd128.simd, 'simd128');
       assert.equal(simd128.kernels.arch, 'wasmsimd');
-      assert.match(m.planHead, new RegExp(`^backend: relaxed SIMD, ${threads === 'mt' ? '2 threads' : '1 thread'}; f32 kernels: gemm 4x8__wasmrelaxedsimd_fma`));
+      assert.match(m.planHead, new RegExp(`^backend: relaxed SIMD, ${threads === 'mt' ? '2 threads' : '1 thread'}; f32 kernels: gemm 6x8__wasmrelaxedsimd_fma`));
       const nodes = Object.entries(m.nodes);
       assert.ok(nodes.length >= 8, `${m.name}: ${nodes.length} sampled nodes compared`);
       for (const [node, e] of nodes) {

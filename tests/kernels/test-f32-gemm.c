@@ -143,7 +143,7 @@ int main(void) {
   /* the relaxed build: the wasmsimd kernels and the FMA ones, which kernel-config.c picks */
   CHECK(simd == 6 && relaxed == 3);
   CHECK(strcmp(ofx_kernels()->arch, "wasmrelaxedsimd") == 0);
-  CHECK(strstr(described, "\"f32_gemm\":\"ofx_f32_gemm_minmax_ukernel_4x8__wasmrelaxedsimd_fma\"") != NULL);
+  CHECK(strstr(described, "\"f32_gemm\":\"ofx_f32_gemm_minmax_ukernel_6x8__wasmrelaxedsimd_fma\"") != NULL);
   CHECK(strstr(described, "\"f32_igemm\":\"ofx_f32_igemm_minmax_ukernel_6x8__wasmrelaxedsimd_fma\"") != NULL);
   CHECK(strstr(described, "\"f32_dwconv_any\":\"ofx_f32_dwconv_minmax_ukernel_up8c__wasmrelaxedsimd_fma\"") != NULL);
 #elif defined(__wasm_simd128__)
