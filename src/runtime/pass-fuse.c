@@ -56,7 +56,38 @@ static int other_input(const ofx_plan *plan, int step, int v) {
   return n->inputs[0] == v && n->inputs[1] != v ? n->inputs[1] : n->inputs[1] == v && n->inputs[0] != v ? n->inputs[0] : -1;
 }
 
-static void fuse_dequantize_chains(ofx_plan *plan, const size_t *readers, const int *reader, const int *step_of_node) {
+/* Fusions pack from constants (an integer op's weights and zero points, the chain's scale and
+ * bias, a QDQ layer's 8-bit weights): those still deferred (external data, split models,
+ * recomputed constants) are lent for the call, then made deferred again. */
+#define MAX_LENT 12
+typedef struct lent_set {
+  int values[MAX_LENT];
+  void *blocks[MAX_LENT];
+  size_t n;
+} lent_set;
+
+static ofx_status lend(const ofx_graph *g, lent_set *set, int v) {
+  if (v < 0 || set->n == MAX_LENT) return OFX_OK; /* more: the fusion sees no data and declines */
+  set->values[set->n] = v;
+  return ofx_plan_lend_constant(g, v, &set->blocks[set->n++]);
+}
+
+static void unlend(const ofx_graph *g, lent_set *set) {
+  while (set->n > 0) {
+    set->n--;
+    ofx_plan_unlend_constant(g, set->values[set->n], set->blocks[set->n]);
+  }
+}
+
+/* After a failed lend: out of memory stops the create; a file that cannot be read leaves the
+ * layer unfused (it fails later where it is read, naming the file). */
+static ofx_status lend_failed(ofx_status s) {
+  if (s == OFX_OUT_OF_MEMORY) return s;
+  ofx_error_clear();
+  return OFX_OK;
+}
+
+static ofx_status fuse_dequantize_chains(ofx_plan *plan, const size_t *readers, const int *reader, const int *step_of_node) {
   const ofx_graph *g = plan->graph;
   for (size_t i = 0; i < plan->n_steps; i++) {
     ofx_op *op = &plan->steps[i];
@@ -81,7 +112,15 @@ static void fuse_dequantize_chains(ofx_plan *plan, const size_t *readers, const 
     int add = only_reader(readers, reader, mul_out);
     const ofx_value *bias = is_kind(plan, add, OFX_OP_Add) ? constant(g, other_input(plan, add, mul_out)) : NULL;
     if (!bias) add = -1;
-    if (!op->def->fuse_dequantize(op, x_scale, w_scale, bias)) continue;
+    lent_set lent = {.n = 0};
+    ofx_status st = OFX_OK;
+    for (size_t k = 0; k < op->node->n_inputs && st == OFX_OK; k++) st = lend(g, &lent, op->node->inputs[k]);
+    if (st == OFX_OK) st = lend(g, &lent, (int)(w_scale - g->values));
+    if (st == OFX_OK && bias) st = lend(g, &lent, (int)(bias - g->values));
+    const bool fused = st == OFX_OK && op->def->fuse_dequantize(op, x_scale, w_scale, bias);
+    unlend(g, &lent);
+    if (st != OFX_OK && (st = lend_failed(st)) != OFX_OK) return st;
+    if (!fused) continue;
     op->extra_input = x_scale;
     const int chain[4] = {cast, mul, add, scales};
     for (int c = 0; c < 4; c++) {
@@ -91,6 +130,7 @@ static void fuse_dequantize_chains(ofx_plan *plan, const size_t *readers, const 
       if (c < 3) plan->alias_of[plan->steps[chain[c]].node->outputs[0]] = acc; /* the scales Mul's output: read by no one now */
     }
   }
+  return OFX_OK;
 }
 
 /* The constant per-tensor scale and zero point (absent: uint8 0) of a QuantizeLinear or
@@ -147,15 +187,16 @@ static ofx_status fuse_quantized_operands(ofx_plan *plan, const size_t *readers,
                                 .w_zero_point = w->dequantized.zero_point >= 0 ? &g->values[w->dequantized.zero_point] : NULL,
                                 .w_axis = w->dequantized.axis};
     if (!shared_grid(g, qn, dn, &q.x_scale, &q.x_zero_point, &q.x_type)) continue;
-    void *lent; /* 8-bit weights still in their file (external data, a split model) are read for the packing */
-    ofx_status s = ofx_plan_lend_constant(g, w->dequantized.q, &lent);
+    lent_set lent = {.n = 0};
+    ofx_status s = lend(g, &lent, w->dequantized.q);
+    if (s == OFX_OK) s = lend(g, &lent, w->dequantized.scale);
+    if (s == OFX_OK) s = lend(g, &lent, w->dequantized.zero_point);
     const bool fused = s == OFX_OK && op->def->fuse_quantized(op, &q);
-    ofx_plan_unlend_constant(g, w->dequantized.q, lent);
-    if (s == OFX_OUT_OF_MEMORY) {
+    unlend(g, &lent);
+    if (s != OFX_OK && (s = lend_failed(s)) != OFX_OK) {
       free(fused_by), free(shape_readers), free(skipped_readers);
       return s;
     }
-    ofx_error_clear(); /* a weight that cannot be read leaves the layer to the float path */
     if (!fused) continue;
     op->extra_input = q.x;
     if (shape_readers[n->inputs[0]]++ == 0) fused_by[n->inputs[0]] = (int)i;
@@ -230,8 +271,8 @@ ofx_status ofx_pass_fuse(ofx_plan *plan) {
     for (size_t k = 0; k < n->n_implicit_inputs; k++) readers[n->implicit_inputs[k]]++;
   }
   for (size_t o = 0; o < plan->n_outputs; o++) readers[plan->output_value[o]]++; /* requested: kept */
-  fuse_dequantize_chains(plan, readers, reader, step_of_node);
-  ofx_status s = fuse_quantized_operands(plan, readers, step_of_node);
+  ofx_status s = fuse_dequantize_chains(plan, readers, reader, step_of_node);
+  if (s == OFX_OK) s = fuse_quantized_operands(plan, readers, step_of_node);
   if (s == OFX_OK) fuse_round_trips(plan, readers, reader, step_of_node);
   if (s != OFX_OK) {
     free(step_of_node);
