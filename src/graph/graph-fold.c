@@ -29,6 +29,7 @@ void ofx_graph_make_constant(ofx_graph *g, int v, ofx_dtype dtype, int rank, con
   value->dequantized.q = -1;
   value->deferred.file = -1;
   value->deferred.stored = NULL;
+  value->deferred.recompute = -1;
 }
 
 ofx_status ofx_graph_remove_nodes(ofx_graph *g, const bool *remove) {
@@ -58,6 +59,7 @@ void ofx_graph_set_constant_data(ofx_graph *g, int v, ofx_dtype dtype, const voi
   value->nbytes = nbytes;
   value->deferred.file = -1;
   value->deferred.stored = NULL;
+  value->deferred.recompute = -1;
 }
 
 bool ofx_value_scalar_f32(const ofx_value *v, float *out) {
@@ -93,6 +95,10 @@ ofx_status ofx_graph_read_constant(const ofx_graph *g, int v, void *dest) {
   if (!ofx_value_deferred(value)) {
     if (value->nbytes) memcpy(dest, value->data, value->nbytes);
     return OFX_OK;
+  }
+  if (value->deferred.recompute >= 0) {
+    if (g->recompute == NULL) return ofx_error(OFX_INVALID_ARGUMENT, "constant '%s' has nothing to compute it", value->name);
+    return g->recompute(g, v, dest);
   }
   const size_t stored = value->deferred.widen_half ? value->nbytes / 2 : value->nbytes;
   /* float16 is read into the upper half and widened forward: element i's float32 (bytes 4i..4i+3)

@@ -44,19 +44,24 @@ typedef struct ofx_value {
     int q, scale, zero_point, axis;
   } dequantized;
   /* A constant whose elements stay in external file `file` at `offset`, or in memory at
-   * `stored` (a float16 model's weights in the model bytes), with data NULL until someone reads
+   * `stored` (a float16 model's weights in the model bytes), or are computed again from the
+   * folded node `recompute` (an index for graph->recompute: a big weight the load-time fold
+   * would otherwise hold, DequantizeLinear of 8-bit weights), with data NULL until someone reads
    * them with ofx_graph_read_constant; widen_half: stored float16/bfloat16, read as float32.
-   * file is -1 and stored NULL for every other value. */
+   * file and recompute are -1 and stored NULL for every other value. */
   struct {
     int file;
     uint64_t offset;
     const void *stored;
+    int recompute;
     bool widen_half, bfloat16;
   } deferred;
 } ofx_value;
 
-/* Whether v's elements are read on demand (from a file or from stored half-precision bytes). */
-static inline bool ofx_value_read_on_demand(const ofx_value *v) { return v->deferred.file >= 0 || v->deferred.stored != NULL; }
+/* Whether v's elements are read on demand (from a file, stored half-precision bytes, or computed). */
+static inline bool ofx_value_read_on_demand(const ofx_value *v) {
+  return v->deferred.file >= 0 || v->deferred.stored != NULL || v->deferred.recompute >= 0;
+}
 static inline bool ofx_value_deferred(const ofx_value *v) { return ofx_value_read_on_demand(v) && v->data == NULL; }
 
 /* What the graph layer needs to know about a node's op, given by the op table when the graph is
@@ -159,6 +164,10 @@ typedef struct ofx_graph {
   ofx_strmap value_index; /* value name -> index */
   ofx_external_reader read_external; /* deferred external data (NULL: all of it is in memory) */
   void *read_ctx;
+  /* Computes constant v (deferred.recompute >= 0) into dest: set by the load-time fold, which
+   * knows how to run the node it left the value to (the graph layer runs no ops). */
+  ofx_status (*recompute)(const struct ofx_graph *graph, int v, void *dest);
+  void *recompute_ctx;
 } ofx_graph;
 
 /* Builds the IR from model bytes; the bytes must outlive the graph. `describe` gives every node

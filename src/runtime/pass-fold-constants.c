@@ -56,15 +56,44 @@ static ofx_status skip(ofx_status s, bool *folded) {
   return OFX_OK;
 }
 
-/* Evaluates one node into graph memory. in/out hold n_inputs/n_outputs tensors; copies[] the
- * aligned copies of unaligned constants (freed by the caller). */
+/* A folded node's single output at least this big is not kept: it is computed again from the
+ * node each time it is read (ofx_graph.recompute), one extractor's init at a time, so that a
+ * model's weights are not held twice (DequantizeLinear of 8-bit weights: four times their size). */
+#define RECOMPUTE_MIN_BYTES ((size_t)64 << 10)
+
+/* The folded nodes whose outputs are recomputed (graph memory; deferred.recompute indexes it). */
+typedef struct recompute_table {
+  ofx_node *nodes;
+  size_t count;
+} recompute_table;
+
+typedef enum fold_mode {
+  FOLD_KEEP_OR_DEFER, /* outputs into graph memory, or left to recompute when big */
+  FOLD_INTO_DEST,     /* output 0 into the caller's block (recompute) */
+} fold_mode;
+
+/* Evaluates one node. in/out hold n_inputs/n_outputs tensors; copies[] the aligned copies of
+ * unaligned or deferred constants (freed by the caller). FOLD_KEEP_OR_DEFER: outputs become
+ * constants in graph memory, except a big single output, for which only its shape is set and
+ * *deferred is true (big deferred inputs are then never read); FOLD_INTO_DEST: output 0 is
+ * written at dest. */
 static ofx_status evaluate(ofx_graph *g, const ofx_node *node, const ofx_op_def *def, ofx_tensor *in, ofx_tensor *out,
-                           void **copies, bool *folded) {
+                           void **copies, fold_mode mode, void *dest, bool *folded, bool *deferred) {
   *folded = true;
+  *deferred = false;
+  bool unread = false; /* big deferred inputs given by shape until the node is known to run */
   for (size_t k = 0; k < node->n_inputs; k++) {
     int v = node->inputs[k];
     in[k] = (ofx_tensor){OFX_DTYPE_UNDEFINED, -1, {0}, NULL, OFX_LAYOUT_NCHW};
-    if (v >= 0) OFX_TRY(ofx_constant_tensor(g, v, &in[k], &copies[k]));
+    if (v < 0) continue;
+    const ofx_value *value = &g->values[v];
+    if (mode == FOLD_KEEP_OR_DEFER && ofx_value_deferred(value) && value->nbytes > OFX_PLAN_EVAL_MAX * 8) {
+      in[k] = (ofx_tensor){value->dtype, value->rank, {0}, NULL, OFX_LAYOUT_NCHW};
+      memcpy(in[k].dims, value->dims, sizeof in[k].dims);
+      unread = true;
+      continue;
+    }
+    OFX_TRY(ofx_constant_tensor(g, v, &in[k], &copies[k]));
   }
   uint8_t *flags = calloc(node->n_inputs + 1, 1);
   if (flags == NULL) return ofx_plan_oom("folding constants");
@@ -90,6 +119,14 @@ static ofx_status evaluate(ofx_graph *g, const ofx_node *node, const ofx_op_def 
       goto done;
     }
     size_t bytes = numel * esize;
+    if (mode == FOLD_INTO_DEST) {
+      out[k].data = dest;
+      continue;
+    }
+    if (node->n_outputs == 1 && bytes >= RECOMPUTE_MIN_BYTES) {
+      *deferred = true; /* the caller records the shape: nothing runs now */
+      goto done;
+    }
     char *block = ofx_graph_alloc(g, bytes + OFX_TENSOR_ALIGNMENT);
     if (block == NULL) {
       s = ofx_plan_oom("folding constants");
@@ -97,6 +134,9 @@ static ofx_status evaluate(ofx_graph *g, const ofx_node *node, const ofx_op_def 
     }
     out[k].data = block + (OFX_TENSOR_ALIGNMENT - (uintptr_t)block % OFX_TENSOR_ALIGNMENT) % OFX_TENSOR_ALIGNMENT;
   }
+  for (size_t k = 0; unread && k < node->n_inputs; k++) /* it runs: the big inputs are read now */
+    if (node->inputs[k] >= 0 && in[k].data == NULL && in[k].rank >= 0)
+      if ((s = ofx_constant_tensor(g, node->inputs[k], &in[k], &copies[k])) != OFX_OK) goto done;
   if ((uint64_t)op.scratch_bytes > OFX_MEMORY_LIMIT) {
     *folded = false;
     goto done;
@@ -107,7 +147,7 @@ static ofx_status evaluate(ofx_graph *g, const ofx_node *node, const ofx_op_def 
   }
   ofx_run_context ctx = {NULL, scratch};
   def->run(&op, in, out, &ctx);
-  for (size_t k = 0; k < node->n_outputs; k++) {
+  for (size_t k = 0; k < node->n_outputs && mode == FOLD_KEEP_OR_DEFER; k++) {
     int v = node->outputs[k];
     if (v < 0) continue;
     size_t numel = ofx_tensor_numel(&out[k]);
@@ -119,6 +159,42 @@ done:
   free(scratch);
   free(flags);
   return s;
+}
+
+/* ofx_graph.recompute: runs the folded node again into dest. */
+static ofx_status recompute(const ofx_graph *graph, int v, void *dest) {
+  ofx_graph *g = (ofx_graph *)graph; /* evaluate writes nothing to it in FOLD_INTO_DEST */
+  const recompute_table *table = g->recompute_ctx;
+  const ofx_node *node = &table->nodes[g->values[v].deferred.recompute];
+  const ofx_op_def *def = ofx_op_for_node(node);
+  ofx_tensor *in = calloc(node->n_inputs + 1, sizeof *in), *out = calloc(node->n_outputs + 1, sizeof *out);
+  void **copies = calloc(node->n_inputs + 1, sizeof *copies);
+  ofx_status s = in && out && copies ? OFX_OK : ofx_plan_oom("computing a folded constant");
+  bool folded = false, deferred = false;
+  if (s == OFX_OK) s = evaluate(g, node, def, in, out, copies, FOLD_INTO_DEST, dest, &folded, &deferred);
+  if (s == OFX_OK && !folded)
+    s = ofx_error(OFX_INVALID_ARGUMENT, "constant '%s' could not be computed again from node '%s'", g->values[v].name, node->onnx_name);
+  for (size_t k = 0; copies && k < node->n_inputs; k++) free(copies[k]);
+  free(in), free(out), free(copies);
+  return s;
+}
+
+/* Leaves output 0 of node (shape in *t) to be computed when read. */
+static ofx_status defer_output(ofx_graph *g, const ofx_node *node, const ofx_tensor *t) {
+  recompute_table *table = g->recompute_ctx;
+  if (table == NULL) {
+    if ((table = ofx_graph_alloc(g, sizeof *table)) == NULL ||
+        (table->nodes = ofx_graph_alloc(g, (g->n_nodes + 1) * sizeof *table->nodes)) == NULL)
+      return ofx_plan_oom("folding constants");
+    table->count = 0;
+    g->recompute = recompute;
+    g->recompute_ctx = table;
+  }
+  table->nodes[table->count] = *node; /* the node leaves the graph; its inputs stay constants */
+  const int v = node->outputs[0];
+  ofx_graph_make_constant(g, v, t->dtype, t->rank, t->dims, NULL, ofx_tensor_numel(t) * ofx_dtype_size(t->dtype));
+  g->values[v].deferred.recompute = (int)table->count++;
+  return OFX_OK;
 }
 
 /* Records where a folded DequantizeLinear's float weights come from (ofx_value.dequantized), for
@@ -153,7 +229,9 @@ ofx_status ofx_pass_fold_constants(ofx_graph *g) {
     const ofx_node *node = &g->nodes[i];
     const ofx_op_def *def = ofx_op_for_node(node);
     if (!foldable(g, node, def)) continue;
-    s = evaluate(g, node, def, in, out, copies, &remove[i]);
+    bool deferred = false;
+    s = evaluate(g, node, def, in, out, copies, FOLD_KEEP_OR_DEFER, NULL, &remove[i], &deferred);
+    if (s == OFX_OK && deferred) s = defer_output(g, node, &out[0]);
     if (s == OFX_OK && remove[i] && def->kind == OFX_OP_DequantizeLinear) note_dequantized(g, node);
     for (size_t k = 0; k < widest; k++) {
       free(copies[k]);

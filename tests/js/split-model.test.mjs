@@ -98,3 +98,27 @@ test('a model without big initializers is not split', () => {
   const split = splitModel(bufferSource(SELF_LOCATION, big));
   assert.ok(split && split.length < 200, `a ${SPLIT_MIN_BYTES}-byte initializer is moved out (${split?.length} bytes left)`);
 });
+
+// Their big 8-bit weights are read like external data too; the planner's int8 fusions must still
+// get them (they pack them into the 8-bit kernels' int16 form: 2 bytes a weight, where the float
+// fallback packs 4), and nothing of the dynamic chain may run on its own.
+for (const form of ['int8', 'qdq']) {
+  test(`resnet18.${form} loaded from its path still runs every layer on the 8-bit kernels`, async () => {
+    const before = await heapUsed();
+    const model = await loadModel(modelPath(`resnet18.${form}`));
+    try {
+      // QDQ: the load-time fold leaves DequantizeLinear of big weights to be computed when read,
+      // so no float32 copy of them (4x the file) lives with the model
+      const loaded = (await heapUsed()) - before;
+      assert.ok(loaded < 0.2 * statSync(modelPath(`resnet18.${form}`)).size, `loading took ${loaded} bytes of heap`);
+      const fx = await createFeatureExtractor(model, { returnNodes: ['layer4'] });
+      const plan = await fx.explain(image(4));
+      const packed = Number(/packed weights (\d+) bytes/.exec(plan)[1]);
+      // layer4 and before: 11.2 M weights, 22 MB as int16 (45 MB as float32)
+      assert.ok(packed > 15e6 && packed < 26e6, `packed ${packed} bytes`);
+      if (form === 'int8') assert.doesNotMatch(plan, /^\s+\d+\s+\S+\s+(Cast|Mul)\s/m, 'no Cast or Mul step of a dequantizing chain runs');
+    } finally {
+      await model.dispose();
+    }
+  });
+}
