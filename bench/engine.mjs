@@ -10,26 +10,12 @@
 // onnxfx also answers backend: {simd, threads}, the build it ran, so that run.mjs can check that
 // a process started with --experimental-wasm-relaxed-simd did run the relaxed build.
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { input, measure as measureRuns } from './measure.mjs';
 
 const spec = JSON.parse(process.argv[2]);
 const here = (p) => fileURLToPath(new URL(p, import.meta.url));
 
-function input(dims) {
-  const data = new Float32Array(dims.reduce((a, b) => a * b, 1));
-  for (let i = 0; i < data.length; i++) data[i] = Math.sin(i * 0.37) * 0.5;
-  return data;
-}
-
-async function measure(run) {
-  for (let i = 0; i < spec.warmup; i++) await run();
-  const times = [];
-  for (let i = 0; i < spec.runs; i++) {
-    const t = performance.now();
-    await run();
-    times.push(performance.now() - t);
-  }
-  return times;
-}
+const measure = (run) => measureRuns(spec, run);
 
 async function onnxfx() {
   const started = performance.now();
