@@ -166,7 +166,8 @@ static void gemm_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *out, const of
   const float *a = in[0].data;
   size_t m = (size_t)out[0].dims[0];
   const size_t a_bytes = s->trans_a ? ofx_round_up(m * s->k * sizeof(float), 16) : 0;
-  const float *w = ofx_packed_weights_for_run(&s->packed, (char *)ctx->scratch + a_bytes, ctx->pool);
+  /* scratch is NULL when neither is needed: no pointer arithmetic on it then */
+  const float *w = ofx_packed_weights_for_run(&s->packed, s->packed.half ? (char *)ctx->scratch + a_bytes : NULL, ctx->pool);
   if (s->trans_a) {
     float *t = ctx->scratch;
     for (size_t i = 0; i < m; i++)
