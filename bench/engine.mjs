@@ -10,7 +10,7 @@
 // onnxfx also answers backend: {simd, threads}, the build it ran, so that run.mjs can check that
 // a process started with --experimental-wasm-relaxed-simd did run the relaxed build.
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { input, measure as measureRuns } from './measure.mjs';
+import { input, measure as measureRuns, measureOnnxfx } from './measure.mjs';
 
 const spec = JSON.parse(process.argv[2]);
 const here = (p) => fileURLToPath(new URL(p, import.meta.url));
@@ -21,14 +21,7 @@ async function onnxfx() {
   const started = performance.now();
   // spec.web: another checkout's web/index.js (run.mjs --baseline), to compare two builds
   const ofx = await import(spec.web ? pathToFileURL(spec.web).href : '../web/index.js');
-  const model = await ofx.loadModel(spec.model, { numThreads: spec.threads, ...(spec.simd ? { simd: spec.simd } : {}), ...(spec.weights ? { weights: spec.weights } : {}) });
-  const outputName = model.outputs[0].name;
-  const nodes = spec.nodes ?? [model.nodes.find((n) => n.outputs.includes(outputName)).name];
-  const fx = await ofx.createFeatureExtractor(model, { returnNodes: nodes });
-  const startupMs = performance.now() - started;
-  const x = new ofx.Tensor('float32', input(spec.input.dims), spec.input.dims);
-  const times = await measure(() => fx.run({ [spec.input.name]: x }));
-  return { times, startupMs, backend: { simd: model.backend?.simd, threads: model.backend?.threads } };
+  return measureOnnxfx(ofx, spec, started);
 }
 
 async function ortWeb() {

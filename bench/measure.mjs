@@ -19,3 +19,19 @@ export async function measure(spec, run) {
   }
   return times;
 }
+
+/**
+ * onnxfx on spec: load, extract spec.nodes (default: the node of the model's first output),
+ * run. `ofx` is the package module the caller imported after `started` (start-up includes it).
+ * @returns {Promise<{times: number[], startupMs: number, backend: {simd?: string, threads?: number}}>}
+ */
+export async function measureOnnxfx(ofx, spec, started) {
+  const model = await ofx.loadModel(spec.model, { numThreads: spec.threads, ...(spec.simd ? { simd: spec.simd } : {}), ...(spec.weights ? { weights: spec.weights } : {}) });
+  const outputName = model.outputs[0].name;
+  const nodes = spec.nodes ?? [model.nodes.find((n) => n.outputs.includes(outputName)).name];
+  const fx = await ofx.createFeatureExtractor(model, { returnNodes: nodes });
+  const startupMs = performance.now() - started;
+  const x = new ofx.Tensor('float32', input(spec.input.dims), spec.input.dims);
+  const times = await measure(spec, () => fx.run({ [spec.input.name]: x }));
+  return { times, startupMs, backend: { simd: model.backend?.simd, threads: model.backend?.threads } };
+}
