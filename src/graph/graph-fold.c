@@ -104,10 +104,11 @@ ofx_status ofx_graph_read_constant(const ofx_graph *g, int v, void *dest) {
   /* float16 is read into the upper half and widened forward: element i's float32 (bytes 4i..4i+3)
    * never reaches a half not yet read (at 2n + 2j, j > i) */
   char *at = (char *)dest + (value->nbytes - stored);
+  ofx_status s = OFX_OK;
   if (value->deferred.stored) memcpy(at, value->deferred.stored, stored);
-  if (value->deferred.stored == NULL && g->read_external == NULL)
+  else if (g->read_external == NULL)
     return ofx_error(OFX_INVALID_ARGUMENT, "constant '%s' is in an external file nobody can read", value->name);
-  ofx_status s = value->deferred.stored ? OFX_OK : g->read_external(g->read_ctx, (size_t)value->deferred.file, value->deferred.offset, stored, at);
+  else s = g->read_external(g->read_ctx, (size_t)value->deferred.file, value->deferred.offset, stored, at);
   if (s != OFX_OK) {
     char why[256];
     snprintf(why, sizeof why, "%s", ofx_last_error());
