@@ -242,9 +242,10 @@ static ofx_status conv_reshape_unpacked(ofx_op *op, const ofx_tensor *in) {
 static size_t aligned_floats(size_t n) { return (n + 3) & ~(size_t)3; }
 
 /* Floats at the front of scratch for the float32 weights the NHWC and 3-D paths run on: packed
- * there by run on the unpacked path, widened there from float16 storage; 0 otherwise. */
+ * there by run on the unpacked path, widened there from float16 storage (the size
+ * ofx_packed_weights_scratch_bytes asks); 0 otherwise. */
 static size_t scratch_packed_floats(const conv_state *s) {
-  return s->unpacked || s->packed.half ? aligned_floats(conv_packed_floats(s)) + 4 : 0;
+  return s->unpacked || s->packed.half ? aligned_floats(conv_packed_floats(s)) : 0;
 }
 
 static ofx_status conv3d_reshape(ofx_op *op, const ofx_tensor *in, ofx_tensor *out) {
