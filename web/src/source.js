@@ -4,6 +4,7 @@
  */
 import { OnnxfxError } from './errors.js';
 import { isNode } from './loader.js';
+import { Cursor } from './protobuf.js';
 
 const hasScheme = (s) => /^[a-z][a-z0-9+.-]*:/i.test(s) && !/^[a-z]:[\\/]/i.test(s);
 
@@ -134,37 +135,6 @@ export async function openModelFile(file) {
 
 // ---- ONNX external data: which files a model names ------------------------------------------
 
-function readVarint(bytes, at) {
-  let value = 0, scale = 1, byte;
-  do {
-    if (at >= bytes.length) throw new OnnxfxError('BAD_MODEL', 'truncated protobuf varint');
-    byte = bytes[at++];
-    value += (byte & 0x7f) * scale;
-    scale *= 128;
-  } while (byte & 0x80);
-  return [value, at];
-}
-
-/** Calls visit(field, wireType, start, end) for each field of the message in bytes[begin, end). */
-function forEachField(bytes, begin, end, visit) {
-  let at = begin;
-  while (at < end) {
-    let key;
-    [key, at] = readVarint(bytes, at);
-    const field = Math.floor(key / 8), wire = key & 7;
-    if (wire === 0) [, at] = readVarint(bytes, at);
-    else if (wire === 1) at += 8;
-    else if (wire === 5) at += 4;
-    else if (wire === 2) {
-      let len;
-      [len, at] = readVarint(bytes, at);
-      if (at + len > end) throw new OnnxfxError('BAD_MODEL', 'truncated protobuf field');
-      visit(field, at, at + len);
-      at += len;
-    } else throw new OnnxfxError('BAD_MODEL', `unsupported protobuf wire type ${wire}`);
-  }
-}
-
 const utf8 = new TextDecoder();
 
 /**
@@ -173,30 +143,34 @@ const utf8 = new TextDecoder();
  */
 export function findExternalLocations(bytes) {
   const found = new Set();
-  const tensor = (b, e) => forEachField(bytes, b, e, (f, s, t) => {
-    if (f !== 13) return; // external_data: StringStringEntryProto
+  const cursor = new Cursor(bufferSource('', bytes));
+  // the copies cursor.bytes returns also suit TextDecoder, which refuses views of shared memory (the threaded heap)
+  const text = (f) => utf8.decode(cursor.bytes(f.payload, f.end - f.payload));
+  const tensor = (b, e) => cursor.fields(b, e, (f) => {
+    if (f.field !== 13 || f.wire !== 2) return; // external_data: StringStringEntryProto
     let key = '', value = '';
-    forEachField(bytes, s, t, (ef, es, et) => {
-      // slice: TextDecoder refuses views of shared memory (the threaded heap)
-      if (ef === 1) key = utf8.decode(bytes.slice(es, et));
-      if (ef === 2) value = utf8.decode(bytes.slice(es, et));
+    cursor.fields(f.payload, f.end, (ef) => {
+      if (ef.field === 1 && ef.wire === 2) key = text(ef);
+      if (ef.field === 2 && ef.wire === 2) value = text(ef);
     });
     if (key === 'location') found.add(value);
   });
-  const attribute = (b, e) => forEachField(bytes, b, e, (f, s, t) => {
-    if (f === 5 || f === 10) tensor(s, t); // t, tensors
-    else if (f === 6 || f === 11) graph(s, t); // g, graphs
+  const attribute = (b, e) => cursor.fields(b, e, (f) => {
+    if (f.wire !== 2) return;
+    if (f.field === 5 || f.field === 10) tensor(f.payload, f.end); // t, tensors
+    else if (f.field === 6 || f.field === 11) graph(f.payload, f.end); // g, graphs
   });
-  const node = (b, e) => forEachField(bytes, b, e, (f, s, t) => {
-    if (f === 5) attribute(s, t);
+  const node = (b, e) => cursor.fields(b, e, (f) => {
+    if (f.field === 5 && f.wire === 2) attribute(f.payload, f.end);
   });
-  const graph = (b, e) => forEachField(bytes, b, e, (f, s, t) => {
-    if (f === 1) node(s, t);
-    else if (f === 5) tensor(s, t); // initializer
+  const graph = (b, e) => cursor.fields(b, e, (f) => {
+    if (f.wire !== 2) return;
+    if (f.field === 1) node(f.payload, f.end);
+    else if (f.field === 5) tensor(f.payload, f.end); // initializer
   });
   try {
-    forEachField(bytes, 0, bytes.length, (f, s, t) => {
-      if (f === 7) graph(s, t);
+    cursor.fields(0, bytes.length, (f) => {
+      if (f.field === 7 && f.wire === 2) graph(f.payload, f.end);
     });
   } catch {
     return []; // not valid protobuf: the core reports what is wrong

@@ -8,69 +8,14 @@
  * browsers the bytes stay in JavaScript memory. Only the protobuf framing is read and written.
  */
 import { OnnxfxError } from './errors.js';
+import { Cursor } from './protobuf.js';
 
 /** The location the split model gives its own bytes (a real location cannot contain ':' and '<'). */
 export const SELF_LOCATION = '<onnxfx:model>';
 /** Initializers smaller than this stay inline: they cost little, and planning may read them. */
 export const SPLIT_MIN_BYTES = 64 << 10;
 
-const WINDOW = 1 << 16;
 const encoder = new TextEncoder();
-
-/** Random access over `reader` ({size, read(offset, length, target)}) through one window. */
-class Cursor {
-  constructor(reader) {
-    this.reader = reader;
-    this.start = 0;
-    this.window = new Uint8Array(0);
-  }
-
-  /** The bytes [at, at + length), copied. */
-  bytes(at, length) {
-    if (at < this.start || at + length > this.start + this.window.length) {
-      const size = Math.min(Math.max(length, WINDOW), this.reader.size - at);
-      if (size < length) throw new OnnxfxError('BAD_MODEL', 'truncated protobuf field');
-      this.window = new Uint8Array(size);
-      this.reader.read(at, size, this.window);
-      this.start = at;
-    }
-    return this.window.slice(at - this.start, at - this.start + length);
-  }
-
-  /** [value, next offset] of the varint at `at`. */
-  varint(at) {
-    const head = this.bytes(at, Math.min(10, this.reader.size - at));
-    let value = 0, scale = 1, i = 0, byte;
-    do {
-      if (i === head.length) throw new OnnxfxError('BAD_MODEL', 'truncated protobuf varint');
-      byte = head[i++];
-      value += (byte & 0x7f) * scale;
-      scale *= 128;
-    } while (byte & 0x80);
-    return [value, at + i];
-  }
-
-  /** Calls visit({field, wire, start, payload, end}) for each field of the message in [begin, end). */
-  fields(begin, end, visit) {
-    for (let at = begin; at < end;) {
-      const start = at;
-      let key;
-      [key, at] = this.varint(at);
-      const field = Math.floor(key / 8), wire = key % 8;
-      let payload = at;
-      if (wire === 0) [, at] = this.varint(at);
-      else if (wire === 1) at += 8;
-      else if (wire === 5) at += 4;
-      else if (wire === 2) {
-        let length;
-        [length, payload] = this.varint(at);
-        at = payload + length;
-      } else throw new OnnxfxError('BAD_MODEL', `unsupported protobuf wire type ${wire}`);
-      if (at > end) throw new OnnxfxError('BAD_MODEL', 'truncated protobuf field');
-      visit({ field, wire, start, payload, end: at });
-    }
-  }
-}
 
 function varint(value) {
   const out = [];
