@@ -208,9 +208,9 @@ static void pow_chunk(void *ctx, size_t start, size_t count) {
 
 static int64_t int_binary(binary_kind kind, int64_t x, int64_t y, bool fmod_mode) {
   switch (kind) {
-    case B_ADD: return (int64_t)((uint64_t)x + (uint64_t)y); /* wraps instead of UB */
-    case B_SUB: return (int64_t)((uint64_t)x - (uint64_t)y);
-    case B_MUL: return (int64_t)((uint64_t)x * (uint64_t)y);
+    case B_ADD: return ofx_i64_add_wrap(x, y);
+    case B_SUB: return ofx_i64_sub_wrap(x, y);
+    case B_MUL: return ofx_i64_mul_wrap(x, y);
     case B_DIV: return y == 0 || (x == INT64_MIN && y == -1) ? 0 : x / y;
     case B_MOD: {
       if (y == 0 || (x == INT64_MIN && y == -1)) return 0;
@@ -220,12 +220,12 @@ static int64_t int_binary(binary_kind kind, int64_t x, int64_t y, bool fmod_mode
     }
     case B_POW: {
       int64_t r = 1;
-      for (int64_t i = 0; i < y && i < 64; i++) r = (int64_t)((uint64_t)r * (uint64_t)x);
+      for (int64_t i = 0; i < y && i < 64; i++) r = ofx_i64_mul_wrap(r, x);
       return y < 0 ? (x == 1 ? 1 : 0) : r;
     }
     case B_MAX: return x > y ? x : y;
     case B_MIN: return x < y ? x : y;
-    case B_PRELU: return x < 0 ? (int64_t)((uint64_t)x * (uint64_t)y) : x;
+    case B_PRELU: return x < 0 ? ofx_i64_mul_wrap(x, y) : x;
     case B_EQUAL: return x == y;
     case B_LESS: return x < y;
     case B_GREATER: return x > y;

@@ -153,8 +153,8 @@ static void reduce_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *out, const 
       }
       if (ints && s->kind <= R_PROD) {
         int64_t v = ofx_load_i64(in[0].data, t, e);
-        iacc[o] = s->kind == R_SUM ? iacc[o] + v : s->kind == R_MAX ? (v > iacc[o] ? v : iacc[o])
-                  : s->kind == R_MIN ? (v < iacc[o] ? v : iacc[o]) : iacc[o] * v;
+        iacc[o] = s->kind == R_SUM ? ofx_i64_add_wrap(iacc[o], v) : s->kind == R_MAX ? (v > iacc[o] ? v : iacc[o])
+                  : s->kind == R_MIN ? (v < iacc[o] ? v : iacc[o]) : ofx_i64_mul_wrap(iacc[o], v);
       }
       for (int d = s->rank - 1; d >= 0; d--) {
         o += (size_t)ost[d];

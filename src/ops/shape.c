@@ -382,7 +382,7 @@ static void range_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *out, const o
   ofx_dtype t = out[0].dtype;
   if (ofx_dtype_is_int(t)) {
     int64_t start = ofx_load_i64(in[0].data, t, 0), delta = ofx_load_i64(in[2].data, t, 0);
-    for (int64_t i = 0; i < out[0].dims[0]; i++) ofx_store_i64(out[0].data, t, (size_t)i, start + i * delta);
+    for (int64_t i = 0; i < out[0].dims[0]; i++) ofx_store_i64(out[0].data, t, (size_t)i, ofx_i64_add_wrap(start, ofx_i64_mul_wrap(i, delta)));
   } else {
     double start = ofx_load_f64(in[0].data, t, 0), delta = ofx_load_f64(in[2].data, t, 0);
     float fs = (float)start, fd = (float)delta;

@@ -25,6 +25,12 @@ static inline bool ofx_dtype_is_int(int t) {
 /* Types the typed loops read and write. */
 static inline bool ofx_dtype_is_numeric(int t) { return t == OFX_DTYPE_FLOAT32 || t == OFX_DTYPE_DOUBLE || ofx_dtype_is_int(t); }
 
+/* Integer tensors wrap on overflow, as two's-complement hardware (and onnxruntime) does; in C
+ * signed overflow is undefined, so the arithmetic goes through uint64_t. */
+static inline int64_t ofx_i64_add_wrap(int64_t x, int64_t y) { return (int64_t)((uint64_t)x + (uint64_t)y); }
+static inline int64_t ofx_i64_sub_wrap(int64_t x, int64_t y) { return (int64_t)((uint64_t)x - (uint64_t)y); }
+static inline int64_t ofx_i64_mul_wrap(int64_t x, int64_t y) { return (int64_t)((uint64_t)x * (uint64_t)y); }
+
 static inline double ofx_load_f64(const void *p, int t, size_t i) {
   switch (t) {
     case OFX_DTYPE_FLOAT32: return ((const float *)p)[i];

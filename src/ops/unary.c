@@ -132,8 +132,8 @@ static void unary_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *out, const o
   } else if (in[0].dtype != OFX_DTYPE_FLOAT32) {
     for (size_t i = 0; i < n; i++) {
       int64_t x = ofx_load_i64(in[0].data, in[0].dtype, i);
-      int64_t y = s->kind == U_ABS ? (x < 0 ? (int64_t)(0 - (uint64_t)x) : x)
-                  : s->kind == U_NEG ? (int64_t)(0 - (uint64_t)x) : (x > 0) - (x < 0);
+      int64_t y = s->kind == U_ABS ? (x < 0 ? ofx_i64_sub_wrap(0, x) : x)
+                  : s->kind == U_NEG ? ofx_i64_sub_wrap(0, x) : (x > 0) - (x < 0);
       ofx_store_i64(out[0].data, out[0].dtype, i, y);
     }
   } else if (s->kind == U_HARD_SWISH) { /* mobilenet_v3 when not fused into its Conv */
