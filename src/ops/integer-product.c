@@ -504,9 +504,8 @@ static const ofx_op_def qdq_matmul = {.op_type = "MatMul", .kind = OFX_OP_MatMul
                                       .destroy = integer_destroy, .fuse_activation = integer_fuse_activation};
 
 /* .fuse_quantized of Conv (2-D, constant float bias) and MatMul (2-D weights): packs the 8-bit
- * weights with x_scale * w_scale[j] and the bias, then hands the node to the definitions above,
- * freeing the float op's own packing (the runtime reads op->def after init, as pool-nd.h's
- * dispatch relies on). */
+ * weights with x_scale * w_scale[j] and the bias, then hands the node to the definitions above
+ * (the runtime reads op->def after init, as pool-nd.h's dispatch relies on). */
 bool ofx_q8_fuse_quantized(ofx_op *op, const ofx_quantized_operands *q) {
   const bool conv = op->def->kind == OFX_OP_Conv;
   if (op->shapes_only || !(q->x_scale > 0) || !isfinite(q->x_scale) || (conv ? q->w->rank != 4 : q->w->rank != 2)) return false;

@@ -124,11 +124,12 @@ typedef struct ofx_op_def {
    * then reads at run (op->extra_input), `w_scale` and `bias` constants (bias NULL: none). False
    * when it cannot; the chain then runs as it is. */
   bool (*fuse_dequantize)(ofx_op *op, int x_scale, const ofx_value *w_scale, const ofx_value *bias);
-  /* Optional, for QDQ models (fuse pass): this float op's input 0 is DequantizeLinear(
+  /* Optional, for QDQ models (called while steps are built, instead of init, with op->state
+   * NULL; see pass-fuse.c): this float op's input 0 is DequantizeLinear(
    * QuantizeLinear(x)) with constant per-tensor parameters and its weights a constant folded
    * from DequantizeLinear of 8-bit weights. The op then runs on the 8-bit kernels, reading x (as
    * op->extra_input) and quantizing it itself; input 0 only gives its shape. False when it
-   * cannot; the op then runs in float on the dequantized values, as before. */
+   * cannot; init then runs, and the op computes in float on the dequantized values. */
   bool (*fuse_quantized)(ofx_op *op, const ofx_quantized_operands *q);
 
   /* Output 0 is input 0's elements in the same order under another shape (Reshape, Flatten,

@@ -136,9 +136,13 @@ ofx_status ofx_plan_build_steps(ofx_plan *plan, const bool *keep) {
       break;
     }
     plan->n_steps++; /* counted before init so that destroy sees partially built state */
-    s = lend_deferred(plan, node, lent);
-    if (s == OFX_OK) s = op->def->init(op);
-    return_deferred(plan, op, lent);
+    bool quantized = false;
+    s = ofx_fuse_init_quantized(plan, op, &quantized);
+    if (s == OFX_OK && !quantized) {
+      s = lend_deferred(plan, node, lent);
+      if (s == OFX_OK) s = op->def->init(op);
+      return_deferred(plan, op, lent);
+    }
     if (plan->progress && s == OFX_OK && (done += constant_bytes(g, node)) - reported >= total / 100 + 1) {
       plan->progress(plan->progress_ctx, done, total);
       reported = done;

@@ -111,6 +111,10 @@ ofx_status ofx_pass_widen_float16(ofx_graph *graph);
 ofx_status ofx_plan_build_steps(ofx_plan *plan, const bool *keep);
 /* Passes, in the order they run. */
 ofx_status ofx_pass_fuse(ofx_plan *plan);
+/* Called by build-steps in place of op's init: a Conv/MatMul the fuse pass would put on 8-bit
+ * kernels (QDQ operands) is initialized quantized at once (*fused), so its float weights are
+ * never recomputed and packed only to be freed. */
+ofx_status ofx_fuse_init_quantized(ofx_plan *plan, ofx_op *op, bool *fused);
 ofx_status ofx_pass_fold(ofx_plan *plan);
 ofx_status ofx_pass_layout(ofx_plan *plan);
 ofx_status ofx_pass_memory(ofx_plan *plan);
