@@ -4,7 +4,7 @@
 #     the ONNX conformance suite, torchvision feature comparisons, graph rules, the fuzz corpora
 #     and regressions, the kernels against their scalar references;
 #   - the WebAssembly SIMD kernels against their scalar references (ctest under node);
-#   - a short libFuzzer run of each fuzz target (fixed seed);
+#   - a short libFuzzer run of each fuzz target (fixed seed and length: the same inputs everywhere);
 #   - the Node suite over the WebAssembly build, and the browser suite in Debian's Chromium.
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -18,7 +18,7 @@ printf '\n== WebAssembly SIMD kernels vs scalar references (ctest under node)\n'
 ctest --test-dir build/wasm --output-on-failure -j2
 
 printf '\n== short fuzz run (tests/fuzz/run.sh; the long one is in docs/robustness.md)\n'
-FUZZ_SEED=1 bash tests/fuzz/run.sh 20
+FUZZ_SEED=1 FUZZ_RUNS=1500000 bash tests/fuzz/run.sh 180
 
 printf '\n== Node tests (WebAssembly build)\n'
 node --test tests/js/

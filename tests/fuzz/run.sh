@@ -2,10 +2,14 @@
 # Builds the libFuzzer targets (clang, ASan + UBSan + LeakSanitizer) in build/fuzz and fuzzes
 # each for SECONDS, one after the other (two cores are shared: one job at a time).
 #
-#   tests/fuzz/run.sh 30             # CI: 4 targets x 30 s
+#   tests/fuzz/run.sh 30             # a quick look: 4 targets x 30 s
 #   tests/fuzz/run.sh 3600           # the long run (see docs/robustness.md)
 #   JOBS=2 tests/fuzz/run.sh 3600    # two fuzzing processes per target
-#   FUZZ_SEED=1 tests/fuzz/run.sh 20 # a fixed mutation sequence (CI), so a run can be replayed
+#   FUZZ_SEED=1 FUZZ_RUNS=1500000 tests/fuzz/run.sh 180
+#                                    # CI: a fixed mutation sequence of a fixed length from the
+#                                    # committed seeds only, so every machine runs the inputs the
+#                                    # run here ran (a time limit alone made a faster CI machine go
+#                                    # further and meet a bug first; the time limit stays a cap)
 #
 # Seeds: the committed corpus (tests/fuzz/corpus), every crash ever found
 # (tests/fuzz/regressions) and the small model.onnx files of Debian's libonnx-testdata, copied
@@ -42,8 +46,12 @@ export UBSAN_OPTIONS="print_stacktrace=1:${UBSAN_OPTIONS:-}"
 status=0
 parallel=()
 ((jobs > 1)) && parallel=(-jobs="$jobs" -workers="$jobs")
+runs=()
+[[ -n "${FUZZ_RUNS:-}" ]] && runs=(-runs="$FUZZ_RUNS")
 for target in decode graph plan run; do
   corpus="$build/corpus/$target"
+  # a fixed-length run starts from the committed seeds alone, as on a fresh clone
+  [[ -n "${FUZZ_RUNS:-}" ]] && corpus="$build/corpus-fixed/$target" && rm -rf "$corpus"
   crashes="$build/crashes/$target"
   mkdir -p "$corpus" "$crashes"
   log="$build/fuzz-$target.log"
@@ -51,7 +59,7 @@ for target in decode graph plan run; do
   set +e
   "$build/tests/fuzz/fuzz-$target" "$corpus" tests/fuzz/corpus tests/fuzz/regressions "$seeds" \
     -max_total_time="$seconds" -max_len=65536 -timeout=10 -rss_limit_mb=2048 -seed="${FUZZ_SEED:-0}" \
-    ${parallel[@]+"${parallel[@]}"} -print_final_stats=1 \
+    ${runs[@]+"${runs[@]}"} ${parallel[@]+"${parallel[@]}"} -print_final_stats=1 \
     -artifact_prefix="$crashes/" >"$log" 2>&1
   rc=$?
   set -e
