@@ -9,8 +9,8 @@ import { Worker } from 'node:worker_threads';
 import { loadModel, createFeatureExtractor, Tensor, BadInputError, DisposedError, InvalidArgumentError } from '../../web/index.js';
 import { LocalEngine } from '../../web/src/engine.js';
 import { WorkerEngine } from '../../web/src/worker-client.js';
-import { loadWasm, relaxedSimdSupported } from '../../web/src/loader.js';
-import { modelPath } from './helpers.mjs';
+import { relaxedSimdSupported } from '../../web/src/loader.js';
+import { heapUsed, modelPath } from './helpers.mjs';
 import * as W from './onnx-writer.mjs';
 
 const ort = createRequire(import.meta.url)('onnxruntime-node');
@@ -22,11 +22,6 @@ function assertClose(actual, expected, what) {
   for (let i = 0; i < expected.length; i++) assert.ok(Math.abs(actual[i] - expected[i]) < 1e-5, `${what}: element ${i}`);
 }
 
-/** Bytes in use in this thread's WebAssembly heap (the module index.js uses). */
-async function heapUsed() {
-  const { mod } = await loadWasm();
-  return mod._ofx_wasm_heap_used();
-}
 
 /** Records each worker_threads Worker once its terminate() has finished. */
 function watchWorkers() {

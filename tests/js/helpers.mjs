@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
+import { loadWasm } from '../../web/src/loader.js';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const modelDir = process.env.ONNXFX_MODEL_DIR ?? path.join(repoRoot, '.cache/models');
@@ -40,4 +41,11 @@ export function seededRandom(seed) {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+}
+
+/** Bytes in use in this thread's WebAssembly heap (dlmalloc's in-use total, wasm/api.c), in the
+ * module web/index.js uses (loadWasm caches it): the leak tests compare it before and after. */
+export async function heapUsed() {
+  const { mod } = await loadWasm();
+  return mod._ofx_wasm_heap_used();
 }

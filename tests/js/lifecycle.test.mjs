@@ -5,7 +5,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { loadModel, createFeatureExtractor, Tensor, OnnxfxError } from '../../web/index.js';
-import { loadWasm } from '../../web/src/loader.js';
+import { heapUsed } from './helpers.mjs';
 import * as W from './onnx-writer.mjs';
 
 const conv = W.convReluModel();
@@ -19,13 +19,6 @@ function assertClose(actual, expected, what) {
   }
 }
 
-/** Bytes of the WebAssembly heap in use (dlmalloc's in-use total, from wasm/api.c). */
-async function heapUsed() {
-  const loaded = await loadWasm(); // the module index.js uses (loadWasm caches it)
-  const mod = loaded.mod ?? loaded;
-  assert.equal(typeof mod._ofx_wasm_heap_used, 'function', 'web/dist exports ofx_wasm_heap_used');
-  return mod._ofx_wasm_heap_used();
-}
 
 async function cycle(bytes, x) {
   const model = await loadModel(bytes);

@@ -8,11 +8,10 @@ import assert from 'node:assert/strict';
 import { readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { loadModel, createFeatureExtractor, Tensor } from '../../web/index.js';
-import { loadWasm } from '../../web/src/loader.js';
 import { SELF_LOCATION, SPLIT_MIN_BYTES, splitModel } from '../../web/src/split-model.js';
 import { bufferSource } from '../../web/src/source.js';
 import * as W from './onnx-writer.mjs';
-import { modelPath, seededRandom } from './helpers.mjs';
+import { heapUsed, modelPath, seededRandom } from './helpers.mjs';
 
 const ort = createRequire(import.meta.url)('onnxruntime-node');
 
@@ -21,9 +20,6 @@ function image(seed) {
   return new Tensor('float32', Float32Array.from({ length: 3 * 224 * 224 }, () => random() * 2 - 1), [1, 3, 224, 224]);
 }
 
-async function heapUsed() {
-  return (await loadWasm()).mod._ofx_wasm_heap_used();
-}
 
 // the engine's one-time allocations (its thread pool) happen on the first load, not in a test
 test.before(async () => (await loadModel(W.convReluModel().bytes)).dispose());
