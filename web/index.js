@@ -12,7 +12,7 @@
  */
 import { OnnxfxError } from './src/errors.js';
 import { LocalEngine } from './src/engine.js';
-import { defaultThreadCount } from './src/loader.js';
+import { defaultThreadCount, isNode } from './src/loader.js';
 import { WorkerEngine } from './src/worker-client.js';
 import { readModelSource, findExternalLocations, readExternalData, nodeModelFile } from './src/source.js';
 import { Tensor, toTensor } from './src/tensor.js';
@@ -242,6 +242,9 @@ export async function loadModel(source, options = {}) {
   const locations = findExternalLocations(bytes);
   const externals = locations.length ? await readExternalData(locations, dir, options.externalData, {
     url, fetchOptions: options.fetchOptions,
+    // a browser worker reads big external data by range requests as it packs (a page cannot
+    // block on one); fetchOptions (credentials, headers) are for fetch(), so they fetch whole
+    ranged: !!options.worker && !isNode && options.fetchOptions == null,
     onProgress: options.onProgress && ((loaded) => options.onProgress?.(bytes.byteLength + loaded, 0)), // the model, then its data
   }) : [];
   const { engine, release } = await acquireEngine(options);
@@ -250,11 +253,15 @@ export async function loadModel(source, options = {}) {
     // Buffers nobody else holds move to a worker instead of being copied (ignored in-thread).
     const transfer = [];
     if (owned) transfer.push(bytes.buffer);
-    for (const e of externals) if (e.owned) transfer.push(e.data.buffer);
+    for (const e of externals) if (e.owned && e.data) transfer.push(e.data.buffer);
     // The engine keeps the bytes (big initializers are read from them as extractors pack them):
     // a copy of yours, so that changing them later changes nothing (a worker gets its own copy).
     const kept = owned || engine.inWorker ? bytes : bytes.slice();
-    const input = { bytes: kept, externals: externals.map(({ location, data }) => ({ location, data })) };
+    const input = {
+      bytes: kept,
+      externals: externals.map(({ location, data, url, size }) =>
+        (data ? { location, data } : { location, url: String(url), size: Number(size) })), // read by range requests
+    };
     const native = await engine.call('loadModel', input, transfer);
     return new Model(engine, native, release, (await engine.call('info', undefined)).backend, weights);
   } catch (err) {

@@ -6,7 +6,8 @@
 // checked at both ends and in between; heap use is read from malloc (_ofx_wasm_heap_used).
 // Then external data passed as `externalData: {'weights.bin': bytes}` (a few MB, read through
 // the deferred path: core.js loadModelDeferred + wasm/api.c ofx_js_read_external) gives the
-// values Node gives, in the page and in a Worker.
+// values Node gives, in the page and in a Worker; fetched beside a URL model, whole, or by range
+// requests as a worker packs the weights.
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -21,6 +22,7 @@ const GiB = 1024 ** 3;
 const N = (780 * 1024 ** 2) / 4; // floats per tensor: 780 MiB, as in Node
 
 let browser, userDataDir, servers;
+const requests = []; // what the ranged and unranged servers were asked
 
 test.before(async () => {
   userDataDir = mkdtempSync(path.join(os.tmpdir(), 'onnxfx-chromium-'));
@@ -30,7 +32,12 @@ test.before(async () => {
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
       '--disable-component-update', '--disable-sync'],
   });
-  servers = { plain: await startServer(), isolated: await startServer({ isolated: true }) };
+  servers = {
+    plain: await startServer(),
+    isolated: await startServer({ isolated: true }),
+    ranged: await startServer({ isolated: true, onRequest: (r) => requests.push(r) }),
+    unranged: await startServer({ isolated: true, ranges: false, onRequest: (r) => requests.push(r) }),
+  };
 });
 
 test.after(async () => {
@@ -194,6 +201,47 @@ test('Chromium: a model loaded from a URL fetches its external data files beside
     }
     assert.equal(r.refused?.code, 'BAD_MODEL');
     assert.match(r.refused.message, /location '\.\.\/bias\.bin.*' is refused: it has a '\.\.' segment/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('Chromium, a worker: external data beside a URL model is read by range requests as extractors pack it', async () => {
+  const dir = path.join(defaultRoot, '.cache/browser-ranged');
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(path.join(dir, 'sub'), { recursive: true });
+  writeFileSync(path.join(dir, 'model.onnx'), externalModel());
+  for (const [location, data] of Object.entries(externalData())) writeFileSync(path.join(dir, location), new Uint8Array(data));
+  try {
+    const want = await nodeFeatures(externalModel(), { externalData: externalData() });
+    for (const server of ['ranged', 'unranged']) {
+      requests.length = 0;
+      const r = await inPage(servers[server], async () => {
+        const { X, X_DIMS, RETURN_NODES } = await import('/tests/browser/external-model.mjs');
+        const { loadModel, createFeatureExtractor, Tensor } = window.onnxfx;
+        const m = await loadModel('/.cache/browser-ranged/model.onnx', { worker: true });
+        const fx = await createFeatureExtractor(m, { returnNodes: RETURN_NODES });
+        const out = await fx.run(new Tensor('float32', X, X_DIMS));
+        await m.dispose();
+        return { out: Object.fromEntries(Object.entries(out).map(([k, v]) => [k, Array.from(v.data)])) };
+      });
+      assert.equal(r.evaluateError, undefined, r.evaluateError);
+      for (const [key, values] of Object.entries(want)) {
+        let worst = 0;
+        values.forEach((v, i) => { worst = Math.max(worst, Math.abs(v - r.out[key][i])); });
+        assert.ok(worst <= 1e-4 * Math.max(1, ...values.map(Math.abs)), `${server}, ${key}: max |browser - node| = ${worst}`);
+      }
+      const data = requests.filter((q) => /\/(weights|sub\/bias)\.bin$/.test(q.path));
+      const reads = data.filter((q) => q.range && q.range !== 'bytes=0-0');
+      if (server === 'ranged') {
+        // one probe per file, then one read per tensor as the worker packs it; nothing whole
+        assert.deepEqual(data.filter((q) => q.range === null), [], 'no file fetched whole');
+        assert.ok(reads.length >= 2, `range reads: ${JSON.stringify(reads)}`);
+      } else {
+        assert.deepEqual(reads, [], 'a server without ranges gets whole fetches');
+        assert.ok(data.some((q) => q.range === null), 'each file fetched whole');
+      }
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

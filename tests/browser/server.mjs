@@ -1,7 +1,9 @@
 // A tiny static server for the browser tests and for trying onnxfx in a browser by hand: serves
 // the repository on 127.0.0.1 only. With --isolated (or { isolated: true }) every response
 // carries the COOP/COEP headers that make a page cross-origin isolated, so it gets
-// SharedArrayBuffer and onnxfx's threaded build.
+// SharedArrayBuffer and onnxfx's threaded build. Single-range requests (`Range: bytes=a-b`) get
+// 206 partial content, as static file servers and CDNs answer them; `ranges: false` serves
+// whole files only, and `onRequest` sees each request (the tests check which reads happened).
 //
 //   node tests/browser/server.mjs [--isolated] [--port 8080]
 import http from 'node:http';
@@ -24,12 +26,14 @@ const TYPES = {
 export const defaultRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 /**
- * @param {{root?: string, isolated?: boolean, port?: number}} [options]
+ * @param {{root?: string, isolated?: boolean, port?: number, ranges?: boolean,
+ *   onRequest?: (request: {path: string, range: string|null}) => void}} [options]
  * @returns {Promise<{url: string, close: () => Promise<void>}>}
  */
-export function startServer({ root = defaultRoot, isolated = false, port = 0 } = {}) {
+export function startServer({ root = defaultRoot, isolated = false, port = 0, ranges = true, onRequest } = {}) {
   const server = http.createServer(async (req, res) => {
     const headers = { 'Cache-Control': 'no-store' };
+    if (ranges) headers['Accept-Ranges'] = 'bytes';
     if (isolated) {
       headers['Cross-Origin-Opener-Policy'] = 'same-origin';
       headers['Cross-Origin-Embedder-Policy'] = 'require-corp';
@@ -41,6 +45,16 @@ export function startServer({ root = defaultRoot, isolated = false, port = 0 } =
       const info = await stat(file);
       if (!info.isFile()) throw Object.assign(new Error('not a file'), { status: 404 });
       headers['Content-Type'] = TYPES[path.extname(file)] ?? 'application/octet-stream';
+      onRequest?.({ path: url.pathname, range: req.headers.range ?? null });
+      const range = ranges && /^bytes=(\d+)-(\d+)$/.exec(req.headers.range ?? '');
+      if (range && Number(range[1]) <= Number(range[2]) && Number(range[1]) < info.size) {
+        const start = Number(range[1]), end = Math.min(Number(range[2]), info.size - 1);
+        headers['Content-Range'] = `bytes ${start}-${end}/${info.size}`;
+        headers['Content-Length'] = end - start + 1;
+        res.writeHead(206, headers);
+        createReadStream(file, { start, end }).pipe(res);
+        return;
+      }
       headers['Content-Length'] = info.size;
       res.writeHead(200, headers);
       createReadStream(file).pipe(res);

@@ -12,7 +12,7 @@
 import { Core } from './core.js';
 import { loadWasm, poolReady } from './loader.js';
 import { OnnxfxError } from './errors.js';
-import { bufferSource, fileSource, findExternalLocations, openExternalData, openModelFile } from './source.js';
+import { bufferSource, fileSource, findExternalLocations, openExternalData, openModelFile, rangeSource } from './source.js';
 import { SELF_LOCATION, inlineSelfData, splitModel } from './split-model.js';
 
 /** @typedef {import('./messages.js').Operations} Operations */
@@ -106,7 +106,7 @@ export class LocalEngine {
     // big initializers stay in `bytes` (JavaScript memory), read as the core packs them
     const self = bufferSource(SELF_LOCATION, bytes);
     const split = splitModel(self);
-    const sources = (externals ?? []).map(({ location, data }) => bufferSource(location, data));
+    const sources = (externals ?? []).map((e) => ('url' in e ? rangeSource(e.location, e.url, e.size) : bufferSource(e.location, e.data)));
     if (split) sources.unshift(self);
     /** @type {NativeModel} */
     const native = sources.length ? this.core.loadModelDeferred(split ?? bytes, sources) : this.core.loadModel(bytes);

@@ -48,7 +48,8 @@ export interface LoadedModel {
 /** Every engine operation: its input (`in`) and output (`out`). */
 export interface Operations {
   info: { in: undefined; out: { threaded: boolean; backend: Backend } };
-  loadModel: { in: { bytes: Uint8Array; externals: { location: string; data: Uint8Array }[] }; out: LoadedModel };
+  /** externals: each file's bytes, or (a browser worker) its URL and size, read by range requests */
+  loadModel: { in: { bytes: Uint8Array; externals: ({ location: string; data: Uint8Array } | { location: string; url: string; size: number })[] }; out: LoadedModel };
   freeModel: { in: { handle: number }; out: void };
   createExtractor: { in: { model: number; names: string[]; train: boolean; fuse?: boolean; weights?: 'float32' | 'float16' }; out: ExtractorInfo };
   freeExtractor: { in: { handle: number }; out: void };

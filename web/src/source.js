@@ -195,9 +195,12 @@ function refusedLocation(location) {
  * @param {string[]} locations
  * @param {string|null} dir
  * @param {Record<string, Uint8Array|ArrayBuffer>} [provided]
- * @param {{url?: URL, fetchOptions?: RequestInit, onProgress?: (loaded: number, total: number) => void}} [from]
- *   from.onProgress: bytes fetched so far over all files (total 0: unknown)
- * @returns {Promise<{location: string, data: Uint8Array, owned: boolean}[]>}
+ * @param {{url?: URL, fetchOptions?: RequestInit, ranged?: boolean,
+ *   onProgress?: (loaded: number, total: number) => void}} [from]
+ *   from.onProgress: bytes fetched so far over all files (total 0: unknown); from.ranged: the
+ *   engine reads in a Web Worker, so a file whose server answers range requests is not fetched
+ *   now but given as {url, size} and read a tensor at a time as extractors pack it (rangeSource)
+ * @returns {Promise<{location: string, data?: Uint8Array, url?: string, size?: number, owned: boolean}[]>}
  */
 export async function readExternalData(locations, dir, provided, from = {}) {
   const out = [];
@@ -217,6 +220,11 @@ export async function readExternalData(locations, dir, provided, from = {}) {
       const url = new URL(location.split(/[\\/]/).map(encodeURIComponent).join('/'), from.url);
       let response;
       try {
+        const size = from.ranged ? await rangedSize(url) : null;
+        if (size != null) {
+          out.push({ location, url: url.href, size, owned: false });
+          continue;
+        }
         response = await fetchModel(url, from.fetchOptions);
         const data = await readResponse(response, (loaded) => from.onProgress?.(fetched + loaded, 0));
         fetched += data.byteLength;
@@ -264,6 +272,43 @@ async function readConfined(dir, location) {
 /** A source over bytes held in JavaScript (Core.loadModelDeferred). */
 export function bufferSource(location, data) {
   return { location, size: data.byteLength, read: (offset, length, target) => target.set(data.subarray(offset, offset + length)) };
+}
+
+/**
+ * The size of the file at url when its server answers a range request with 206 partial content
+ * (static servers and CDNs do), else null: the file is then fetched whole.
+ * @param {URL} url
+ */
+async function rangedSize(url) {
+  const response = await fetchModel(url, { headers: { Range: 'bytes=0-0' } });
+  await response.body?.cancel();
+  const total = /^bytes 0-0\/(\d+)$/.exec(response.headers.get('content-range') ?? '');
+  return response.status === 206 && total ? Number(total[1]) : null;
+}
+
+/**
+ * A Web Worker's source over a file on a server that answers range requests: each read is one
+ * synchronous request for exactly those bytes (the core reads while it packs weights, and a
+ * worker may block; a page may not), so the file is never held whole, in the heap or outside.
+ * @param {string} location @param {string} url @param {number} size
+ */
+export function rangeSource(location, url, size) {
+  return {
+    location,
+    size,
+    read(offset, length, target) {
+      const request = new XMLHttpRequest();
+      request.open('GET', url, false);
+      request.responseType = 'arraybuffer';
+      request.setRequestHeader('Range', `bytes=${offset}-${offset + length - 1}`);
+      request.send();
+      const data = request.status === 206 ? request.response : null;
+      if (!(data instanceof ArrayBuffer) || data.byteLength !== length) {
+        throw new Error(`'${location}': ${length} bytes at ${offset} answered with HTTP ${request.status}`);
+      }
+      target.set(new Uint8Array(data));
+    },
+  };
 }
 
 /**
