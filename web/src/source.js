@@ -198,8 +198,9 @@ function refusedLocation(location) {
  * @param {{url?: URL, fetchOptions?: RequestInit, ranged?: boolean,
  *   onProgress?: (loaded: number, total: number) => void}} [from]
  *   from.onProgress: bytes fetched so far over all files (total 0: unknown); from.ranged: the
- *   engine reads in a Web Worker, so a file whose server answers range requests is not fetched
- *   now but given as {url, size} and read a tensor at a time as extractors pack it (rangeSource)
+ *   engine reads in a Web Worker, so a file of RANGED_MIN_BYTES or more whose server answers
+ *   range requests is not fetched now but given as {url, size} and read a tensor at a time as
+ *   extractors pack it (rangeSource)
  * @returns {Promise<{location: string, data?: Uint8Array, url?: string, size?: number, owned: boolean}[]>}
  */
 export async function readExternalData(locations, dir, provided, from = {}) {
@@ -221,7 +222,7 @@ export async function readExternalData(locations, dir, provided, from = {}) {
       let response;
       try {
         const size = from.ranged ? await rangedSize(url) : null;
-        if (size != null) {
+        if (size != null && size >= RANGED_MIN_BYTES) {
           out.push({ location, url: url.href, size, owned: false });
           continue;
         }
@@ -273,6 +274,13 @@ async function readConfined(dir, location) {
 export function bufferSource(location, data) {
   return { location, size: data.byteLength, read: (offset, length, target) => target.set(data.subarray(offset, offset + length)) };
 }
+
+/**
+ * External data files this big are read by range requests (where they can be) rather than held:
+ * each read then costs a round trip (hundreds per create for a big model), which pays only when
+ * holding the file would cost real memory (vit_h_14: 2.5 GB).
+ */
+export const RANGED_MIN_BYTES = 128 << 20;
 
 /**
  * The size of the file at url when its server answers a range request with 206 partial content
