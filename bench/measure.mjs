@@ -26,7 +26,8 @@ export async function measure(spec, run) {
  * @returns {Promise<{times: number[], startupMs: number, backend: {simd?: string, threads?: number}}>}
  */
 export async function measureOnnxfx(ofx, spec, started) {
-  const model = await ofx.loadModel(spec.model, { numThreads: spec.threads, ...(spec.simd ? { simd: spec.simd } : {}), ...(spec.weights ? { weights: spec.weights } : {}) });
+  const model = await ofx.loadModel(spec.model, { numThreads: spec.threads, ...(spec.simd ? { simd: spec.simd } : {}),
+    ...(spec.weights ? { weights: spec.weights } : {}), ...(spec.worker ? { worker: true } : {}) });
   const outputName = model.outputs[0].name;
   const nodes = spec.nodes ?? [model.nodes.find((n) => n.outputs.includes(outputName)).name];
   const fx = await ofx.createFeatureExtractor(model, { returnNodes: nodes });

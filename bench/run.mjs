@@ -218,6 +218,9 @@ async function bigRows(where, measureIn) {
       { label: 'onnxruntime-web', measure: measureIn, spec: { engine: 'ort-web', model, input, threads: 1 } },
       // loadModel(src, { weights: 'float16' }): half the packed weights, widened per layer
       { label: 'onnxfx, float16 weights', measure: measureIn, spec: { engine: 'onnxfx', model, input, threads: 1, weights: 'float16' } },
+      // in a browser worker, big external data is read by range requests, not held (source.js)
+      ...(where ? [{ label: 'onnxfx in a worker', measure: measureIn, spec: { engine: 'onnxfx', model, input, threads: 1, worker: true } },
+        { label: 'onnxfx in a worker, float16 weights', measure: measureIn, spec: { engine: 'onnxfx', model, input, threads: 1, worker: true, weights: 'float16' } }] : []),
     ];
     row(`${where}${label}`, macs, variants, await measureRow(variants, { runs: 2, rounds: 1, warmup: 1 }), 1);
   }
@@ -377,7 +380,7 @@ if (only.has('big-browser')) {
   const browser = await startBrowserBench();
   try {
     emit('\n### Big models in Chromium, fetched by URL, whole (1×3×224×224, 1 thread)\n');
-    emit(`Chromium ${browser.version() ?? ''} (${CHROMIUM}, headless), a cross-origin isolated page; start-up includes fetching the files from a local server; peak RSS is the renderer's (the fetched bytes stay in JavaScript memory, outside the wasm heap).\n`);
+    emit(`Chromium ${browser.version() ?? ''} (${CHROMIUM}, headless), a cross-origin isolated page; start-up includes fetching the files from a local server; peak RSS is the renderer's, where the page's workers live too (in the page, fetched bytes stay in JavaScript memory, outside the wasm heap; in a worker, external data files of 128 MiB or more are read by range requests as extractors pack them).\n`);
     emit(HEADER);
     await bigRows('Chromium: ', browser.measure);
   } finally {

@@ -166,13 +166,18 @@ for (const isolated of [false, true]) {
   });
 }
 
-test('Chromium: a model loaded from a URL fetches its external data files beside it', async () => {
-  // the files as a server holds them: the model, weights.bin and sub/bias.bin beside it
-  const dir = path.join(defaultRoot, '.cache/browser-external');
+/** The files as a server holds them, under the repository's `folder`: model.onnx, weights.bin and sub/bias.bin. */
+function serveExternalModel(folder) {
+  const dir = path.join(defaultRoot, folder);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(path.join(dir, 'sub'), { recursive: true });
   writeFileSync(path.join(dir, 'model.onnx'), externalModel());
   for (const [location, data] of Object.entries(externalData())) writeFileSync(path.join(dir, location), new Uint8Array(data));
+  return dir;
+}
+
+test('Chromium: a model loaded from a URL fetches its external data files beside it', async () => {
+  const dir = serveExternalModel('.cache/browser-external');
   // a model naming a location outside its folder is refused before anything is fetched
   const escape = Buffer.from(externalModel());
   escape.write('../bias.bin.', escape.indexOf('sub/bias.bin'), 'latin1'); // the same length, so the framing holds
@@ -208,11 +213,7 @@ test('Chromium: a model loaded from a URL fetches its external data files beside
 });
 
 test('Chromium, a worker: external data beside a URL model is read by range requests as extractors pack it', async () => {
-  const dir = path.join(defaultRoot, '.cache/browser-ranged');
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(path.join(dir, 'sub'), { recursive: true });
-  writeFileSync(path.join(dir, 'model.onnx'), externalModel());
-  for (const [location, data] of Object.entries(externalData())) writeFileSync(path.join(dir, location), new Uint8Array(data));
+  const dir = serveExternalModel('.cache/browser-ranged');
   // weights.bin padded past RANGED_MIN_BYTES (ranges pay only for big files): zeros after its
   // tensors, which nothing reads; sub/bias.bin stays small, so it is fetched whole either way
   const weights = path.join(dir, 'weights.bin');
