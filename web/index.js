@@ -14,7 +14,7 @@ import { OnnxfxError } from './src/errors.js';
 import { LocalEngine } from './src/engine.js';
 import { defaultThreadCount, isNode } from './src/loader.js';
 import { WorkerEngine } from './src/worker-client.js';
-import { readModelSource, findExternalLocations, readExternalData, nodeModelFile } from './src/source.js';
+import { bigRangedModel, readModelSource, findExternalLocations, readExternalData, nodeModelFile } from './src/source.js';
 import { Tensor, toTensor } from './src/tensor.js';
 import { checkOptionNames, checkSimdOption, checkWeightsOption, closeMatches, quoteList } from './src/options.js';
 
@@ -238,15 +238,23 @@ export async function loadModel(source, options = {}) {
     await engine.call('setNumThreads', { threads: numThreads ?? (await defaultThreadCount(options)) });
     return new Model(engine, native, async () => {}, (await engine.call('info', undefined)).backend, weights);
   }
-  const { bytes, owned, dir, url } = await readModelSource(source, options);
-  const locations = findExternalLocations(bytes);
-  const externals = locations.length ? await readExternalData(locations, dir, options.externalData, {
-    url, fetchOptions: options.fetchOptions,
-    // a browser worker reads big external data by range requests as it packs (a page cannot
-    // block on one); fetchOptions (credentials, headers) are for fetch(), so they fetch whole
-    ranged: !!options.worker && !isNode && options.fetchOptions == null,
-    onProgress: options.onProgress && ((loaded) => options.onProgress?.(bytes.byteLength + loaded, 0)), // the model, then its data
-  }) : [];
+  // A browser worker reads by range requests (a page cannot block on one); fetchOptions
+  // (credentials, headers) are for fetch(), so with them everything is fetched whole.
+  const ranged = !!options.worker && !isNode && options.fetchOptions == null;
+  // a big model on a range-serving server: the worker reads its framing only (source.js rangedModel)
+  const big = ranged ? await bigRangedModel(source) : null;
+  /** @type {Uint8Array} */
+  let bytes = new Uint8Array(0);
+  let owned = false, externals = [];
+  if (!big) {
+    let dir, url;
+    ({ bytes, owned, dir, url } = await readModelSource(source, options));
+    const locations = findExternalLocations(bytes);
+    externals = locations.length ? await readExternalData(locations, dir, options.externalData, {
+      url, fetchOptions: options.fetchOptions, ranged,
+      onProgress: options.onProgress && ((loaded) => options.onProgress?.(bytes.byteLength + loaded, 0)), // the model, then its data
+    }) : [];
+  }
   const { engine, release } = await acquireEngine(options);
   try {
     await engine.call('setNumThreads', { threads: numThreads ?? (await defaultThreadCount(options)) });
@@ -257,7 +265,7 @@ export async function loadModel(source, options = {}) {
     // The engine keeps the bytes (big initializers are read from them as extractors pack them):
     // a copy of yours, so that changing them later changes nothing (a worker gets its own copy).
     const kept = owned || engine.inWorker ? bytes : bytes.slice();
-    const input = {
+    const input = big ?? {
       bytes: kept,
       externals: externals.map(({ location, data, url, size }) =>
         (data ? { location, data } : { location, url: String(url), size: Number(size) })), // read by range requests

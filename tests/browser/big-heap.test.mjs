@@ -18,6 +18,7 @@ import { defaultRoot, startServer } from './server.mjs';
 import { loadModel, createFeatureExtractor, Tensor } from '../../web/index.js';
 import { externalModel, externalData, X, X_DIMS, RETURN_NODES } from './external-model.mjs';
 import { RANGED_MIN_BYTES } from '../../web/src/source.js';
+import * as W from '../js/onnx-writer.mjs';
 
 const GiB = 1024 ** 3;
 const N = (780 * 1024 ** 2) / 4; // floats per tensor: 780 MiB, as in Node
@@ -249,6 +250,53 @@ test('Chromium, a worker: external data beside a URL model is read by range requ
         assert.ok(data.some((q) => q.range === null), 'weights.bin fetched whole');
       }
     }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('Chromium, a worker: a big single-file model by URL is read by range requests, never fetched whole', async () => {
+  // y = x · w, w 4096 × 8200 float32 (131 MB, past RANGED_MIN_BYTES): the worker reads the
+  // model's framing a window at a time, then w's bytes as the extractor packs it
+  const K = 4096, N = 8200;
+  assert.ok(K * N * 4 >= RANGED_MIN_BYTES);
+  const w = new Float32Array(K * N);
+  for (let i = 0; i < w.length; i++) w[i] = ((i * 7919) % 2003) / 2003 - 0.5;
+  const bytes = W.model({
+    graph: W.graph({
+      nodes: [W.node('MatMul', ['x', 'w'], ['y'], { name: 'fc' })],
+      inputs: [W.valueInfo('x', W.FLOAT, [1, K])],
+      outputs: [W.valueInfo('y', W.FLOAT, [1, N])],
+      initializers: [W.tensor({ name: 'w', dims: [K, N], raw: new Uint8Array(w.buffer) })],
+    }),
+  });
+  const dir = path.join(defaultRoot, '.cache/browser-ranged-model');
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(path.join(dir, 'model.onnx'), bytes);
+  const x = Float32Array.from({ length: K }, (_, i) => Math.cos(i));
+  try {
+    const model = await loadModel(path.join(dir, 'model.onnx'));
+    const want = Array.from((await (await createFeatureExtractor(model, { returnNodes: ['fc'] })).run(new Tensor('float32', x, [1, K]))).fc.data);
+    await model.dispose();
+    requests.length = 0;
+    const r = await inPage(servers.ranged, async ({ K, x }) => {
+      const { loadModel, createFeatureExtractor, Tensor } = window.onnxfx;
+      const m = await loadModel('/.cache/browser-ranged-model/model.onnx', { worker: true });
+      const fx = await createFeatureExtractor(m, { returnNodes: ['fc'] });
+      const y = (await fx.run(new Tensor('float32', Float32Array.from(x), [1, K]))).fc.data;
+      await m.dispose();
+      return { y: Array.from(y) };
+    }, { K, x: Array.from(x) });
+    assert.equal(r.evaluateError, undefined, r.evaluateError);
+    assert.equal(r.y.length, N);
+    let worst = 0;
+    want.forEach((v, i) => { worst = Math.max(worst, Math.abs(v - r.y[i])); });
+    assert.ok(worst <= 1e-4 * Math.max(1, ...want.map(Math.abs)), `max |browser - node| = ${worst}`);
+    const modelRequests = requests.filter((q) => q.path.endsWith('/model.onnx'));
+    assert.deepEqual(modelRequests.filter((q) => q.range === null), [], 'model.onnx never fetched whole');
+    const read = modelRequests.reduce((sum, q) => sum + (([, a, b]) => Number(b) - Number(a) + 1)(/bytes=(\d+)-(\d+)/.exec(q.range)), 0);
+    assert.ok(read < 1.2 * bytes.length, `${read} bytes requested for a ${bytes.length}-byte model: w read once, framing a little`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

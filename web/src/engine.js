@@ -12,7 +12,7 @@
 import { Core } from './core.js';
 import { loadWasm, poolReady } from './loader.js';
 import { OnnxfxError } from './errors.js';
-import { bufferSource, fileSource, findExternalLocations, openExternalData, openModelFile, rangeSource } from './source.js';
+import { bufferSource, fileSource, findExternalLocations, openExternalData, openModelFile, rangeSource, rangedModel } from './source.js';
 import { SELF_LOCATION, inlineSelfData, splitModel } from './split-model.js';
 
 /** @typedef {import('./messages.js').Operations} Operations */
@@ -102,15 +102,24 @@ export class LocalEngine {
    * @param {Operations['loadModel']['in']} input
    * @returns {Promise<Operations['loadModel']['out']>}
    */
-  async loadModel({ bytes, externals }) {
-    // big initializers stay in `bytes` (JavaScript memory), read as the core packs them
-    const self = bufferSource(SELF_LOCATION, bytes);
-    const split = splitModel(self);
-    const sources = (externals ?? []).map((e) => ('url' in e ? rangeSource(e.location, e.url, e.size) : bufferSource(e.location, e.data)));
-    if (split) sources.unshift(self);
+  async loadModel(input) {
     /** @type {NativeModel} */
-    const native = sources.length ? this.core.loadModelDeferred(split ?? bytes, sources) : this.core.loadModel(bytes);
-    if (split) native.self = self;
+    let native;
+    if ('url' in input) {
+      // a browser worker, a big model on a range-serving server: its weights stay there
+      const { bytes, self, sources } = rangedModel(input.url, input.size);
+      native = sources.length ? this.core.loadModelDeferred(bytes, sources) : this.core.loadModel(bytes);
+      if (self) native.self = self;
+    } else {
+      // big initializers stay in `bytes` (JavaScript memory), read as the core packs them
+      const { bytes, externals } = input;
+      const self = bufferSource(SELF_LOCATION, bytes);
+      const split = splitModel(self);
+      const sources = (externals ?? []).map((e) => ('url' in e ? rangeSource(e.location, e.url, e.size) : bufferSource(e.location, e.data)));
+      if (split) sources.unshift(self);
+      native = sources.length ? this.core.loadModelDeferred(split ?? bytes, sources) : this.core.loadModel(bytes);
+      if (split) native.self = self;
+    }
     this.models.set(native.handle, native);
     return { handle: native.handle, description: native.description };
   }

@@ -48,8 +48,12 @@ export interface LoadedModel {
 /** Every engine operation: its input (`in`) and output (`out`). */
 export interface Operations {
   info: { in: undefined; out: { threaded: boolean; backend: Backend } };
-  /** externals: each file's bytes, or (a browser worker) its URL and size, read by range requests */
-  loadModel: { in: { bytes: Uint8Array; externals: ({ location: string; data: Uint8Array } | { location: string; url: string; size: number })[] }; out: LoadedModel };
+  /** The model's bytes and its external files' (each file's bytes, or in a browser worker its URL
+   * and size, read by range requests); or (a browser worker) a big model's URL and size, read so. */
+  loadModel: {
+    in: { bytes: Uint8Array; externals: ({ location: string; data: Uint8Array } | { location: string; url: string; size: number })[] } | { url: string; size: number };
+    out: LoadedModel;
+  };
   freeModel: { in: { handle: number }; out: void };
   createExtractor: { in: { model: number; names: string[]; train: boolean; fuse?: boolean; weights?: 'float32' | 'float16' }; out: ExtractorInfo };
   freeExtractor: { in: { handle: number }; out: void };

@@ -5,6 +5,7 @@
 import { OnnxfxError } from './errors.js';
 import { isNode } from './loader.js';
 import { Cursor } from './protobuf.js';
+import { SELF_LOCATION, splitModel } from './split-model.js';
 
 const hasScheme = (s) => /^[a-z][a-z0-9+.-]*:/i.test(s) && !/^[a-z]:[\\/]/i.test(s);
 
@@ -187,6 +188,13 @@ function refusedLocation(location) {
   return null;
 }
 
+/** The URL of external data file `location` beside the model at `base`; refused locations throw. */
+function externalDataUrl(location, base) {
+  const why = refusedLocation(location);
+  if (why) throw new OnnxfxError('BAD_MODEL', `external data location '${location}' is refused: ${why}`);
+  return new URL(location.split(/[\\/]/).map(encodeURIComponent).join('/'), base);
+}
+
 /**
  * Reads the external data files: from options.externalData ({location: bytes}) when given, else
  * (Node) from the model's folder, or fetched beside the model's URL (`from.url`, with
@@ -216,9 +224,7 @@ export async function readExternalData(locations, dir, provided, from = {}) {
       continue;
     }
     if (from.url && dir == null) {
-      const why = refusedLocation(location);
-      if (why) throw new OnnxfxError('BAD_MODEL', `external data location '${location}' is refused: ${why}`);
-      const url = new URL(location.split(/[\\/]/).map(encodeURIComponent).join('/'), from.url);
+      const url = externalDataUrl(location, from.url);
       let response;
       try {
         const size = from.ranged ? await rangedSize(url) : null;
@@ -295,6 +301,23 @@ async function rangedSize(url) {
 }
 
 /**
+ * {url, size} of a model source that is a URL of a file of RANGED_MIN_BYTES or more on a server
+ * answering range requests (a browser worker then reads it with rangedModel), else null.
+ * @param {unknown} source loadModel's
+ */
+export async function bigRangedModel(source) {
+  if (!(typeof source === 'string' || source instanceof URL)) return null;
+  let url;
+  try {
+    url = new URL(String(source), globalThis.location?.href);
+  } catch {
+    return null; // readModelSource says what is wrong with it
+  }
+  const size = await rangedSize(url);
+  return size != null && size >= RANGED_MIN_BYTES ? { url: url.href, size } : null;
+}
+
+/**
  * A Web Worker's source over a file on a server that answers range requests: each read is one
  * synchronous request for exactly those bytes (the core reads while it packs weights, and a
  * worker may block; a page may not), so the file is never held whole, in the heap or outside.
@@ -305,11 +328,7 @@ export function rangeSource(location, url, size) {
     location,
     size,
     read(offset, length, target) {
-      const request = new XMLHttpRequest();
-      request.open('GET', url, false);
-      request.responseType = 'arraybuffer';
-      request.setRequestHeader('Range', `bytes=${offset}-${offset + length - 1}`);
-      request.send();
+      const request = requestSync(url, `bytes=${offset}-${offset + length - 1}`);
       const data = request.status === 206 ? request.response : null;
       if (!(data instanceof ArrayBuffer) || data.byteLength !== length) {
         throw new Error(`'${location}': ${length} bytes at ${offset} answered with HTTP ${request.status}`);
@@ -317,6 +336,56 @@ export function rangeSource(location, url, size) {
       target.set(new Uint8Array(data));
     },
   };
+}
+
+/** A Web Worker's blocking GET (of `range`, if given); network failures throw naming the URL. */
+function requestSync(url, range) {
+  const request = new XMLHttpRequest();
+  request.open('GET', url, false);
+  request.responseType = 'arraybuffer';
+  if (range) request.setRequestHeader('Range', range);
+  try {
+    request.send();
+  } catch (err) {
+    throw new OnnxfxError('INVALID_ARGUMENT', `cannot fetch ${url}: ${err?.message ?? err}`);
+  }
+  return request;
+}
+
+/**
+ * A Web Worker's source for a big model at a URL whose server answers range requests
+ * (index.js checked that, and its size): its big initializers stay on the server, read as
+ * extractors pack them, as its external data files of RANGED_MIN_BYTES or more are; smaller
+ * files are fetched whole. Only the model's protobuf framing is read now (split-model.js walks
+ * it a window at a time), so loading costs a few hundred small requests, not the file.
+ * @param {string} url @param {number} size
+ * @returns {{bytes: Uint8Array, self: ReturnType<typeof rangeSource> | null, sources: {location: string, size: number, read: Function}[]}}
+ */
+export function rangedModel(url, size) {
+  const self = rangeSource(SELF_LOCATION, url, size);
+  let bytes = splitModel(self);
+  const splitDone = bytes != null;
+  if (!splitDone) {
+    bytes = new Uint8Array(size); // nothing big inline (its weights are external files): read it as it is
+    self.read(0, size, bytes);
+  }
+  const sources = [];
+  for (const location of findExternalLocations(bytes)) {
+    if (location === SELF_LOCATION) continue;
+    const fileUrl = externalDataUrl(location, url).href;
+    const probe = requestSync(fileUrl, 'bytes=0-0');
+    const total = /^bytes 0-0\/(\d+)$/.exec(probe.getResponseHeader('content-range') ?? '');
+    if (probe.status === 206 && total && Number(total[1]) >= RANGED_MIN_BYTES) {
+      sources.push(rangeSource(location, fileUrl, Number(total[1])));
+      continue;
+    }
+    const whole = probe.status === 200 ? probe : requestSync(fileUrl);
+    if (whole.status !== 200 || !(whole.response instanceof ArrayBuffer)) {
+      throw new OnnxfxError('BAD_MODEL', `cannot fetch external data file '${location}' beside the model (${fileUrl}): HTTP ${whole.status}`);
+    }
+    sources.push(bufferSource(location, new Uint8Array(whole.response)));
+  }
+  return { bytes, self: splitDone ? self : null, sources: splitDone ? [self, ...sources] : sources };
 }
 
 /**
