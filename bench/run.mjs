@@ -380,7 +380,7 @@ if (only.has('big-browser')) {
   const browser = await startBrowserBench();
   try {
     emit('\n### Big models in Chromium, fetched by URL, whole (1×3×224×224, 1 thread)\n');
-    emit(`Chromium ${browser.version() ?? ''} (${CHROMIUM}, headless), a cross-origin isolated page; start-up includes fetching the files from a local server; peak RSS is the renderer's, where the page's workers live too (in the page, fetched bytes stay in JavaScript memory, outside the wasm heap; in a worker, external data files of 128 MiB or more are read by range requests as extractors pack them).\n`);
+    emit(`Chromium ${browser.version() ?? ''} (${CHROMIUM}, headless), a cross-origin isolated page; start-up includes fetching the files from a local server; peak RSS is the renderer's, where the page's workers live too (in the page, fetched bytes stay in JavaScript memory, outside the wasm heap; in a worker, a model with 128 MiB or more of weights has them read by range requests as extractors pack them, from its external data files or from its one file).\n`);
     emit(HEADER);
     await bigRows('Chromium: ', browser.measure);
   } finally {

@@ -14,7 +14,7 @@ import { OnnxfxError } from './src/errors.js';
 import { LocalEngine } from './src/engine.js';
 import { defaultThreadCount, isNode } from './src/loader.js';
 import { WorkerEngine } from './src/worker-client.js';
-import { bigRangedModel, readModelSource, findExternalLocations, readExternalData, nodeModelFile } from './src/source.js';
+import { RANGED_MIN_BYTES, bigRangedModel, externalTensors, readModelSource, readExternalData, nodeModelFile } from './src/source.js';
 import { Tensor, toTensor } from './src/tensor.js';
 import { checkOptionNames, checkSimdOption, checkWeightsOption, closeMatches, quoteList } from './src/options.js';
 
@@ -249,9 +249,11 @@ export async function loadModel(source, options = {}) {
   if (!big) {
     let dir, url;
     ({ bytes, owned, dir, url } = await readModelSource(source, options));
-    const locations = findExternalLocations(bytes);
+    const tensors = externalTensors(bytes);
+    const locations = [...new Set(tensors.map((t) => t.location))];
     externals = locations.length ? await readExternalData(locations, dir, options.externalData, {
-      url, fetchOptions: options.fetchOptions, ranged,
+      url, fetchOptions: options.fetchOptions,
+      ranged: ranged && tensors.reduce((sum, t) => sum + t.bytes, 0) >= RANGED_MIN_BYTES,
       onProgress: options.onProgress && ((loaded) => options.onProgress?.(bytes.byteLength + loaded, 0)), // the model, then its data
     }) : [];
   }

@@ -213,91 +213,104 @@ test('Chromium: a model loaded from a URL fetches its external data files beside
   }
 });
 
-test('Chromium, a worker: external data beside a URL model is read by range requests as extractors pack it', async () => {
-  const dir = serveExternalModel('.cache/browser-ranged');
-  // weights.bin padded past RANGED_MIN_BYTES (ranges pay only for big files): zeros after its
-  // tensors, which nothing reads; sub/bias.bin stays small, so it is fetched whole either way
-  const weights = path.join(dir, 'weights.bin');
-  writeFileSync(weights, new Uint8Array(RANGED_MIN_BYTES), { flag: 'a' });
+/**
+ * y = x · w + b, w 4096 × 8200 float32 (131 MB, past RANGED_MIN_BYTES), as one file or with w in
+ * weights.bin and b in sub/bias.bin, written under the repository's `folder`; returns the model
+ * file's path and size, and the input.
+ */
+function serveBigMatMul(folder, { external }) {
+  const K = 4096, N = 8200;
+  assert.ok(K * N * 4 >= RANGED_MIN_BYTES);
+  const w = new Float32Array(K * N), b = Float32Array.from({ length: N }, (_, j) => (j % 13) - 6);
+  for (let i = 0; i < w.length; i++) w[i] = ((i * 7919) % 2003) / 2003 - 0.5;
+  const raw = (a) => new Uint8Array(a.buffer);
+  const ref = (location) => [W.int(14, 1), W.msg(13, W.str(1, 'location'), W.str(2, location))]; // data_location EXTERNAL
+  const bytes = W.model({
+    graph: W.graph({
+      nodes: [W.node('MatMul', ['x', 'w'], ['y'], { name: 'fc' }), W.node('Add', ['y', 'b'], ['z'], { name: 'bias' })],
+      inputs: [W.valueInfo('x', W.FLOAT, [1, K])],
+      outputs: [W.valueInfo('z', W.FLOAT, [1, N])],
+      initializers: external
+        ? [W.tensor({ name: 'w', dims: [K, N], extra: ref('weights.bin') }), W.tensor({ name: 'b', dims: [N], extra: ref('sub/bias.bin') })]
+        : [W.tensor({ name: 'w', dims: [K, N], raw: raw(w) }), W.tensor({ name: 'b', dims: [N], raw: raw(b) })],
+    }),
+  });
+  const dir = path.join(defaultRoot, folder);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(path.join(dir, 'sub'), { recursive: true });
+  writeFileSync(path.join(dir, 'model.onnx'), bytes);
+  if (external) writeFileSync(path.join(dir, 'weights.bin'), raw(w)), writeFileSync(path.join(dir, 'sub/bias.bin'), raw(b));
+  return { dir, file: path.join(dir, 'model.onnx'), size: bytes.length, K, N, x: Float32Array.from({ length: K }, (_, i) => Math.cos(i)) };
+}
+
+/** Loads `url` in a worker of a page of `server`, returns its 'bias' features for x. */
+async function workerFeatures(server, url, { K, x }) {
+  return inPage(server, async ({ url, K, x }) => {
+    const { loadModel, createFeatureExtractor, Tensor } = window.onnxfx;
+    const m = await loadModel(url, { worker: true });
+    const fx = await createFeatureExtractor(m, { returnNodes: ['bias'] });
+    const z = (await fx.run(new Tensor('float32', Float32Array.from(x), [1, K]))).bias.data;
+    await m.dispose();
+    return { z: Array.from(z) };
+  }, { url, K, x: Array.from(x) });
+}
+
+async function nodeBiasFeatures({ file, K, x }) {
+  const model = await loadModel(file);
   try {
-    const want = await nodeFeatures(externalModel(), { externalData: externalData() });
+    return Array.from((await (await createFeatureExtractor(model, { returnNodes: ['bias'] })).run(new Tensor('float32', x, [1, K]))).bias.data);
+  } finally {
+    await model.dispose();
+  }
+}
+
+function assertClose(got, want, what) {
+  assert.equal(got.length, want.length, what);
+  let worst = 0;
+  want.forEach((v, i) => { worst = Math.max(worst, Math.abs(v - got[i])); });
+  assert.ok(worst <= 1e-4 * Math.max(1, ...want.map(Math.abs)), `${what}: max |browser - node| = ${worst}`);
+}
+
+/** Bytes the requests for paths ending in `suffix` asked for by range. */
+const rangeBytes = (suffix) => requests.filter((q) => q.path.endsWith(suffix) && q.range)
+  .reduce((sum, q) => sum + (([, a, b]) => Number(b) - Number(a) + 1)(/bytes=(\d+)-(\d+)/.exec(q.range)), 0);
+
+test('Chromium, a worker: big external data beside a URL model is read by range requests as extractors pack it', async () => {
+  const model = serveBigMatMul('.cache/browser-ranged', { external: true });
+  try {
+    const want = await nodeBiasFeatures(model);
     for (const server of ['ranged', 'unranged']) {
       requests.length = 0;
-      const r = await inPage(servers[server], async () => {
-        const { X, X_DIMS, RETURN_NODES } = await import('/tests/browser/external-model.mjs');
-        const { loadModel, createFeatureExtractor, Tensor } = window.onnxfx;
-        const m = await loadModel('/.cache/browser-ranged/model.onnx', { worker: true });
-        const fx = await createFeatureExtractor(m, { returnNodes: RETURN_NODES });
-        const out = await fx.run(new Tensor('float32', X, X_DIMS));
-        await m.dispose();
-        return { out: Object.fromEntries(Object.entries(out).map(([k, v]) => [k, Array.from(v.data)])) };
-      });
+      const r = await workerFeatures(servers[server], '/.cache/browser-ranged/model.onnx', model);
       assert.equal(r.evaluateError, undefined, r.evaluateError);
-      for (const [key, values] of Object.entries(want)) {
-        let worst = 0;
-        values.forEach((v, i) => { worst = Math.max(worst, Math.abs(v - r.out[key][i])); });
-        assert.ok(worst <= 1e-4 * Math.max(1, ...values.map(Math.abs)), `${server}, ${key}: max |browser - node| = ${worst}`);
-      }
-      const data = requests.filter((q) => q.path.endsWith('/weights.bin'));
-      const reads = data.filter((q) => q.range && q.range !== 'bytes=0-0');
+      assertClose(r.z, want, server);
+      const files = requests.filter((q) => q.path.endsWith('.bin'));
       if (server === 'ranged') {
-        // a probe, then one read per tensor as the worker packs it; never the whole file
-        assert.deepEqual(data.filter((q) => q.range === null), [], 'weights.bin never fetched whole');
-        assert.ok(reads.length >= 2, `range reads: ${JSON.stringify(reads)}`);
-        assert.ok(requests.some((q) => q.path.endsWith('/sub/bias.bin') && q.range === null), 'the small file fetched whole');
+        // a probe per file at load, then one read per tensor as the worker packs it
+        assert.deepEqual(files.filter((q) => q.range === null), [], 'no file fetched whole');
+        assert.equal(rangeBytes('/weights.bin'), 1 + 4096 * 8200 * 4, 'weights.bin: the probe, then w once');
       } else {
-        assert.deepEqual(reads, [], 'a server without ranges gets whole fetches');
-        assert.ok(data.some((q) => q.range === null), 'weights.bin fetched whole');
+        // the probes were answered whole and dropped; then each file is fetched whole, once
+        assert.equal(files.filter((q) => q.range === null).length, 2, 'weights.bin and sub/bias.bin fetched whole once each');
       }
     }
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    rmSync(model.dir, { recursive: true, force: true });
   }
 });
 
 test('Chromium, a worker: a big single-file model by URL is read by range requests, never fetched whole', async () => {
-  // y = x · w, w 4096 × 8200 float32 (131 MB, past RANGED_MIN_BYTES): the worker reads the
-  // model's framing a window at a time, then w's bytes as the extractor packs it
-  const K = 4096, N = 8200;
-  assert.ok(K * N * 4 >= RANGED_MIN_BYTES);
-  const w = new Float32Array(K * N);
-  for (let i = 0; i < w.length; i++) w[i] = ((i * 7919) % 2003) / 2003 - 0.5;
-  const bytes = W.model({
-    graph: W.graph({
-      nodes: [W.node('MatMul', ['x', 'w'], ['y'], { name: 'fc' })],
-      inputs: [W.valueInfo('x', W.FLOAT, [1, K])],
-      outputs: [W.valueInfo('y', W.FLOAT, [1, N])],
-      initializers: [W.tensor({ name: 'w', dims: [K, N], raw: new Uint8Array(w.buffer) })],
-    }),
-  });
-  const dir = path.join(defaultRoot, '.cache/browser-ranged-model');
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(path.join(dir, 'model.onnx'), bytes);
-  const x = Float32Array.from({ length: K }, (_, i) => Math.cos(i));
+  const model = serveBigMatMul('.cache/browser-ranged-model', { external: false });
   try {
-    const model = await loadModel(path.join(dir, 'model.onnx'));
-    const want = Array.from((await (await createFeatureExtractor(model, { returnNodes: ['fc'] })).run(new Tensor('float32', x, [1, K]))).fc.data);
-    await model.dispose();
+    const want = await nodeBiasFeatures(model);
     requests.length = 0;
-    const r = await inPage(servers.ranged, async ({ K, x }) => {
-      const { loadModel, createFeatureExtractor, Tensor } = window.onnxfx;
-      const m = await loadModel('/.cache/browser-ranged-model/model.onnx', { worker: true });
-      const fx = await createFeatureExtractor(m, { returnNodes: ['fc'] });
-      const y = (await fx.run(new Tensor('float32', Float32Array.from(x), [1, K]))).fc.data;
-      await m.dispose();
-      return { y: Array.from(y) };
-    }, { K, x: Array.from(x) });
+    const r = await workerFeatures(servers.ranged, '/.cache/browser-ranged-model/model.onnx', model);
     assert.equal(r.evaluateError, undefined, r.evaluateError);
-    assert.equal(r.y.length, N);
-    let worst = 0;
-    want.forEach((v, i) => { worst = Math.max(worst, Math.abs(v - r.y[i])); });
-    assert.ok(worst <= 1e-4 * Math.max(1, ...want.map(Math.abs)), `max |browser - node| = ${worst}`);
-    const modelRequests = requests.filter((q) => q.path.endsWith('/model.onnx'));
-    assert.deepEqual(modelRequests.filter((q) => q.range === null), [], 'model.onnx never fetched whole');
-    const read = modelRequests.reduce((sum, q) => sum + (([, a, b]) => Number(b) - Number(a) + 1)(/bytes=(\d+)-(\d+)/.exec(q.range)), 0);
-    assert.ok(read < 1.2 * bytes.length, `${read} bytes requested for a ${bytes.length}-byte model: w read once, framing a little`);
+    assertClose(r.z, want, 'single file');
+    assert.deepEqual(requests.filter((q) => q.path.endsWith('/model.onnx') && q.range === null), [], 'model.onnx never fetched whole');
+    const read = rangeBytes('/model.onnx');
+    assert.ok(read < 1.1 * model.size, `${read} bytes requested for a ${model.size}-byte model: w once, the framing a little`);
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    rmSync(model.dir, { recursive: true, force: true });
   }
 });

@@ -6,7 +6,8 @@ import { mkdtempSync, mkdirSync, writeFileSync, symlinkSync, readFileSync, rmSyn
 import os from 'node:os';
 import path from 'node:path';
 import { loadModel, createFeatureExtractor, Tensor, BadModelError } from '../../web/index.js';
-import { model, graph, node, valueInfo, tensor, int, msg, str, floats, concat, FLOAT } from './onnx-writer.mjs';
+import { externalTensors } from '../../web/src/source.js';
+import { model, graph, node, valueInfo, tensor, attr, int, msg, str, floats, concat, FLOAT } from './onnx-writer.mjs';
 
 const W = floats(4 * 3 * 3 * 3, 7), B = floats(4, 11);
 const root = mkdtempSync(path.join(os.tmpdir(), 'onnxfx-external-'));
@@ -114,4 +115,24 @@ test('offsets and lengths are checked against the file and the tensor', async ()
   await assert.rejects(loadModel(tooLong), (e) => e.code === 'BAD_MODEL' && /past the end of external file 'weights.bin'/.test(e.message));
   const wrongLength = folder('wrong-length', convModel('weights.bin', 'sub/bias.bin', { wLength: 12 }));
   await assert.rejects(loadModel(wrongLength), (e) => e.code === 'BAD_MODEL' && /length is 12 bytes, its dims and type need 432/.test(e.message));
+});
+
+test('externalTensors: each external tensor\'s location and size, from its dims and type', () => {
+  const bytes = model({
+    graph: graph({
+      nodes: [node('Constant', [], ['k'], { name: 'k', rawAttrs: [attr('value', tensor({ name: 'kv', dims: [3], dataType: 7, extra: external('c.bin') }), 'tensor')] })],
+      outputs: [valueInfo('k', 7, [3])],
+      initializers: [
+        tensor({ name: 'w', dims: [4, 3, 3, 3], extra: external('w.bin', 16, W.byteLength) }), // packed dims, float32
+        concat(int(1, 2), int(1, 5), int(2, 10), str(8, 'h'), ...external('sub/h.bin')), // unpacked dims, float16
+        tensor({ name: 'inline', dims: [2], raw: Float32Array.of(1, 2) }),
+      ],
+    }),
+  });
+  assert.deepEqual(externalTensors(bytes), [
+    { location: 'c.bin', bytes: 24 },
+    { location: 'w.bin', bytes: 4 * 3 * 3 * 3 * 4 },
+    { location: 'sub/h.bin', bytes: 2 * 5 * 2 },
+  ]);
+  assert.deepEqual(externalTensors(new Uint8Array([0xff, 0xff])), [], 'not protobuf: nothing');
 });

@@ -138,24 +138,43 @@ export async function openModelFile(file) {
 
 const utf8 = new TextDecoder();
 
+/** Bytes per element of TensorProto data types (0: not fixed-size). */
+const ELEMENT_BYTES = { 1: 4, 2: 1, 3: 1, 4: 2, 5: 2, 6: 4, 7: 8, 9: 1, 10: 2, 11: 8, 12: 4, 13: 8, 16: 2 };
+
 /**
- * The `location`s of every tensor kept in external data (TensorProto.external_data), in
- * initializers, Constant attributes and subgraphs. Only the protobuf framing is read.
+ * Every tensor kept in external data (TensorProto.external_data), in initializers, Constant
+ * attributes and subgraphs: its `location` and size in bytes (from its dims and data type).
+ * Only the protobuf framing is read.
+ * @param {Uint8Array} bytes
+ * @returns {{location: string, bytes: number}[]}
  */
-export function findExternalLocations(bytes) {
-  const found = new Set();
+export function externalTensors(bytes) {
+  const found = [];
   const cursor = new Cursor(bufferSource('', bytes));
   // the copies cursor.bytes returns also suit TextDecoder, which refuses views of shared memory (the threaded heap)
   const text = (f) => utf8.decode(cursor.bytes(f.payload, f.end - f.payload));
-  const tensor = (b, e) => cursor.fields(b, e, (f) => {
-    if (f.field !== 13 || f.wire !== 2) return; // external_data: StringStringEntryProto
-    let key = '', value = '';
-    cursor.fields(f.payload, f.end, (ef) => {
-      if (ef.field === 1 && ef.wire === 2) key = text(ef);
-      if (ef.field === 2 && ef.wire === 2) value = text(ef);
+  const tensor = (b, e) => {
+    let location = null, numel = 1, type = 0;
+    cursor.fields(b, e, (f) => {
+      if (f.field === 1 && f.wire === 0) numel *= cursor.varint(f.payload)[0]; // dims
+      else if (f.field === 1 && f.wire === 2) {
+        for (let at = f.payload; at < f.end;) {
+          const [dim, next] = cursor.varint(at);
+          numel *= dim;
+          at = next;
+        }
+      } else if (f.field === 2 && f.wire === 0) type = cursor.varint(f.payload)[0]; // data_type
+      else if (f.field === 13 && f.wire === 2) { // external_data: StringStringEntryProto
+        let key = '', value = '';
+        cursor.fields(f.payload, f.end, (ef) => {
+          if (ef.field === 1 && ef.wire === 2) key = text(ef);
+          if (ef.field === 2 && ef.wire === 2) value = text(ef);
+        });
+        if (key === 'location') location = value;
+      }
     });
-    if (key === 'location') found.add(value);
-  });
+    if (location !== null) found.push({ location, bytes: numel * (ELEMENT_BYTES[type] ?? 0) });
+  };
   const attribute = (b, e) => cursor.fields(b, e, (f) => {
     if (f.wire !== 2) return;
     if (f.field === 5 || f.field === 10) tensor(f.payload, f.end); // t, tensors
@@ -176,7 +195,12 @@ export function findExternalLocations(bytes) {
   } catch {
     return []; // not valid protobuf: the core reports what is wrong
   }
-  return [...found];
+  return found;
+}
+
+/** The external data files a model names (externalTensors' locations, once each). */
+export function findExternalLocations(bytes) {
+  return [...new Set(externalTensors(bytes).map((t) => t.location))];
 }
 
 /** Why `location` may not be read beside the model (absolute, `..`, a scheme), else null. */
@@ -206,15 +230,19 @@ function externalDataUrl(location, base) {
  * @param {{url?: URL, fetchOptions?: RequestInit, ranged?: boolean,
  *   onProgress?: (loaded: number, total: number) => void}} [from]
  *   from.onProgress: bytes fetched so far over all files (total 0: unknown); from.ranged: the
- *   engine reads in a Web Worker, so a file of RANGED_MIN_BYTES or more whose server answers
- *   range requests is not fetched now but given as {url, size} and read a tensor at a time as
- *   extractors pack it (rangeSource)
+ *   engine reads in a Web Worker and the model's external data is big (RANGED_MIN_BYTES), so a
+ *   file whose server answers range requests is not fetched now but given as {url, size} and
+ *   read a tensor at a time as extractors pack it (rangeSource)
  * @returns {Promise<{location: string, data?: Uint8Array, url?: string, size?: number, owned: boolean}[]>}
  */
 export async function readExternalData(locations, dir, provided, from = {}) {
   const out = [];
   let fetched = 0;
-  for (const location of locations) {
+  // the range probes, all at once (a model saved a tensor per file names hundreds of files)
+  const rangedSizes = from.ranged && from.url && dir == null
+    ? await Promise.all(locations.map((l) => (provided && Object.hasOwn(provided, l) || refusedLocation(l) ? null : rangedSize(externalDataUrl(l, from.url)))))
+    : [];
+  for (const [i, location] of locations.entries()) {
     if (provided && Object.hasOwn(provided, location)) {
       const v = provided[location];
       const data = v instanceof Uint8Array ? v : ArrayBuffer.isView(v) ? new Uint8Array(v.buffer, v.byteOffset, v.byteLength)
@@ -227,8 +255,8 @@ export async function readExternalData(locations, dir, provided, from = {}) {
       const url = externalDataUrl(location, from.url);
       let response;
       try {
-        const size = from.ranged ? await rangedSize(url) : null;
-        if (size != null && size >= RANGED_MIN_BYTES) {
+        const size = rangedSizes[i];
+        if (size != null) {
           out.push({ location, url: url.href, size, owned: false });
           continue;
         }
@@ -282,9 +310,10 @@ export function bufferSource(location, data) {
 }
 
 /**
- * External data files this big are read by range requests (where they can be) rather than held:
- * each read then costs a round trip (hundreds per create for a big model), which pays only when
- * holding the file would cost real memory (vit_h_14: 2.5 GB).
+ * A browser worker reads a model's external data by range requests (where the server answers
+ * them) rather than holding it when it is this big in all, as it reads a single-file model this
+ * big: each read then costs a round trip (hundreds per create for a big model), which pays only
+ * when holding the data would cost real memory (vit_h_14: 2.5 GB in 390 files).
  */
 export const RANGED_MIN_BYTES = 128 << 20;
 
@@ -355,8 +384,7 @@ function requestSync(url, range) {
 /**
  * A Web Worker's source for a big model at a URL whose server answers range requests
  * (index.js checked that, and its size): its big initializers stay on the server, read as
- * extractors pack them, as its external data files of RANGED_MIN_BYTES or more are; smaller
- * files are fetched whole. Only the model's protobuf framing is read now (split-model.js walks
+ * extractors pack them, as its external data files are where their server answers ranges. Only the model's protobuf framing is read now (split-model.js walks
  * it a window at a time), so loading costs a few hundred small requests, not the file.
  * @param {string} url @param {number} size
  * @returns {{bytes: Uint8Array, self: ReturnType<typeof rangeSource> | null, sources: {location: string, size: number, read: Function}[]}}
@@ -375,7 +403,7 @@ export function rangedModel(url, size) {
     const fileUrl = externalDataUrl(location, url).href;
     const probe = requestSync(fileUrl, 'bytes=0-0');
     const total = /^bytes 0-0\/(\d+)$/.exec(probe.getResponseHeader('content-range') ?? '');
-    if (probe.status === 206 && total && Number(total[1]) >= RANGED_MIN_BYTES) {
+    if (probe.status === 206 && total) {
       sources.push(rangeSource(location, fileUrl, Number(total[1])));
       continue;
     }
