@@ -554,8 +554,16 @@ ofx_status ofx_graph_build_unnamed(const uint8_t *bytes, size_t size, const ofx_
   ofx_graph *g = calloc(1, sizeof *g);
   if (g == NULL) return oom();
   g->external = external;
-  if (external && external->count && external->data == NULL) g->read_external = external->read, g->read_ctx = external->read_ctx;
-  ofx_status s = build(g, bytes, size, describe);
+  ofx_status s = OFX_OK;
+  if (external && external->count && external->data == NULL) {
+    g->read_external = external->read, g->read_ctx = external->read_ctx;
+    if ((g->external_locations = ofx_arena_alloc(&g->arena, external->count, sizeof *g->external_locations)) == NULL) s = oom();
+    for (size_t i = 0; s == OFX_OK && i < external->count; i++) {
+      const char *location = external->locations[i] ? external->locations[i] : "";
+      if ((g->external_locations[i] = ofx_arena_strndup(&g->arena, location, strlen(location))) == NULL) s = oom();
+    }
+  }
+  if (s == OFX_OK) s = build(g, bytes, size, describe);
   g->external = NULL;
   if (s != OFX_OK) {
     ofx_graph_free(g);

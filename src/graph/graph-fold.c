@@ -112,8 +112,9 @@ ofx_status ofx_graph_read_constant(const ofx_graph *g, int v, void *dest) {
   if (s != OFX_OK) {
     char why[256];
     snprintf(why, sizeof why, "%s", ofx_last_error());
-    return ofx_error(s, "tensor '%s': reading its %zu bytes of external data (file %d, offset %llu) failed%s%s", value->name,
-                     stored, value->deferred.file, (unsigned long long)value->deferred.offset, why[0] ? ": " : "", why);
+    return ofx_error(s, "tensor '%s': reading its %zu bytes of external data (file '%s', offset %llu) failed%s%s", value->name,
+                     stored, g->external_locations ? g->external_locations[value->deferred.file] : "?",
+                     (unsigned long long)value->deferred.offset, why[0] ? ": " : "", why);
   }
   if (value->deferred.widen_half) {
     float *wide = dest;

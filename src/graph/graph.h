@@ -164,6 +164,7 @@ typedef struct ofx_graph {
   ofx_strmap value_index; /* value name -> index */
   ofx_external_reader read_external; /* deferred external data (NULL: all of it is in memory) */
   void *read_ctx;
+  const char **external_locations; /* their files' locations, for errors (deferred.file indexes it) */
   /* Computes constant v (deferred.recompute >= 0) into dest: set by the load-time fold, which
    * knows how to run the node it left the value to (the graph layer runs no ops). */
   ofx_status (*recompute)(const struct ofx_graph *graph, int v, void *dest);
