@@ -25,6 +25,8 @@ const N = (780 * 1024 ** 2) / 4; // floats per tensor: 780 MiB, as in Node
 
 let browser, userDataDir, servers;
 const requests = []; // what the ranged and unranged servers were asked
+let refuseReads = false; // the ranged servers answer reads past a probe with 404
+const record = (r) => (requests.push(r), !(refuseReads && r.range && r.range !== 'bytes=0-0'));
 
 test.before(async () => {
   userDataDir = mkdtempSync(path.join(os.tmpdir(), 'onnxfx-chromium-'));
@@ -37,8 +39,9 @@ test.before(async () => {
   servers = {
     plain: await startServer(),
     isolated: await startServer({ isolated: true }),
-    ranged: await startServer({ isolated: true, onRequest: (r) => requests.push(r) }),
-    unranged: await startServer({ isolated: true, ranges: false, onRequest: (r) => requests.push(r) }),
+    ranged: await startServer({ isolated: true, onRequest: record }),
+    rangedPlain: await startServer({ onRequest: record }), // no SharedArrayBuffer: synchronous requests
+    unranged: await startServer({ isolated: true, ranges: false, onRequest: record }),
   };
 });
 
@@ -279,14 +282,15 @@ test('Chromium, a worker: big external data beside a URL model is read by range 
   const model = serveBigMatMul('.cache/browser-ranged', { external: true });
   try {
     const want = await nodeBiasFeatures(model);
-    for (const server of ['ranged', 'unranged']) {
+    for (const server of ['ranged', 'rangedPlain', 'unranged']) {
       requests.length = 0;
       const r = await workerFeatures(servers[server], '/.cache/browser-ranged/model.onnx', model);
       assert.equal(r.evaluateError, undefined, r.evaluateError);
       assertClose(r.z, want, server);
       const files = requests.filter((q) => q.path.endsWith('.bin'));
-      if (server === 'ranged') {
-        // a probe per file at load, then one read per tensor as the worker packs it
+      if (server !== 'unranged') {
+        // a probe per file at load, then one read per tensor as the worker packs it (fetched by
+        // the page into shared memory when isolated, else by the worker's synchronous requests)
         assert.deepEqual(files.filter((q) => q.range === null), [], 'no file fetched whole');
         assert.equal(rangeBytes('/weights.bin'), 1 + 4096 * 8200 * 4, 'weights.bin: the probe, then w once');
       } else {
@@ -295,6 +299,35 @@ test('Chromium, a worker: big external data beside a URL model is read by range 
       }
     }
   } finally {
+    rmSync(model.dir, { recursive: true, force: true });
+  }
+});
+
+test('Chromium, a worker: a range read that fails is a BadModelError naming the file, and the worker goes on', async () => {
+  const model = serveBigMatMul('.cache/browser-ranged-fail', { external: true });
+  refuseReads = true;
+  try {
+    for (const server of ['ranged', 'rangedPlain']) {
+      const r = await inPage(servers[server], async () => {
+        const { loadModel, createFeatureExtractor } = window.onnxfx;
+        const m = await loadModel('/.cache/browser-ranged-fail/model.onnx', { worker: true });
+        let failed = null;
+        try {
+          await createFeatureExtractor(m, { returnNodes: ['bias'] });
+        } catch (err) {
+          failed = { code: err.code, message: err.message };
+        }
+        const nodes = m.nodes.length; // the model is still there
+        await m.dispose();
+        return { failed, nodes };
+      });
+      assert.equal(r.evaluateError, undefined, `${server}: ${r.evaluateError}`);
+      assert.equal(r.failed?.code, 'BAD_MODEL', `${server}: ${JSON.stringify(r.failed)}`);
+      assert.match(r.failed.message, /weights\.bin|bias\.bin/, `${server}: ${r.failed.message}`);
+      assert.equal(r.nodes, 3, `${server}: the model still answers, then is disposed`);
+    }
+  } finally {
+    refuseReads = false;
     rmSync(model.dir, { recursive: true, force: true });
   }
 });

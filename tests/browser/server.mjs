@@ -3,7 +3,8 @@
 // carries the COOP/COEP headers that make a page cross-origin isolated, so it gets
 // SharedArrayBuffer and onnxfx's threaded build. Single-range requests (`Range: bytes=a-b`) get
 // 206 partial content, as static file servers and CDNs answer them; `ranges: false` serves
-// whole files only, and `onRequest` sees each request (the tests check which reads happened).
+// whole files only, and `onRequest` sees each request (the tests check which reads happened;
+// answering false makes it a 404).
 //
 //   node tests/browser/server.mjs [--isolated] [--port 8080]
 import http from 'node:http';
@@ -27,7 +28,7 @@ export const defaultRoot = path.resolve(path.dirname(fileURLToPath(import.meta.u
 
 /**
  * @param {{root?: string, isolated?: boolean, port?: number, ranges?: boolean,
- *   onRequest?: (request: {path: string, range: string|null}) => void}} [options]
+ *   onRequest?: (request: {path: string, range: string|null}) => boolean|void}} [options]
  * @returns {Promise<{url: string, close: () => Promise<void>}>}
  */
 export function startServer({ root = defaultRoot, isolated = false, port = 0, ranges = true, onRequest } = {}) {
@@ -45,7 +46,7 @@ export function startServer({ root = defaultRoot, isolated = false, port = 0, ra
       const info = await stat(file);
       if (!info.isFile()) throw Object.assign(new Error('not a file'), { status: 404 });
       headers['Content-Type'] = TYPES[path.extname(file)] ?? 'application/octet-stream';
-      onRequest?.({ path: url.pathname, range: req.headers.range ?? null });
+      if (onRequest?.({ path: url.pathname, range: req.headers.range ?? null }) === false) throw Object.assign(new Error('refused'), { status: 404 });
       const range = ranges && /^bytes=(\d+)-(\d+)$/.exec(req.headers.range ?? '');
       if (range && Number(range[1]) <= Number(range[2]) && Number(range[1]) < info.size) {
         const start = Number(range[1]), end = Math.min(Number(range[2]), info.size - 1);

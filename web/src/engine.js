@@ -51,6 +51,12 @@ export class LocalEngine {
     this.build = build;
     /** @type {boolean} */
     this.inWorker = false;
+    /**
+     * In a browser worker: reads a URL's byte range into shared memory through the page
+     * (worker.js), for range-read weights (source.js rangeSource); null elsewhere.
+     * @type {((url: string, offset: number, length: number, target: Uint8Array) => boolean) | null}
+     */
+    this.readRange = null;
     /** @type {Map<number, NativeModel>} */
     this.models = new Map();
     /** Live extractor handles, with the model handle each was made from. */
@@ -107,7 +113,7 @@ export class LocalEngine {
     let native;
     if ('url' in input) {
       // a browser worker, a big model on a range-serving server: its weights stay there
-      const { bytes, self, sources } = rangedModel(input.url, input.size);
+      const { bytes, self, sources } = rangedModel(input.url, input.size, this.readRange);
       native = sources.length ? this.core.loadModelDeferred(bytes, sources) : this.core.loadModel(bytes);
       if (self) native.self = self;
     } else {
@@ -115,7 +121,7 @@ export class LocalEngine {
       const { bytes, externals } = input;
       const self = bufferSource(SELF_LOCATION, bytes);
       const split = splitModel(self);
-      const sources = (externals ?? []).map((e) => ('url' in e ? rangeSource(e.location, e.url, e.size) : bufferSource(e.location, e.data)));
+      const sources = (externals ?? []).map((e) => ('url' in e ? rangeSource(e.location, e.url, e.size, this.readRange) : bufferSource(e.location, e.data)));
       if (split) sources.unshift(self);
       native = sources.length ? this.core.loadModelDeferred(split ?? bytes, sources) : this.core.loadModel(bytes);
       if (split) native.self = self;

@@ -6,6 +6,7 @@
  */
 import { deserializeError, OnnxfxError } from './errors.js';
 import { isNode } from './loader.js';
+import { fillRange } from './source.js';
 
 /** @typedef {import('./messages.js').WorkerOperations} WorkerOperations */
 /** @typedef {import('./messages.js').MessageType} MessageType */
@@ -121,6 +122,10 @@ export class WorkerEngine {
   }
 
   #receive(msg) {
+    if (msg.type === 'read') {
+      fillRange(msg.in); // the worker waits for it, blocked inside the core
+      return;
+    }
     const entry = this.#pending.get(msg.id);
     if (!entry) return;
     if (msg.type === 'progress') {

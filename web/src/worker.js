@@ -27,7 +27,10 @@ async function handle(message) {
   const { type, id } = message;
   try {
     if (type === 'init') {
-      enginePromise ??= LocalEngine.create(message.in ?? {});
+      enginePromise ??= LocalEngine.create(message.in ?? {}).then((engine) => {
+        if (!isNode) engine.readRange = readRange;
+        return engine;
+      });
       const engine = await enginePromise;
       post({ type, id, out: await engine.info() });
       return;
@@ -48,6 +51,20 @@ async function handle(message) {
   } catch (err) {
     post({ type, id, err: serializeError(err) });
   }
+}
+
+/**
+ * Reads url's bytes [offset, offset + length) into target (shared memory) while this worker
+ * waits: the page fetches them (worker-client.js → source.js fillRange) and streams them into
+ * place, so no response buffer piles up here, where a blocked thread collects no garbage.
+ */
+const control = typeof SharedArrayBuffer === 'undefined' ? null : new SharedArrayBuffer(4);
+function readRange(url, offset, length, target) {
+  const flag = new Int32Array(/** @type {SharedArrayBuffer} */ (control));
+  Atomics.store(flag, 0, 0);
+  post({ type: 'read', in: { url, offset, length, buffer: target.buffer, byteOffset: target.byteOffset, control } });
+  while (Atomics.load(flag, 0) === 0) Atomics.wait(flag, 0, 0);
+  return Atomics.load(flag, 0) === 1;
 }
 
 function receive(message) {
