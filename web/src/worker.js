@@ -3,7 +3,9 @@
  * browsers, a worker_threads Worker in Node. It owns one LocalEngine and answers each message
  * `{type, id, in}` with `{type, id, out}` or `{type, id, err}`, one at a time, in arrival
  * order, so calls made concurrently on the client run one after the other here. Buffers in the
- * answer (run outputs, toOnnx bytes) are transferred, not copied.
+ * answer (run outputs, toOnnx bytes) are transferred, not copied. The one message it sends
+ * unasked is `{type: 'read'}`: a range of weights for the page to fetch into shared memory while
+ * the core waits for it (readRange below).
  */
 import { LocalEngine } from './engine.js';
 import { serializeError } from './errors.js';
