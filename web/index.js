@@ -14,7 +14,7 @@ import { OnnxfxError } from './src/errors.js';
 import { LocalEngine } from './src/engine.js';
 import { defaultThreadCount, isNode } from './src/loader.js';
 import { WorkerEngine } from './src/worker-client.js';
-import { RANGED_MIN_BYTES, bigRangedModel, externalTensors, readModelSource, readExternalData, nodeModelFile } from './src/source.js';
+import { RANGED_MIN_BYTES, externalTensors, nodeModelFile, probeModelUrl, readExternalData, readModelSource, readResponse } from './src/source.js';
 import { Tensor, toTensor } from './src/tensor.js';
 import { checkOptionNames, checkSimdOption, checkWeightsOption, closeMatches, quoteList } from './src/options.js';
 
@@ -242,13 +242,16 @@ export async function loadModel(source, options = {}) {
   // (credentials, headers) are for fetch(), so with them everything is fetched whole.
   const ranged = !!options.worker && !isNode && options.fetchOptions == null;
   // a big model on a range-serving server: the worker reads its framing only (source.js rangedModel)
-  const big = ranged ? await bigRangedModel(source) : null;
+  const probe = ranged ? await probeModelUrl(source) : null;
+  const big = probe?.size ? { url: probe.url.href, size: probe.size } : null;
   /** @type {Uint8Array} */
   let bytes = new Uint8Array(0);
   let owned = false, externals = [];
   if (!big) {
     let dir, url;
-    ({ bytes, owned, dir, url } = await readModelSource(source, options));
+    ({ bytes, owned, dir, url } = probe?.response // the probe got the whole file
+      ? { bytes: await readResponse(probe.response, options.onProgress), owned: true, dir: null, url: probe.url }
+      : await readModelSource(source, options));
     const tensors = externalTensors(bytes);
     const locations = [...new Set(tensors.map((t) => t.location))];
     externals = locations.length ? await readExternalData(locations, dir, options.externalData, {

@@ -239,8 +239,8 @@ export async function readExternalData(locations, dir, provided, from = {}) {
   const out = [];
   let fetched = 0;
   // the range probes, all at once (a model saved a tensor per file names hundreds of files)
-  const rangedSizes = from.ranged && from.url && dir == null
-    ? await Promise.all(locations.map((l) => (provided && Object.hasOwn(provided, l) || refusedLocation(l) ? null : rangedSize(externalDataUrl(l, from.url)))))
+  const probes = from.ranged && from.url && dir == null
+    ? await Promise.all(locations.map((l) => (provided && Object.hasOwn(provided, l) || refusedLocation(l) ? null : probeRanges(externalDataUrl(l, from.url)))))
     : [];
   for (const [i, location] of locations.entries()) {
     if (provided && Object.hasOwn(provided, location)) {
@@ -255,12 +255,11 @@ export async function readExternalData(locations, dir, provided, from = {}) {
       const url = externalDataUrl(location, from.url);
       let response;
       try {
-        const size = rangedSizes[i];
-        if (size != null) {
-          out.push({ location, url: url.href, size, owned: false });
+        if (probes[i]?.size != null) {
+          out.push({ location, url: url.href, size: probes[i].size, owned: false });
           continue;
         }
-        response = await fetchModel(url, from.fetchOptions);
+        response = probes[i]?.response ?? (await fetchModel(url, from.fetchOptions)); // the server sent it whole
         const data = await readResponse(response, (loaded) => from.onProgress?.(fetched + loaded, 0));
         fetched += data.byteLength;
         out.push({ location, data, owned: true });
@@ -318,23 +317,30 @@ export function bufferSource(location, data) {
 export const RANGED_MIN_BYTES = 128 << 20;
 
 /**
- * The size of the file at url when its server answers a range request with 206 partial content
- * (static servers and CDNs do), else null: the file is then fetched whole.
+ * Asks for the first byte of the file at url. A server answering range requests (static servers
+ * and CDNs do) says 206 and the file's size: {size}. One that does not sends the whole file
+ * with 200 (or an error status): {response}, to be read as the file, so that nothing is fetched
+ * twice and no request is cancelled.
  * @param {URL} url
+ * @returns {Promise<{size: number, response?: undefined} | {size?: undefined, response: Response}>}
  */
-async function rangedSize(url) {
+async function probeRanges(url) {
   const response = await fetchModel(url, { headers: { Range: 'bytes=0-0' } });
-  await response.body?.cancel();
   const total = /^bytes 0-0\/(\d+)$/.exec(response.headers.get('content-range') ?? '');
-  return response.status === 206 && total ? Number(total[1]) : null;
+  if (response.status !== 206 || !total) return { response };
+  await response.arrayBuffer(); // its one byte, read to the end
+  return { size: Number(total[1]) };
 }
 
 /**
- * {url, size} of a model source that is a URL of a file of RANGED_MIN_BYTES or more on a server
- * answering range requests (a browser worker then reads it with rangedModel), else null.
+ * A browser worker's first look at a model given as a URL: {url, size} when it is a file of
+ * RANGED_MIN_BYTES or more on a server answering range requests (the worker then reads it with
+ * rangedModel); {url, response} when the server sent it whole instead (read it as the model);
+ * null when it is not a URL or is a smaller file (readModelSource fetches it).
  * @param {unknown} source loadModel's
+ * @returns {Promise<{url: URL, size?: number, response?: Response} | null>}
  */
-export async function bigRangedModel(source) {
+export async function probeModelUrl(source) {
   if (!(typeof source === 'string' || source instanceof URL)) return null;
   let url;
   try {
@@ -342,8 +348,9 @@ export async function bigRangedModel(source) {
   } catch {
     return null; // readModelSource says what is wrong with it
   }
-  const size = await rangedSize(url);
-  return size != null && size >= RANGED_MIN_BYTES ? { url: url.href, size } : null;
+  const { size, response } = await probeRanges(url);
+  if (response) return { url, response };
+  return size >= RANGED_MIN_BYTES ? { url, size } : null;
 }
 
 /**
