@@ -4,7 +4,7 @@
 #     the ONNX conformance suite, torchvision feature comparisons, graph rules, the fuzz corpora
 #     and regressions, the kernels against their scalar references;
 #   - the WebAssembly SIMD kernels against their scalar references (ctest under node);
-#   - a short libFuzzer run of each fuzz target (fixed seed and length: the same inputs everywhere);
+#   - a short libFuzzer run of each fuzz target (fixed seed and number of runs);
 #   - the Node suite over the WebAssembly build, and the browser suite in Debian's Chromium.
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

@@ -6,10 +6,13 @@
 #   tests/fuzz/run.sh 3600           # the long run (see docs/robustness.md)
 #   JOBS=2 tests/fuzz/run.sh 3600    # two fuzzing processes per target
 #   FUZZ_SEED=1 FUZZ_RUNS=1500000 tests/fuzz/run.sh 180
-#                                    # CI: a fixed mutation sequence of a fixed length from the
-#                                    # committed seeds only, so every machine runs the inputs the
-#                                    # run here ran (a time limit alone made a faster CI machine go
-#                                    # further and meet a bug first; the time limit stays a cap)
+#                                    # CI: a fixed number of runs from seed 1 and the committed
+#                                    # seeds only, so a faster machine does not go further than
+#                                    # runs here went (with a time limit alone, CI's machine once
+#                                    # met a bug first); the time limit stays a cap. The inputs are
+#                                    # close to, not exactly, the same on every run: coverage
+#                                    # feedback varies a little (two clean runs of one commit kept
+#                                    # 775 and 817 decode inputs)
 #
 # Seeds: the committed corpus (tests/fuzz/corpus), every crash ever found
 # (tests/fuzz/regressions) and the small model.onnx files of Debian's libonnx-testdata, copied
