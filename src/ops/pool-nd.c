@@ -154,6 +154,7 @@ void ofx_pool_x8_run(ofx_op *op, const ofx_tensor *in, ofx_tensor *out, const of
                      void (*run)(ofx_op *, const ofx_tensor *, ofx_tensor *, const ofx_run_context *)) {
   const bool is_signed = in[0].dtype == OFX_DTYPE_INT8;
   const size_t n_in = ofx_tensor_numel(&in[0]), n_out = ofx_tensor_numel(&out[0]);
+  if (n_out == 0) return; /* nothing to write, and no scratch to offset (NULL when both are empty) */
   float *wide_in = ctx->scratch, *wide_out = wide_in + aligned_floats(n_in);
   for (size_t i = 0; i < n_in; i++) wide_in[i] = is_signed ? ((const int8_t *)in[0].data)[i] : ((const uint8_t *)in[0].data)[i];
   ofx_tensor wide[2] = {in[0], out[0]};
