@@ -10,7 +10,7 @@
  * Node names are torchvision-style dotted paths (`layer1.0.relu_1`, `layer1.0.add`); a
  * truncated name (`layer4`) stands for the last node of that scope in execution order.
  */
-import { OnnxfxError } from './src/errors.js';
+import { OnnxfxError, keepingErrors } from './src/errors.js';
 import { LocalEngine } from './src/engine.js';
 import { defaultThreadCount, isNode } from './src/loader.js';
 import { WorkerEngine } from './src/worker-client.js';
@@ -635,17 +635,7 @@ export async function createFeatureExtractor(model, options = {}) {
     throw new OnnxfxError('INVALID_ARGUMENT', `onProgress must be a function, got ${typeof options.onProgress}`);
   }
   // what the caller's onProgress throws fails this call once the extractor is made (and freed)
-  /** @type {unknown} */
-  let progressError = null;
-  const callerProgress = options.onProgress;
-  const onProgress = callerProgress && ((/** @type {number} */ done, /** @type {number} */ total) => {
-    if (progressError) return;
-    try {
-      callerProgress(done, total);
-    } catch (err) {
-      progressError = err;
-    }
-  });
+  const progress = options.onProgress && keepingErrors(options.onProgress);
   if (returnNodes != null && !options.suppressDiffWarning) warnViewDifference(model);
   const specs = {
     train: normalizeReturnNodes(returnNodes ?? trainReturnNodes, returnNodes != null ? 'returnNodes' : 'trainReturnNodes'),
@@ -667,11 +657,11 @@ export async function createFeatureExtractor(model, options = {}) {
       const native = await engine.call('createExtractor', {
         model: model._handle(), names: entries.map(([name]) => onnxfxNameFor(model, name) ?? name), train: mode === 'train', fuse: options.fuse !== false,
         weights: model.backend.weights,
-      }, undefined, onProgress);
+      }, undefined, progress?.call);
       modes[mode] = { native, keys: entries.map(([, key]) => key) };
     }
     model._handle(); // DISPOSED when the model was disposed while this was being made
-    if (progressError) throw progressError;
+    if (progress?.error) throw progress.error;
   } catch (err) {
     const natives = new Set(Object.values(modes).map((x) => x.native.handle));
     await allFreed([...natives].map((handle) => engine.call('freeExtractor', { handle })));

@@ -2,7 +2,7 @@
  * Every call into the C core goes through this file, and it is the only one that touches the
  * WebAssembly heap: temporary allocations are freed in `finally`, statuses become errors.
  */
-import { OnnxfxError } from './errors.js';
+import { OnnxfxError, keepingErrors } from './errors.js';
 import { DTYPES, dtypeName } from './tensor.js';
 
 const POINTER_SIZE = 4;
@@ -214,15 +214,8 @@ export class Core {
         at += encoded[i];
       });
       // an exception thrown through the core would leave it half-way: the callback's is kept for after
-      let progressError = null;
-      this.mod.onnxfxProgress = onProgress && ((done, total) => {
-        if (progressError) return;
-        try {
-          onProgress(done, total);
-        } catch (err) {
-          progressError = err;
-        }
-      });
+      const progress = onProgress && keepingErrors(onProgress);
+      this.mod.onnxfxProgress = progress?.call;
       if (onProgress) this.mod._ofx_wasm_set_create_progress(1);
       const handle = this.withAlloc(POINTER_SIZE, (out) => {
         try {
@@ -233,9 +226,9 @@ export class Core {
         }
         return this.readPointer(out);
       });
-      if (progressError) {
+      if (progress?.error) {
         this.freeExtractor(handle);
-        throw progressError;
+        throw progress.error;
       }
       const m = this.mod;
       const inputModelIndices = Array.from({ length: m._ofx_extractor_input_count(handle) }, (_, i) =>

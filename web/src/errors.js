@@ -50,3 +50,26 @@ export function deserializeError(data) {
   if (data.code) return new OnnxfxError(data.code, data.message);
   return new Error(data.message);
 }
+
+/**
+ * `fn` for a place no exception may pass (the core's stack, a message handler): `call` runs it
+ * and keeps the first error it throws in `error` instead, and does nothing once one is kept.
+ * @template {unknown[]} A
+ * @param {(...args: A) => void} fn
+ */
+export function keepingErrors(fn) {
+  const kept = {
+    /** @type {unknown} */
+    error: null,
+    /** @param {A} args */
+    call: (...args) => {
+      if (kept.error) return;
+      try {
+        fn(...args);
+      } catch (err) {
+        kept.error = err;
+      }
+    },
+  };
+  return kept;
+}
