@@ -109,25 +109,27 @@ export class LocalEngine {
    * @returns {Promise<Operations['loadModel']['out']>}
    */
   async loadModel(input) {
+    // a browser worker, a big model on a range-serving server: its weights stay there; else big
+    // initializers stay in `bytes` (JavaScript memory); either way read as the core packs them
+    const { bytes, self, sources } = 'url' in input ? rangedModel(input.url, input.size, this.readRange) : this.#modelInMemory(input);
     /** @type {NativeModel} */
-    let native;
-    if ('url' in input) {
-      // a browser worker, a big model on a range-serving server: its weights stay there
-      const { bytes, self, sources } = rangedModel(input.url, input.size, this.readRange);
-      native = sources.length ? this.core.loadModelDeferred(bytes, sources) : this.core.loadModel(bytes);
-      if (self) native.self = self;
-    } else {
-      // big initializers stay in `bytes` (JavaScript memory), read as the core packs them
-      const { bytes, externals } = input;
-      const self = bufferSource(SELF_LOCATION, bytes);
-      const split = splitModel(self);
-      const sources = (externals ?? []).map((e) => ('url' in e ? rangeSource(e.location, e.url, e.size, this.readRange) : bufferSource(e.location, e.data)));
-      if (split) sources.unshift(self);
-      native = sources.length ? this.core.loadModelDeferred(split ?? bytes, sources) : this.core.loadModel(bytes);
-      if (split) native.self = self;
-    }
+    const native = sources.length ? this.core.loadModelDeferred(bytes, sources) : this.core.loadModel(bytes);
+    if (self) native.self = self;
     this.models.set(native.handle, native);
     return { handle: native.handle, description: native.description };
+  }
+
+  /**
+   * loadModel's bytes split (src/split-model.js) and its sources: the bytes themselves when
+   * split, then each external file's bytes, or its URL to read by range requests.
+   * @param {{bytes: Uint8Array, externals: Exclude<Operations['loadModel']['in'], {url: string}>['externals']}} input
+   */
+  #modelInMemory({ bytes, externals }) {
+    const self = bufferSource(SELF_LOCATION, bytes);
+    const split = splitModel(self);
+    const sources = (externals ?? []).map((e) => ('url' in e ? rangeSource(e.location, e.url, e.size, this.readRange) : bufferSource(e.location, e.data)));
+    if (split) sources.unshift(self);
+    return { bytes: split ?? bytes, self: split ? self : null, sources };
   }
 
   /**
