@@ -316,6 +316,15 @@ export function bufferSource(location, data) {
  */
 export const RANGED_MIN_BYTES = 128 << 20;
 
+/** The Range header value for bytes [offset, offset + length). */
+const byteRange = (offset, length) => `bytes=${offset}-${offset + length - 1}`;
+
+/** The file size a 206 answer to a `bytes=0-0` probe gives in its Content-Range, else null. */
+function probedSize(status, contentRange) {
+  const total = /^bytes 0-0\/(\d+)$/.exec(contentRange ?? '');
+  return status === 206 && total ? Number(total[1]) : null;
+}
+
 /**
  * Asks for the first byte of the file at url. A server answering range requests (static servers
  * and CDNs do) says 206 and the file's size: {size}. One that does not sends the whole file
@@ -325,11 +334,11 @@ export const RANGED_MIN_BYTES = 128 << 20;
  * @returns {Promise<{size: number, response?: undefined} | {size?: undefined, response: Response}>}
  */
 async function probeRanges(url) {
-  const response = await fetchModel(url, { headers: { Range: 'bytes=0-0' } });
-  const total = /^bytes 0-0\/(\d+)$/.exec(response.headers.get('content-range') ?? '');
-  if (response.status !== 206 || !total) return { response };
+  const response = await fetchModel(url, { headers: { Range: byteRange(0, 1) } });
+  const size = probedSize(response.status, response.headers.get('content-range'));
+  if (size === null) return { response };
   await response.arrayBuffer(); // its one byte, read to the end
-  return { size: Number(total[1]) };
+  return { size };
 }
 
 /**
@@ -374,7 +383,7 @@ export function rangeSource(location, url, size, readRange = null) {
         if (!readRange(url, offset, length, target)) throw new Error(`'${location}': ${length} bytes at ${offset} could not be fetched`);
         return;
       }
-      const request = requestSync(url, `bytes=${offset}-${offset + length - 1}`);
+      const request = requestSync(url, byteRange(offset, length));
       const data = request.status === 206 ? request.response : null;
       if (!(data instanceof ArrayBuffer) || data.byteLength !== length) {
         throw new Error(`'${location}': ${length} bytes at ${offset} answered with HTTP ${request.status}`);
@@ -393,7 +402,7 @@ export function rangeSource(location, url, size, readRange = null) {
 export async function fillRange({ url, offset, length, buffer, byteOffset, control }) {
   let done = 0;
   try {
-    const response = await fetch(url, { headers: { Range: `bytes=${offset}-${offset + length - 1}` } });
+    const response = await fetch(url, { headers: { Range: byteRange(offset, length) } });
     if (response.status === 206 && response.body) {
       const out = new Uint8Array(buffer, byteOffset, length);
       const reader = response.body.getReader();
@@ -436,8 +445,9 @@ function requestSync(url, range) {
 /**
  * A Web Worker's source for a big model at a URL whose server answers range requests
  * (index.js checked that, and its size): its big initializers stay on the server, read as
- * extractors pack them, as its external data files are where their server answers ranges. Only the model's protobuf framing is read now (split-model.js walks
- * it a window at a time), so loading costs a few hundred small requests, not the file.
+ * extractors pack them, as its external data files are where their server answers ranges. Only
+ * the model's protobuf framing is read now (split-model.js walks it a window at a time), so
+ * loading costs a few hundred small requests, not the file.
  * @param {string} url @param {number} size
  * @param {Parameters<typeof rangeSource>[3]} [readRange] rangeSource's
  * @returns {{bytes: Uint8Array, self: ReturnType<typeof rangeSource> | null, sources: {location: string, size: number, read: Function}[]}}
@@ -454,10 +464,10 @@ export function rangedModel(url, size, readRange = null) {
   for (const location of findExternalLocations(bytes)) {
     if (location === SELF_LOCATION) continue;
     const fileUrl = externalDataUrl(location, url).href;
-    const probe = requestSync(fileUrl, 'bytes=0-0');
-    const total = /^bytes 0-0\/(\d+)$/.exec(probe.getResponseHeader('content-range') ?? '');
-    if (probe.status === 206 && total) {
-      sources.push(rangeSource(location, fileUrl, Number(total[1]), readRange));
+    const probe = requestSync(fileUrl, byteRange(0, 1));
+    const fileSize = probedSize(probe.status, probe.getResponseHeader('content-range'));
+    if (fileSize !== null) {
+      sources.push(rangeSource(location, fileUrl, fileSize, readRange));
       continue;
     }
     const whole = probe.status === 200 ? probe : requestSync(fileUrl);
