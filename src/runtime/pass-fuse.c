@@ -21,10 +21,11 @@
  * were folded at load from DequantizeLinear of 8-bit constants (ofx_value.dequantized) reads x
  * and runs on the 8-bit GEMM. That match is made while the steps are built
  * (ofx_fuse_init_quantized, in place of the op's float init: packing float weights only to free
- * them had resnet50.qdq peak at 276 MB against 176 MB for its QOperator twin); this pass skips the
- * DequantizeLinear and QuantizeLinear steps once every reader of theirs was fused so. QDQ models also quantize what those ops write:
- * op -> QuantizeLinear -> DequantizeLinear with equal constant parameters becomes the op's
- * OFX_ACTIVATION_ROUND_TRIP epilogue (the same float operations), before activations fold. */
+ * them had resnet50.qdq peak at 276 MB against 176 MB for its QOperator twin); this pass skips
+ * the DequantizeLinear and QuantizeLinear steps once every reader of theirs was fused so. QDQ
+ * models also quantize what those ops write: op -> QuantizeLinear -> DequantizeLinear with equal
+ * constant parameters becomes the op's OFX_ACTIVATION_ROUND_TRIP epilogue (the same float
+ * operations), before activations fold. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
