@@ -180,9 +180,7 @@ static ofx_status add_value(ofx_graph *g, onnx_str name, ofx_value_kind kind, in
   v->onnx_initializer = -1;
   v->onnx_producer = -1;
   v->dequantized.q = -1;
-  v->deferred.file = -1;
-  v->deferred.stored = NULL;
-  v->deferred.recompute = -1;
+  ofx_value_not_deferred(v);
   if (!ofx_strmap_put(&g->value_index, cname, g->n_values)) return oom();
   *index = (int)g->n_values++;
   return OFX_OK;

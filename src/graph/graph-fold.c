@@ -27,9 +27,7 @@ void ofx_graph_make_constant(ofx_graph *g, int v, ofx_dtype dtype, int rank, con
   /* onnx_producer stays: write-pruned.c writes the original ONNX node back for a pruned model */
   value->onnx_initializer = -1;
   value->dequantized.q = -1;
-  value->deferred.file = -1;
-  value->deferred.stored = NULL;
-  value->deferred.recompute = -1;
+  ofx_value_not_deferred(value);
 }
 
 ofx_status ofx_graph_remove_nodes(ofx_graph *g, const bool *remove) {
@@ -57,9 +55,7 @@ void ofx_graph_set_constant_data(ofx_graph *g, int v, ofx_dtype dtype, const voi
   value->dtype = dtype;
   value->data = data;
   value->nbytes = nbytes;
-  value->deferred.file = -1;
-  value->deferred.stored = NULL;
-  value->deferred.recompute = -1;
+  ofx_value_not_deferred(value);
 }
 
 bool ofx_value_scalar_f32(const ofx_value *v, float *out) {

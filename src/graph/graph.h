@@ -63,6 +63,12 @@ static inline bool ofx_value_read_on_demand(const ofx_value *v) {
   return v->deferred.file >= 0 || v->deferred.stored != NULL || v->deferred.recompute >= 0;
 }
 static inline bool ofx_value_deferred(const ofx_value *v) { return ofx_value_read_on_demand(v) && v->data == NULL; }
+/* Marks v's elements as nowhere but v->data: not in a file, stored bytes or a recompute. */
+static inline void ofx_value_not_deferred(ofx_value *v) {
+  v->deferred.file = -1;
+  v->deferred.stored = NULL;
+  v->deferred.recompute = -1;
+}
 
 /* What the graph layer needs to know about a node's op, given by the op table when the graph is
  * built (ofx_graph_build's describe: ops/op.c's ofx_op_describe). The graph layer includes
